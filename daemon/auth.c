@@ -1,0 +1,390 @@
+/*
+ * auth.c -- passwords and login limits. Argon2id hashing and verification
+ * run on a small pool of worker threads, never on the event loop; a finished
+ * job comes back through a pipe that the loop watches. Failed logins are
+ * counted per user and per client address, in memory, in fixed-size tables.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <argon2.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "rosterd.h"
+
+/* Argon2id parameters: m = 19 MiB, t = 2, p = 1, 16-byte salt. */
+#define AUTH_T_COST		2
+#define AUTH_M_COST		19456
+#define AUTH_PARALLELISM	1
+#define AUTH_SALT_LEN		16
+#define AUTH_HASH_LEN		32
+
+#define AUTH_WINDOW		60	/* seconds */
+#define AUTH_USER_LIMIT		5
+#define AUTH_ADDR_LIMIT		50
+#define AUTH_TABLE_SIZE		4096
+
+enum auth_kind {
+	AUTH_HASH,
+	AUTH_VERIFY
+};
+
+struct auth_job {
+	TAILQ_ENTRY(auth_job)	 entry;
+	enum auth_kind		 kind;
+	char			*password;
+	char			*hash;		/* verify: the stored hash */
+	char			 out[256];	/* hash: the encoded result */
+	int			 result;	/* 0 ok, -1 failed/mismatch */
+	auth_cb			 cb;
+	void			*arg;
+};
+TAILQ_HEAD(auth_jobq, auth_job);
+
+static pthread_mutex_t	 auth_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 auth_cond = PTHREAD_COND_INITIALIZER;
+static struct auth_jobq	 auth_todo = TAILQ_HEAD_INITIALIZER(auth_todo);
+static struct auth_jobq	 auth_done = TAILQ_HEAD_INITIALIZER(auth_done);
+static pthread_t	*auth_threads;
+static int		 auth_nthreads;
+static int		 auth_quit;
+static int		 auth_pipe[2] = { -1, -1 };
+static struct event	*auth_ev;
+static char		 auth_dummy[256];	/* for unknown users */
+
+struct auth_slot {
+	char	key[80];
+	time_t	start;
+	int	count;
+	time_t	until;
+};
+static struct auth_slot	auth_users[AUTH_TABLE_SIZE];
+static struct auth_slot	auth_addrs[AUTH_TABLE_SIZE];
+
+static void
+auth_work(struct auth_job *job)
+{
+	unsigned char	salt[AUTH_SALT_LEN];
+	const char	*hash;
+
+	switch (job->kind) {
+	case AUTH_HASH:
+		if (RAND_bytes(salt, sizeof salt) != 1 ||
+		    argon2id_hash_encoded(AUTH_T_COST, AUTH_M_COST,
+		    AUTH_PARALLELISM, job->password, strlen(job->password),
+		    salt, sizeof salt, AUTH_HASH_LEN, job->out,
+		    sizeof job->out) != ARGON2_OK)
+			job->result = -1;
+		else
+			job->result = 0;
+		break;
+	case AUTH_VERIFY:
+		/* an unknown user is checked against a dummy hash, at the
+		 * same cost, and always fails */
+		hash = job->hash != NULL ? job->hash : auth_dummy;
+		job->result = argon2id_verify(hash, job->password,
+		    strlen(job->password)) == ARGON2_OK && job->hash != NULL ?
+		    0 : -1;
+		break;
+	}
+	OPENSSL_cleanse(job->password, strlen(job->password));
+}
+
+static void *
+auth_thread(void *arg)
+{
+	struct auth_job	*job;
+	char		 c = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&auth_lock);
+		while (!auth_quit && TAILQ_EMPTY(&auth_todo))
+			pthread_cond_wait(&auth_cond, &auth_lock);
+		if (auth_quit) {
+			pthread_mutex_unlock(&auth_lock);
+			return (NULL);
+		}
+		job = TAILQ_FIRST(&auth_todo);
+		TAILQ_REMOVE(&auth_todo, job, entry);
+		pthread_mutex_unlock(&auth_lock);
+
+		auth_work(job);
+
+		pthread_mutex_lock(&auth_lock);
+		TAILQ_INSERT_TAIL(&auth_done, job, entry);
+		pthread_mutex_unlock(&auth_lock);
+		while (write(auth_pipe[1], &c, 1) == -1 && errno == EINTR)
+			;
+	}
+}
+
+/* On the loop: hand finished jobs to their callbacks. */
+static void
+auth_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+	struct auth_job		*job;
+	char			 buf[256];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	pthread_mutex_lock(&auth_lock);
+	TAILQ_CONCAT(&q, &auth_done, entry);
+	pthread_mutex_unlock(&auth_lock);
+	while ((job = TAILQ_FIRST(&q)) != NULL) {
+		TAILQ_REMOVE(&q, job, entry);
+		job->cb(job, job->arg);
+	}
+}
+
+/* Hash a password on the calling thread (start-up commands only). */
+int
+auth_hash_now(const char *password, char *out, size_t outlen)
+{
+	unsigned char	salt[AUTH_SALT_LEN];
+
+	if (RAND_bytes(salt, sizeof salt) != 1)
+		return (-1);
+	if (argon2id_hash_encoded(AUTH_T_COST, AUTH_M_COST, AUTH_PARALLELISM,
+	    password, strlen(password), salt, sizeof salt, AUTH_HASH_LEN, out,
+	    outlen) != ARGON2_OK)
+		return (-1);
+	return (0);
+}
+
+int
+auth_init(struct event_base *base, int nthreads)
+{
+	unsigned char	rnd[32];
+	char		pw[65];
+	int		i;
+
+	/* the dummy hash of a random password nobody knows */
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		return (-1);
+	for (i = 0; i < 32; i++)
+		snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+	if (auth_hash_now(pw, auth_dummy, sizeof auth_dummy) == -1)
+		return (-1);
+	if (pipe2(auth_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		return (-1);
+	auth_ev = event_new(base, auth_pipe[0], EV_READ | EV_PERSIST,
+	    auth_done_cb, NULL);
+	if (auth_ev == NULL || event_add(auth_ev, NULL) == -1)
+		return (-1);
+	if ((auth_threads = calloc((size_t)nthreads, sizeof *auth_threads)) ==
+	    NULL)
+		return (-1);
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&auth_threads[i], NULL, auth_thread,
+		    NULL) != 0)
+			return (-1);
+		auth_nthreads++;
+	}
+	return (0);
+}
+
+void
+auth_stop(void)
+{
+	struct auth_job	*job;
+	int		 i;
+
+	pthread_mutex_lock(&auth_lock);
+	auth_quit = 1;
+	pthread_cond_broadcast(&auth_cond);
+	pthread_mutex_unlock(&auth_lock);
+	for (i = 0; i < auth_nthreads; i++)
+		pthread_join(auth_threads[i], NULL);
+	free(auth_threads);
+	auth_threads = NULL;
+	auth_nthreads = 0;
+	/* jobs never run or never delivered still belong to their owners */
+	while ((job = TAILQ_FIRST(&auth_todo)) != NULL) {
+		TAILQ_REMOVE(&auth_todo, job, entry);
+		job->result = -1;
+		job->cb(job, job->arg);
+	}
+	while ((job = TAILQ_FIRST(&auth_done)) != NULL) {
+		TAILQ_REMOVE(&auth_done, job, entry);
+		job->cb(job, job->arg);
+	}
+	if (auth_ev != NULL)
+		event_free(auth_ev);
+	auth_ev = NULL;
+	if (auth_pipe[0] != -1) {
+		close(auth_pipe[0]);
+		close(auth_pipe[1]);
+	}
+}
+
+static int
+auth_submit(enum auth_kind kind, const char *password, const char *hash,
+    auth_cb cb, void *arg)
+{
+	struct auth_job	*job;
+
+	if ((job = calloc(1, sizeof *job)) == NULL)
+		return (-1);
+	job->kind = kind;
+	job->cb = cb;
+	job->arg = arg;
+	if ((job->password = strdup(password)) == NULL ||
+	    (hash != NULL && (job->hash = strdup(hash)) == NULL)) {
+		auth_job_free(job);
+		return (-1);
+	}
+	pthread_mutex_lock(&auth_lock);
+	TAILQ_INSERT_TAIL(&auth_todo, job, entry);
+	pthread_cond_signal(&auth_cond);
+	pthread_mutex_unlock(&auth_lock);
+	return (0);
+}
+
+/* Hash a new password off the loop; the callback gets the job. */
+int
+auth_hash(const char *password, auth_cb cb, void *arg)
+{
+	return (auth_submit(AUTH_HASH, password, NULL, cb, arg));
+}
+
+/* Verify a password against a stored hash (NULL: unknown user). */
+int
+auth_verify(const char *password, const char *hash, auth_cb cb, void *arg)
+{
+	return (auth_submit(AUTH_VERIFY, password, hash, cb, arg));
+}
+
+int
+auth_result(struct auth_job *job)
+{
+	return (job->result);
+}
+
+const char *
+auth_out_hash(struct auth_job *job)
+{
+	return (job->out);
+}
+
+void
+auth_job_free(struct auth_job *job)
+{
+	if (job == NULL)
+		return;
+	if (job->password != NULL) {
+		OPENSSL_cleanse(job->password, strlen(job->password));
+		free(job->password);
+	}
+	free(job->hash);
+	OPENSSL_cleanse(job->out, sizeof job->out);
+	free(job);
+}
+
+/* FNV-1a, to place a key in a table. */
+static unsigned int
+auth_slot_hash(const char *key)
+{
+	unsigned int	h = 2166136261u;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return (h % AUTH_TABLE_SIZE);
+}
+
+/* The slot for key; a slot whose window has passed may be taken over. */
+static struct auth_slot *
+auth_slot(struct auth_slot *table, const char *key, time_t now, int create)
+{
+	struct auth_slot	*s;
+	unsigned int		 h = auth_slot_hash(key), i;
+
+	for (i = 0; i < 8; i++) {
+		s = &table[(h + i) % AUTH_TABLE_SIZE];
+		if (strcmp(s->key, key) == 0)
+			return (s);
+	}
+	if (!create)
+		return (NULL);
+	for (i = 0; i < 8; i++) {
+		s = &table[(h + i) % AUTH_TABLE_SIZE];
+		if (s->key[0] == '\0' || (now - s->start > AUTH_WINDOW &&
+		    now >= s->until))
+			break;
+	}
+	if (i == 8)	/* all busy: reuse the first, the oldest by probing */
+		s = &table[h];
+	memset(s, 0, sizeof *s);
+	snprintf(s->key, sizeof s->key, "%s", key);
+	s->start = now;
+	return (s);
+}
+
+static void
+auth_lower(char *dst, size_t len, const char *src)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < len && src[i] != '\0'; i++)
+		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? src[i] + 32 :
+		    src[i];
+	dst[i] = '\0';
+}
+
+/* 1 when logins for this user or from this address are refused now. */
+int
+auth_limited(const char *user, const char *addr, time_t now)
+{
+	struct auth_slot	*s;
+	char			 key[80];
+
+	auth_lower(key, sizeof key, user);
+	if ((s = auth_slot(auth_users, key, now, 0)) != NULL &&
+	    now < s->until)
+		return (1);
+	if ((s = auth_slot(auth_addrs, addr, now, 0)) != NULL &&
+	    now < s->until)
+		return (1);
+	return (0);
+}
+
+static void
+auth_count(struct auth_slot *s, int limit, time_t now)
+{
+	if (now - s->start > AUTH_WINDOW) {
+		s->start = now;
+		s->count = 0;
+	}
+	if (++s->count >= limit)
+		s->until = now + AUTH_WINDOW;
+}
+
+void
+auth_failed(const char *user, const char *addr, time_t now)
+{
+	char	key[80];
+
+	auth_lower(key, sizeof key, user);
+	auth_count(auth_slot(auth_users, key, now, 1), AUTH_USER_LIMIT, now);
+	auth_count(auth_slot(auth_addrs, addr, now, 1), AUTH_ADDR_LIMIT, now);
+}
+
+/* A good login clears the user's count (not the address's). */
+void
+auth_succeeded(const char *user, time_t now)
+{
+	struct auth_slot	*s;
+	char			 key[80];
+
+	auth_lower(key, sizeof key, user);
+	if ((s = auth_slot(auth_users, key, now, 0)) != NULL && now >= s->until)
+		memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,467 @@
+/*
+ * cmd-session.c -- the commands of a session (PROTOCOL.md section 4): PING,
+ * HELP, LOGIN, LOGOUT, WHOAMI, PASSWORD, USE, QUIT, and the login by client
+ * certificate at connect time. Password checks run on the auth workers.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "rosterd.h"
+
+/* What LOGIN and PASSWORD learn about the user between their steps. */
+struct login {
+	char		 name[PROTO_MAX_CODE + 1];
+	char		 party[PROTO_MAX_CODE + 1];
+	enum role	 role;
+	int		 known;
+	int		 enabled;
+	char		*hash;
+};
+
+static void
+login_free(void *arg)
+{
+	struct login	*l = arg;
+
+	free(l->hash);
+	free(l);
+}
+
+/* Wipe a secret the parser decoded, once it has been handed on. */
+static void
+cmd_wipe(struct req *r, const char *key)
+{
+	const struct proto_arg	*a = proto_request_arg(&r->preq, key);
+
+	if (a != NULL)
+		OPENSSL_cleanse((char *)a->value, a->vlen);
+}
+
+/* Read user_auth's row (name, role, party, hash, enabled) into r->data. */
+static int
+cmd_login_row(struct req *r, struct pg_result *res)
+{
+	struct login	*l;
+
+	if ((l = calloc(1, sizeof *l)) == NULL)
+		return (-1);
+	r->data = l;
+	r->data_free = login_free;
+	if (db_ntuples(res) != 1)
+		return (0);
+	l->known = 1;
+	snprintf(l->name, sizeof l->name, "%s", db_value(res, 0, 0));
+	l->role = role_from_name(db_value(res, 0, 1));
+	if (!db_isnull(res, 0, 2))
+		snprintf(l->party, sizeof l->party, "%s", db_value(res, 0, 2));
+	if ((l->hash = strdup(db_value(res, 0, 3))) == NULL)
+		return (-1);
+	l->enabled = strcmp(db_value(res, 0, 4), "yes") == 0 &&
+	    l->role != ROLE_NONE;
+	return (0);
+}
+
+static void
+cmd_ping(struct req *r)
+{
+	req_printf(r, "OK pong\n");
+	req_done(r);
+}
+
+/* LOGIN, step 3: the password was checked. */
+static void
+cmd_login_checked(struct auth_job *job, void *arg)
+{
+	struct req		*r = arg;
+	struct login		*l = r->data;
+	struct conn		*c;
+	struct proto_buf	 b;
+	char			 host[64];
+	int			 ok = auth_result(job) == 0;
+
+	auth_job_free(job);
+	if (req_resume(r) == -1)
+		return;
+	c = r->conn;
+	conn_host(c, host, sizeof host);
+	if (!ok || !l->known || !l->enabled) {
+		auth_failed(cmd_arg(r, "user"), host, time(NULL));
+		log_notice("conn=%llu login failed user=%s addr=%s",
+		    (unsigned long long)c->id, cmd_arg(r, "user"), c->addr);
+		req_err(r, PROTO_AUTH_FAILED, "wrong user or password");
+		return;
+	}
+	auth_succeeded(l->name, time(NULL));
+	snprintf(c->user, sizeof c->user, "%s", l->name);
+	snprintf(c->party, sizeof c->party, "%s", l->party);
+	c->role = l->role;
+	c->event[0] = '\0';
+	log_info("conn=%llu login user=%s role=%s method=password",
+	    (unsigned long long)c->id, c->user, role_name(c->role));
+	proto_buf_init(&b);
+	proto_buf_addstr(&b, "OK");
+	proto_buf_field(&b, "user", c->user, strlen(c->user));
+	proto_buf_field(&b, "role", role_name(c->role),
+	    strlen(role_name(c->role)));
+	if (c->party[0] != '\0')
+		proto_buf_field(&b, "party", c->party, strlen(c->party));
+	proto_buf_addch(&b, '\n');
+	req_line(r, &b);
+	proto_buf_free(&b);
+	req_done(r);
+}
+
+/* LOGIN, step 2: the user's row (or none) is here; verify off the loop.
+ * An unknown or disabled user costs the same hash as a wrong password. */
+static void
+cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct req	*r = arg;
+	struct login	*l;
+
+	if (req_resume(r) == -1)
+		return;
+	if (code != PROTO_OK) {
+		req_err(r, code, "%s", msg);
+		return;
+	}
+	if (cmd_login_row(r, res) == -1) {
+		req_err(r, PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	l = r->data;
+	r->waiting = 1;
+	if (auth_verify(cmd_arg(r, "password"), l->hash, cmd_login_checked,
+	    r) == -1) {
+		r->waiting = 0;
+		req_err(r, PROTO_INTERNAL, "out of memory");
+	}
+	cmd_wipe(r, "password");
+}
+
+/* LOGIN, step 1: refuse while rate limited, else look the user up. */
+static void
+cmd_login(struct req *r)
+{
+	const char	*user = cmd_arg(r, "user");
+	const char	*params[1];
+	char		 host[64];
+
+	if (auth_limited(user, conn_host(r->conn, host, sizeof host),
+	    time(NULL))) {
+		cmd_wipe(r, "password");
+		req_err(r, PROTO_RATE_LIMITED, "too many failed logins; try "
+		    "again in a minute");
+		return;
+	}
+	params[0] = user;
+	r->waiting = 1;
+	if (db_query(cmd_stmt_user_auth, 1, params, cmd_login_found, r) ==
+	    -1) {
+		r->waiting = 0;
+		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
+		    "cannot check the password now");
+	}
+}
+
+static void
+cmd_logout(struct req *r)
+{
+	struct conn	*c = r->conn;
+
+	log_info("conn=%llu logout user=%s", (unsigned long long)c->id,
+	    c->user);
+	c->user[0] = c->party[0] = c->event[0] = '\0';
+	c->role = ROLE_NONE;
+	req_printf(r, "OK\n");
+	req_done(r);
+}
+
+static void
+cmd_whoami(struct req *r)
+{
+	struct conn		*c = r->conn;
+	struct proto_buf	 b;
+
+	proto_buf_init(&b);
+	proto_buf_addstr(&b, "OK");
+	if (c->role == ROLE_NONE)
+		proto_buf_addstr(&b, " user=-");
+	else {
+		proto_buf_field(&b, "user", c->user, strlen(c->user));
+		proto_buf_field(&b, "role", role_name(c->role),
+		    strlen(role_name(c->role)));
+		if (c->party[0] != '\0')
+			proto_buf_field(&b, "party", c->party,
+			    strlen(c->party));
+	}
+	proto_buf_addch(&b, '\n');
+	req_line(r, &b);
+	proto_buf_free(&b);
+	req_done(r);
+}
+
+/* PASSWORD, step 4: the new hash is stored. */
+static void
+cmd_password_stored(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct req	*r = arg;
+
+	if (req_resume(r) == -1)
+		return;
+	if (code != PROTO_OK) {
+		req_err(r, code, "%s", msg);
+		return;
+	}
+	log_info("conn=%llu password changed user=%s",
+	    (unsigned long long)r->conn->id, r->conn->user);
+	req_printf(r, "OK\n");
+	req_done(r);
+}
+
+/* PASSWORD, step 3: the new password is hashed. */
+static void
+cmd_password_hashed(struct auth_job *job, void *arg)
+{
+	struct req	*r = arg;
+	struct conn	*c;
+	const char	*params[4];
+	int		 ok = auth_result(job) == 0;
+
+	if (req_resume(r) == -1) {
+		auth_job_free(job);
+		return;
+	}
+	if (!ok) {
+		auth_job_free(job);
+		req_err(r, PROTO_INTERNAL, "password hashing failed");
+		return;
+	}
+	c = r->conn;
+	params[0] = c->user;
+	params[1] = role_name(c->role);
+	params[2] = c->party[0] ? c->party : NULL;
+	params[3] = auth_out_hash(job);
+	r->waiting = 1;
+	if (db_query(cmd_stmt_user_password, 4, params, cmd_password_stored,
+	    r) == -1) {
+		r->waiting = 0;
+		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
+		    "cannot store the password now; nothing was changed");
+	}
+	auth_job_free(job);
+}
+
+/* PASSWORD, step 2: the old password was checked. */
+static void
+cmd_password_checked(struct auth_job *job, void *arg)
+{
+	struct req	*r = arg;
+	struct login	*l = r->data;
+	char		 host[64];
+	int		 ok = auth_result(job) == 0;
+
+	auth_job_free(job);
+	if (req_resume(r) == -1)
+		return;
+	if (!ok || !l->known || !l->enabled) {
+		auth_failed(r->conn->user, conn_host(r->conn, host,
+		    sizeof host), time(NULL));
+		cmd_wipe(r, "new");
+		req_err(r, PROTO_AUTH_FAILED, "wrong password");
+		return;
+	}
+	r->waiting = 1;
+	if (auth_hash(cmd_arg(r, "new"), cmd_password_hashed, r) == -1) {
+		r->waiting = 0;
+		req_err(r, PROTO_INTERNAL, "out of memory");
+	}
+	cmd_wipe(r, "new");
+}
+
+static void
+cmd_password_found(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct req	*r = arg;
+
+	if (req_resume(r) == -1)
+		return;
+	if (code != PROTO_OK) {
+		req_err(r, code, "%s", msg);
+		return;
+	}
+	if (cmd_login_row(r, res) == -1) {
+		req_err(r, PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	r->waiting = 1;
+	if (auth_verify(cmd_arg(r, "old"), ((struct login *)r->data)->hash,
+	    cmd_password_checked, r) == -1) {
+		r->waiting = 0;
+		req_err(r, PROTO_INTERNAL, "out of memory");
+	}
+	cmd_wipe(r, "old");
+}
+
+/* PASSWORD old= new=: check the old one, hash the new one, store it. */
+static void
+cmd_password(struct req *r)
+{
+	const char	*params[1];
+	char		 host[64];
+
+	if (auth_limited(r->conn->user, conn_host(r->conn, host, sizeof host),
+	    time(NULL))) {
+		req_err(r, PROTO_RATE_LIMITED, "too many failed attempts; try "
+		    "again in a minute");
+		return;
+	}
+	params[0] = r->conn->user;
+	r->waiting = 1;
+	if (db_query(cmd_stmt_user_auth, 1, params, cmd_password_found, r) ==
+	    -1) {
+		r->waiting = 0;
+		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
+		    "cannot check the password now");
+	}
+}
+
+/* USE: the event must exist; remember its code as stored. */
+static void
+cmd_use_found(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct req		*r = arg;
+	struct conn		*c;
+	struct proto_buf	 b;
+
+	if (req_resume(r) == -1)
+		return;
+	if (code != PROTO_OK) {
+		req_err(r, code, "%s", msg);
+		return;
+	}
+	if (db_ntuples(res) != 1) {
+		req_err(r, PROTO_NOT_FOUND, "no such event");
+		return;
+	}
+	c = r->conn;
+	snprintf(c->event, sizeof c->event, "%s", db_value(res, 0, 0));
+	proto_buf_init(&b);
+	proto_buf_addstr(&b, "OK");
+	proto_buf_field(&b, "event", c->event, strlen(c->event));
+	proto_buf_addch(&b, '\n');
+	req_line(r, &b);
+	proto_buf_free(&b);
+	req_done(r);
+}
+
+static void
+cmd_use(struct req *r)
+{
+	/* USE names the event outright: a USE already in force is no
+	 * default here */
+	const char	*over[1] = { cmd_arg(r, "event") };
+
+	cmd_exec_cb(r, over, 1, cmd_use_found);
+}
+
+static void
+cmd_quit(struct req *r)
+{
+	r->close_after = 1;
+	req_printf(r, "OK bye\n");
+	req_done(r);
+}
+
+/* At connect: a verified client certificate names a user; an enabled one
+ * is logged in and named in the greeting. */
+static void
+cmd_cert_found(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct req	*r = arg;
+	struct login	*l;
+	struct conn	*c;
+
+	if (req_resume(r) == -1)
+		return;
+	c = r->conn;
+	if (code != PROTO_OK || cmd_login_row(r, res) == -1) {
+		log_warnx("conn=%llu certificate login not checked: %s",
+		    (unsigned long long)c->id, msg ? msg : "out of memory");
+		conn_greet(c, NULL, ROLE_NONE, NULL);
+	} else if ((l = r->data)->known && l->enabled) {
+		conn_greet(c, l->name, l->role, l->party);
+	} else {
+		log_notice("conn=%llu certificate names no enabled user",
+		    (unsigned long long)c->id);
+		conn_greet(c, NULL, ROLE_NONE, NULL);
+	}
+	req_done(r);
+}
+
+void
+cmd_session_cert_login(struct req *r, const char *user)
+{
+	const char	*params[1] = { user };
+
+	r->waiting = 1;
+	if (db_query(cmd_stmt_user_auth, 1, params, cmd_cert_found, r) == -1) {
+		r->waiting = 0;
+		conn_greet(r->conn, NULL, ROLE_NONE, NULL);
+		req_done(r);
+	}
+}
+
+static const struct cmd_key help_keys[] = {
+	{ "command", KEY_COMMAND, 0, NULL },
+	{ NULL, 0, 0, NULL }
+};
+static const struct cmd_key login_keys[] = {
+	{ "user", KEY_CODE, KEY_REQUIRED, NULL },
+	{ "password", KEY_SECRET, KEY_REQUIRED, NULL },
+	{ NULL, 0, 0, NULL }
+};
+static const struct cmd_key password_keys[] = {
+	{ "old", KEY_SECRET, KEY_REQUIRED, NULL },
+	{ "new", KEY_PASSWORD, KEY_REQUIRED, NULL },
+	{ NULL, 0, 0, NULL }
+};
+static const struct cmd_key use_keys[] = {
+	{ "event", KEY_CODE, KEY_REQUIRED, NULL },
+	{ NULL, 0, 0, NULL }
+};
+
+struct cmd_entry cmd_ping_entry = {
+	"PING", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_ping, 0
+};
+struct cmd_entry cmd_help_entry = {
+	"HELP", help_keys, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_help, 0
+};
+struct cmd_entry cmd_login_entry = {
+	"LOGIN", login_keys, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_login, 0
+};
+struct cmd_entry cmd_logout_entry = {
+	"LOGOUT", NULL, ROLE_ANY_USER, NULL, CMD_REPLY_CUSTOM, cmd_logout, 0
+};
+struct cmd_entry cmd_whoami_entry = {
+	"WHOAMI", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_whoami, 0
+};
+struct cmd_entry cmd_password_entry = {
+	"PASSWORD", password_keys, ROLE_ANY_USER, NULL, CMD_REPLY_CUSTOM,
+	cmd_password, 0
+};
+struct cmd_entry cmd_use_entry = {
+	"USE", use_keys, ROLE_ANY_USER, "roster.event_show", CMD_REPLY_CUSTOM,
+	cmd_use, 0
+};
+struct cmd_entry cmd_quit_entry = {
+	"QUIT", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_quit, 0
+};

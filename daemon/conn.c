@@ -1,0 +1,641 @@
+/*
+ * conn.c -- one client connection: the TLS bufferevent, cutting lines,
+ * framing errors, the queue of requests in flight (answered in order),
+ * back-pressure, timeouts and closing. It never knows what a command means:
+ * a parsed request goes to cmd_dispatch, and the reply comes back through
+ * req_write/req_done.
+ */
+#include <sys/queue.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "rosterd.h"
+
+#define CONN_OUT_HIGH		(256 * 1024)	/* stop reading above this */
+#define CONN_OUT_LOW		(64 * 1024)	/* resume below this */
+#define CONN_MAX_REFUSING	64		/* over-limit handshakes at once */
+
+static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static char	*conn_linebuf;
+
+static void	conn_process(struct conn *);
+static void	conn_close(struct conn *, const char *);
+static void	conn_free(struct conn *, const char *);
+
+int
+conn_count(void)
+{
+	return (rd->nconns);
+}
+
+static void
+conn_addr(char *dst, size_t len, struct sockaddr *sa)
+{
+	char	host[INET6_ADDRSTRLEN] = "?";
+	int	port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		port = ntohs(sin->sin_port);
+		snprintf(dst, len, "%s:%d", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		port = ntohs(sin6->sin6_port);
+		snprintf(dst, len, "[%s]:%d", host, port);
+	} else
+		snprintf(dst, len, "unknown");
+}
+
+/* The client address without its port: what login limits count by. */
+const char *
+conn_host(struct conn *c, char *buf, size_t len)
+{
+	char	*p;
+
+	snprintf(buf, len, "%s", c->addr[0] == '[' ? c->addr + 1 : c->addr);
+	if ((p = strrchr(buf, c->addr[0] == '[' ? ']' : ':')) != NULL)
+		*p = '\0';
+	return (buf);
+}
+
+static void
+conn_set_deadline(struct conn *c, int seconds)
+{
+	c->deadline = time(NULL) + seconds;
+}
+
+static void
+conn_pause(struct conn *c)
+{
+	if (!c->paused) {
+		c->paused = 1;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+/* Resume reading if nothing holds it back, and cut the lines that waited. */
+static void
+conn_maybe_resume(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (!c->paused || c->state != CONN_READY || rd->draining)
+		return;
+	if (c->npending >= rd->cfg->max_pending ||
+	    evbuffer_get_length(out) > CONN_OUT_LOW)
+		return;
+	c->paused = 0;
+	bufferevent_enable(c->bev, EV_READ);
+	conn_process(c);
+}
+
+/* Move finished replies, in order, to the socket. */
+static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct req	*r;
+	int		 close_after;
+
+	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
+		if (evbuffer_get_length(r->out) > 0)
+			evbuffer_add_buffer(out, r->out);
+		if (!r->done)
+			break;
+		close_after = r->close_after;
+		TAILQ_REMOVE(&c->reqs, r, entry);
+		c->npending--;
+		r->conn = NULL;
+		req_free(r);
+		if (close_after) {
+			conn_close(c, "closed by request");
+			return;
+		}
+	}
+	if (rd->draining && c->npending == 0) {
+		conn_close(c, "server stopping");
+		return;
+	}
+	conn_maybe_resume(c);
+}
+
+struct req *
+conn_new_req(struct conn *c)
+{
+	struct req	*r;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return (NULL);
+	if ((r->out = evbuffer_new()) == NULL) {
+		free(r);
+		return (NULL);
+	}
+	r->conn = c;
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+	c->npending++;
+	return (r);
+}
+
+void
+req_free(struct req *r)
+{
+	if (r->data_free != NULL && r->data != NULL)
+		r->data_free(r->data);
+	if (r->preq.store != NULL)
+		proto_request_free(&r->preq);
+	evbuffer_free(r->out);
+	free(r);
+}
+
+/* Called first by every callback that got a request back: 0 when the
+ * request is still wanted, -1 when its client left (and it is freed now). */
+int
+req_resume(struct req *r)
+{
+	r->waiting = 0;
+	if (r->conn == NULL) {
+		req_free(r);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+req_write(struct req *r, const char *data, size_t len)
+{
+	evbuffer_add(r->out, data, len);
+}
+
+void
+req_printf(struct req *r, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(r->out, fmt, ap);
+	va_end(ap);
+}
+
+void
+req_line(struct req *r, const struct proto_buf *b)
+{
+	evbuffer_add(r->out, b->data, b->len);
+}
+
+/* Finish the request with "ERR CODE text". */
+void
+req_err(struct req *r, enum proto_code code, const char *fmt, ...)
+{
+	struct proto_buf	b;
+	char			text[512];
+	va_list			ap;
+
+	text[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(text, sizeof text, fmt, ap);
+		va_end(ap);
+	}
+	proto_buf_init(&b);
+	proto_buf_err(&b, code, text);
+	req_line(r, &b);
+	proto_buf_free(&b);
+	r->result = code;
+	req_done(r);
+}
+
+/* The reply is complete: log a failure, send what is in order. */
+void
+req_done(struct req *r)
+{
+	struct timespec	 now;
+	struct conn	*c = r->conn;
+	long		 ms;
+
+	r->done = 1;
+	if (c == NULL)
+		return;
+	if (r->result != PROTO_OK) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (now.tv_sec - r->started.tv_sec) * 1000 +
+		    (now.tv_nsec - r->started.tv_nsec) / 1000000;
+		log_info("conn=%llu user=%s cmd=\"%s\" ms=%ld result=%s",
+		    (unsigned long long)c->id, c->user[0] ? c->user : "-",
+		    r->preq.command[0] ? r->preq.command : "-", ms,
+		    proto_code_name(r->result));
+	}
+	conn_flush(c);
+}
+
+/* A line that broke the framing rules: answer it, and close at the fourth
+ * in a row. */
+static void
+conn_framing_error(struct conn *c, enum proto_code code, const char *why)
+{
+	struct req	*r;
+
+	if ((r = conn_new_req(c)) == NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	if (++c->framing_errors >= PROTO_FRAMING_LIMIT) {
+		r->close_after = 1;
+		conn_pause(c);
+		c->state = CONN_CLOSING;
+	}
+	req_err(r, code, "%s", why);
+}
+
+static void
+conn_line(struct conn *c, char *line, size_t len)
+{
+	struct req	*r;
+	enum proto_code	 code;
+	char		 why[256];
+	int		 framing = 0;
+
+	conn_set_deadline(c, rd->cfg->idle_timeout);
+	if ((r = conn_new_req(c)) == NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	code = proto_parse_request(line, len, &r->preq, &framing, why,
+	    sizeof why);
+	if (code != PROTO_OK) {
+		memset(&r->preq, 0, sizeof r->preq);
+		if (framing) {
+			/* not a request at all: counts toward the limit */
+			TAILQ_REMOVE(&c->reqs, r, entry);
+			c->npending--;
+			req_free(r);
+			conn_framing_error(c, PROTO_SYNTAX, why);
+			return;
+		}
+		c->framing_errors = 0;
+		req_err(r, code, "%s", why);
+		return;
+	}
+	if (r->preq.nwords == 0) {	/* an empty line is ignored */
+		TAILQ_REMOVE(&c->reqs, r, entry);
+		c->npending--;
+		req_free(r);
+		return;
+	}
+	c->framing_errors = 0;
+	cmd_dispatch(r);
+}
+
+/* Cut and handle every complete line in the input, while allowed to. */
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer_ptr	 eol;
+	size_t			 eol_len, len, linelen, max = rd->cfg->max_line;
+	char			 why[64];
+
+	if (c->processing)
+		return;
+	c->processing = 1;
+	while (c->state == CONN_READY) {
+		if (c->npending >= rd->cfg->max_pending ||
+		    evbuffer_get_length(out) > CONN_OUT_HIGH) {
+			conn_pause(c);
+			break;
+		}
+		len = evbuffer_get_length(in);
+		if (len == 0)
+			break;
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos == -1) {
+			if (c->discarding) {
+				evbuffer_drain(in, len);
+				break;
+			}
+			if (len <= max + 1)	/* max bytes and perhaps a CR */
+				break;
+			evbuffer_drain(in, len);
+			c->discarding = 1;
+			snprintf(why, sizeof why, "line longer than %zu bytes",
+			    max);
+			conn_framing_error(c, PROTO_TOO_LONG, why);
+			continue;
+		}
+		linelen = (size_t)eol.pos;
+		if (c->discarding) {	/* the end of an over-long line */
+			evbuffer_drain(in, linelen + 1);
+			c->discarding = 0;
+			continue;
+		}
+		if (linelen > max + 1 || (linelen == max + 1 &&
+		    evbuffer_pullup(in, (ssize_t)linelen)[max] != '\r')) {
+			evbuffer_drain(in, linelen + 1);
+			snprintf(why, sizeof why, "line longer than %zu bytes",
+			    max);
+			conn_framing_error(c, PROTO_TOO_LONG, why);
+			continue;
+		}
+		evbuffer_remove(in, conn_linebuf, linelen + 1);
+		conn_linebuf[linelen] = '\0';
+		conn_line(c, conn_linebuf, linelen);
+	}
+	c->processing = 0;
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	conn_process(arg);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->state == CONN_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c, c->refusing ? "refused" : "closed");
+		return;
+	}
+	conn_maybe_resume(c);
+}
+
+/* Send the greeting; a client certificate may have logged a user in. */
+void
+conn_greet(struct conn *c, const char *user, enum role role,
+    const char *party)
+{
+	struct proto_buf	b;
+
+	if (c->state != CONN_HANDSHAKE && c->state != CONN_GREETING)
+		return;
+	proto_buf_init(&b);
+	proto_buf_addstr(&b, "OK rosterd ready");
+	proto_buf_addstr(&b, " proto=1 version=" PROTO_SERVER_VERSION);
+	if (user != NULL) {
+		snprintf(c->user, sizeof c->user, "%s", user);
+		c->role = role;
+		snprintf(c->party, sizeof c->party, "%s", party ? party : "");
+		proto_buf_field(&b, "user", user, strlen(user));
+		proto_buf_field(&b, "role", role_name(role),
+		    strlen(role_name(role)));
+		log_info("conn=%llu login user=%s role=%s method=certificate",
+		    (unsigned long long)c->id, user, role_name(role));
+	}
+	proto_buf_addch(&b, '\n');
+	bufferevent_write(c->bev, b.data, b.len);
+	proto_buf_free(&b);
+	c->state = CONN_READY;
+	conn_set_deadline(c, rd->cfg->idle_timeout);
+	conn_process(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct req	*r;
+	unsigned long	 e;
+	char		*user, reason[160];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		if (c->refusing) {
+			static const char busy[] =
+			    "ERR BUSY too many connections, try again later\n";
+
+			bufferevent_write(bev, busy, sizeof busy - 1);
+			c->state = CONN_CLOSING;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		if ((user = tls_peer_user(c->ssl)) != NULL &&
+		    (r = conn_new_req(c)) != NULL) {
+			/* the lookup holds a request, so that replies to
+			 * lines sent early wait for the greeting */
+			c->state = CONN_GREETING;
+			cmd_session_cert_login(r, user);
+			free(user);
+		} else if (user != NULL) {
+			free(user);
+			conn_free(c, "out of memory");
+		} else
+			conn_greet(c, NULL, ROLE_NONE, NULL);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		conn_free(c, "client closed");
+	else if (what & BEV_EVENT_ERROR) {
+		if ((e = bufferevent_get_openssl_error(bev)) != 0)
+			snprintf(reason, sizeof reason, "tls error: %s",
+			    ERR_reason_error_string(e) ?
+			    ERR_reason_error_string(e) : "unknown");
+		else
+			snprintf(reason, sizeof reason, "%s",
+			    EVUTIL_SOCKET_ERROR() ? evutil_socket_error_to_string(
+			    EVUTIL_SOCKET_ERROR()) : "connection error");
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+		conn_free(c, reason);
+	} else
+		conn_free(c, "timeout");
+}
+
+/* A new TCP connection: start the TLS handshake. Past max_connections the
+ * handshake still happens, so that the client can be told ERR BUSY. */
+void
+conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
+{
+	struct conn	*c;
+	char		 addr[64];
+	int		 refusing;
+
+	conn_addr(addr, sizeof addr, sa);
+	refusing = rd->nconns >= rd->cfg->max_connections;
+	if (refusing && (rd->draining || rd->nrefusing >= CONN_MAX_REFUSING)) {
+		log_notice("conn refused addr=%s reason=\"too many "
+		    "connections\"", addr);
+		close(fd);
+		return;
+	}
+	if (conn_linebuf == NULL &&
+	    (conn_linebuf = malloc((size_t)rd->cfg->max_line + 2)) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		close(fd);
+		return;
+	}
+	c->id = ++rd->next_conn_id;
+	c->fd = fd;
+	c->refusing = refusing;
+	snprintf(c->addr, sizeof c->addr, "%s", addr);
+	TAILQ_INIT(&c->reqs);
+	if ((c->ssl = tls_new()) == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->bev = bufferevent_openssl_socket_new(rd->base, fd, c->ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(c->ssl);
+		free(c);
+		close(fd);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_LOW, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->state = CONN_HANDSHAKE;
+	conn_set_deadline(c, rd->cfg->handshake_timeout);
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	if (refusing) {
+		rd->nrefusing++;
+		log_notice("conn=%llu refused addr=%s reason=\"too many "
+		    "connections\" max_connections=%d",
+		    (unsigned long long)c->id, addr, rd->cfg->max_connections);
+	} else {
+		rd->nconns++;
+		log_info("conn=%llu open addr=%s", (unsigned long long)c->id,
+		    addr);
+	}
+}
+
+/* Stop reading, send what is queued, then free. */
+static void
+conn_close(struct conn *c, const char *why)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_free(c, why);
+		return;
+	}
+	c->state = CONN_CLOSING;
+	conn_set_deadline(c, 10);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+}
+
+static void
+conn_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	bufferevent_free(c->bev);	/* frees the SSL and closes the socket */
+	free(c);
+	server_conn_closed();
+}
+
+/* Detach the connection now; free it from the loop, so that no caller up
+ * the stack (a callback that wrote the last reply) is left holding it. */
+static void
+conn_free(struct conn *c, const char *why)
+{
+	struct req	*r;
+
+	if (c->state == CONN_DEAD)
+		return;
+	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
+		TAILQ_REMOVE(&c->reqs, r, entry);
+		r->conn = NULL;
+		if (!r->waiting)
+			req_free(r);
+	}
+	c->npending = 0;
+	TAILQ_REMOVE(&conns, c, entry);
+	if (c->refusing)
+		rd->nrefusing--;
+	else {
+		rd->nconns--;
+		log_info("conn=%llu closed addr=%s user=%s reason=\"%s\"",
+		    (unsigned long long)c->id, c->addr,
+		    c->user[0] ? c->user : "-", why);
+	}
+	c->state = CONN_DEAD;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	if (event_base_once(rd->base, -1, EV_TIMEOUT, conn_reap_cb, c,
+	    NULL) == -1)
+		conn_reap_cb(-1, 0, c);
+}
+
+/* Once a second: handshake and idle deadlines. A connection with requests
+ * in flight is not idle. */
+void
+conn_sweep(time_t now)
+{
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (now < c->deadline)
+			continue;
+		switch (c->state) {
+		case CONN_HANDSHAKE:
+		case CONN_GREETING:
+			conn_free(c, "handshake timeout");
+			break;
+		case CONN_READY:
+			if (c->npending == 0)
+				conn_free(c, "idle timeout");
+			break;
+		case CONN_CLOSING:
+			conn_free(c, "close timeout");
+			break;
+		case CONN_DEAD:
+			break;
+		}
+	}
+}
+
+/* SIGTERM: stop reading everywhere; close connections as they finish. */
+void
+conn_close_all(void)
+{
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state != CONN_READY || c->npending == 0)
+			conn_close(c, "server stopping");
+		else {
+			conn_pause(c);
+			conn_set_deadline(c, 10);
+		}
+	}
+}
+
+/* At exit, after the drain: free what is left. */
+void
+conn_free_all(void)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&conns)) != NULL)
+		conn_free(c, "server stopped");
+	free(conn_linebuf);
+	conn_linebuf = NULL;
+}

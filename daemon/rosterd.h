@@ -1,0 +1,298 @@
+/*
+ * rosterd.h -- the daemon's one program header: shared structs and the
+ * prototypes of every file, grouped under the file that defines them.
+ */
+#ifndef ROSTERD_H
+#define ROSTERD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "proto.h"
+
+struct event_base;
+struct evbuffer;
+struct bufferevent;
+struct pg_result;
+typedef struct ssl_st SSL;
+
+#define ROSTERD_MAX_LISTEN	8
+#define ROSTERD_NAME		"rosterd"
+
+/* config.c */
+struct config {
+	char	*listen[ROSTERD_MAX_LISTEN];
+	int	 nlisten;
+	char	*cert;
+	char	*key;
+	char	*client_ca;
+	char	*database;
+	char	*user;
+	int	 db_connections;
+	int	 max_connections;
+	int	 max_line;
+	int	 max_pending;
+	int	 idle_timeout;
+	int	 handshake_timeout;
+	int	 log_level;
+};
+void	 config_defaults(struct config *);
+int	 config_load(struct config *, const char *, char *, size_t);
+int	 config_set(struct config *, const char *, const char *, char *,
+	    size_t);
+void	 config_free(struct config *);
+int	 config_parse_level(const char *);
+int	 config_parse_addr(const char *, struct sockaddr_storage *,
+	    socklen_t *);
+const char *const *config_key_names(void);
+
+/* log.c */
+#define LOG_LVL_ERROR	3
+#define LOG_LVL_WARNING	4
+#define LOG_LVL_NOTICE	5
+#define LOG_LVL_INFO	6
+#define LOG_LVL_DEBUG	7
+void	 log_init(int, int);
+void	 log_set_level(int);
+void	 log_msg(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_vmsg(int, const char *, va_list);
+#define log_error(...)	log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warnx(...)	log_msg(LOG_LVL_WARNING, __VA_ARGS__)
+#define log_notice(...)	log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+void	 log_escape(char *, size_t, const char *, size_t);
+__attribute__((noreturn)) void fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/* tls.c */
+int	 tls_init(const struct config *, char *, size_t);
+int	 tls_reload(const struct config *);
+SSL	*tls_new(void);
+char	*tls_peer_user(SSL *);
+void	 tls_shutdown(void);
+
+/* server.c */
+struct rosterd {
+	struct event_base	*base;
+	struct config		*cfg;
+	const char		*config_path;
+	int			 nconns;
+	int			 nrefusing;
+	int			 draining;
+	uint64_t		 next_conn_id;
+};
+extern struct rosterd *rd;
+int	 server_listen(void);
+void	 server_drop_privileges(void);
+void	 server_run(void);
+void	 server_conn_closed(void);
+
+/* conn.c: one client connection, its request queue and its output */
+enum conn_state {
+	CONN_HANDSHAKE,
+	CONN_GREETING,		/* waiting for the client-certificate lookup */
+	CONN_READY,
+	CONN_CLOSING,
+	CONN_DEAD		/* detached, freed from the loop */
+};
+
+struct conn;
+struct req {
+	TAILQ_ENTRY(req)	 entry;
+	struct conn		*conn;	/* NULL once the client has gone */
+	struct evbuffer		*out;
+	struct proto_request	 preq;
+	const struct cmd_entry	*cmd;
+	struct timespec		 started;
+	int			 done;
+	int			 waiting; /* a callback (db, auth) still owns it */
+	int			 close_after;
+	enum proto_code		 result;
+	void			*data;	/* handler's private state */
+	void			(*data_free)(void *);
+};
+TAILQ_HEAD(reqq, req);
+
+enum role {
+	ROLE_NONE = 0,
+	ROLE_ADMIN = 0x01,
+	ROLE_SECRETARIAT = 0x02,
+	ROLE_HOST = 0x04,
+	ROLE_FOCAL = 0x08
+};
+#define ROLE_ANY_USER	(ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST | ROLE_FOCAL)
+#define ROLE_ANYONE	0x10	/* logged in or not */
+
+struct conn {
+	uint64_t		 id;
+	TAILQ_ENTRY(conn)	 entry;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	int			 fd;
+	char			 addr[64];
+	enum conn_state		 state;
+	int			 refusing;	/* over max_connections */
+	time_t			 deadline;	/* handshake or idle */
+	int			 framing_errors;
+	int			 discarding;	/* inside an over-long line */
+	int			 paused;
+	int			 processing;
+	struct reqq		 reqs;
+	int			 npending;
+	/* the session */
+	char			 user[PROTO_MAX_CODE + 1];
+	enum role		 role;
+	char			 party[PROTO_MAX_CODE + 1];
+	char			 event[PROTO_MAX_CODE + 1];
+	int			 login_busy;
+};
+void	 conn_accept(int, struct sockaddr *, socklen_t);
+struct req *conn_new_req(struct conn *);
+void	 conn_close_all(void);
+void	 conn_free_all(void);
+const char *conn_host(struct conn *, char *, size_t);
+void	 conn_sweep(time_t);
+int	 conn_count(void);
+void	 req_write(struct req *, const char *, size_t);
+void	 req_printf(struct req *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 req_line(struct req *, const struct proto_buf *);
+void	 req_err(struct req *, enum proto_code, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 req_done(struct req *);
+int	 req_resume(struct req *);
+void	 req_free(struct req *);
+void	 conn_greet(struct conn *, const char *, enum role, const char *);
+
+/* db.c: the asynchronous PostgreSQL pool */
+typedef void (*db_cb)(void *, struct pg_result *, enum proto_code,
+	    const char *);
+int	 db_statement(const char *, int);
+void	 db_start(struct event_base *, const char *, int);
+int	 db_query(int, int, const char *const *, db_cb, void *);
+void	 db_stop(void);
+int	 db_busy(void);
+int	 db_nfields(struct pg_result *);
+int	 db_ntuples(struct pg_result *);
+const char *db_fname(struct pg_result *, int);
+const char *db_value(struct pg_result *, int, int);
+int	 db_isnull(struct pg_result *, int, int);
+int	 db_getlength(struct pg_result *, int, int);
+int	 db_schema_check(const char *, char *, size_t);
+
+/* migrate.c */
+int	 migrate_run(const char *);
+int	 migrate_latest(void);
+int	 migrate_add_user(const char *, const char *, const char *,
+	    const char *, const char *);
+
+/* migrations.c (generated from sql/) */
+struct migration {
+	int		 version;
+	const char	*name;
+	const char	*sql;
+};
+extern const struct migration migrations[];
+extern const int nmigrations;
+
+/* auth.c: password hashing on worker threads, login rate limits */
+struct auth_job;
+typedef void (*auth_cb)(struct auth_job *, void *);
+int	 auth_init(struct event_base *, int);
+void	 auth_stop(void);
+int	 auth_hash(const char *, auth_cb, void *);
+int	 auth_verify(const char *, const char *, auth_cb, void *);
+int	 auth_result(struct auth_job *);
+const char *auth_out_hash(struct auth_job *);
+void	 auth_job_free(struct auth_job *);
+int	 auth_hash_now(const char *, char *, size_t);
+int	 auth_limited(const char *, const char *, time_t);
+void	 auth_failed(const char *, const char *, time_t);
+void	 auth_succeeded(const char *, time_t);
+
+/* cmd.c: the command table */
+enum key_type {
+	KEY_CODE,	/* event, party, session codes; user names */
+	KEY_ID,		/* positive integer */
+	KEY_COUNT,	/* non-negative integer (quota, capacity, version) */
+	KEY_NAME,	/* 1-200 characters after trimming */
+	KEY_TEXT,	/* free text: LF and TAB allowed */
+	KEY_LINE,	/* one line of text, no controls */
+	KEY_DATE,
+	KEY_TIME,
+	KEY_TIMESTAMP,
+	KEY_EMAIL,
+	KEY_TZ,
+	KEY_REF,
+	KEY_PASSWORD,	/* a new password: at least 12 characters */
+	KEY_SECRET,	/* a password to check */
+	KEY_ENUM,	/* one of cmd_key.choices */
+	KEY_COMMAND	/* HELP's command=WORDS */
+};
+#define KEY_REQUIRED	0x01
+#define KEY_EVENT	0x02	/* defaults to the session's USE event */
+#define KEY_OWN_PARTY	0x04	/* a focal point may only name its own party */
+
+struct cmd_key {
+	const char	*name;
+	enum key_type	 type;
+	int		 flags;
+	const char	*choices;	/* KEY_ENUM: "a|b|c" */
+};
+
+enum cmd_reply {
+	CMD_REPLY_CUSTOM,	/* the handler writes the reply */
+	CMD_REPLY_RECORDS,	/* each row a "*" record, then OK count=N */
+	CMD_REPLY_ONE,		/* exactly one row, else NOT_FOUND */
+	CMD_REPLY_FIELDS,	/* OK with the first row's fields */
+	CMD_REPLY_BARE		/* OK */
+};
+
+#define CMD_MAX_KEYS	24
+
+struct cmd_entry {
+	const char		*name;
+	const struct cmd_key	*keys;
+	int			 roles;
+	const char		*sql;		/* one statement; $1-$3 the actor */
+	enum cmd_reply		 reply;
+	void			(*handler)(struct req *);
+	int			 stmt;		/* set by cmd_init */
+};
+void	 cmd_init(void);
+void	 cmd_dispatch(struct req *);
+const struct cmd_entry *cmd_find(const char *);
+const char *cmd_arg(struct req *, const char *);
+const char *role_name(enum role);
+enum role role_from_name(const char *);
+void	 cmd_exec(struct req *, const char *const *, int);
+void	 cmd_exec_cb(struct req *, const char *const *, int, db_cb);
+void	 cmd_help(struct req *);
+extern int cmd_stmt_user_auth, cmd_stmt_user_password;
+void	 cmd_sql_cb(void *, struct pg_result *, enum proto_code,
+	    const char *);
+void	 cmd_write_row(struct req *, struct pg_result *, int, const char *);
+
+/* cmd-session.c */
+extern struct cmd_entry cmd_ping_entry, cmd_help_entry,
+    cmd_login_entry, cmd_logout_entry, cmd_whoami_entry,
+    cmd_password_entry, cmd_use_entry, cmd_quit_entry;
+void	 cmd_session_cert_login(struct req *, const char *);
+/* cmd-user.c */
+extern struct cmd_entry cmd_user_add_entry, cmd_user_list_entry,
+    cmd_user_set_entry;
+/* cmd-event.c */
+extern struct cmd_entry cmd_event_create_entry, cmd_event_list_entry,
+    cmd_event_show_entry, cmd_event_set_entry;
+/* cmd-party.c */
+extern struct cmd_entry cmd_party_add_entry, cmd_party_list_entry,
+    cmd_party_show_entry;
+
+#endif /* ROSTERD_H */

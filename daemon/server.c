@@ -1,0 +1,195 @@
+/*
+ * server.c -- the listening sockets, signals (SIGHUP reload, SIGTERM and
+ * SIGINT drain), the once-a-second sweep, dropping root, and the loop.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "rosterd.h"
+
+#define SERVER_DRAIN_SECONDS	10
+
+struct rosterd		*rd;
+static struct evconnlistener *server_listeners[ROSTERD_MAX_LISTEN];
+static int		 server_nlisteners;
+static struct event	*server_sweep_ev;
+static struct event	*server_drain_ev;
+static struct event	*server_sig_ev[3];
+
+static void
+server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	conn_accept(fd, sa, (socklen_t)salen);
+}
+
+static void
+server_reenable_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (!rd->draining)
+		evconnlistener_enable(arg);
+}
+
+static void
+server_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	int	e = EVUTIL_SOCKET_ERROR();
+
+	log_warnx("accept: %s", evutil_socket_error_to_string(e));
+	/* out of descriptors: stop accepting for a second */
+	if (e == EMFILE || e == ENFILE) {
+		struct timeval	tv = { 1, 0 };
+
+		evconnlistener_disable(l);
+		event_base_once(rd->base, -1, EV_TIMEOUT, server_reenable_cb,
+		    l, &tv);
+	}
+}
+
+/* Bind every configured address; 0, or -1 after logging why. */
+int
+server_listen(void)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct evconnlistener	*l;
+	int			 i;
+
+	for (i = 0; i < rd->cfg->nlisten; i++) {
+		if (config_parse_addr(rd->cfg->listen[i], &ss, &sslen) == -1) {
+			log_error("listen %s: bad address", rd->cfg->listen[i]);
+			return (-1);
+		}
+		l = evconnlistener_new_bind(rd->base, server_accept_cb, NULL,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+		    LEV_OPT_REUSEABLE | (ss.ss_family == AF_INET6 ?
+		    LEV_OPT_BIND_IPV6ONLY : 0), 511, (struct sockaddr *)&ss,
+		    (int)sslen);
+		if (l == NULL) {
+			log_error("listen %s: %s", rd->cfg->listen[i],
+			    strerror(errno));
+			return (-1);
+		}
+		evconnlistener_set_error_cb(l, server_accept_error_cb);
+		server_listeners[server_nlisteners++] = l;
+		log_notice("listening on %s", rd->cfg->listen[i]);
+	}
+	return (0);
+}
+
+/* Become the configured user once the ports are bound. */
+void
+server_drop_privileges(void)
+{
+	struct passwd	*pw;
+
+	if (rd->cfg->user == NULL)
+		return;
+	if ((pw = getpwnam(rd->cfg->user)) == NULL)
+		fatalx("user %s: no such user", rd->cfg->user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatalx("cannot become user %s: %s", rd->cfg->user,
+		    strerror(errno));
+	log_notice("running as user %s", rd->cfg->user);
+}
+
+static void
+server_stop_listening(void)
+{
+	int	i;
+
+	for (i = 0; i < server_nlisteners; i++)
+		evconnlistener_free(server_listeners[i]);
+	server_nlisteners = 0;
+}
+
+static void
+server_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_sweep(time(NULL));
+}
+
+static void
+server_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	log_warnx("drain: %d connections still busy after %d s, closing",
+	    rd->nconns, SERVER_DRAIN_SECONDS);
+	event_base_loopbreak(rd->base);
+}
+
+/* When draining, the last connection to close ends the loop. */
+void
+server_conn_closed(void)
+{
+	if (rd->draining && rd->nconns == 0 && rd->nrefusing == 0)
+		event_base_loopbreak(rd->base);
+}
+
+static void
+server_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval	tv = { SERVER_DRAIN_SECONDS, 0 };
+
+	if (sig == SIGHUP) {
+		tls_reload(rd->cfg);
+		return;
+	}
+	if (rd->draining)
+		return;
+	log_notice("signal %d: stopping, finishing %d connections",
+	    (int)sig, rd->nconns);
+	rd->draining = 1;
+	server_stop_listening();
+	server_drain_ev = evtimer_new(rd->base, server_drain_timeout_cb, NULL);
+	evtimer_add(server_drain_ev, &tv);
+	conn_close_all();
+	server_conn_closed();
+}
+
+void
+server_run(void)
+{
+	struct timeval	tv = { 1, 0 };
+	int		sigs[3] = { SIGHUP, SIGTERM, SIGINT };
+	int		i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < 3; i++) {
+		server_sig_ev[i] = evsignal_new(rd->base, sigs[i],
+		    server_signal_cb, NULL);
+		if (server_sig_ev[i] == NULL ||
+		    event_add(server_sig_ev[i], NULL) == -1)
+			fatalx("evsignal_new");
+	}
+	server_sweep_ev = event_new(rd->base, -1, EV_PERSIST, server_sweep_cb,
+	    NULL);
+	if (server_sweep_ev == NULL || event_add(server_sweep_ev, &tv) == -1)
+		fatalx("event_add");
+
+	event_base_dispatch(rd->base);
+
+	/* stopped: free everything, in an order where nothing dangles */
+	server_stop_listening();
+	conn_free_all();
+	event_base_loop(rd->base, EVLOOP_NONBLOCK);	/* run the reaps */
+	auth_stop();
+	db_stop();
+	for (i = 0; i < 3; i++)
+		event_free(server_sig_ev[i]);
+	event_free(server_sweep_ev);
+	if (server_drain_ev != NULL)
+		event_free(server_drain_ev);
+	log_notice("stopped");
+}

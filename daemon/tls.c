@@ -1,0 +1,151 @@
+/*
+ * tls.c -- the server's TLS context: TLS 1.2 and 1.3 only, forward-secret
+ * ciphers, no renegotiation, no compression, optional client certificates.
+ * SIGHUP builds a new context from the files; if that fails the old one is
+ * kept. Connections hold a reference to the context they started with.
+ */
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "rosterd.h"
+
+static SSL_CTX	*tls_ctx;
+
+static void
+tls_errors(char *err, size_t errlen, const char *what)
+{
+	unsigned long	e;
+	char		buf[256] = "";
+
+	if ((e = ERR_get_error()) != 0)
+		ERR_error_string_n(e, buf, sizeof buf);
+	ERR_clear_error();
+	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
+}
+
+/* Accept any client certificate during the handshake; whether it logs a
+ * user in is decided afterwards from the verification result, so that a
+ * certificate from another CA is merely not a login. */
+static int
+tls_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	return (1);
+}
+
+static SSL_CTX *
+tls_make(const struct config *cfg, char *err, size_t errlen)
+{
+	SSL_CTX			*ctx;
+	STACK_OF(X509_NAME)	*names;
+	static const unsigned char sid[] = "rosterd";
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_errors(err, errlen, "SSL_CTX_new");
+		return (NULL);
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_set_cipher_list(ctx,
+	    "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1") != 1) {
+		tls_errors(err, errlen, "cipher list");
+		goto fail;
+	}
+	SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+	if (cfg->cert == NULL || cfg->key == NULL) {
+		snprintf(err, errlen, "cert and key must be configured");
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
+		tls_errors(err, errlen, cfg->cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1) {
+		tls_errors(err, errlen, cfg->key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		tls_errors(err, errlen, "key does not match certificate");
+		goto fail;
+	}
+	if (cfg->client_ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, cfg->client_ca,
+		    NULL) != 1) {
+			tls_errors(err, errlen, cfg->client_ca);
+			goto fail;
+		}
+		if ((names = SSL_load_client_CA_file(cfg->client_ca)) != NULL)
+			SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, tls_verify_cb);
+		SSL_CTX_set_verify_depth(ctx, 4);
+	}
+	return (ctx);
+fail:
+	SSL_CTX_free(ctx);
+	return (NULL);
+}
+
+int
+tls_init(const struct config *cfg, char *err, size_t errlen)
+{
+	if ((tls_ctx = tls_make(cfg, err, errlen)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/* Build a new context from the configured files; keep the old on failure. */
+int
+tls_reload(const struct config *cfg)
+{
+	SSL_CTX	*ctx;
+	char	 err[512];
+
+	if ((ctx = tls_make(cfg, err, sizeof err)) == NULL) {
+		log_error("tls reload failed, keeping the old certificate: %s",
+		    err);
+		return (-1);
+	}
+	SSL_CTX_free(tls_ctx);	/* live connections keep their reference */
+	tls_ctx = ctx;
+	log_notice("tls reloaded cert=%s", cfg->cert);
+	return (0);
+}
+
+SSL *
+tls_new(void)
+{
+	return (SSL_new(tls_ctx));
+}
+
+/* The user named by a verified client certificate's CN, or NULL. */
+char *
+tls_peer_user(SSL *ssl)
+{
+	X509		*cert;
+	char		 cn[256];
+	int		 n;
+
+	if (SSL_get_verify_result(ssl) != X509_V_OK)
+		return (NULL);
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return (NULL);
+	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+	    NID_commonName, cn, sizeof cn);
+	X509_free(cert);
+	if (n <= 0 || (size_t)n >= sizeof cn - 1 ||
+	    !proto_valid_code(cn, strlen(cn)))
+		return (NULL);
+	return (strdup(cn));
+}
+
+void
+tls_shutdown(void)
+{
+	SSL_CTX_free(tls_ctx);
+	tls_ctx = NULL;
+}
