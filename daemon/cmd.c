@@ -32,6 +32,33 @@ static struct cmd_entry *cmd_table[] = {
 	&cmd_party_add_entry,
 	&cmd_party_list_entry,
 	&cmd_party_show_entry,
+	&cmd_delegation_register_entry,
+	&cmd_delegation_list_entry,
+	&cmd_delegation_show_entry,
+	&cmd_delegation_set_entry,
+	&cmd_delegation_confirm_entry,
+	&cmd_delegation_decline_entry,
+	&cmd_participant_add_entry,
+	&cmd_participant_list_entry,
+	&cmd_participant_show_entry,
+	&cmd_participant_set_entry,
+	&cmd_participant_confirm_entry,
+	&cmd_participant_decline_entry,
+	&cmd_participant_erase_entry,
+	&cmd_checkin_entry,
+	&cmd_session_create_entry,
+	&cmd_session_list_entry,
+	&cmd_session_show_entry,
+	&cmd_session_set_entry,
+	&cmd_speaker_add_entry,
+	&cmd_speaker_list_entry,
+	&cmd_speaker_remove_entry,
+	&cmd_enrol_entry,
+	&cmd_unenrol_entry,
+	&cmd_roster_entry,
+	&cmd_export_entry,
+	&cmd_audit_entry,
+	&cmd_watch_entry,
 	NULL
 };
 
@@ -109,6 +136,8 @@ cmd_init(void)
 			fatalx("out of memory");
 		e->stmt = db_statement(b.data, n);	/* kept for life */
 	}
+	cmd_export_init();
+	cmd_watch_init();
 	/* statements of the session commands' several steps */
 	cmd_stmt_user_auth = db_statement("SELECT * FROM roster.user_auth($1)",
 	    1);

@@ -118,11 +118,22 @@ conn_flush(struct conn *c)
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
 		if (evbuffer_get_length(r->out) > 0)
 			evbuffer_add_buffer(out, r->out);
-		if (!r->done)
-			break;
+		if (!r->done) {
+			if (r->at_head != NULL) {
+				void (*fn)(struct req *) = r->at_head;
+
+				r->at_head = NULL;
+				fn(r);	/* may finish r: flushes again */
+			}
+			return;
+		}
 		close_after = r->close_after;
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		c->npending--;
+		if (c->barrier == r) {
+			c->barrier = NULL;
+			conn_process(c);	/* lines held behind it */
+		}
 		r->conn = NULL;
 		req_free(r);
 		if (close_after) {
@@ -177,6 +188,23 @@ req_resume(struct req *r)
 		return (-1);
 	}
 	return (0);
+}
+
+/* An export writes as it goes: when r is first in line, move its output to
+ * the socket now. Returns the bytes waiting in the socket's output, for the
+ * writer to pause above CONN_OUT_HIGH (0 when the client has gone). */
+size_t
+req_stream(struct req *r)
+{
+	struct evbuffer	*out;
+
+	if (r->conn == NULL || r->conn->state == CONN_DEAD)
+		return (0);
+	out = bufferevent_get_output(r->conn->bev);
+	if (TAILQ_FIRST(&r->conn->reqs) == r)
+		evbuffer_add_buffer(out, r->out);
+	return (evbuffer_get_length(out) + evbuffer_get_length(r->out) >
+	    CONN_OUT_HIGH ? CONN_OUT_HIGH + 1 : 0);
 }
 
 void
@@ -278,6 +306,11 @@ conn_line(struct conn *c, char *line, size_t len)
 		conn_close(c, "out of memory");
 		return;
 	}
+	if (c->watching) {	/* only DONE is read while watching */
+		r->preq.command[0] = '\0';
+		cmd_watch_line(r, line, len);
+		return;
+	}
 	code = proto_parse_request(line, len, &r->preq, &framing, why,
 	    sizeof why);
 	if (code != PROTO_OK) {
@@ -304,6 +337,21 @@ conn_line(struct conn *c, char *line, size_t len)
 	cmd_dispatch(r);
 }
 
+/* For WATCH and EXPORT: read no line past r until it is done, and run fn
+ * once every earlier request has been answered (now, if none is left), so
+ * that r's output goes straight to the socket. */
+void
+req_barrier(struct req *r, void (*fn)(struct req *))
+{
+	struct conn	*c = r->conn;
+
+	c->barrier = r;
+	if (TAILQ_FIRST(&c->reqs) == r)
+		fn(r);
+	else
+		r->at_head = fn;
+}
+
 /* Cut and handle every complete line in the input, while allowed to. */
 static void
 conn_process(struct conn *c)
@@ -317,7 +365,7 @@ conn_process(struct conn *c)
 	if (c->processing)
 		return;
 	c->processing = 1;
-	while (c->state == CONN_READY) {
+	while (c->state == CONN_READY && c->barrier == NULL) {
 		if (c->npending >= rd->cfg->max_pending ||
 		    evbuffer_get_length(out) > CONN_OUT_HIGH) {
 			conn_pause(c);
@@ -373,12 +421,37 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
+	struct req	*r;
+
 	if (c->state == CONN_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			conn_free(c, c->refusing ? "refused" : "closed");
 		return;
 	}
+	if ((r = TAILQ_FIRST(&c->reqs)) != NULL && r->on_drain != NULL)
+		r->on_drain(r);
 	conn_maybe_resume(c);
+}
+
+/* A live update for a watching client; a watcher that does not read is
+ * dropped rather than buffered without bound. */
+void
+conn_notify(struct conn *c, const char *line, size_t len)
+{
+	if (c->state != CONN_READY)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    4 * CONN_OUT_HIGH) {
+		conn_close(c, "watcher not reading");
+		return;
+	}
+	bufferevent_write(c->bev, line, len);
+}
+
+void
+conn_close_request(struct conn *c, const char *why)
+{
+	conn_close(c, why);
 }
 
 /* Send the greeting; a client certificate may have logged a user in. */
@@ -558,13 +631,18 @@ conn_free(struct conn *c, const char *why)
 
 	if (c->state == CONN_DEAD)
 		return;
+	if (c->watching)
+		cmd_watch_stop(c);
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		r->conn = NULL;
 		if (!r->waiting)
 			req_free(r);
+		else if (r->on_drain != NULL)
+			r->on_drain(r);	/* a paused export reads on */
 	}
 	c->npending = 0;
+	c->barrier = NULL;
 	TAILQ_REMOVE(&conns, c, entry);
 	if (c->refusing)
 		rd->nrefusing--;
@@ -599,7 +677,7 @@ conn_sweep(time_t now)
 			conn_free(c, "handshake timeout");
 			break;
 		case CONN_READY:
-			if (c->npending == 0)
+			if (c->npending == 0 && !c->watching)
 				conn_free(c, "idle timeout");
 			break;
 		case CONN_CLOSING:

@@ -35,6 +35,11 @@ struct db_query {
 	db_cb			 cb;
 	void			*arg;
 	time_t			 queued;
+	/* COPY ... TO STDOUT after the statement, streamed row by row */
+	const char		*copy_sql;
+	db_row_cb		 row_cb;
+	int			 copying;
+	struct dbconn		*conn;
 };
 TAILQ_HEAD(db_queryq, db_query);
 
@@ -44,7 +49,9 @@ enum dbc_state {
 	DBC_CHECKING,		/* schema version query in flight */
 	DBC_PREPARING,
 	DBC_READY,
-	DBC_BUSY
+	DBC_BUSY,
+	DBC_LISTEN_SETUP,	/* the listener: LISTEN in flight */
+	DBC_LISTENING
 };
 
 struct dbconn {
@@ -57,6 +64,8 @@ struct dbconn {
 	int			 prep;		/* next statement to prepare */
 	struct db_query		*q;
 	PGresult		*res;		/* first result of the query */
+	int			 listener;	/* LISTENs, serves no queries */
+	int			 paused;	/* COPY reader waits for a client */
 };
 
 static struct db_statement	 db_stmts[DB_MAX_STATEMENTS];
@@ -70,12 +79,16 @@ static int			 db_queued;
 static int			 db_up;		/* some connection serves */
 static int			 db_starting = 1;
 static struct event		*db_sweep_ev;
+static db_notify_cb		 db_notify;
+static int			 db_ncopies;
 
 static void	dbc_connect(struct dbconn *);
 static void	dbc_fail(struct dbconn *, const char *);
 static int	dbc_watch(struct dbconn *, short, event_callback_fn);
 static void	dbc_io_cb(evutil_socket_t, short, void *);
 static void	dbc_next(struct dbconn *);
+static void	dbc_notifies(struct dbconn *);
+static int	dbc_copy_read(struct dbconn *);
 
 /* Send what libpq holds; wait for write readiness only while some is left. */
 static void
@@ -185,10 +198,18 @@ dbc_fail(struct dbconn *c, const char *why)
 		c->pg = NULL;
 	}
 	c->state = DBC_DOWN;
+	c->paused = 0;
 	if (c->q != NULL) {
+		if (c->q->copy_sql != NULL)
+			db_ncopies--;
 		db_query_fail(c->q, PROTO_UNAVAILABLE,
-		    "the database cannot be reached");
+		    "the database connection was lost");
 		c->q = NULL;
+	}
+	if (c->listener) {
+		log_warnx("db listener lost: live updates pause until it "
+		    "reconnects");
+		goto retry;
 	}
 	db_starting = 0;
 	if (!db_live()) {
@@ -199,6 +220,7 @@ dbc_fail(struct dbconn *c, const char *why)
 		db_fail_queue(PROTO_UNAVAILABLE,
 		    "the database cannot be reached");
 	}
+retry:
 	if (c->backoff == 0)
 		c->backoff = DB_BACKOFF_MIN;
 	else if ((c->backoff *= 2) > DB_BACKOFF_MAX)
@@ -244,12 +266,14 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* connected: check the schema, then prepare the statements */
 	PQsetNoticeProcessor(c->pg, db_notice_cb, NULL);
+	if (c->listener)
+		sql = "LISTEN roster";
 	if (PQsetnonblocking(c->pg, 1) == -1 ||
 	    !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0)) {
 		dbc_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
-	c->state = DBC_CHECKING;
+	c->state = c->listener ? DBC_LISTEN_SETUP : DBC_CHECKING;
 	if (dbc_watch(c, EV_READ | EV_WRITE | EV_PERSIST, dbc_io_cb) == -1)
 		dbc_fail(c, "event_add");
 }
@@ -327,6 +351,16 @@ dbc_complete(struct dbconn *c)
 			code = db_error_code(res, &msg);
 	}
 	switch (c->state) {
+	case DBC_LISTEN_SETUP:
+		PQclear(res);
+		if (code != PROTO_OK) {
+			dbc_fail(c, msg);
+			return;
+		}
+		c->state = DBC_LISTENING;
+		c->backoff = 0;
+		log_notice("db listener ready");
+		return;
 	case DBC_CHECKING:
 		if (code != PROTO_OK) {
 			log_error("db conn=%d schema check failed: %s (run "
@@ -360,6 +394,18 @@ dbc_complete(struct dbconn *c)
 		break;
 	case DBC_BUSY:
 		q = c->q;
+		if (q->copy_sql != NULL && !q->copying && code == PROTO_OK) {
+			/* the statement checked the request: now stream */
+			PQclear(res);
+			q->copying = 1;
+			if (!PQsendQuery(c->pg, q->copy_sql))
+				dbc_fail(c, PQerrorMessage(c->pg));
+			else
+				dbc_flush(c);
+			return;
+		}
+		if (q->copy_sql != NULL)
+			db_ncopies--;
 		c->q = NULL;
 		c->state = DBC_READY;
 		if (code == PROTO_INTERNAL || code == PROTO_UNAVAILABLE) {
@@ -404,7 +450,7 @@ dbc_next(struct dbconn *c)
 		c->backoff = 0;
 		db_starting = 0;
 		if (!db_up)
-			log_notice("db available conns=%d", db_nconns);
+			log_notice("db available");
 		db_up = 1;
 		log_debug("db conn=%d ready", c->idx);
 	}
@@ -421,6 +467,48 @@ dbc_next(struct dbconn *c)
 		return;
 	}
 	dbc_flush(c);
+}
+
+/* Hand NOTIFY payloads on to the live-update fan-out. */
+static void
+dbc_notifies(struct dbconn *c)
+{
+	PGnotify	*n;
+
+	while ((n = PQnotifies(c->pg)) != NULL) {
+		if (db_notify != NULL)
+			db_notify(n->extra);
+		PQfreemem(n);
+	}
+}
+
+/*
+ * Read COPY rows that have arrived and give them to the row callback; stop
+ * when the callback asks to pause (its client's output is full: the socket
+ * is then not read, and PostgreSQL waits on TCP). Returns 1 when the COPY is
+ * over (its result follows), 0 when waiting for rows or paused.
+ */
+static int
+dbc_copy_read(struct dbconn *c)
+{
+	struct db_query	*q = c->q;
+	char		*buf;
+	int		 n;
+
+	for (;;) {
+		n = PQgetCopyData(c->pg, &buf, 1);
+		if (n == 0)
+			return (0);
+		if (n < 0)
+			return (1);
+		n = q->row_cb(q->arg, buf, n);
+		PQfreemem(buf);
+		if (n == 1) {
+			c->paused = 1;
+			event_del(c->ev);
+			return (0);
+		}
+	}
 }
 
 /* Socket events of a connected connection: flush, read, collect results. */
@@ -440,10 +528,25 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	while (c->state != DBC_DOWN && c->state != DBC_READY &&
-	    !PQisBusy(c->pg)) {
+	if (c->listener) {
+		dbc_notifies(c);
+		if (c->state == DBC_LISTENING) {
+			if (PQstatus(c->pg) == CONNECTION_BAD)
+				dbc_fail(c, PQerrorMessage(c->pg));
+			return;
+		}
+	}
+	while ((c->state == DBC_CHECKING || c->state == DBC_PREPARING ||
+	    c->state == DBC_BUSY || c->state == DBC_LISTEN_SETUP) &&
+	    !c->paused && !PQisBusy(c->pg)) {
 		if ((res = PQgetResult(c->pg)) == NULL) {
 			dbc_complete(c);
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_COPY_OUT) {
+			PQclear(res);
+			if (dbc_copy_read(c) == 0)
+				return;		/* more rows to come */
 			continue;
 		}
 		if (c->res == NULL)
@@ -451,6 +554,8 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 		else
 			PQclear(res);
 	}
+	if (c->paused)
+		return;
 	if (c->state == DBC_DOWN)
 		return;
 	if (c->state == DBC_READY && PQstatus(c->pg) == CONNECTION_BAD) {
@@ -477,20 +582,29 @@ db_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Before db_start: receive every NOTIFY on channel "roster" through one
+ * extra connection that does nothing else. */
+void
+db_listen(db_notify_cb cb)
+{
+	db_notify = cb;
+}
+
 void
 db_start(struct event_base *base, const char *conninfo, int n)
 {
 	struct timeval	tv = { 1, 0 };
-	int		i;
+	int		i, total = n + (db_notify != NULL);
 
 	db_base = base;
 	if ((db_conninfo = strdup(conninfo)) == NULL)
 		fatalx("out of memory");
-	db_nconns = n;
-	if ((db_conns = calloc((size_t)n, sizeof *db_conns)) == NULL)
+	db_nconns = total;
+	if ((db_conns = calloc((size_t)total, sizeof *db_conns)) == NULL)
 		fatalx("out of memory");
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < total; i++) {
 		db_conns[i].idx = i;
+		db_conns[i].listener = (i == n);
 		db_conns[i].retry = evtimer_new(base, dbc_retry_cb,
 		    &db_conns[i]);
 		if (db_conns[i].retry == NULL)
@@ -556,6 +670,68 @@ db_query(int stmt, int nparams, const char *const *params, db_cb cb,
 		}
 	}
 	return (0);
+}
+
+/*
+ * An export: the statement (which checks the request and remembers its
+ * parameters for the session) and then copy_sql, a constant COPY ... TO
+ * STDOUT, on the same connection. Each row goes to row_cb as it arrives
+ * (return 1 to pause until db_copy_resume(arg)); done gets the COPY's final
+ * result. At most all but one pool connection stream at once, so that
+ * exports never starve other requests. Returns -1 as db_query does, -2 when
+ * too many exports are running.
+ */
+int
+db_copy(int stmt, int nparams, const char *const *params,
+    const char *copy_sql, db_row_cb row_cb, db_cb done, void *arg)
+{
+	struct db_query	*q;
+	int		 max = db_nconns - (db_notify != NULL) - 1;
+
+	if (db_ncopies >= (max > 0 ? max : 1))
+		return (-2);
+	if (db_query(stmt, nparams, params, done, arg) == -1)
+		return (-1);
+	q = TAILQ_LAST(&db_queue, db_queryq);
+	if (q != NULL && q->arg == arg && q->cb == done) {
+		q->copy_sql = copy_sql;
+		q->row_cb = row_cb;
+	} else {
+		/* already sent: find it on its connection */
+		int	i;
+
+		for (i = 0; i < db_nconns; i++)
+			if (db_conns[i].q != NULL && db_conns[i].q->arg == arg)
+				break;
+		if (i == db_nconns)
+			return (0);	/* failed and answered already */
+		db_conns[i].q->copy_sql = copy_sql;
+		db_conns[i].q->row_cb = row_cb;
+	}
+	db_ncopies++;
+	return (0);
+}
+
+/* The client of a paused export can take more: read rows again. */
+void
+db_copy_resume(void *arg)
+{
+	struct dbconn	*c;
+	int		 i;
+
+	for (i = 0; i < db_nconns; i++) {
+		c = &db_conns[i];
+		if (c->q == NULL || c->q->arg != arg || !c->paused)
+			continue;
+		c->paused = 0;
+		if (event_add(c->ev, NULL) == -1) {
+			dbc_fail(c, "event_add");
+			return;
+		}
+		/* rows libpq already holds come without a socket event */
+		dbc_io_cb(PQsocket(c->pg), 0, c);
+		return;
+	}
 }
 
 /* 1 when queries cannot be served now (for UNAVAILABLE before queueing). */

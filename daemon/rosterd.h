@@ -117,6 +117,8 @@ struct req {
 	enum proto_code		 result;
 	void			*data;	/* handler's private state */
 	void			(*data_free)(void *);
+	void			(*at_head)(struct req *); /* run when first */
+	void			(*on_drain)(struct req *); /* output drained */
 };
 TAILQ_HEAD(reqq, req);
 
@@ -144,6 +146,10 @@ struct conn {
 	int			 discarding;	/* inside an over-long line */
 	int			 paused;
 	int			 processing;
+	struct req		*barrier;	/* no lines read past it */
+	int			 watching;
+	char			 watch_event[PROTO_MAX_CODE + 1];
+	TAILQ_ENTRY(conn)	 wentry;
 	struct reqq		 reqs;
 	int			 npending;
 	/* the session */
@@ -168,13 +174,23 @@ void	 req_err(struct req *, enum proto_code, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 req_done(struct req *);
 int	 req_resume(struct req *);
+size_t	 req_stream(struct req *);
+void	 req_barrier(struct req *, void (*)(struct req *));
+void	 conn_notify(struct conn *, const char *, size_t);
+void	 conn_close_request(struct conn *, const char *);
 void	 req_free(struct req *);
 void	 conn_greet(struct conn *, const char *, enum role, const char *);
 
 /* db.c: the asynchronous PostgreSQL pool */
 typedef void (*db_cb)(void *, struct pg_result *, enum proto_code,
 	    const char *);
+typedef int (*db_row_cb)(void *, const char *, int);
+typedef void (*db_notify_cb)(const char *);
 int	 db_statement(const char *, int);
+void	 db_listen(db_notify_cb);
+int	 db_copy(int, int, const char *const *, const char *, db_row_cb,
+	    db_cb, void *);
+void	 db_copy_resume(void *);
 void	 db_start(struct event_base *, const char *, int);
 int	 db_query(int, int, const char *const *, db_cb, void *);
 void	 db_stop(void);
@@ -285,6 +301,32 @@ extern struct cmd_entry cmd_ping_entry, cmd_help_entry,
     cmd_login_entry, cmd_logout_entry, cmd_whoami_entry,
     cmd_password_entry, cmd_use_entry, cmd_quit_entry;
 void	 cmd_session_cert_login(struct req *, const char *);
+/* cmd-watch.c */
+extern struct cmd_entry cmd_watch_entry;
+void	 cmd_watch_init(void);
+void	 cmd_watch_line(struct req *, const char *, size_t);
+void	 cmd_watch_stop(struct conn *);
+int	 watch_json_line(const char *, struct proto_buf *, char *, size_t);
+/* cmd-export.c */
+extern struct cmd_entry cmd_export_entry;
+void	 cmd_export_init(void);
+/* cmd-delegation.c */
+extern struct cmd_entry cmd_delegation_register_entry,
+    cmd_delegation_list_entry, cmd_delegation_show_entry,
+    cmd_delegation_set_entry, cmd_delegation_confirm_entry,
+    cmd_delegation_decline_entry;
+/* cmd-participant.c */
+extern struct cmd_entry cmd_participant_add_entry, cmd_participant_list_entry,
+    cmd_participant_show_entry, cmd_participant_set_entry,
+    cmd_participant_confirm_entry, cmd_participant_decline_entry,
+    cmd_participant_erase_entry, cmd_checkin_entry;
+/* cmd-agenda.c */
+extern struct cmd_entry cmd_session_create_entry, cmd_session_list_entry,
+    cmd_session_show_entry, cmd_session_set_entry, cmd_speaker_add_entry,
+    cmd_speaker_list_entry, cmd_speaker_remove_entry, cmd_enrol_entry,
+    cmd_unenrol_entry, cmd_roster_entry;
+/* cmd-audit.c */
+extern struct cmd_entry cmd_audit_entry;
 /* cmd-user.c */
 extern struct cmd_entry cmd_user_add_entry, cmd_user_list_entry,
     cmd_user_set_entry;

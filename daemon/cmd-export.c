@@ -1,0 +1,174 @@
+/*
+ * cmd-export.c -- EXPORT: a list as CSV or TSV, streamed. The statement
+ * roster.export_args() hands the request's parameters to the session, then
+ * a constant COPY (SELECT * FROM roster.export_WHAT(...)) TO STDOUT runs on
+ * the same connection; each row is written as "= " lines as it arrives, and
+ * reading from PostgreSQL pauses while the client's output is full, so that
+ * memory does not grow with the size of the export.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rosterd.h"
+
+static const char *const export_whats[] = {
+	"participants", "attendance", "delegations", "speakers", "sessions",
+	"enrolments", NULL
+};
+#define EXPORT_NWHAT	6
+static char	*export_sql[EXPORT_NWHAT][2];	/* [what][tsv] */
+static int	 export_stmt = -1;
+
+struct export {
+	long	rows;		/* COPY rows, the header included */
+};
+
+static int
+export_what(const char *what)
+{
+	int	i;
+
+	for (i = 0; export_whats[i] != NULL; i++)
+		if (strcmp(export_whats[i], what) == 0)
+			return (i);
+	return (-1);
+}
+
+/* One COPY row: one line of the file, or several when a quoted field holds
+ * a line break. */
+static int
+export_row_cb(void *arg, const char *data, int len)
+{
+	struct req	*r = arg;
+	struct export	*x = r->data;
+	const char	*p = data, *end = data + len, *nl;
+
+	if (r->conn == NULL)
+		return (0);	/* the client left: read on, discard */
+	x->rows++;
+	if (end > p && end[-1] == '\n')
+		end--;
+	for (;;) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		req_write(r, "= ", 2);
+		req_write(r, p, (size_t)((nl ? nl : end) - p));
+		req_write(r, "\n", 1);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return (req_stream(r) > 0 ? 1 : 0);
+}
+
+static void
+export_drain(struct req *r)
+{
+	db_copy_resume(r);
+}
+
+static void
+export_done_cb(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct req	*r = arg;
+	struct export	*x = r->data;
+
+	r->on_drain = NULL;
+	if (req_resume(r) == -1)
+		return;
+	if (code != PROTO_OK) {
+		req_err(r, code, "%s", msg);
+		return;
+	}
+	req_printf(r, "OK rows=%ld\n", x->rows > 0 ? x->rows - 1 : 0);
+	req_done(r);
+}
+
+static void
+export_start(struct req *r)
+{
+	struct conn	*c = r->conn;
+	struct export	*x;
+	const char	*params[7], *fmt = cmd_arg(r, "format");
+	int		 w = export_what(cmd_arg(r, "what")), rc;
+
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		req_err(r, PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	r->data = x;
+	r->data_free = free;
+	params[0] = c->user;
+	params[1] = role_name(c->role);
+	params[2] = c->party[0] ? c->party : NULL;
+	params[3] = cmd_arg(r, "event") ? cmd_arg(r, "event") : c->event;
+	params[4] = cmd_arg(r, "party");
+	params[5] = cmd_arg(r, "session");
+	params[6] = cmd_arg(r, "status");
+	r->waiting = 1;
+	r->on_drain = export_drain;
+	rc = db_copy(export_stmt, 7, params,
+	    export_sql[w][fmt != NULL && strcmp(fmt, "tsv") == 0],
+	    export_row_cb, export_done_cb, r);
+	if (rc < 0) {
+		r->waiting = 0;
+		r->on_drain = NULL;
+		if (rc == -2)
+			req_err(r, PROTO_BUSY, "too many exports running; try "
+			    "again shortly");
+		else
+			req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
+			    "the database cannot be reached");
+	}
+}
+
+static void
+cmd_export(struct req *r)
+{
+	if (r->conn->role == ROLE_HOST &&
+	    strcmp(cmd_arg(r, "what"), "attendance") != 0) {
+		req_err(r, PROTO_FORBIDDEN, "role host may export only "
+		    "attendance");
+		return;
+	}
+	req_barrier(r, export_start);
+}
+
+/* Build the constant COPY statements and register the parameter step. */
+void
+cmd_export_init(void)
+{
+	int	i, tsv;
+
+	for (i = 0; i < EXPORT_NWHAT; i++) {
+		for (tsv = 0; tsv < 2; tsv++) {
+			if (asprintf(&export_sql[i][tsv], "COPY (SELECT * FROM "
+			    "roster.export_%s(roster.export_arg(1), "
+			    "roster.export_arg(2), roster.export_arg(3), "
+			    "roster.export_arg(4), roster.export_arg(5), "
+			    "roster.export_arg(6), roster.export_arg(7))) TO "
+			    "STDOUT (FORMAT %s, HEADER%s)", export_whats[i],
+			    tsv ? "text" : "csv", tsv ? ", NULL ''" : "") == -1)
+				fatalx("out of memory");
+		}
+	}
+	export_stmt = db_statement("SELECT roster.export_args($1, $2, $3, "
+	    "$4, $5, $6, $7)", 7);
+}
+
+static const struct cmd_key export_keys[] = {
+	{ "what", KEY_ENUM, KEY_REQUIRED,
+	    "participants|attendance|delegations|speakers|sessions|enrolments" },
+	{ "format", KEY_ENUM, 0, "csv|tsv" },
+	{ "party", KEY_CODE, KEY_OWN_PARTY, NULL },
+	{ "session", KEY_CODE, 0, NULL },
+	{ "status", KEY_ENUM, 0, "registered|confirmed|declined" },
+	{ "event", KEY_CODE, KEY_REQUIRED | KEY_EVENT, NULL },
+	{ NULL, 0, 0, NULL }
+};
+
+struct cmd_entry cmd_export_entry = {
+	"EXPORT", export_keys, ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST, NULL,
+	CMD_REPLY_CUSTOM, cmd_export, 0
+};
