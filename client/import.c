@@ -1,0 +1,815 @@
+/*
+ * import.c -- roster import KIND FILE.csv: one request per row of an RFC
+ * 4180 CSV file (header row naming the keys), pipelined with a window of
+ * requests in flight. Each row carries ref=imp-<hash of its content>, so
+ * that running the same import again adds nothing; parties, which have no
+ * ref, are checked against PARTY LIST instead. Refused rows are listed at
+ * the end.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "roster.h"
+
+#define IMPORT_WINDOW		64		/* requests in flight */
+#define IMPORT_MAX_FILE		(64 * 1024 * 1024)
+#define IMPORT_RETRIES		3		/* after BUSY, UNAVAILABLE */
+#define IMPORT_BAR		30		/* progress bar width */
+
+struct import_kind {
+	const char	*name;
+	const char	*command;
+	const char	*columns;	/* accepted columns */
+	const char	*required;	/* columns that must be there */
+	int		 scoped;	/* in an event: --event, ref= */
+};
+
+static const struct import_kind import_kinds[] = {
+	{ "parties", "PARTY ADD", "code kind name", "code kind name", 0 },
+	{ "delegations", "DELEGATION REGISTER", "event party quota note",
+	    "party", 1 },
+	{ "participants", "PARTICIPANT ADD",
+	    "event party honorific name title email role", "party name", 1 },
+	{ "sessions", "SESSION CREATE",
+	    "event code kind title starts ends room capacity theme",
+	    "code kind title starts ends", 1 },
+	{ "speakers", "SPEAKER ADD",
+	    "event session participant participant_name role topic position",
+	    "session", 1 },
+};
+
+enum import_state {
+	IMPORT_PENDING,
+	IMPORT_ADDED,
+	IMPORT_REPLAYED,	/* answered replay=1: added by an earlier run */
+	IMPORT_SKIPPED,		/* exists already (parties) */
+	IMPORT_REFUSED
+};
+
+struct import_row {
+	size_t			 line;		/* its first line in the file */
+	char			**fields;
+	size_t			 nfields;
+	enum import_state	 state;
+	char			*error;		/* "CODE text" when refused */
+	int			 retry;		/* BUSY or UNAVAILABLE */
+};
+
+/* A participant known by name, for speakers. */
+struct import_person {
+	char	*name;
+	char	*id;
+	int	 declined;
+};
+
+struct import {
+	struct roster			*r;
+	const struct import_kind	*kind;
+	const char			*path;
+	struct import_row		*rows;		/* [0]: the header */
+	size_t				 nrows;
+	size_t				 caprows;
+	size_t				*order;		/* columns by name */
+	struct import_person		*people;
+	size_t				 npeople;
+	size_t				 capeople;
+	int				 bar;		/* show progress */
+	long long			 lastbar;
+	size_t				 total;
+};
+
+static void
+import_row_free(struct import_row *row)
+{
+	size_t	 i;
+
+	for (i = 0; i < row->nfields; i++)
+		free(row->fields[i]);
+	free(row->fields);
+	free(row->error);
+}
+
+static void
+import_free(struct import *im)
+{
+	size_t	 i;
+
+	for (i = 0; i < im->nrows; i++)
+		import_row_free(&im->rows[i]);
+	free(im->rows);
+	free(im->order);
+	for (i = 0; i < im->npeople; i++) {
+		free(im->people[i].name);
+		free(im->people[i].id);
+	}
+	free(im->people);
+}
+
+static void
+import_refuse(struct import_row *row, const char *fmt, const char *a,
+    const char *b)
+{
+	char	 buf[512];
+
+	snprintf(buf, sizeof buf, fmt, a, b);
+	free(row->error);
+	row->error = strdup(buf);
+	row->state = IMPORT_REFUSED;
+}
+
+static int
+import_add_field(struct import_row *row, const char *s, size_t len,
+    size_t *cap)
+{
+	char	**p;
+
+	if (row->nfields == *cap) {
+		if ((p = reallocarray(row->fields, *cap + 16, sizeof *p)) ==
+		    NULL)
+			return (-1);
+		row->fields = p;
+		*cap += 16;
+	}
+	if ((row->fields[row->nfields] = strndup(s, len)) == NULL)
+		return (-1);
+	row->nfields++;
+	return (0);
+}
+
+/*
+ * Cut RFC 4180 CSV into rows: fields separated by commas, records ended by
+ * LF or CRLF, a quoted field may hold commas, line ends and doubled quotes.
+ * Blank lines are skipped. -1 with a message on a malformed file.
+ */
+static int
+import_csv(struct import *im, const char *d, size_t len)
+{
+	struct import_row	*row, *rows;
+	struct proto_buf	 field;
+	size_t			 pos = 0, line = 1, cap;
+	int			 rv = -1;
+
+	proto_buf_init(&field);
+	if (len >= 3 && memcmp(d, "\xef\xbb\xbf", 3) == 0)
+		pos = 3;
+	while (pos < len) {
+		if (im->nrows == im->caprows) {
+			rows = reallocarray(im->rows, im->caprows + 256,
+			    sizeof *rows);
+			if (rows == NULL)
+				goto oom;
+			im->rows = rows;
+			im->caprows += 256;
+		}
+		row = &im->rows[im->nrows++];
+		memset(row, 0, sizeof *row);
+		row->line = line;
+		cap = 0;
+		for (;;) {
+			proto_buf_reset(&field);
+			if (pos < len && d[pos] == '"') {
+				for (pos++;; pos++) {
+					if (pos == len) {
+						fprintf(stderr, "%s:%zu: a "
+						    "quote is not closed\n",
+						    im->path, row->line);
+						goto out;
+					}
+					if (d[pos] == '"') {
+						if (pos + 1 < len &&
+						    d[pos + 1] == '"')
+							pos++;
+						else
+							break;
+					} else if (d[pos] == '\n')
+						line++;
+					proto_buf_addch(&field, d[pos]);
+				}
+				pos++;
+				if (pos < len && d[pos] != ',' &&
+				    d[pos] != '\n' && !(d[pos] == '\r' &&
+				    pos + 1 < len && d[pos + 1] == '\n')) {
+					fprintf(stderr, "%s:%zu: text after a "
+					    "closing quote\n", im->path, line);
+					goto out;
+				}
+			} else {
+				while (pos < len && d[pos] != ',' &&
+				    d[pos] != '\n' && !(d[pos] == '\r' &&
+				    pos + 1 < len && d[pos + 1] == '\n'))
+					proto_buf_addch(&field, d[pos++]);
+			}
+			if (import_add_field(row, field.len ? field.data : "",
+			    field.len, &cap) == -1 || field.oom)
+				goto oom;
+			if (pos < len && d[pos] == ',') {
+				pos++;
+				continue;
+			}
+			if (pos < len && d[pos] == '\r')
+				pos++;
+			if (pos < len && d[pos] == '\n') {
+				pos++;
+				line++;
+			}
+			break;
+		}
+		if (row->nfields == 1 && row->fields[0][0] == '\0') {
+			import_row_free(row);
+			im->nrows--;
+		}
+	}
+	rv = 0;
+	goto out;
+oom:
+	fprintf(stderr, "roster: out of memory\n");
+out:
+	proto_buf_free(&field);
+	return (rv);
+}
+
+/* 1 when word is one of the space-separated words of list. */
+static int
+import_in_list(const char *list, const char *word)
+{
+	size_t	 len = strlen(word), n;
+
+	while (*list != '\0') {
+		n = strcspn(list, " ");
+		if (n == len && strncmp(list, word, len) == 0)
+			return (1);
+		list += n;
+		while (*list == ' ')
+			list++;
+	}
+	return (0);
+}
+
+static ssize_t
+import_col(const struct import *im, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < im->rows[0].nfields; i++)
+		if (strcmp(im->rows[0].fields[i], name) == 0)
+			return (i);
+	return (-1);
+}
+
+static int
+import_cmp_cols(const void *a, const void *b, void *arg)
+{
+	const struct import	*im = arg;
+
+	return (strcmp(im->rows[0].fields[*(const size_t *)a],
+	    im->rows[0].fields[*(const size_t *)b]));
+}
+
+/* Check the header row against the kind's columns. */
+static int
+import_header(struct import *im)
+{
+	const struct import_row	*h = &im->rows[0];
+	const char		*req;
+	char			 col[64];
+	size_t			 i, j, n;
+
+	for (i = 0; i < h->nfields; i++) {
+		if (!import_in_list(im->kind->columns, h->fields[i])) {
+			fprintf(stderr, "%s: unknown column \"%s\" for %s "
+			    "(columns: %s)\n", im->path, h->fields[i],
+			    im->kind->name, im->kind->columns);
+			return (-1);
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(h->fields[i], h->fields[j]) == 0) {
+				fprintf(stderr, "%s: column \"%s\" given "
+				    "twice\n", im->path, h->fields[i]);
+				return (-1);
+			}
+		}
+	}
+	for (req = im->kind->required; *req != '\0'; req += n) {
+		while (*req == ' ')
+			req++;
+		n = strcspn(req, " ");
+		snprintf(col, sizeof col, "%.*s", (int)n, req);
+		if (import_col(im, col) == -1) {
+			fprintf(stderr, "%s: no column \"%s\"\n", im->path,
+			    col);
+			return (-1);
+		}
+	}
+	if (strcmp(im->kind->name, "speakers") == 0 &&
+	    (import_col(im, "participant") == -1) ==
+	    (import_col(im, "participant_name") == -1)) {
+		fprintf(stderr, "%s: one of the columns participant_name or "
+		    "participant is needed\n", im->path);
+		return (-1);
+	}
+	if (im->kind->scoped && im->r->event == NULL &&
+	    import_col(im, "event") == -1) {
+		fprintf(stderr, "roster: import %s needs --event CODE (or an "
+		    "event column)\n", im->kind->name);
+		return (-1);
+	}
+	if ((im->order = calloc(h->nfields, sizeof *im->order)) == NULL)
+		return (-1);
+	for (i = 0; i < h->nfields; i++)
+		im->order[i] = i;
+	qsort_r(im->order, h->nfields, sizeof *im->order, import_cmp_cols, im);
+	return (0);
+}
+
+/* ref=imp-<32 hex digits of SHA-256 over the kind and the row's columns
+ * in name order>: the same content gives the same ref. */
+static void
+import_ref(const struct import *im, const struct import_row *row,
+    struct proto_buf *buf)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	struct proto_buf	 content;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0;
+	char			 ref[PROTO_MAX_REF + 1] = "imp-";
+	size_t			 i, c;
+
+	proto_buf_init(&content);
+	proto_buf_add(&content, im->kind->name, strlen(im->kind->name) + 1);
+	for (i = 0; i < im->rows[0].nfields; i++) {
+		c = im->order[i];
+		proto_buf_add(&content, im->rows[0].fields[c],
+		    strlen(im->rows[0].fields[c]) + 1);
+		proto_buf_add(&content, row->fields[c],
+		    strlen(row->fields[c]) + 1);
+	}
+	if (!content.oom && EVP_Digest(content.data, content.len, md, &mdlen,
+	    EVP_sha256(), NULL) == 1) {
+		for (i = 0; i < 16 && i < mdlen; i++) {
+			ref[4 + 2 * i] = hex[md[i] >> 4];
+			ref[5 + 2 * i] = hex[md[i] & 0xf];
+		}
+		ref[4 + 2 * i] = '\0';
+		proto_buf_field(buf, "ref", ref, strlen(ref));
+	} else
+		buf->oom = 1;
+	proto_buf_free(&content);
+}
+
+/* The id of the participant with this name; NULL (row refused) when there
+ * is none or more than one. */
+static const char *
+import_person(struct import *im, struct import_row *row, const char *name)
+{
+	const struct import_person	*live = NULL, *gone = NULL;
+	size_t				 i, nlive = 0, ngone = 0;
+
+	for (i = 0; i < im->npeople; i++) {
+		if (strcmp(im->people[i].name, name) != 0)
+			continue;
+		if (im->people[i].declined) {
+			gone = &im->people[i];
+			ngone++;
+		} else {
+			live = &im->people[i];
+			nlive++;
+		}
+	}
+	/* Someone who declined does not hide a namesake who did not. */
+	if (nlive == 1)
+		return (live->id);
+	if (nlive == 0 && ngone == 1)
+		return (gone->id);
+	import_refuse(row, nlive + ngone == 0 ?
+	    "NOT_FOUND no participant named \"%s\"%s" :
+	    "CONFLICT more than one participant named \"%s\"%s", name,
+	    " (not sent)");
+	return (NULL);
+}
+
+/* The request for a row in buf; -1 (row refused) when it cannot be made. */
+static int
+import_request(struct import *im, struct import_row *row,
+    struct proto_buf *buf)
+{
+	const struct import_row	*h = &im->rows[0];
+	const char		*key, *v;
+	char			 n1[32], n2[32];
+	size_t			 i;
+
+	proto_buf_reset(buf);
+	if (row->nfields != h->nfields) {
+		snprintf(n1, sizeof n1, "%zu", row->nfields);
+		snprintf(n2, sizeof n2, "%zu", h->nfields);
+		import_refuse(row, "INVALID %s fields where the header has %s "
+		    "(not sent)", n1, n2);
+		return (-1);
+	}
+	proto_buf_addstr(buf, im->kind->command);
+	for (i = 0; i < h->nfields; i++) {
+		key = h->fields[i];
+		v = row->fields[i];
+		if (*v == '\0')
+			continue;	/* an empty cell: key left out */
+		if (!proto_utf8_valid(v, strlen(v))) {
+			import_refuse(row, "INVALID %s: not UTF-8%s", key,
+			    " (not sent)");
+			return (-1);
+		}
+		if (strcmp(key, "participant_name") == 0) {
+			if ((v = import_person(im, row, v)) == NULL)
+				return (-1);
+			key = "participant";
+		}
+		proto_buf_field(buf, key, v, strlen(v));
+	}
+	if (im->kind->scoped)
+		import_ref(im, row, buf);
+	if (buf->oom) {
+		import_refuse(row, "INTERNAL out of memory%s%s", "", "");
+		return (-1);
+	}
+	return (0);
+}
+
+static long long
+import_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+import_progress(struct import *im, size_t done, int last)
+{
+	static const char	 hashes[IMPORT_BAR + 1] =
+	    "##############################";
+	long long		 now;
+	size_t			 n;
+
+	if (!im->bar || im->total == 0)
+		return;
+	now = import_now();
+	if (!last && now - im->lastbar < 100)
+		return;
+	im->lastbar = now;
+	n = done * IMPORT_BAR / im->total;
+	fprintf(stderr, "\r%s [%.*s%*s] %zu/%zu", im->kind->name, (int)n,
+	    hashes, (int)(IMPORT_BAR - n), "", done, im->total);
+	if (last)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* Record the final line answering a row. */
+static void
+import_answer(struct import_row *row, const char *line, size_t len)
+{
+	struct proto_reply	 rep;
+	const struct proto_field *f;
+
+	switch (proto_parse_reply(line, len, &rep)) {
+	case PROTO_LINE_OK:
+		f = proto_reply_field(&rep, "replay");
+		row->state = f != NULL && strcmp(f->value, "1") == 0 ?
+		    IMPORT_REPLAYED : IMPORT_ADDED;
+		row->retry = 0;
+		break;
+	case PROTO_LINE_ERR:
+		row->retry = rep.code == PROTO_BUSY ||
+		    rep.code == PROTO_UNAVAILABLE;
+		free(row->error);
+		row->error = strndup(line + 4, len - 4);
+		row->state = IMPORT_REFUSED;
+		break;
+	default:
+		break;
+	}
+	proto_reply_free(&rep);
+}
+
+/*
+ * Send the rows listed in todo, keeping up to IMPORT_WINDOW requests in
+ * flight; replies come in order. -1 when the connection fails.
+ */
+static int
+import_send(struct import *im, size_t *todo, size_t n, size_t *done)
+{
+	struct net_conn		*c = &im->r->conn;
+	struct proto_buf	 req;
+	struct import_row	*row;
+	size_t			 sent = 0, answered = 0, len;
+	char			*line;
+	int			 rv;
+
+	proto_buf_init(&req);
+	while (answered < sent || sent < n) {
+		while (sent < n && sent - answered < IMPORT_WINDOW) {
+			row = &im->rows[todo[sent]];
+			if (import_request(im, row, &req) == -1) {
+				/* Refused before sending: drop it from todo. */
+				memmove(todo + sent, todo + sent + 1,
+				    (n - sent - 1) * sizeof *todo);
+				n--;
+				(*done)++;
+				continue;
+			}
+			net_queue(c, req.data, req.len);
+			sent++;
+		}
+		if (answered == sent)
+			break;
+		rv = net_read_line(c, &line, &len);
+		if (rv != NET_LINE) {
+			if (im->bar)
+				fputc('\n', stderr);
+			fprintf(stderr, "roster: %s\n", rv == NET_INTR ?
+			    "interrupted" : c->err);
+			proto_buf_free(&req);
+			return (-1);
+		}
+		if (!output_is_final(line, len))
+			continue;	/* no records are expected */
+		import_answer(&im->rows[todo[answered]], line, len);
+		answered++;
+		(*done)++;
+		import_progress(im, *done, 0);
+	}
+	proto_buf_free(&req);
+	return (0);
+}
+
+/* Read a list's records; fn is called with each. -1 on failure. */
+static int
+import_list(struct import *im, const char *request,
+    int (*fn)(struct import *, const struct proto_reply *))
+{
+	struct net_conn		*c = &im->r->conn;
+	struct proto_reply	 rep;
+	char			*line;
+	size_t			 len;
+	int			 kind, rv;
+
+	net_queue(c, request, strlen(request));
+	for (;;) {
+		if ((rv = net_read_line(c, &line, &len)) != NET_LINE) {
+			fprintf(stderr, "roster: %s\n", c->err);
+			return (-1);
+		}
+		kind = proto_parse_reply(line, len, &rep);
+		rv = 0;
+		if (kind == PROTO_LINE_RECORD)
+			rv = fn(im, &rep);
+		proto_reply_free(&rep);
+		if (rv == -1) {
+			fprintf(stderr, "roster: out of memory\n");
+			return (-1);
+		}
+		if (kind == PROTO_LINE_OK)
+			return (0);
+		if (kind == PROTO_LINE_ERR) {
+			fprintf(stderr, "roster: %s: %.*s\n", request,
+			    (int)len, line);
+			return (-1);
+		}
+	}
+}
+
+static int
+import_add_person(struct import *im, const struct proto_reply *rep)
+{
+	const struct proto_field	*id, *name, *status;
+	struct import_person		*p;
+
+	id = proto_reply_field(rep, "id");
+	name = proto_reply_field(rep, "name");
+	status = proto_reply_field(rep, "status");
+	if (id == NULL || name == NULL)
+		return (0);
+	if (im->npeople == im->capeople) {
+		p = reallocarray(im->people, im->capeople + 256, sizeof *p);
+		if (p == NULL)
+			return (-1);
+		im->people = p;
+		im->capeople += 256;
+	}
+	p = &im->people[im->npeople];
+	p->name = strndup(name->value, name->vlen);
+	p->id = strndup(id->value, id->vlen);
+	p->declined = status != NULL && strcmp(status->value, "declined") == 0;
+	if (p->name == NULL || p->id == NULL) {
+		free(p->name);
+		free(p->id);
+		return (-1);
+	}
+	im->npeople++;
+	return (0);
+}
+
+/* A party code in the list: rows with that code are skipped. */
+static int
+import_skip_party(struct import *im, const struct proto_reply *rep)
+{
+	const struct proto_field	*code;
+	ssize_t				 col;
+	size_t				 i;
+
+	if ((code = proto_reply_field(rep, "code")) == NULL ||
+	    (col = import_col(im, "code")) == -1)
+		return (0);
+	for (i = 1; i < im->nrows; i++) {
+		if ((size_t)col < im->rows[i].nfields &&
+		    strcasecmp(im->rows[i].fields[col], code->value) == 0)
+			im->rows[i].state = IMPORT_SKIPPED;
+	}
+	return (0);
+}
+
+static int
+import_read_file(struct import *im)
+{
+	FILE			*f;
+	struct proto_buf	 data;
+	char			 chunk[65536];
+	size_t			 n;
+	int			 rv;
+
+	if ((f = fopen(im->path, "r")) == NULL) {
+		fprintf(stderr, "roster: %s: %s\n", im->path, strerror(errno));
+		return (-1);
+	}
+	proto_buf_init(&data);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 &&
+	    data.len <= IMPORT_MAX_FILE)
+		proto_buf_add(&data, chunk, n);
+	if (ferror(f) || data.oom || data.len > IMPORT_MAX_FILE) {
+		fprintf(stderr, "roster: %s: %s\n", im->path, ferror(f) ?
+		    strerror(errno) : data.oom ? "out of memory" :
+		    "file too large");
+		fclose(f);
+		proto_buf_free(&data);
+		return (-1);
+	}
+	fclose(f);
+	rv = import_csv(im, data.len ? data.data : "", data.len);
+	proto_buf_free(&data);
+	if (rv == 0 && im->nrows == 0) {
+		fprintf(stderr, "%s: no header row\n", im->path);
+		rv = -1;
+	}
+	return (rv);
+}
+
+/* The summary on stderr; the exit status. */
+static int
+import_report(struct import *im)
+{
+	size_t	 i, added = 0, replayed = 0, skipped = 0, refused = 0;
+
+	for (i = 1; i < im->nrows; i++) {
+		switch (im->rows[i].state) {
+		case IMPORT_ADDED:
+			added++;
+			break;
+		case IMPORT_REPLAYED:
+			replayed++;
+			break;
+		case IMPORT_SKIPPED:
+			skipped++;
+			break;
+		case IMPORT_REFUSED:
+			refused++;
+			break;
+		case IMPORT_PENDING:
+			break;
+		}
+	}
+	if (im->r->dry_run)
+		fprintf(stderr, "roster: %s: %zu rows checked", im->path,
+		    im->nrows - 1);
+	else
+		fprintf(stderr, "roster: %s: %zu rows: %zu added", im->path,
+		    im->nrows - 1, added);
+	if (replayed > 0)
+		fprintf(stderr, ", %zu imported before", replayed);
+	if (skipped > 0)
+		fprintf(stderr, ", %zu existing", skipped);
+	fprintf(stderr, ", %zu refused\n", refused);
+	for (i = 1; i < im->nrows; i++)
+		if (im->rows[i].state == IMPORT_REFUSED)
+			fprintf(stderr, "row %zu (line %zu): %s\n", i,
+			    im->rows[i].line, im->rows[i].error != NULL ?
+			    im->rows[i].error : "INTERNAL out of memory");
+	return (refused > 0 ? ROSTER_EXIT_ERR : ROSTER_EXIT_OK);
+}
+
+/* --dry-run: print each request; nothing is sent. */
+static void
+import_dry(struct import *im)
+{
+	struct proto_buf	 req;
+	size_t			 i;
+
+	proto_buf_init(&req);
+	for (i = 1; i < im->nrows; i++)
+		if (import_request(im, &im->rows[i], &req) == 0)
+			printf("%s\n", req.data);
+	proto_buf_free(&req);
+}
+
+static int
+import_connect(struct import *im)
+{
+	int	 rv;
+
+	if ((rv = main_open(im->r, im->kind->command)) != ROSTER_EXIT_OK)
+		return (rv);
+	if (strcmp(im->kind->name, "speakers") == 0 &&
+	    import_col(im, "participant_name") != -1 &&
+	    import_list(im, "PARTICIPANT LIST", import_add_person) == -1)
+		return (ROSTER_EXIT_FAIL);
+	if (!im->r->dry_run && strcmp(im->kind->name, "parties") == 0 &&
+	    import_list(im, "PARTY LIST", import_skip_party) == -1)
+		return (ROSTER_EXIT_FAIL);
+	return (ROSTER_EXIT_OK);
+}
+
+int
+import_run(struct roster *r)
+{
+	struct import	 im;
+	size_t		*todo = NULL, n, i, done;
+	int		 rv = ROSTER_EXIT_FAIL, round;
+
+	memset(&im, 0, sizeof im);
+	im.r = r;
+	if (r->argc != 3) {
+		fprintf(stderr, "usage: roster import KIND FILE.csv\n");
+		return (ROSTER_EXIT_FAIL);
+	}
+	for (i = 0; i < sizeof import_kinds / sizeof import_kinds[0]; i++)
+		if (strcmp(r->argv[1], import_kinds[i].name) == 0)
+			im.kind = &import_kinds[i];
+	if (im.kind == NULL) {
+		fprintf(stderr, "roster: import: KIND is one of parties, "
+		    "delegations, participants, sessions, speakers\n");
+		return (ROSTER_EXIT_FAIL);
+	}
+	im.path = r->argv[2];
+	if (import_read_file(&im) == -1 || import_header(&im) == -1)
+		goto out;
+	if (!r->dry_run || (strcmp(im.kind->name, "speakers") == 0 &&
+	    import_col(&im, "participant_name") != -1)) {
+		if ((rv = import_connect(&im)) != ROSTER_EXIT_OK)
+			goto out;
+	}
+	if (r->dry_run) {
+		import_dry(&im);
+		rv = import_report(&im);
+		goto out;
+	}
+	if ((todo = calloc(im.nrows, sizeof *todo)) == NULL) {
+		rv = ROSTER_EXIT_FAIL;
+		goto out;
+	}
+	im.bar = isatty(STDERR_FILENO);
+	for (round = 0; round <= IMPORT_RETRIES; round++) {
+		n = 0;
+		for (i = 1; i < im.nrows; i++) {
+			if (im.rows[i].state == IMPORT_PENDING ||
+			    (im.rows[i].state == IMPORT_REFUSED &&
+			    im.rows[i].retry))
+				todo[n++] = i;
+		}
+		if (n == 0)
+			break;
+		if (round > 0) {
+			fprintf(stderr, "roster: %zu row(s) refused as busy or "
+			    "unavailable; again in %d s\n", n, 1 << round);
+			sleep(1 << round);
+		}
+		im.total = n;
+		done = 0;
+		if (import_send(&im, todo, n, &done) == -1) {
+			rv = ROSTER_EXIT_FAIL;
+			goto out;
+		}
+		import_progress(&im, done, 1);
+	}
+	rv = import_report(&im);
+out:
+	free(todo);
+	import_free(&im);
+	return (rv);
+}
