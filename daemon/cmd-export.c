@@ -17,6 +17,7 @@ static const char *const export_whats[] = {
 	"enrolments", NULL
 };
 #define EXPORT_NWHAT	6
+#define EXPORT_CHUNK	(32 * 1024)
 static char	*export_sql[EXPORT_NWHAT][2];	/* [what][tsv] */
 static int	 export_stmt = -1;
 
@@ -46,6 +47,8 @@ export_row_cb(void *arg, const char *data, int len)
 
 	if (r->conn == NULL)
 		return (0);	/* the client left: read on, discard */
+	if (data == NULL)	/* the end of what arrived: send it */
+		return (req_stream(r) > 0 ? 1 : 0);
 	x->rows++;
 	if (end > p && end[-1] == '\n')
 		end--;
@@ -58,6 +61,9 @@ export_row_cb(void *arg, const char *data, int len)
 			break;
 		p = nl + 1;
 	}
+	/* send in large pieces, not a TLS record per row */
+	if (req_pending(r) < EXPORT_CHUNK)
+		return (0);
 	return (req_stream(r) > 0 ? 1 : 0);
 }
 

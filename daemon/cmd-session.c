@@ -145,7 +145,7 @@ cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
 
 /* LOGIN, step 1: refuse while rate limited, else look the user up. */
 static void
-cmd_login(struct req *r)
+cmd_login_start(struct req *r)
 {
 	const char	*user = cmd_arg(r, "user");
 	const char	*params[1];
@@ -166,6 +166,14 @@ cmd_login(struct req *r)
 		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
 		    "cannot check the password now");
 	}
+}
+
+/* LOGIN and USE change what the requests after them may do: those are
+ * not read until the change is made (or refused). */
+static void
+cmd_login(struct req *r)
+{
+	req_barrier(r, cmd_login_start);
 }
 
 static void
@@ -363,13 +371,19 @@ cmd_use_found(void *arg, struct pg_result *res, enum proto_code code,
 }
 
 static void
-cmd_use(struct req *r)
+cmd_use_start(struct req *r)
 {
 	/* USE names the event outright: a USE already in force is no
 	 * default here */
 	const char	*over[1] = { cmd_arg(r, "event") };
 
 	cmd_exec_cb(r, over, 1, cmd_use_found);
+}
+
+static void
+cmd_use(struct req *r)
+{
+	req_barrier(r, cmd_use_start);
 }
 
 static void

@@ -7,6 +7,7 @@
  */
 #include <sys/queue.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -205,6 +206,13 @@ req_stream(struct req *r)
 		evbuffer_add_buffer(out, r->out);
 	return (evbuffer_get_length(out) + evbuffer_get_length(r->out) >
 	    CONN_OUT_HIGH ? CONN_OUT_HIGH + 1 : 0);
+}
+
+/* Bytes written by r and not yet moved to the socket. */
+size_t
+req_pending(struct req *r)
+{
+	return (evbuffer_get_length(r->out));
 }
 
 void
@@ -516,6 +524,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			conn_greet(c, NULL, ROLE_NONE, NULL);
 		return;
 	}
+	c->broken = 1;
 	if (what & BEV_EVENT_EOF)
 		conn_free(c, "client closed");
 	else if (what & BEV_EVENT_ERROR) {
@@ -541,7 +550,7 @@ conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 {
 	struct conn	*c;
 	char		 addr[64];
-	int		 refusing;
+	int		 refusing, one = 1;
 
 	conn_addr(addr, sizeof addr, sa);
 	refusing = rd->nconns >= rd->cfg->max_connections;
@@ -562,6 +571,9 @@ conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 	}
 	c->id = ++rd->next_conn_id;
 	c->fd = fd;
+	/* replies go out in pieces: do not let them wait for ACKs */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
 	c->refusing = refusing;
 	snprintf(c->addr, sizeof c->addr, "%s", addr);
 	TAILQ_INIT(&c->reqs);
@@ -617,6 +629,10 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
+	/* a close_notify, if the socket takes it now; never waits */
+	if (!c->broken && SSL_is_init_finished(c->ssl))
+		SSL_shutdown(c->ssl);
+	ERR_clear_error();
 	bufferevent_free(c->bev);	/* frees the SSL and closes the socket */
 	free(c);
 	server_conn_closed();

@@ -483,8 +483,9 @@ dbc_notifies(struct dbconn *c)
 }
 
 /*
- * Read COPY rows that have arrived and give them to the row callback; stop
- * when the callback asks to pause (its client's output is full: the socket
+ * Read COPY rows that have arrived and give them to the row callback, then
+ * call it with no row to say that no more has arrived for now; stop when
+ * the callback asks to pause (its client's output is full: the socket
  * is then not read, and PostgreSQL waits on TCP). Returns 1 when the COPY is
  * over (its result follows), 0 when waiting for rows or paused.
  */
@@ -497,10 +498,15 @@ dbc_copy_read(struct dbconn *c)
 
 	for (;;) {
 		n = PQgetCopyData(c->pg, &buf, 1);
-		if (n == 0)
-			return (0);
-		if (n < 0)
-			return (1);
+		if (n == 0 || n < 0) {
+			/* what has arrived is handed on: a batch ends */
+			if (q->row_cb(q->arg, NULL, 0) == 1) {
+				c->paused = 1;
+				event_del(c->ev);
+				return (0);
+			}
+			return (n == 0 ? 0 : 1);
+		}
 		n = q->row_cb(q->arg, buf, n);
 		PQfreemem(buf);
 		if (n == 1) {

@@ -141,6 +141,7 @@ struct conn {
 	char			 addr[64];
 	enum conn_state		 state;
 	int			 refusing;	/* over max_connections */
+	int			 broken;	/* EOF or error: no close_notify */
 	time_t			 deadline;	/* handshake or idle */
 	int			 framing_errors;
 	int			 discarding;	/* inside an over-long line */
@@ -175,6 +176,7 @@ void	 req_err(struct req *, enum proto_code, const char *, ...)
 void	 req_done(struct req *);
 int	 req_resume(struct req *);
 size_t	 req_stream(struct req *);
+size_t	 req_pending(struct req *);
 void	 req_barrier(struct req *, void (*)(struct req *));
 void	 conn_notify(struct conn *, const char *, size_t);
 void	 conn_close_request(struct conn *, const char *);
