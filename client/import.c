@@ -434,6 +434,8 @@ import_request(struct import *im, struct import_row *row,
 	}
 	if (im->kind->scoped)
 		import_ref(im, row, buf);
+	if (im->r->dry_run)	/* checked by the server, changes nothing */
+		proto_buf_addstr(buf, " dry_run=yes");
 	if (buf->oom) {
 		import_refuse(row, "INTERNAL out of memory%s%s", "", "");
 		return (-1);
@@ -696,8 +698,8 @@ import_report(struct import *im)
 		}
 	}
 	if (im->r->dry_run)
-		fprintf(stderr, "roster: %s: %zu rows checked", im->path,
-		    im->nrows - 1);
+		fprintf(stderr, "roster: %s: %zu rows checked (dry run): %zu "
+		    "would be added", im->path, im->nrows - 1, added);
 	else
 		fprintf(stderr, "roster: %s: %zu rows: %zu added", im->path,
 		    im->nrows - 1, added);
@@ -714,20 +716,6 @@ import_report(struct import *im)
 	return (refused > 0 ? ROSTER_EXIT_ERR : ROSTER_EXIT_OK);
 }
 
-/* --dry-run: print each request; nothing is sent. */
-static void
-import_dry(struct import *im)
-{
-	struct proto_buf	 req;
-	size_t			 i;
-
-	proto_buf_init(&req);
-	for (i = 1; i < im->nrows; i++)
-		if (import_request(im, &im->rows[i], &req) == 0)
-			printf("%s\n", req.data);
-	proto_buf_free(&req);
-}
-
 static int
 import_connect(struct import *im)
 {
@@ -739,7 +727,7 @@ import_connect(struct import *im)
 	    import_col(im, "participant_name") != -1 &&
 	    import_list(im, "PARTICIPANT LIST", import_add_person) == -1)
 		return (ROSTER_EXIT_FAIL);
-	if (!im->r->dry_run && strcmp(im->kind->name, "parties") == 0 &&
+	if (strcmp(im->kind->name, "parties") == 0 &&
 	    import_list(im, "PARTY LIST", import_skip_party) == -1)
 		return (ROSTER_EXIT_FAIL);
 	return (ROSTER_EXIT_OK);
@@ -769,16 +757,8 @@ import_run(struct roster *r)
 	im.path = r->argv[2];
 	if (import_read_file(&im) == -1 || import_header(&im) == -1)
 		goto out;
-	if (!r->dry_run || (strcmp(im.kind->name, "speakers") == 0 &&
-	    import_col(&im, "participant_name") != -1)) {
-		if ((rv = import_connect(&im)) != ROSTER_EXIT_OK)
-			goto out;
-	}
-	if (r->dry_run) {
-		import_dry(&im);
-		rv = import_report(&im);
+	if ((rv = import_connect(&im)) != ROSTER_EXIT_OK)
 		goto out;
-	}
 	if ((todo = calloc(im.nrows, sizeof *todo)) == NULL) {
 		rv = ROSTER_EXIT_FAIL;
 		goto out;

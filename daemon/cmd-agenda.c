@@ -70,41 +70,41 @@ static const struct cmd_key session_participant_keys[] = {
 
 struct cmd_entry cmd_session_create_entry = {
 	"SESSION CREATE", session_create_keys, ROLES_STAFF,
-	"roster.session_create", CMD_REPLY_FIELDS, NULL, 0
+	"roster.session_create", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_session_list_entry = {
 	"SESSION LIST", session_list_keys, ROLE_ANY_USER,
-	"roster.session_list", CMD_REPLY_RECORDS, NULL, 0
+	"roster.session_list", CMD_REPLY_RECORDS, NULL, 0, 0
 };
 struct cmd_entry cmd_session_show_entry = {
 	"SESSION SHOW", session_keys, ROLE_ANY_USER, "roster.session_show",
-	CMD_REPLY_ONE, NULL, 0
+	CMD_REPLY_ONE, NULL, 0, 0
 };
 struct cmd_entry cmd_session_set_entry = {
 	"SESSION SET", session_set_keys, ROLES_STAFF, "roster.session_set",
-	CMD_REPLY_FIELDS, NULL, 0
+	CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_speaker_add_entry = {
 	"SPEAKER ADD", speaker_add_keys, ROLES_STAFF, "roster.speaker_add",
-	CMD_REPLY_FIELDS, NULL, 0
+	CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_speaker_list_entry = {
 	"SPEAKER LIST", speaker_list_keys, ROLE_ANY_USER,
-	"roster.speaker_list", CMD_REPLY_RECORDS, NULL, 0
+	"roster.speaker_list", CMD_REPLY_RECORDS, NULL, 0, 0
 };
 struct cmd_entry cmd_speaker_remove_entry = {
 	"SPEAKER REMOVE", session_participant_keys, ROLES_STAFF,
-	"roster.speaker_remove", CMD_REPLY_FIELDS, NULL, 0
+	"roster.speaker_remove", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_enrol_entry = {
 	"ENROL", session_participant_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.session_enrol", CMD_REPLY_FIELDS, NULL, 0
+	"roster.session_enrol", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_unenrol_entry = {
 	"UNENROL", session_participant_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.session_unenrol", CMD_REPLY_FIELDS, NULL, 0
+	"roster.session_unenrol", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_roster_entry = {
 	"ROSTER", session_keys, ROLES_STAFF, "roster.session_roster",
-	CMD_REPLY_RECORDS, NULL, 0
+	CMD_REPLY_RECORDS, NULL, 0, 0
 };

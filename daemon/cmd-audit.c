@@ -13,5 +13,5 @@ static const struct cmd_key audit_keys[] = {
 
 struct cmd_entry cmd_audit_entry = {
 	"AUDIT", audit_keys, ROLE_ADMIN | ROLE_SECRETARIAT, "roster.audit_list",
-	CMD_REPLY_RECORDS, NULL, 0
+	CMD_REPLY_RECORDS, NULL, 0, 0
 };

@@ -45,27 +45,27 @@ static const struct cmd_key delegation_decline_keys[] = {
 
 struct cmd_entry cmd_delegation_register_entry = {
 	"DELEGATION REGISTER", delegation_register_keys, ROLES_REG,
-	"roster.delegation_register", CMD_REPLY_FIELDS, NULL, 0
+	"roster.delegation_register", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_delegation_list_entry = {
 	"DELEGATION LIST", delegation_list_keys, ROLE_ANY_USER,
-	"roster.delegation_list", CMD_REPLY_RECORDS, NULL, 0
+	"roster.delegation_list", CMD_REPLY_RECORDS, NULL, 0, 0
 };
 struct cmd_entry cmd_delegation_show_entry = {
 	"DELEGATION SHOW", delegation_party_keys, ROLE_ANY_USER,
-	"roster.delegation_show", CMD_REPLY_ONE, NULL, 0
+	"roster.delegation_show", CMD_REPLY_ONE, NULL, 0, 0
 };
 struct cmd_entry cmd_delegation_set_entry = {
 	"DELEGATION SET", delegation_set_keys, ROLES_REG,
-	"roster.delegation_set", CMD_REPLY_FIELDS, NULL, 0
+	"roster.delegation_set", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_delegation_confirm_entry = {
 	"DELEGATION CONFIRM", delegation_party_keys,
 	ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_FOCAL,
-	"roster.delegation_confirm", CMD_REPLY_FIELDS, NULL, 0
+	"roster.delegation_confirm", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_delegation_decline_entry = {
 	"DELEGATION DECLINE", delegation_decline_keys,
 	ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_FOCAL,
-	"roster.delegation_decline", CMD_REPLY_FIELDS, NULL, 0
+	"roster.delegation_decline", CMD_REPLY_FIELDS, NULL, 0, 0
 };

@@ -42,17 +42,17 @@ static const struct cmd_key event_set_keys[] = {
 
 struct cmd_entry cmd_event_create_entry = {
 	"EVENT CREATE", event_create_keys, ROLE_ADMIN | ROLE_SECRETARIAT,
-	"roster.event_create", CMD_REPLY_FIELDS, NULL, 0
+	"roster.event_create", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_event_list_entry = {
 	"EVENT LIST", NULL, ROLE_ANY_USER, "roster.event_list",
-	CMD_REPLY_RECORDS, NULL, 0
+	CMD_REPLY_RECORDS, NULL, 0, 0
 };
 struct cmd_entry cmd_event_show_entry = {
 	"EVENT SHOW", event_show_keys, ROLE_ANY_USER, "roster.event_show",
-	CMD_REPLY_ONE, NULL, 0
+	CMD_REPLY_ONE, NULL, 0, 0
 };
 struct cmd_entry cmd_event_set_entry = {
 	"EVENT SET", event_set_keys, ROLE_ADMIN | ROLE_SECRETARIAT,
-	"roster.event_set", CMD_REPLY_FIELDS, NULL, 0
+	"roster.event_set", CMD_REPLY_FIELDS, NULL, 0, 0
 };

@@ -176,5 +176,5 @@ static const struct cmd_key export_keys[] = {
 
 struct cmd_entry cmd_export_entry = {
 	"EXPORT", export_keys, ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST, NULL,
-	CMD_REPLY_CUSTOM, cmd_export, 0
+	CMD_REPLY_CUSTOM, cmd_export, 0, 0
 };

@@ -76,34 +76,34 @@ cmd_checkin(struct req *r)
 
 struct cmd_entry cmd_participant_add_entry = {
 	"PARTICIPANT ADD", participant_add_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.participant_add", CMD_REPLY_FIELDS, NULL, 0
+	"roster.participant_add", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_participant_list_entry = {
 	"PARTICIPANT LIST", participant_list_keys, ROLE_ANY_USER,
-	"roster.participant_list", CMD_REPLY_RECORDS, NULL, 0
+	"roster.participant_list", CMD_REPLY_RECORDS, NULL, 0, 0
 };
 struct cmd_entry cmd_participant_show_entry = {
 	"PARTICIPANT SHOW", participant_id_keys, ROLE_ANY_USER,
-	"roster.participant_show", CMD_REPLY_ONE, NULL, 0
+	"roster.participant_show", CMD_REPLY_ONE, NULL, 0, 0
 };
 struct cmd_entry cmd_participant_set_entry = {
 	"PARTICIPANT SET", participant_set_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.participant_set", CMD_REPLY_FIELDS, NULL, 0
+	"roster.participant_set", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_participant_confirm_entry = {
 	"PARTICIPANT CONFIRM", participant_id_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.participant_confirm", CMD_REPLY_FIELDS, NULL, 0
+	"roster.participant_confirm", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_participant_decline_entry = {
 	"PARTICIPANT DECLINE", participant_decline_keys,
 	ROLES_STAFF | ROLE_FOCAL, "roster.participant_decline",
-	CMD_REPLY_FIELDS, NULL, 0
+	CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_participant_erase_entry = {
 	"PARTICIPANT ERASE", participant_id_keys, ROLE_ADMIN,
-	"roster.participant_erase", CMD_REPLY_FIELDS, NULL, 0
+	"roster.participant_erase", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_checkin_entry = {
 	"CHECKIN", checkin_keys, ROLES_STAFF, "roster.participant_checkin",
-	CMD_REPLY_FIELDS, cmd_checkin, 0
+	CMD_REPLY_FIELDS, cmd_checkin, 0, 0
 };

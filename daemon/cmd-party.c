@@ -21,13 +21,13 @@ static const struct cmd_key party_show_keys[] = {
 
 struct cmd_entry cmd_party_add_entry = {
 	"PARTY ADD", party_add_keys, ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST,
-	"roster.party_add", CMD_REPLY_FIELDS, NULL, 0
+	"roster.party_add", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_party_list_entry = {
 	"PARTY LIST", party_list_keys, ROLE_ANY_USER, "roster.party_list",
-	CMD_REPLY_RECORDS, NULL, 0
+	CMD_REPLY_RECORDS, NULL, 0, 0
 };
 struct cmd_entry cmd_party_show_entry = {
 	"PARTY SHOW", party_show_keys, ROLE_ANY_USER, "roster.party_show",
-	CMD_REPLY_ONE, NULL, 0
+	CMD_REPLY_ONE, NULL, 0, 0
 };

@@ -454,28 +454,28 @@ static const struct cmd_key use_keys[] = {
 };
 
 struct cmd_entry cmd_ping_entry = {
-	"PING", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_ping, 0
+	"PING", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_ping, 0, 0
 };
 struct cmd_entry cmd_help_entry = {
-	"HELP", help_keys, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_help, 0
+	"HELP", help_keys, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_help, 0, 0
 };
 struct cmd_entry cmd_login_entry = {
-	"LOGIN", login_keys, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_login, 0
+	"LOGIN", login_keys, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_login, 0, 0
 };
 struct cmd_entry cmd_logout_entry = {
-	"LOGOUT", NULL, ROLE_ANY_USER, NULL, CMD_REPLY_CUSTOM, cmd_logout, 0
+	"LOGOUT", NULL, ROLE_ANY_USER, NULL, CMD_REPLY_CUSTOM, cmd_logout, 0, 0
 };
 struct cmd_entry cmd_whoami_entry = {
-	"WHOAMI", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_whoami, 0
+	"WHOAMI", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_whoami, 0, 0
 };
 struct cmd_entry cmd_password_entry = {
 	"PASSWORD", password_keys, ROLE_ANY_USER, NULL, CMD_REPLY_CUSTOM,
-	cmd_password, 0
+	cmd_password, 0, 0
 };
 struct cmd_entry cmd_use_entry = {
 	"USE", use_keys, ROLE_ANY_USER, "roster.event_show", CMD_REPLY_CUSTOM,
-	cmd_use, 0
+	cmd_use, 0, 0
 };
 struct cmd_entry cmd_quit_entry = {
-	"QUIT", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_quit, 0
+	"QUIT", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_quit, 0, 0
 };

@@ -72,13 +72,13 @@ static const struct cmd_key user_set_keys[] = {
 
 struct cmd_entry cmd_user_add_entry = {
 	"USER ADD", user_add_keys, ROLE_ADMIN, "roster.user_add",
-	CMD_REPLY_FIELDS, cmd_user_write, 0
+	CMD_REPLY_FIELDS, cmd_user_write, 0, 0
 };
 struct cmd_entry cmd_user_list_entry = {
 	"USER LIST", NULL, ROLE_ADMIN, "roster.user_list", CMD_REPLY_RECORDS,
-	NULL, 0
+	NULL, 0, 0
 };
 struct cmd_entry cmd_user_set_entry = {
 	"USER SET", user_set_keys, ROLE_ADMIN, "roster.user_set",
-	CMD_REPLY_BARE, cmd_user_write, 0
+	CMD_REPLY_BARE, cmd_user_write, 0, 0
 };

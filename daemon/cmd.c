@@ -118,7 +118,7 @@ cmd_init(void)
 	int			 i, j, n;
 
 	for (i = 0; (e = cmd_table[i]) != NULL; i++) {
-		e->stmt = -1;
+		e->stmt = e->dry_stmt = -1;
 		if (e->sql == NULL)
 			continue;
 		n = 3 + cmd_nkeys(e);
@@ -135,6 +135,23 @@ cmd_init(void)
 		if (b.oom)
 			fatalx("out of memory");
 		e->stmt = db_statement(b.data, n);	/* kept for life */
+		e->dry_stmt = -1;
+		if (e->reply != CMD_REPLY_FIELDS ||
+		    strncmp(e->sql, "roster.", 7) != 0)
+			continue;
+		/* the same call, checked and rolled back */
+		proto_buf_init(&b);
+		proto_buf_addstr(&b, "SELECT * FROM roster.dry_run('");
+		proto_buf_addstr(&b, e->sql + 7);
+		proto_buf_addch(&b, '\'');
+		for (j = 1; j <= n; j++) {
+			snprintf(arg, sizeof arg, ", $%d", j);
+			proto_buf_addstr(&b, arg);
+		}
+		proto_buf_addch(&b, ')');
+		if (b.oom)
+			fatalx("out of memory");
+		e->dry_stmt = db_statement(b.data, n);
 	}
 	cmd_export_init();
 	cmd_watch_init();
@@ -287,6 +304,14 @@ cmd_check_keys(struct req *r, char *why, size_t len)
 	size_t			 i;
 
 	for (i = 0; i < r->preq.nargs; i++) {
+		if (e->dry_stmt != -1 &&
+		    strcmp(r->preq.args[i].key, "dry_run") == 0) {
+			if (strcmp(r->preq.args[i].value, "yes") != 0) {
+				snprintf(why, len, "dry_run: must be yes");
+				return (PROTO_INVALID);
+			}
+			continue;
+		}
 		for (k = e->keys; k != NULL && k->name != NULL; k++)
 			if (strcmp(k->name, r->preq.args[i].key) == 0)
 				break;
@@ -419,6 +444,36 @@ cmd_sql_cb(void *arg, struct pg_result *res, enum proto_code code,
 	req_done(r);
 }
 
+/* The reply to a dry run: the fields the write would answer (rows of key
+ * and value), and dry_run=yes. */
+static void
+cmd_dry_cb(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct req		*r = arg;
+	struct proto_buf	 b;
+	int			 i, n;
+
+	if (req_resume(r) == -1)
+		return;
+	if (code != PROTO_OK) {
+		req_err(r, code, "%s", msg);
+		return;
+	}
+	proto_buf_init(&b);
+	proto_buf_addstr(&b, "OK");
+	n = db_ntuples(res);
+	for (i = 0; i < n; i++)
+		if (!db_isnull(res, i, 1))
+			proto_buf_field(&b, db_value(res, i, 0),
+			    db_value(res, i, 1),
+			    (size_t)db_getlength(res, i, 1));
+	proto_buf_addstr(&b, " dry_run=yes\n");
+	req_line(r, &b);
+	proto_buf_free(&b);
+	req_done(r);
+}
+
 /*
  * Send the entry's statement: $1-$3 the actor (user, role, party), then one
  * parameter per key in the entry's order (NULL when absent; the event from
@@ -432,7 +487,7 @@ cmd_send(struct req *r, const char *const *over, int nover, db_cb cb)
 	const struct cmd_entry	*e = r->cmd;
 	struct conn		*c = r->conn;
 	const char		*params[3 + CMD_MAX_KEYS];
-	int			 i, n = cmd_nkeys(e);
+	int			 i, n = cmd_nkeys(e), stmt = e->stmt;
 
 	params[0] = c->user;
 	params[1] = role_name(c->role);
@@ -446,7 +501,11 @@ cmd_send(struct req *r, const char *const *over, int nover, db_cb cb)
 			params[3 + i] = over[i];
 	}
 	r->waiting = 1;
-	if (db_query(e->stmt, 3 + n, params, cb ? cb : cmd_sql_cb, r) == -1) {
+	if (cmd_arg(r, "dry_run") != NULL && e->dry_stmt != -1 && cb == NULL) {
+		stmt = e->dry_stmt;
+		cb = cmd_dry_cb;
+	}
+	if (db_query(stmt, 3 + n, params, cb ? cb : cmd_sql_cb, r) == -1) {
 		r->waiting = 0;
 		if (db_busy())
 			req_err(r, PROTO_UNAVAILABLE, "the database cannot be "
@@ -484,6 +543,8 @@ cmd_help_args(struct proto_buf *b, const struct cmd_entry *e)
 		if (!(k->flags & KEY_REQUIRED) || (k->flags & KEY_EVENT))
 			proto_buf_addch(b, ']');
 	}
+	if (e->dry_stmt != -1)
+		proto_buf_addstr(b, " [dry_run=]");
 }
 
 static void

@@ -283,6 +283,7 @@ struct cmd_entry {
 	enum cmd_reply		 reply;
 	void			(*handler)(struct req *);
 	int			 stmt;		/* set by cmd_init */
+	int			 dry_stmt;	/* dry_run=yes; -1: none */
 };
 void	 cmd_init(void);
 void	 cmd_dispatch(struct req *);

@@ -31,7 +31,7 @@ def masked(text):
 
 
 def main():
-    h.plan(18)
+    h.plan(20)
     env, rd = h.setup()
 
     def cli(*args, **kw):
@@ -58,6 +58,13 @@ def main():
     h.is_(code, 0, 'the event is open')
 
     for kind in ('delegations', 'participants', 'sessions', 'speakers'):
+        if kind == 'participants':
+            code, out, err = cli('--event', 'som37', '--dry-run', 'import',
+                                 kind, os.path.join(DEMO, kind + '.csv'))
+            h.is_(code, 0, 'import --dry-run participants: every row would '
+                  'be accepted (%s)' % err.strip().splitlines()[0])
+            h.is_(env.pg.scalar('SELECT count(*) FROM roster.participant'),
+                  '0', 'a dry run adds nothing')
         code, text, secs = imp(kind)
         timings[kind] = secs
         h.is_(code, 0, 'import %s: every row accepted' % kind)
