@@ -4,6 +4,8 @@
  * USE); one request built from the arguments; export and watch. The shell
  * is in shell.c, bulk import in import.c.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -641,8 +643,9 @@ main_export(struct roster *r)
 	struct output		 o;
 	struct proto_buf	 req;
 	FILE			*f = stdout;
+	struct stat		 st;
 	char			*tmp = NULL;
-	int			 fd, rv, argc = r->argc - 1;
+	int			 fd, rv, argc = r->argc - 1, direct = 0;
 	char			**argv = r->argv + 1;
 
 	proto_buf_init(&req);
@@ -656,7 +659,18 @@ main_export(struct roster *r)
 		rv = ROSTER_EXIT_FAIL;
 		goto out;
 	}
-	if (r->output != NULL && strcmp(r->output, "-") != 0) {
+	if (r->output != NULL && strcmp(r->output, "-") != 0 &&
+	    stat(r->output, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device or a pipe (/dev/null, a FIFO): written as it is,
+		 * never replaced by a file */
+		if ((f = fopen(r->output, "w")) == NULL) {
+			fprintf(stderr, "roster: %s: %s\n", r->output,
+			    strerror(errno));
+			rv = ROSTER_EXIT_FAIL;
+			goto out;
+		}
+		direct = 1;
+	} else if (r->output != NULL && strcmp(r->output, "-") != 0) {
 		if (asprintf(&tmp, "%s.XXXXXX", r->output) == -1) {
 			tmp = NULL;
 			rv = ROSTER_EXIT_FAIL;
@@ -694,6 +708,12 @@ main_export(struct roster *r)
 		}
 		if (rv != ROSTER_EXIT_OK)
 			unlink(tmp);
+	} else if (direct) {
+		if (fclose(f) == EOF && rv == ROSTER_EXIT_OK) {
+			fprintf(stderr, "roster: %s: %s\n", r->output,
+			    strerror(errno));
+			rv = ROSTER_EXIT_FAIL;
+		}
 	}
 out:
 	free(tmp);

@@ -22,8 +22,18 @@ static char	*export_sql[EXPORT_NWHAT][2];	/* [what][tsv] */
 static int	 export_stmt = -1;
 
 struct export {
-	long	rows;		/* COPY rows, the header included */
+	long			rows;	/* COPY rows, the header included */
+	struct proto_buf	header;	/* held until a data row or the end */
 };
+
+static void
+export_free(void *arg)
+{
+	struct export	*x = arg;
+
+	proto_buf_free(&x->header);
+	free(x);
+}
 
 static int
 export_what(const char *what)
@@ -36,20 +46,13 @@ export_what(const char *what)
 	return (-1);
 }
 
-/* One COPY row: one line of the file, or several when a quoted field holds
- * a line break. */
-static int
-export_row_cb(void *arg, const char *data, int len)
+/* Write one COPY row: one line of the file, or several when a quoted
+ * field holds a line break. */
+static void
+export_lines(struct req *r, const char *p, const char *end)
 {
-	struct req	*r = arg;
-	struct export	*x = r->data;
-	const char	*p = data, *end = data + len, *nl;
+	const char	*nl;
 
-	if (r->conn == NULL)
-		return (0);	/* the client left: read on, discard */
-	if (data == NULL)	/* the end of what arrived: send it */
-		return (req_stream(r) > 0 ? 1 : 0);
-	x->rows++;
 	if (end > p && end[-1] == '\n')
 		end--;
 	for (;;) {
@@ -61,6 +64,32 @@ export_row_cb(void *arg, const char *data, int len)
 			break;
 		p = nl + 1;
 	}
+}
+
+/*
+ * A COPY row (data NULL: the end of what has arrived). The header row is
+ * held back until the first data row or the end of the COPY: the export
+ * functions check the request (event, party, role) before their first row,
+ * and a refused export must answer with its error alone.
+ */
+static int
+export_row_cb(void *arg, const char *data, int len)
+{
+	struct req	*r = arg;
+	struct export	*x = r->data;
+
+	if (r->conn == NULL)
+		return (0);	/* the client left: read on, discard */
+	if (data == NULL)	/* the end of what arrived: send it */
+		return (x->rows > 1 && req_stream(r) > 0 ? 1 : 0);
+	if (x->rows++ == 0) {
+		proto_buf_add(&x->header, data, (size_t)len);
+		return (0);
+	}
+	if (x->rows == 2)
+		export_lines(r, x->header.data, x->header.data +
+		    x->header.len);
+	export_lines(r, data, data + len);
 	/* send in large pieces, not a TLS record per row */
 	if (req_pending(r) < EXPORT_CHUNK)
 		return (0);
@@ -87,6 +116,9 @@ export_done_cb(void *arg, struct pg_result *res, enum proto_code code,
 		req_err(r, code, "%s", msg);
 		return;
 	}
+	if (x->rows == 1)	/* the header alone: no data row */
+		export_lines(r, x->header.data, x->header.data +
+		    x->header.len);
 	req_printf(r, "OK rows=%ld\n", x->rows > 0 ? x->rows - 1 : 0);
 	req_done(r);
 }
@@ -103,8 +135,9 @@ export_start(struct req *r)
 		req_err(r, PROTO_INTERNAL, "out of memory");
 		return;
 	}
+	proto_buf_init(&x->header);
 	r->data = x;
-	r->data_free = free;
+	r->data_free = export_free;
 	params[0] = c->user;
 	params[1] = role_name(c->role);
 	params[2] = c->party[0] ? c->party : NULL;
@@ -169,7 +202,8 @@ static const struct cmd_key export_keys[] = {
 	{ "format", KEY_ENUM, 0, "csv|tsv" },
 	{ "party", KEY_CODE, KEY_OWN_PARTY, NULL },
 	{ "session", KEY_CODE, 0, NULL },
-	{ "status", KEY_ENUM, 0, "registered|confirmed|declined" },
+	{ "status", KEY_ENUM, 0,
+	    "registered|confirmed|declined|enrolled|waitlisted" },
 	{ "event", KEY_CODE, KEY_REQUIRED | KEY_EVENT, NULL },
 	{ NULL, 0, 0, NULL }
 };

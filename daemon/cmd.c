@@ -197,6 +197,11 @@ cmd_check_value(const struct cmd_key *k, const struct proto_arg *a,
 		    "here", k->name);
 		return (-1);
 	}
+	/* "" for an optional text or number clears it (SET) */
+	if (n == 0 && !(k->flags & KEY_REQUIRED) && (k->type == KEY_NAME ||
+	    k->type == KEY_TEXT || k->type == KEY_LINE ||
+	    k->type == KEY_EMAIL || k->type == KEY_COUNT))
+		return (0);
 	switch (k->type) {
 	case KEY_CODE:
 		if (proto_valid_code(v, n))

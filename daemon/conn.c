@@ -29,6 +29,7 @@
 #define CONN_OUT_HIGH		(256 * 1024)	/* stop reading above this */
 #define CONN_OUT_LOW		(64 * 1024)	/* resume below this */
 #define CONN_MAX_REFUSING	64		/* over-limit handshakes at once */
+#define CONN_COPY_MAX		4096		/* replies copied, not moved */
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static char	*conn_linebuf;
@@ -108,6 +109,24 @@ conn_maybe_resume(struct conn *c)
 	conn_process(c);
 }
 
+/* Append src to the socket's output. Short replies are copied, so that
+ * they share memory blocks: moving a block per reply ("OK pong") would
+ * cost far more memory than the bytes that CONN_OUT_HIGH counts. */
+static void
+conn_move(struct evbuffer *out, struct evbuffer *src)
+{
+	size_t	len = evbuffer_get_length(src);
+
+	if (len == 0)
+		return;
+	if (len > CONN_COPY_MAX) {
+		evbuffer_add_buffer(out, src);
+		return;
+	}
+	evbuffer_add(out, evbuffer_pullup(src, -1), len);
+	evbuffer_drain(src, len);
+}
+
 /* Move finished replies, in order, to the socket. */
 static void
 conn_flush(struct conn *c)
@@ -117,8 +136,7 @@ conn_flush(struct conn *c)
 	int		 close_after;
 
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
-		if (evbuffer_get_length(r->out) > 0)
-			evbuffer_add_buffer(out, r->out);
+		conn_move(out, r->out);
 		if (!r->done) {
 			if (r->at_head != NULL) {
 				void (*fn)(struct req *) = r->at_head;
@@ -203,7 +221,7 @@ req_stream(struct req *r)
 		return (0);
 	out = bufferevent_get_output(r->conn->bev);
 	if (TAILQ_FIRST(&r->conn->reqs) == r)
-		evbuffer_add_buffer(out, r->out);
+		conn_move(out, r->out);
 	return (evbuffer_get_length(out) + evbuffer_get_length(r->out) >
 	    CONN_OUT_HIGH ? CONN_OUT_HIGH + 1 : 0);
 }

@@ -395,7 +395,7 @@ dbc_complete(struct dbconn *c)
 	case DBC_BUSY:
 		q = c->q;
 		if (q->copy_sql != NULL && !q->copying && code == PROTO_OK) {
-			/* the statement checked the request: now stream */
+			/* the parameters are set: now stream */
 			PQclear(res);
 			q->copying = 1;
 			if (!PQsendQuery(c->pg, q->copy_sql))
@@ -679,8 +679,8 @@ db_query(int stmt, int nparams, const char *const *params, db_cb cb,
 }
 
 /*
- * An export: the statement (which checks the request and remembers its
- * parameters for the session) and then copy_sql, a constant COPY ... TO
+ * An export: the statement (which hands the request's parameters to the
+ * session) and then copy_sql, a constant COPY ... TO
  * STDOUT, on the same connection. Each row goes to row_cb as it arrives
  * (return 1 to pause until db_copy_resume(arg)); done gets the COPY's final
  * result. At most all but one pool connection stream at once, so that

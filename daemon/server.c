@@ -183,7 +183,6 @@ server_run(void)
 	/* stopped: free everything, in an order where nothing dangles */
 	server_stop_listening();
 	conn_free_all();
-	event_base_loop(rd->base, EVLOOP_NONBLOCK);	/* run the reaps */
 	auth_stop();
 	db_stop();
 	for (i = 0; i < 3; i++)
@@ -191,5 +190,8 @@ server_run(void)
 	event_free(server_sweep_ev);
 	if (server_drain_ev != NULL)
 		event_free(server_drain_ev);
+	/* with no event left but the connections' reaps and libevent's own
+	 * finalizers, this runs them and returns */
+	event_base_dispatch(rd->base);
 	log_notice("stopped");
 }

@@ -279,7 +279,7 @@ BEGIN
 		v_enrolled := v_enrolled + 1;
 		SELECT * INTO c FROM participant_ctx WHERE id = w.participant_id;
 		PERFORM _notify(json_build_object('event', c.event, 'kind', 'enrol',
-		    'session', s.code, 'party', c.party, 'id', c.id::text,
+		    'session', s.code, 'id', c.id::text, 'party', c.party,
 		    'name', c.name, 'status', 'enrolled', 'promoted', '1'));
 		RETURN NEXT w.participant_id;
 	END LOOP;
@@ -395,7 +395,7 @@ BEGIN
 	    jsonb_build_object('party', pa.code, 'quota', v_quota, 'note', v_note,
 	    'ref', p_ref));
 	PERFORM _notify(json_build_object('event', e.code,
-	    'kind', 'delegation.registered', 'party', pa.code, 'id', d.id::text,
+	    'kind', 'delegation.registered', 'id', d.id::text, 'party', pa.code,
 	    'name', pa.name, 'quota', d.quota::text));
 	v_reply := jsonb_build_object('id', d.id::text, 'party', pa.code::text,
 	    'status', d.status, 'version', d.version::text);
@@ -505,7 +505,7 @@ BEGIN
 	PERFORM _audit(e.id, p_actor, 'DELEGATION SET',
 	    e.code || '/delegation/' || pa.code, v_detail);
 	PERFORM _notify(json_build_object('event', e.code,
-	    'kind', 'delegation.updated', 'party', pa.code, 'id', d.id::text,
+	    'kind', 'delegation.updated', 'id', d.id::text, 'party', pa.code,
 	    'name', pa.name, 'quota', d.quota::text, 'version', d.version::text));
 	RETURN QUERY SELECT d.id::text, pa.code::text, d.version::text;
 END $$;
@@ -600,7 +600,7 @@ BEGIN
 	    jsonb_build_object('status', 'declined', 'reason', v_reason,
 	    'participants_declined', to_jsonb(v_ids), 'promoted', to_jsonb(v_promoted)));
 	PERFORM _notify(json_build_object('event', e.code,
-	    'kind', 'delegation.declined', 'party', pa.code, 'id', d.id::text,
+	    'kind', 'delegation.declined', 'id', d.id::text, 'party', pa.code,
 	    'name', pa.name));
 	RETURN QUERY SELECT d.id::text, pa.code::text, d.status, d.version::text;
 END $$;
@@ -725,7 +725,7 @@ BEGIN
 	    'honorific', p.honorific, 'title', p.title, 'email', p.email,
 	    'role', p.role, 'ref', p_ref));
 	PERFORM _notify(json_build_object('event', e.code,
-	    'kind', 'participant.added', 'party', pa.code, 'id', p.id::text,
+	    'kind', 'participant.added', 'id', p.id::text, 'party', pa.code,
 	    'name', p.name, 'role', p.role));
 	v_reply := jsonb_build_object('id', p.id::text, 'party', pa.code::text,
 	    'badge', p.badge::text, 'version', p.version::text);
@@ -861,7 +861,7 @@ BEGIN
 	PERFORM _audit(c.event_id, p_actor, 'PARTICIPANT SET',
 	    c.event || '/participant/' || o.id, v_detail);
 	PERFORM _notify(json_build_object('event', c.event,
-	    'kind', 'participant.updated', 'party', c.party, 'id', n.id::text,
+	    'kind', 'participant.updated', 'id', n.id::text, 'party', c.party,
 	    'name', n.name, 'role', n.role, 'version', n.version::text));
 	RETURN QUERY SELECT n.id::text, n.version::text;
 END $$;
@@ -907,7 +907,7 @@ BEGIN
 	    c.event || '/participant/' || p.id,
 	    jsonb_build_object('status', 'confirmed', 'was', c.status));
 	PERFORM _notify(json_build_object('event', c.event,
-	    'kind', 'participant.confirmed', 'party', c.party, 'id', p.id::text,
+	    'kind', 'participant.confirmed', 'id', p.id::text, 'party', c.party,
 	    'name', p.name));
 	RETURN QUERY SELECT p.id::text, p.status, p.version::text;
 END $$;
@@ -943,7 +943,7 @@ BEGIN
 	    jsonb_build_object('status', 'declined', 'was', c.status,
 	    'reason', v_reason, 'promoted', to_jsonb(v_promoted)));
 	PERFORM _notify(json_build_object('event', c.event,
-	    'kind', 'participant.declined', 'party', c.party, 'id', p.id::text,
+	    'kind', 'participant.declined', 'id', p.id::text, 'party', c.party,
 	    'name', p.name));
 	RETURN QUERY SELECT p.id::text, p.status, p.version::text;
 END $$;
@@ -987,7 +987,7 @@ BEGIN
 	PERFORM _audit(c.event_id, p_actor, 'PARTICIPANT ERASE', v_target,
 	    jsonb_build_object('erased', true));
 	PERFORM _notify(json_build_object('event', c.event,
-	    'kind', 'participant.erased', 'party', c.party, 'id', p.id::text));
+	    'kind', 'participant.erased', 'id', p.id::text, 'party', c.party));
 	RETURN QUERY SELECT p.id::text, p.version::text;
 END $$;
 
@@ -1068,7 +1068,7 @@ BEGIN
 	PERFORM _audit(e.id, p_actor, 'CHECKIN', e.code || '/participant/' || p.id,
 	    jsonb_build_object('session', s.code, 'badge', p_badge IS NOT NULL));
 	PERFORM _notify(json_build_object('event', e.code, 'kind', 'checkin',
-	    'party', c.party, 'id', p.id::text, 'name', p.name,
+	    'id', p.id::text, 'party', c.party, 'name', p.name,
 	    'session', s.code, 'checked_in', fmt_ts(v_at)));
 	RETURN QUERY SELECT p.id::text, c.party, p.name::text, fmt_ts(v_at), NULL::text;
 END $$;
@@ -1345,7 +1345,7 @@ BEGIN
 	    jsonb_build_object('session', s.code, 'role', k.role, 'topic', k.topic,
 	    'position', k.position, 'ref', p_ref));
 	PERFORM _notify(json_build_object('event', e.code, 'kind', 'speaker.added',
-	    'session', s.code, 'party', c.party, 'id', c.id::text, 'name', c.name,
+	    'session', s.code, 'id', c.id::text, 'party', c.party, 'name', c.name,
 	    'role', k.role, 'position', k.position::text));
 	v_reply := jsonb_build_object('session', s.code::text,
 	    'participant', c.id::text, 'role', k.role, 'position', k.position::text);
@@ -1412,7 +1412,7 @@ BEGIN
 	PERFORM _audit(e.id, p_actor, 'SPEAKER REMOVE', e.code || '/participant/' || c.id,
 	    jsonb_build_object('session', s.code));
 	PERFORM _notify(json_build_object('event', e.code, 'kind', 'speaker.removed',
-	    'session', s.code, 'party', c.party, 'id', c.id::text, 'name', c.name));
+	    'session', s.code, 'id', c.id::text, 'party', c.party, 'name', c.name));
 	RETURN QUERY SELECT s.code::text, c.id::text;
 END $$;
 
@@ -1473,7 +1473,7 @@ BEGIN
 	    jsonb_build_object('session', s.code, 'status', n.status,
 	    'position', v_position));
 	PERFORM _notify(json_build_object('event', e.code, 'kind', 'enrol',
-	    'session', s.code, 'party', c.party, 'id', c.id::text, 'name', c.name,
+	    'session', s.code, 'id', c.id::text, 'party', c.party, 'name', c.name,
 	    'status', n.status, 'position', v_position::text));
 	RETURN QUERY SELECT n.status, v_position::text, NULL::text;
 END $$;
@@ -1513,7 +1513,7 @@ BEGIN
 	    jsonb_build_object('session', s.code, 'was', v_status,
 	    'promoted', to_jsonb(v_promoted)));
 	PERFORM _notify(json_build_object('event', e.code, 'kind', 'unenrol',
-	    'session', s.code, 'party', c.party, 'id', c.id::text, 'name', c.name,
+	    'session', s.code, 'id', c.id::text, 'party', c.party, 'name', c.name,
 	    'was', v_status));
 	RETURN QUERY SELECT s.code::text, c.id::text,
 	    CASE WHEN p_role <> 'focal' THEN v_promoted[1]::text END;
