@@ -653,7 +653,6 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 	ERR_clear_error();
 	bufferevent_free(c->bev);	/* frees the SSL and closes the socket */
 	free(c);
-	server_conn_closed();
 }
 
 /* Detach the connection now; free it from the loop, so that no caller up
@@ -692,6 +691,7 @@ conn_free(struct conn *c, const char *why)
 	if (event_base_once(rd->base, -1, EV_TIMEOUT, conn_reap_cb, c,
 	    NULL) == -1)
 		conn_reap_cb(-1, 0, c);
+	server_conn_closed();
 }
 
 /* Once a second: handshake and idle deadlines. A connection with requests

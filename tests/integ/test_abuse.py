@@ -204,7 +204,7 @@ with h.section('a client that pipelines and never reads'):
            % (sent / 1e6, time.monotonic() - t0, base_rss, rss1))
     h.ok(stalled, 'the daemon stopped reading a client that does not read')
     h.cmp_ok(sent, '<', 48 << 20, 'it stopped within a bounded amount')
-    limit = (400 << 10) if rd.asan else (64 << 10)   # kB; ASan quarantines
+    limit = (400 << 10) if rd.asan else (16 << 10)   # kB; ASan quarantines
     h.cmp_ok(rss1 - base_rss, '<', limit, 'RSS grew less than %d MB'
              % (limit >> 10))
     # Trying to send more changes nothing.
