@@ -110,12 +110,8 @@ export_done_cb(void *arg, struct pg_result *res, enum proto_code code,
 	struct export	*x = r->data;
 
 	r->on_drain = NULL;
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (code != PROTO_OK) {
-		req_err(r, code, "%s", msg);
-		return;
-	}
 	if (x->rows == 1)	/* the header alone: no data row */
 		export_lines(r, x->header.data, x->header.data +
 		    x->header.len);

@@ -123,12 +123,8 @@ cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
 	struct req	*r = arg;
 	struct login	*l;
 
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (code != PROTO_OK) {
-		req_err(r, code, "%s", msg);
-		return;
-	}
 	if (cmd_login_row(r, res) == -1) {
 		req_err(r, PROTO_INTERNAL, "out of memory");
 		return;
@@ -220,12 +216,8 @@ cmd_password_stored(void *arg, struct pg_result *res, enum proto_code code,
 {
 	struct req	*r = arg;
 
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (code != PROTO_OK) {
-		req_err(r, code, "%s", msg);
-		return;
-	}
 	log_info("conn=%llu password changed user=%s",
 	    (unsigned long long)r->conn->id, r->conn->user);
 	req_printf(r, "OK\n");
@@ -298,12 +290,8 @@ cmd_password_found(void *arg, struct pg_result *res, enum proto_code code,
 {
 	struct req	*r = arg;
 
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (code != PROTO_OK) {
-		req_err(r, code, "%s", msg);
-		return;
-	}
 	if (cmd_login_row(r, res) == -1) {
 		req_err(r, PROTO_INTERNAL, "out of memory");
 		return;
@@ -349,12 +337,8 @@ cmd_use_found(void *arg, struct pg_result *res, enum proto_code code,
 	struct conn		*c;
 	struct proto_buf	 b;
 
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (code != PROTO_OK) {
-		req_err(r, code, "%s", msg);
-		return;
-	}
 	if (db_ntuples(res) != 1) {
 		req_err(r, PROTO_NOT_FOUND, "no such event");
 		return;

@@ -241,12 +241,8 @@ watch_found_cb(void *arg, struct pg_result *res, enum proto_code code,
 	struct req	*r = arg;
 	struct conn	*c;
 
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (code != PROTO_OK) {
-		req_err(r, code, "%s", msg);
-		return;
-	}
 	if (db_ntuples(res) != 1) {
 		req_err(r, PROTO_NOT_FOUND, "no such event");
 		return;

@@ -386,6 +386,21 @@ cmd_dispatch(struct req *r)
 		cmd_exec(r, NULL, 0);
 }
 
+/* The start of every callback that gets a request back from the database:
+ * -1 when it is done with (its client left, or it failed and is answered
+ * here), 0 when the callback goes on with the result. */
+int
+cmd_result(struct req *r, enum proto_code code, const char *msg)
+{
+	if (req_resume(r) == -1)
+		return (-1);
+	if (code != PROTO_OK) {
+		req_err(r, code, "%s", msg);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Write row i of res as fields named after its columns; NULLs left out. */
 void
 cmd_write_row(struct req *r, struct pg_result *res, int row,
@@ -415,12 +430,8 @@ cmd_sql_cb(void *arg, struct pg_result *res, enum proto_code code,
 	struct req	*r = arg;
 	int		 i, n;
 
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (code != PROTO_OK) {
-		req_err(r, code, "%s", msg);
-		return;
-	}
 	n = db_ntuples(res);
 	switch (r->cmd->reply) {
 	case CMD_REPLY_ONE:
@@ -459,12 +470,8 @@ cmd_dry_cb(void *arg, struct pg_result *res, enum proto_code code,
 	struct proto_buf	 b;
 	int			 i, n;
 
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (code != PROTO_OK) {
-		req_err(r, code, "%s", msg);
-		return;
-	}
 	proto_buf_init(&b);
 	proto_buf_addstr(&b, "OK");
 	n = db_ntuples(res);

@@ -294,6 +294,7 @@ enum role role_from_name(const char *);
 void	 cmd_exec(struct req *, const char *const *, int);
 void	 cmd_exec_cb(struct req *, const char *const *, int, db_cb);
 void	 cmd_help(struct req *);
+int	 cmd_result(struct req *, enum proto_code, const char *);
 extern int cmd_stmt_user_auth, cmd_stmt_user_password;
 void	 cmd_sql_cb(void *, struct pg_result *, enum proto_code,
 	    const char *);
