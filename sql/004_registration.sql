@@ -1661,10 +1661,10 @@ BEGIN
 END $$;
 
 -- what=attendance (host too): the participants as above, with checked_in
--- (first check-in) and sessions (codes of the sessions they were checked
--- in to, by time, separated by spaces). session= keeps those enrolled in or
--- checked in to the session, and session_checked_in is their check-in time
--- there.
+-- (first check-in) and sessions (each session they were checked in to,
+-- by the session's time, as "CODE TIMESTAMP", separated by "; ").
+-- session= keeps those enrolled in or checked in to the session, and
+-- session_checked_in is their check-in time there.
 CREATE FUNCTION roster.export_attendance(p_actor text, p_role text,
     p_actor_party text, p_event text, p_party text, p_session text,
     p_status text)
@@ -1688,7 +1688,8 @@ BEGIN
 	SELECT pa.code::text, pa.name::text, pa.kind, p.id::text, p.honorific,
 	    p.name::text, p.title, p.role, p.status, p.badge::text,
 	    fmt_ts(p.checked_in),
-	    (SELECT string_agg(s.code, ' ' ORDER BY s.starts, lower(s.code))
+	    (SELECT string_agg(s.code || ' ' || fmt_ts(k.at), '; '
+	         ORDER BY s.starts, lower(s.code))
 	     FROM checkin k JOIN session s ON s.id = k.session_id
 	     WHERE k.participant_id = p.id),
 	    (SELECT fmt_ts(k.at) FROM checkin k

@@ -210,8 +210,11 @@ with h.section('the other exports: CSV and TSV, rows=N'):
             h.ok(a and a[hd.index('checked_in')] == CHECKED,
                  'attendance: checked_in of the checked-in participant',
                  '    %r' % (a,))
-            h.ok(a and 'S1' in a[hd.index('sessions')].split(),
-                 'attendance: the sessions checked in to', '    %r' % (a,))
+            sess = a[hd.index('sessions')].split(' ') if a else []
+            h.ok(len(sess) == 2 and sess[0] == 'S1' and
+                 len(sess[1]) == 20 and sess[1].endswith('Z'),
+                 'attendance: the session checked in to, and when',
+                 '    %r' % (a,))
             z = byname.get('Zeynep Kaya', [])
             h.ok(z and z[hd.index('checked_in')] == '',
                  'attendance: empty checked_in for one not checked in')
