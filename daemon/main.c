@@ -53,26 +53,29 @@ read_password(void)
 	struct termios	 t, saved;
 	char		 a[PROTO_MAX_PASSWORD + 2], b[PROTO_MAX_PASSWORD + 2];
 	const char	*env = getenv("ROSTER_PASSWORD");
-	FILE		*tty;
+	FILE		*in, *out;
 	char		*p = NULL;
 
 	if (env != NULL)
 		return (strdup(env));
-	if ((tty = fopen("/dev/tty", "r+")) == NULL) {
+	if ((in = fopen("/dev/tty", "r")) == NULL ||
+	    (out = fopen("/dev/tty", "w")) == NULL) {
+		if (in != NULL)
+			fclose(in);
 		fprintf(stderr, "rosterd: set ROSTER_PASSWORD or run on a "
 		    "terminal\n");
 		return (NULL);
 	}
-	tcgetattr(fileno(tty), &saved);
+	tcgetattr(fileno(in), &saved);
 	t = saved;
 	t.c_lflag &= ~(tcflag_t)ECHO;
-	tcsetattr(fileno(tty), TCSAFLUSH, &t);
-	fputs("Password: ", tty);
-	fflush(tty);
-	if (fgets(a, sizeof a, tty) != NULL) {
-		fputs("\nAgain: ", tty);
-		fflush(tty);
-		if (fgets(b, sizeof b, tty) != NULL) {
+	tcsetattr(fileno(in), TCSAFLUSH, &t);
+	fputs("Password: ", out);
+	fflush(out);
+	if (fgets(a, sizeof a, in) != NULL) {
+		fputs("\nAgain: ", out);
+		fflush(out);
+		if (fgets(b, sizeof b, in) != NULL) {
 			a[strcspn(a, "\n")] = '\0';
 			b[strcspn(b, "\n")] = '\0';
 			if (strcmp(a, b) == 0)
@@ -82,9 +85,10 @@ read_password(void)
 				    "differ\n");
 		}
 	}
-	fputs("\n", tty);
-	tcsetattr(fileno(tty), TCSAFLUSH, &saved);
-	fclose(tty);
+	fputs("\n", out);
+	tcsetattr(fileno(in), TCSAFLUSH, &saved);
+	fclose(in);
+	fclose(out);
 	OPENSSL_cleanse(a, sizeof a);
 	OPENSSL_cleanse(b, sizeof b);
 	return (p);
@@ -235,7 +239,7 @@ main(int argc, char **argv)
 	if (conffile != NULL && config_load(&cfg, conffile, err,
 	    sizeof err) == -1) {
 		fprintf(stderr, "rosterd: %s\n", err);
-		return (1);
+		goto fail;
 	}
 	for (i = 0; i < nflags; i++) {
 		if (strcmp(flags[i].key, "listen") == 0 && !listen_flag) {
@@ -246,7 +250,7 @@ main(int argc, char **argv)
 		if (config_set(&cfg, flags[i].key, flags[i].value, err,
 		    sizeof err) == -1) {
 			fprintf(stderr, "rosterd: %s\n", err);
-			return (1);
+			goto fail;
 		}
 	}
 	if (cfg.nlisten == 0)
@@ -257,7 +261,7 @@ main(int argc, char **argv)
 		else {
 			fprintf(stderr, "rosterd: no database configured "
 			    "(database = CONNINFO)\n");
-			return (1);
+			goto fail;
 		}
 	}
 
@@ -276,18 +280,18 @@ main(int argc, char **argv)
 	rc = db_schema_check(cfg.database, err, sizeof err);
 	if (rc == -1) {
 		log_error("%s", err);
-		return (1);
+		goto fail;
 	}
 	if (rc == 1)
 		log_warnx("database not reachable yet, will keep trying: %s",
 		    err);
 	if (tls_init(&cfg, err, sizeof err) == -1) {
 		log_error("tls: %s", err);
-		return (1);
+		goto fail;
 	}
 	if (!foreground && daemon(0, 0) == -1) {
 		log_error("daemon: %s", strerror(errno));
-		return (1);
+		goto fail;
 	}
 	event_set_log_callback(main_event_log_cb);
 	server.cfg = &cfg;
@@ -296,7 +300,7 @@ main(int argc, char **argv)
 	if ((rd->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if (server_listen() == -1)
-		return (1);
+		goto fail;
 	server_drop_privileges();
 	if (auth_init(rd->base, AUTH_WORKERS) == -1)
 		fatalx("cannot start the password workers");
@@ -310,4 +314,7 @@ main(int argc, char **argv)
 	event_base_free(rd->base);
 	config_free(&cfg);
 	return (0);
+fail:
+	config_free(&cfg);
+	return (1);
 }
