@@ -179,12 +179,16 @@ done:
 }
 
 static void
-watch_notify_cb(const char *payload)
+watch_notify_cb(const char *channel, const char *payload)
 {
 	struct proto_buf	 line;
 	struct conn		*c, *next;
 	char			 event[PROTO_MAX_CODE + 1];
 
+	if (strcmp(channel, "roster_user") == 0) {
+		conn_user_changed(payload);
+		return;
+	}
 	proto_buf_init(&line);
 	if (watch_json_line(payload, &line, event, sizeof event) == -1) {
 		log_warnx("watch: notification of unknown shape ignored");

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -736,6 +737,30 @@ conn_close_all(void)
 		else {
 			conn_pause(c);
 			conn_set_deadline(c, 10);
+		}
+	}
+}
+
+/* A user was disabled or given another role or party (on any daemon):
+ * their sessions here end. A connection is logged out (requests in flight
+ * still get their answers; the next ones AUTH_REQUIRED); a watcher, which
+ * has nothing in flight, is closed. */
+void
+conn_user_changed(const char *name)
+{
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->role == ROLE_NONE || strcasecmp(c->user, name) != 0)
+			continue;
+		log_notice("conn=%llu user=%s changed: logged out",
+		    (unsigned long long)c->id, c->user);
+		c->role = ROLE_NONE;
+		c->user[0] = c->party[0] = c->event[0] = '\0';
+		if (c->watching) {
+			cmd_watch_stop(c);
+			conn_close(c, "user changed");
 		}
 	}
 }

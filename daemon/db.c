@@ -267,9 +267,10 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	/* connected: check the schema, then prepare the statements */
 	PQsetNoticeProcessor(c->pg, db_notice_cb, NULL);
 	if (c->listener)
-		sql = "LISTEN roster";
+		sql = "LISTEN roster; LISTEN roster_user";
 	if (PQsetnonblocking(c->pg, 1) == -1 ||
-	    !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+	    !(c->listener ? PQsendQuery(c->pg, sql) :
+	    PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))) {
 		dbc_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -477,7 +478,7 @@ dbc_notifies(struct dbconn *c)
 
 	while ((n = PQnotifies(c->pg)) != NULL) {
 		if (db_notify != NULL)
-			db_notify(n->extra);
+			db_notify(n->relname, n->extra);
 		PQfreemem(n);
 	}
 }
@@ -588,8 +589,9 @@ db_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Before db_start: receive every NOTIFY on channel "roster" through one
- * extra connection that does nothing else. */
+/* Before db_start: receive every NOTIFY on the channels "roster" (changes
+ * in events) and "roster_user" (users changed) through one extra
+ * connection that does nothing else. */
 void
 db_listen(db_notify_cb cb)
 {

@@ -164,6 +164,7 @@ void	 conn_accept(int, struct sockaddr *, socklen_t);
 struct req *conn_new_req(struct conn *);
 void	 conn_close_all(void);
 void	 conn_free_all(void);
+void	 conn_user_changed(const char *);
 const char *conn_host(struct conn *, char *, size_t);
 void	 conn_sweep(time_t);
 int	 conn_count(void);
@@ -187,7 +188,7 @@ void	 conn_greet(struct conn *, const char *, enum role, const char *);
 typedef void (*db_cb)(void *, struct pg_result *, enum proto_code,
 	    const char *);
 typedef int (*db_row_cb)(void *, const char *, int);
-typedef void (*db_notify_cb)(const char *);
+typedef void (*db_notify_cb)(const char *, const char *);
 int	 db_statement(const char *, int);
 void	 db_listen(db_notify_cb);
 int	 db_copy(int, int, const char *const *, const char *, db_row_cb,
