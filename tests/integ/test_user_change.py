@@ -18,7 +18,7 @@ def wait_reply(c, line, code, timeout=5.0):
 
 
 def main():
-    h.plan(10)
+    h.plan(12)  # 10, and each daemon exits 0
     env, rd = h.setup(users=[('sec', 'secretariat', None),
                              ('hst', 'host', None)])
     rd2 = env.rosterd(migrate=False)
