@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "roster.h"
@@ -631,6 +632,41 @@ output_is_final(const char *line, size_t len)
 	    (len > 4 && memcmp(line, "ERR ", 4) == 0));
 }
 
+/* For people: "14:05:09  checkin              TR       Elif Kaya  id=131
+ * ...": the local time it arrived, the kind, the party, the name, then
+ * the other fields. */
+static void
+output_notify_line(const char *line, size_t len)
+{
+	struct proto_reply		 r;
+	const struct proto_field	*party, *name;
+	struct tm			 tm;
+	time_t				 now = time(NULL);
+	size_t				 i;
+
+	if (proto_parse_reply(line, len, &r) != PROTO_LINE_NOTIFY) {
+		proto_reply_free(&r);
+		printf("%.*s\n", (int)len, line);
+		return;
+	}
+	localtime_r(&now, &tm);
+	party = proto_reply_field(&r, "party");
+	name = proto_reply_field(&r, "name");
+	printf("%02d:%02d:%02d  %-22.*s %-8.*s %.*s", tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)r.textlen, r.text, party ? (int)party->vlen : 1,
+	    party ? party->value : "-", name ? (int)name->vlen : 0,
+	    name ? name->value : "");
+	for (i = 0; i < r.nfields; i++) {
+		if (&r.fields[i] == party || &r.fields[i] == name ||
+		    r.fields[i].key == NULL)
+			continue;
+		printf("  %s=%.*s", r.fields[i].key, (int)r.fields[i].vlen,
+		    r.fields[i].value);
+	}
+	putchar('\n');
+	proto_reply_free(&r);
+}
+
 /* A notification line ("! kind k=v ..."), printed at once. */
 void
 output_notify(struct output *o, const char *line, size_t len)
@@ -640,8 +676,7 @@ output_notify(struct output *o, const char *line, size_t len)
 
 	switch (o->format) {
 	case OUTPUT_TABLE:
-		if (len >= 2)
-			printf("%.*s\n", (int)(len - 2), line + 2);
+		output_notify_line(line, len);
 		break;
 	case OUTPUT_JSON:
 		if (proto_parse_reply(line, len, &r) != PROTO_LINE_NOTIFY) {
