@@ -130,6 +130,8 @@ db_notice_cb(void *arg, const char *msg)
 static void
 db_query_free(struct db_query *q)
 {
+	if (q->copy_sql != NULL)
+		db_ncopies--;
 	free(q->params);
 	free(q);
 }
@@ -200,8 +202,6 @@ dbc_fail(struct dbconn *c, const char *why)
 	c->state = DBC_DOWN;
 	c->paused = 0;
 	if (c->q != NULL) {
-		if (c->q->copy_sql != NULL)
-			db_ncopies--;
 		db_query_fail(c->q, PROTO_UNAVAILABLE,
 		    "the database connection was lost");
 		c->q = NULL;
@@ -405,8 +405,6 @@ dbc_complete(struct dbconn *c)
 				dbc_flush(c);
 			return;
 		}
-		if (q->copy_sql != NULL)
-			db_ncopies--;
 		c->q = NULL;
 		c->state = DBC_READY;
 		if (code == PROTO_INTERNAL || code == PROTO_UNAVAILABLE) {
@@ -624,15 +622,10 @@ db_start(struct event_base *base, const char *conninfo, int n)
 		fatalx("event_add");
 }
 
-/*
- * Queue one prepared statement with its parameters (copied). The callback
- * runs exactly once, also when the query fails, and may run before db_query
- * returns (a connection failing as the query is sent). Returns 0, or -1 when
- * the query cannot even be queued (then the callback is not called).
- */
-int
-db_query(int stmt, int nparams, const char *const *params, db_cb cb,
-    void *arg)
+/* Queue a statement, COPY-ing after it when copy_sql is set. */
+static int
+db_enqueue(int stmt, int nparams, const char *const *params,
+    const char *copy_sql, db_row_cb row_cb, db_cb cb, void *arg)
 {
 	struct db_query	*q;
 	size_t		 size, len;
@@ -643,13 +636,13 @@ db_query(int stmt, int nparams, const char *const *params, db_cb cb,
 		return (-1);
 	if (db_queued >= DB_MAX_QUEUE)
 		return (-1);
-	size = sizeof *q + (size_t)nparams * sizeof(char *);
+	size = (size_t)nparams * sizeof(char *);
 	for (i = 0; i < nparams; i++)
 		if (params[i] != NULL)
 			size += strlen(params[i]) + 1;
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return (-1);
-	if ((q->params = malloc(size)) == NULL) {
+	if ((q->params = malloc(size > 0 ? size : 1)) == NULL) {
 		free(q);
 		return (-1);
 	}
@@ -668,7 +661,11 @@ db_query(int stmt, int nparams, const char *const *params, db_cb cb,
 	q->nparams = nparams;
 	q->cb = cb;
 	q->arg = arg;
+	q->copy_sql = copy_sql;
+	q->row_cb = row_cb;
 	q->queued = time(NULL);
+	if (copy_sql != NULL)
+		db_ncopies++;
 	TAILQ_INSERT_TAIL(&db_queue, q, entry);
 	db_queued++;
 	for (i = 0; i < db_nconns; i++) {
@@ -681,43 +678,37 @@ db_query(int stmt, int nparams, const char *const *params, db_cb cb,
 }
 
 /*
+ * Queue one prepared statement with its parameters (copied). The callback
+ * runs exactly once, also when the query fails, and may run before db_query
+ * returns (a connection failing as the query is sent). Returns 0, or -1 when
+ * the query cannot even be queued (then the callback is not called).
+ */
+int
+db_query(int stmt, int nparams, const char *const *params, db_cb cb,
+    void *arg)
+{
+	return (db_enqueue(stmt, nparams, params, NULL, NULL, cb, arg));
+}
+
+/*
  * An export: the statement (which hands the request's parameters to the
- * session) and then copy_sql, a constant COPY ... TO
- * STDOUT, on the same connection. Each row goes to row_cb as it arrives
- * (return 1 to pause until db_copy_resume(arg)); done gets the COPY's final
- * result. At most all but one pool connection stream at once, so that
- * exports never starve other requests. Returns -1 as db_query does, -2 when
- * too many exports are running.
+ * session) and then copy_sql, a constant COPY ... TO STDOUT, on the same
+ * connection. Each row goes to row_cb as it arrives (return 1 to pause
+ * until db_copy_resume(arg)); done gets the COPY's final result. At most
+ * all but one pool connection stream at once, so that exports never starve
+ * other requests. Returns -1 as db_query does, -2 when too many exports are
+ * running.
  */
 int
 db_copy(int stmt, int nparams, const char *const *params,
     const char *copy_sql, db_row_cb row_cb, db_cb done, void *arg)
 {
-	struct db_query	*q;
-	int		 max = db_nconns - (db_notify != NULL) - 1;
+	int	max = db_nconns - (db_notify != NULL) - 1;
 
 	if (db_ncopies >= (max > 0 ? max : 1))
 		return (-2);
-	if (db_query(stmt, nparams, params, done, arg) == -1)
-		return (-1);
-	q = TAILQ_LAST(&db_queue, db_queryq);
-	if (q != NULL && q->arg == arg && q->cb == done) {
-		q->copy_sql = copy_sql;
-		q->row_cb = row_cb;
-	} else {
-		/* already sent: find it on its connection */
-		int	i;
-
-		for (i = 0; i < db_nconns; i++)
-			if (db_conns[i].q != NULL && db_conns[i].q->arg == arg)
-				break;
-		if (i == db_nconns)
-			return (0);	/* failed and answered already */
-		db_conns[i].q->copy_sql = copy_sql;
-		db_conns[i].q->row_cb = row_cb;
-	}
-	db_ncopies++;
-	return (0);
+	return (db_enqueue(stmt, nparams, params, copy_sql, row_cb, done,
+	    arg));
 }
 
 /* The client of a paused export can take more: read rows again. */
