@@ -1,8 +1,8 @@
 /*
- * auth.c -- passwords and login limits. Argon2id hashing and verification
- * run on a small pool of worker threads, never on the event loop; a finished
- * job comes back through a pipe that the loop watches. Failed logins are
- * counted per user and per client address, in memory, in fixed-size tables.
+ * auth.c -- passwords. Argon2id hashing and verification run on a small
+ * pool of worker threads, never on the event loop; a finished job comes
+ * back through a pipe that the loop watches. (Failed logins are counted in
+ * the database: sql/008_login_limits.sql.)
  */
 #include <sys/queue.h>
 
@@ -27,10 +27,6 @@
 #define AUTH_SALT_LEN		16
 #define AUTH_HASH_LEN		32
 
-#define AUTH_WINDOW		60	/* seconds */
-#define AUTH_USER_LIMIT		5
-#define AUTH_ADDR_LIMIT		50
-#define AUTH_TABLE_SIZE		4096
 
 enum auth_kind {
 	AUTH_HASH,
@@ -60,14 +56,6 @@ static int		 auth_pipe[2] = { -1, -1 };
 static struct event	*auth_ev;
 static char		 auth_dummy[256];	/* for unknown users */
 
-struct auth_slot {
-	char	key[80];
-	time_t	start;
-	int	count;
-	time_t	until;
-};
-static struct auth_slot	auth_users[AUTH_TABLE_SIZE];
-static struct auth_slot	auth_addrs[AUTH_TABLE_SIZE];
 
 static void
 auth_work(struct auth_job *job)
@@ -287,104 +275,4 @@ auth_job_free(struct auth_job *job)
 	free(job->hash);
 	OPENSSL_cleanse(job->out, sizeof job->out);
 	free(job);
-}
-
-/* FNV-1a, to place a key in a table. */
-static unsigned int
-auth_slot_hash(const char *key)
-{
-	unsigned int	h = 2166136261u;
-
-	for (; *key != '\0'; key++)
-		h = (h ^ (unsigned char)*key) * 16777619u;
-	return (h % AUTH_TABLE_SIZE);
-}
-
-/* The slot for key; a slot whose window has passed may be taken over. */
-static struct auth_slot *
-auth_slot(struct auth_slot *table, const char *key, time_t now, int create)
-{
-	struct auth_slot	*s;
-	unsigned int		 h = auth_slot_hash(key), i;
-
-	for (i = 0; i < 8; i++) {
-		s = &table[(h + i) % AUTH_TABLE_SIZE];
-		if (strcmp(s->key, key) == 0)
-			return (s);
-	}
-	if (!create)
-		return (NULL);
-	for (i = 0; i < 8; i++) {
-		s = &table[(h + i) % AUTH_TABLE_SIZE];
-		if (s->key[0] == '\0' || (now - s->start > AUTH_WINDOW &&
-		    now >= s->until))
-			break;
-	}
-	if (i == 8)	/* all busy: reuse the first, the oldest by probing */
-		s = &table[h];
-	memset(s, 0, sizeof *s);
-	snprintf(s->key, sizeof s->key, "%s", key);
-	s->start = now;
-	return (s);
-}
-
-static void
-auth_lower(char *dst, size_t len, const char *src)
-{
-	size_t	i;
-
-	for (i = 0; i + 1 < len && src[i] != '\0'; i++)
-		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? src[i] + 32 :
-		    src[i];
-	dst[i] = '\0';
-}
-
-/* 1 when logins for this user or from this address are refused now. */
-int
-auth_limited(const char *user, const char *addr, time_t now)
-{
-	struct auth_slot	*s;
-	char			 key[80];
-
-	auth_lower(key, sizeof key, user);
-	if ((s = auth_slot(auth_users, key, now, 0)) != NULL &&
-	    now < s->until)
-		return (1);
-	if ((s = auth_slot(auth_addrs, addr, now, 0)) != NULL &&
-	    now < s->until)
-		return (1);
-	return (0);
-}
-
-static void
-auth_count(struct auth_slot *s, int limit, time_t now)
-{
-	if (now - s->start > AUTH_WINDOW) {
-		s->start = now;
-		s->count = 0;
-	}
-	if (++s->count >= limit)
-		s->until = now + AUTH_WINDOW;
-}
-
-void
-auth_failed(const char *user, const char *addr, time_t now)
-{
-	char	key[80];
-
-	auth_lower(key, sizeof key, user);
-	auth_count(auth_slot(auth_users, key, now, 1), AUTH_USER_LIMIT, now);
-	auth_count(auth_slot(auth_addrs, addr, now, 1), AUTH_ADDR_LIMIT, now);
-}
-
-/* A good login clears the user's count (not the address's). */
-void
-auth_succeeded(const char *user, time_t now)
-{
-	struct auth_slot	*s;
-	char			 key[80];
-
-	auth_lower(key, sizeof key, user);
-	if ((s = auth_slot(auth_users, key, now, 0)) != NULL && now >= s->until)
-		memset(s, 0, sizeof *s);
 }

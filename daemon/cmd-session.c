@@ -18,6 +18,7 @@ struct login {
 	enum role	 role;
 	int		 known;
 	int		 enabled;
+	int		 limited;	/* login_check: refused for a while */
 	char		*hash;
 };
 
@@ -40,7 +41,9 @@ cmd_wipe(struct req *r, const char *key)
 		OPENSSL_cleanse((char *)a->value, a->vlen);
 }
 
-/* Read user_auth's row (name, role, party, hash, enabled) into r->data. */
+/* Read the row of user_auth or login_check (name, role, party, hash,
+ * enabled[, limited]) into r->data; an unknown user has no row, or (from
+ * login_check) a row with no name. */
 static int
 cmd_login_row(struct req *r, struct pg_result *res)
 {
@@ -52,6 +55,10 @@ cmd_login_row(struct req *r, struct pg_result *res)
 	r->data_free = login_free;
 	if (db_ntuples(res) != 1)
 		return (0);
+	l->limited = db_nfields(res) > 5 &&
+	    strcmp(db_value(res, 0, 5), "yes") == 0;
+	if (db_isnull(res, 0, 0))
+		return (0);
 	l->known = 1;
 	snprintf(l->name, sizeof l->name, "%s", db_value(res, 0, 0));
 	l->role = role_from_name(db_value(res, 0, 1));
@@ -62,6 +69,55 @@ cmd_login_row(struct req *r, struct pg_result *res)
 	l->enabled = strcmp(db_value(res, 0, 4), "yes") == 0 &&
 	    l->role != ROLE_NONE;
 	return (0);
+}
+
+/* LOGIN and PASSWORD, first step: the user's record and whether logins
+ * for the user or from the client's address are refused now. */
+static void
+cmd_login_lookup(struct req *r, const char *user, db_cb cb)
+{
+	const char	*params[2];
+	char		 host[64];
+
+	params[0] = user;
+	params[1] = conn_host(r->conn, host, sizeof host);
+	r->waiting = 1;
+	if (db_query(cmd_stmt_login_check, 2, params, cb, r) == -1) {
+		r->waiting = 0;
+		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
+		    "cannot check the password now");
+	}
+}
+
+/* A wrong password is counted in the database (limits hold on every
+ * daemon); then the request is answered, as failed. */
+static void
+cmd_login_counted(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct req	*r = arg;
+
+	if (req_resume(r) == -1)
+		return;
+	if (code != PROTO_OK)
+		log_warnx("conn=%llu failed login not counted: %s",
+		    (unsigned long long)r->conn->id, msg);
+	req_err(r, PROTO_AUTH_FAILED, r->cmd == &cmd_password_entry ?
+	    "wrong password" : "wrong user or password");
+}
+
+static void
+cmd_login_failed(struct req *r, const char *user)
+{
+	const char	*params[2];
+	char		 host[64];
+
+	params[0] = user;
+	params[1] = conn_host(r->conn, host, sizeof host);
+	r->waiting = 1;
+	if (db_query(cmd_stmt_login_failed, 2, params, cmd_login_counted,
+	    r) == -1)
+		cmd_login_counted(r, NULL, PROTO_UNAVAILABLE, "no database");
 }
 
 static void
@@ -79,22 +135,18 @@ cmd_login_checked(struct auth_job *job, void *arg)
 	struct login		*l = r->data;
 	struct conn		*c;
 	struct proto_buf	 b;
-	char			 host[64];
 	int			 ok = auth_result(job) == 0;
 
 	auth_job_free(job);
 	if (req_resume(r) == -1)
 		return;
 	c = r->conn;
-	conn_host(c, host, sizeof host);
 	if (!ok || !l->known || !l->enabled) {
-		auth_failed(cmd_arg(r, "user"), host, time(NULL));
 		log_notice("conn=%llu login failed user=%s addr=%s",
 		    (unsigned long long)c->id, cmd_arg(r, "user"), c->addr);
-		req_err(r, PROTO_AUTH_FAILED, "wrong user or password");
+		cmd_login_failed(r, cmd_arg(r, "user"));
 		return;
 	}
-	auth_succeeded(l->name, time(NULL));
 	snprintf(c->user, sizeof c->user, "%s", l->name);
 	snprintf(c->party, sizeof c->party, "%s", l->party);
 	c->role = l->role;
@@ -130,6 +182,12 @@ cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
 		return;
 	}
 	l = r->data;
+	if (l->limited) {
+		cmd_wipe(r, "password");
+		req_err(r, PROTO_RATE_LIMITED, "too many failed logins; try "
+		    "again in a minute");
+		return;
+	}
 	r->waiting = 1;
 	if (auth_verify(cmd_arg(r, "password"), l->hash, cmd_login_checked,
 	    r) == -1) {
@@ -139,29 +197,11 @@ cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
 	cmd_wipe(r, "password");
 }
 
-/* LOGIN, step 1: refuse while rate limited, else look the user up. */
+/* LOGIN, step 1: look the user up (and the limits). */
 static void
 cmd_login_start(struct req *r)
 {
-	const char	*user = cmd_arg(r, "user");
-	const char	*params[1];
-	char		 host[64];
-
-	if (auth_limited(user, conn_host(r->conn, host, sizeof host),
-	    time(NULL))) {
-		cmd_wipe(r, "password");
-		req_err(r, PROTO_RATE_LIMITED, "too many failed logins; try "
-		    "again in a minute");
-		return;
-	}
-	params[0] = user;
-	r->waiting = 1;
-	if (db_query(cmd_stmt_user_auth, 1, params, cmd_login_found, r) ==
-	    -1) {
-		r->waiting = 0;
-		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
-		    "cannot check the password now");
-	}
+	cmd_login_lookup(r, cmd_arg(r, "user"), cmd_login_found);
 }
 
 /* LOGIN and USE change what the requests after them may do: those are
@@ -263,17 +303,14 @@ cmd_password_checked(struct auth_job *job, void *arg)
 {
 	struct req	*r = arg;
 	struct login	*l = r->data;
-	char		 host[64];
 	int		 ok = auth_result(job) == 0;
 
 	auth_job_free(job);
 	if (req_resume(r) == -1)
 		return;
 	if (!ok || !l->known || !l->enabled) {
-		auth_failed(r->conn->user, conn_host(r->conn, host,
-		    sizeof host), time(NULL));
 		cmd_wipe(r, "new");
-		req_err(r, PROTO_AUTH_FAILED, "wrong password");
+		cmd_login_failed(r, r->conn->user);
 		return;
 	}
 	r->waiting = 1;
@@ -296,6 +333,13 @@ cmd_password_found(void *arg, struct pg_result *res, enum proto_code code,
 		req_err(r, PROTO_INTERNAL, "out of memory");
 		return;
 	}
+	if (((struct login *)r->data)->limited) {
+		cmd_wipe(r, "old");
+		cmd_wipe(r, "new");
+		req_err(r, PROTO_RATE_LIMITED, "too many failed attempts; try "
+		    "again in a minute");
+		return;
+	}
 	r->waiting = 1;
 	if (auth_verify(cmd_arg(r, "old"), ((struct login *)r->data)->hash,
 	    cmd_password_checked, r) == -1) {
@@ -309,23 +353,7 @@ cmd_password_found(void *arg, struct pg_result *res, enum proto_code code,
 static void
 cmd_password(struct req *r)
 {
-	const char	*params[1];
-	char		 host[64];
-
-	if (auth_limited(r->conn->user, conn_host(r->conn, host, sizeof host),
-	    time(NULL))) {
-		req_err(r, PROTO_RATE_LIMITED, "too many failed attempts; try "
-		    "again in a minute");
-		return;
-	}
-	params[0] = r->conn->user;
-	r->waiting = 1;
-	if (db_query(cmd_stmt_user_auth, 1, params, cmd_password_found, r) ==
-	    -1) {
-		r->waiting = 0;
-		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
-		    "cannot check the password now");
-	}
+	cmd_login_lookup(r, r->conn->user, cmd_password_found);
 }
 
 /* USE: the event must exist; remember its code as stored. */

@@ -64,6 +64,8 @@ static struct cmd_entry *cmd_table[] = {
 
 int	cmd_stmt_user_auth = -1;
 int	cmd_stmt_user_password = -1;
+int	cmd_stmt_login_check = -1;
+int	cmd_stmt_login_failed = -1;
 
 static const struct {
 	enum role	 role;
@@ -160,6 +162,10 @@ cmd_init(void)
 	    1);
 	cmd_stmt_user_password = db_statement("SELECT * FROM "
 	    "roster.user_password($1, $2, $3, $4)", 4);
+	cmd_stmt_login_check = db_statement("SELECT * FROM "
+	    "roster.login_check($1, $2)", 2);
+	cmd_stmt_login_failed = db_statement("SELECT roster.login_failed($1, "
+	    "$2)", 2);
 }
 
 const struct cmd_entry *

@@ -232,9 +232,6 @@ int	 auth_result(struct auth_job *);
 const char *auth_out_hash(struct auth_job *);
 void	 auth_job_free(struct auth_job *);
 int	 auth_hash_now(const char *, char *, size_t);
-int	 auth_limited(const char *, const char *, time_t);
-void	 auth_failed(const char *, const char *, time_t);
-void	 auth_succeeded(const char *, time_t);
 
 /* cmd.c: the command table */
 enum key_type {
@@ -296,7 +293,8 @@ void	 cmd_exec(struct req *, const char *const *, int);
 void	 cmd_exec_cb(struct req *, const char *const *, int, db_cb);
 void	 cmd_help(struct req *);
 int	 cmd_result(struct req *, enum proto_code, const char *);
-extern int cmd_stmt_user_auth, cmd_stmt_user_password;
+extern int cmd_stmt_user_auth, cmd_stmt_user_password,
+    cmd_stmt_login_check, cmd_stmt_login_failed;
 void	 cmd_sql_cb(void *, struct pg_result *, enum proto_code,
 	    const char *);
 void	 cmd_write_row(struct req *, struct pg_result *, int, const char *);

@@ -97,4 +97,12 @@ with h.section('fifty failures from one address'):
     for c in conns:
         c.close()
 
+with h.section('the limits hold on every daemon sharing the database'):
+    # the failures are counted in PostgreSQL: a second daemon, which has
+    # seen none of them, refuses the limited user (and address) as well
+    rd2 = env.rosterd(migrate=False)
+    with rd2.connect() as c2:
+        h.err_reply(c2.login('victim', PW), 'RATE_LIMITED',
+                    'the user limited on one daemon is limited on another')
+
 h.done_testing()
