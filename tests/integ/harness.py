@@ -784,8 +784,10 @@ class Postgres:
                     "listen_addresses = '127.0.0.1'\n"
                     "unix_socket_directories = '%s'\n"
                     "max_connections = 60\n"
+                    # fsync off is safe for these tests (a process
+                    # stop, never a machine crash); synchronous_commit
+                    # stays on: an OK must survive "pg_ctl -m immediate"
                     "fsync = off\n"
-                    "synchronous_commit = off\n"
                     "full_page_writes = off\n"
                     "log_min_messages = warning\n" % self.dir)
         on_cleanup(self._cleanup)
