@@ -246,8 +246,14 @@ static void
 dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dbconn	*c = arg;
+	/* the schema's version; and an OK must mean committed to disk, so
+	 * a server whose default is synchronous_commit=off does not apply to
+	 * this session */
 	const char	*sql =
-	    "SELECT coalesce(max(version), 0) FROM roster.schema_migration";
+	    "SELECT coalesce(max(version), 0), CASE WHEN "
+	    "current_setting('synchronous_commit') = 'off' THEN "
+	    "set_config('synchronous_commit', 'on', false) END "
+	    "FROM roster.schema_migration";
 
 	switch (PQconnectPoll(c->pg)) {
 	case PGRES_POLLING_READING:
