@@ -1,7 +1,7 @@
 /*
  * cmd-agenda.c -- the agenda: SESSION CREATE, LIST, SHOW, SET; SPEAKER ADD,
  * LIST, REMOVE; ENROL, UNENROL (capacity, waiting list and promotion held
- * in SQL) and ROSTER. One SQL function each (sql/004_registration.sql).
+ * in SQL) and ROSTER. One SQL function each (sql/005_agenda.sql).
  */
 #include "rosterd.h"
 

@@ -1,4 +1,4 @@
--- 007_user_sessions.sql -- a user disabled, or given another role or
+-- 008_user_sessions.sql -- a user disabled, or given another role or
 -- party, loses the sessions already open, on every daemon: the change is
 -- announced on channel "roster_user" (payload: the user name), and each
 -- daemon's listener logs that user's connections out.

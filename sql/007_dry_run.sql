@@ -1,4 +1,4 @@
--- 006_dry_run.sql -- dry_run=yes on a write: check, answer, change nothing.
+-- 007_dry_run.sql -- dry_run=yes on a write: check, answer, change nothing.
 --
 -- roster.dry_run('participant_add', actor, role, party, keys...) calls the
 -- command's function inside a subtransaction and rolls it back, so that

@@ -1,4 +1,4 @@
--- 008_login_limits.sql -- failed logins, counted in the database so that
+-- 009_login_limits.sql -- failed logins, counted in the database so that
 -- the limits of PROTOCOL.md section 4 hold across every daemon sharing it
 -- (and across restarts): after five failed logins for one user within a
 -- minute that user's logins are refused for a minute, and after fifty from
