@@ -57,42 +57,64 @@ BEGIN
 	RETURN p_value;
 END $$;
 
--- what=participants: grouped by delegation (countries, then organisations,
--- by name in the Unicode collation), the head first, then by name.
--- session= keeps those enrolled in (or waiting for) the session.
-CREATE FUNCTION roster.export_participants(p_actor text, p_role text,
-    p_actor_party text, p_event text, p_party text, p_session text,
-    p_status text)
-RETURNS TABLE (party text, delegation text, kind text, id text,
-    honorific text, name text, title text, email text, role text,
-    status text, badge text)
+-- The people of an export of participants or attendance, in the order a
+-- secretariat publishes them: grouped by delegation (countries, then
+-- organisations, by name in the Unicode collation), the head first, then
+-- by name. Declined people only when status= asks for them. session= keeps
+-- those enrolled in (or waiting for) the session, and for attendance also
+-- those checked in to it. Checks the request first (role: host may export
+-- attendance; event, party, session, status), so that a refused export
+-- fails before its first row.
+CREATE FUNCTION roster._export_people(p_role text, p_event text,
+    p_what text, p_party text, p_session text, p_status text)
+RETURNS TABLE (person roster.participant, party_code text, party_name text,
+    party_kind text, session_id integer)
 LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
-#variable_conflict use_column
 DECLARE
 	e event;
 	v_party_id integer;
 	v_sid integer;
+	v_attendance boolean := p_what = 'attendance';
 BEGIN
-	e := _export_start(p_role, p_event, 'participants', false);
+	e := _export_start(p_role, p_event, p_what, v_attendance);
 	v_party_id := _party_id('party', p_party);
 	IF p_session IS NOT NULL THEN
 		v_sid := (_session(e.id, p_session)).id;
 	END IF;
 	PERFORM _export_pstatus(p_status);
 	RETURN QUERY
-	SELECT pa.code::text, pa.name::text, pa.kind, p.id::text, p.honorific,
-	    p.name::text, p.title, p.email, p.role, p.status, p.badge::text
+	SELECT p, pa.code::text, pa.name::text, pa.kind, v_sid
 	FROM participant p
 	JOIN delegation d ON d.id = p.delegation_id
 	JOIN party pa ON pa.id = d.party_id
 	WHERE d.event_id = e.id
 	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
 	    AND (p.status = p_status OR (p_status IS NULL AND p.status <> 'declined'))
-	    AND (v_sid IS NULL OR EXISTS (SELECT 1 FROM enrolment n
-	        WHERE n.session_id = v_sid AND n.participant_id = p.id))
+	    AND (v_sid IS NULL
+	        OR EXISTS (SELECT 1 FROM enrolment n
+	            WHERE n.session_id = v_sid AND n.participant_id = p.id)
+	        OR (v_attendance AND EXISTS (SELECT 1 FROM checkin k
+	            WHERE k.session_id = v_sid AND k.participant_id = p.id)))
 	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
 	    p.role <> 'head', p.name COLLATE roster.names, p.id;
 END $$;
+
+-- what=participants: the list of participants (see _export_people).
+CREATE FUNCTION roster.export_participants(p_actor text, p_role text,
+    p_actor_party text, p_event text, p_party text, p_session text,
+    p_status text)
+RETURNS TABLE (party text, delegation text, kind text, id text,
+    honorific text, name text, title text, email text, role text,
+    status text, badge text)
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog AS $$
+	SELECT x.party_code, x.party_name, x.party_kind, (x.person).id::text,
+	    (x.person).honorific, (x.person).name::text, (x.person).title,
+	    (x.person).email, (x.person).role, (x.person).status,
+	    (x.person).badge::text
+	FROM _export_people(p_role, p_event, 'participants', p_party,
+	    p_session, p_status) WITH ORDINALITY x
+	ORDER BY x.ordinality
+$$;
 
 -- what=attendance (host too): the participants as above, with checked_in
 -- (first check-in) and sessions (each session they were checked in to,
@@ -105,43 +127,22 @@ CREATE FUNCTION roster.export_attendance(p_actor text, p_role text,
 RETURNS TABLE (party text, delegation text, kind text, id text,
     honorific text, name text, title text, role text, status text,
     badge text, checked_in text, sessions text, session_checked_in text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
-#variable_conflict use_column
-DECLARE
-	e event;
-	v_party_id integer;
-	v_sid integer;
-BEGIN
-	e := _export_start(p_role, p_event, 'attendance', true);
-	v_party_id := _party_id('party', p_party);
-	IF p_session IS NOT NULL THEN
-		v_sid := (_session(e.id, p_session)).id;
-	END IF;
-	PERFORM _export_pstatus(p_status);
-	RETURN QUERY
-	SELECT pa.code::text, pa.name::text, pa.kind, p.id::text, p.honorific,
-	    p.name::text, p.title, p.role, p.status, p.badge::text,
-	    fmt_ts(p.checked_in),
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog AS $$
+	SELECT x.party_code, x.party_name, x.party_kind, (x.person).id::text,
+	    (x.person).honorific, (x.person).name::text, (x.person).title,
+	    (x.person).role, (x.person).status, (x.person).badge::text,
+	    fmt_ts((x.person).checked_in),
 	    (SELECT string_agg(s.code || ' ' || fmt_ts(k.at), '; '
 	         ORDER BY s.starts, lower(s.code))
 	     FROM checkin k JOIN session s ON s.id = k.session_id
-	     WHERE k.participant_id = p.id),
+	     WHERE k.participant_id = (x.person).id),
 	    (SELECT fmt_ts(k.at) FROM checkin k
-	     WHERE k.participant_id = p.id AND k.session_id = v_sid)
-	FROM participant p
-	JOIN delegation d ON d.id = p.delegation_id
-	JOIN party pa ON pa.id = d.party_id
-	WHERE d.event_id = e.id
-	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
-	    AND (p.status = p_status OR (p_status IS NULL AND p.status <> 'declined'))
-	    AND (v_sid IS NULL
-	        OR EXISTS (SELECT 1 FROM enrolment n
-	            WHERE n.session_id = v_sid AND n.participant_id = p.id)
-	        OR EXISTS (SELECT 1 FROM checkin k
-	            WHERE k.session_id = v_sid AND k.participant_id = p.id))
-	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
-	    p.role <> 'head', p.name COLLATE roster.names, p.id;
-END $$;
+	     WHERE k.participant_id = (x.person).id
+		AND k.session_id = x.session_id)
+	FROM _export_people(p_role, p_event, 'attendance', p_party,
+	    p_session, p_status) WITH ORDINALITY x
+	ORDER BY x.ordinality
+$$;
 
 -- what=delegations: countries, then organisations, by name.
 CREATE FUNCTION roster.export_delegations(p_actor text, p_role text,
