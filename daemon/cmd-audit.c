@@ -5,13 +5,19 @@
 #include "rosterd.h"
 
 static const struct cmd_key audit_keys[] = {
-	{ "since", KEY_TIMESTAMP, 0, NULL },
-	{ "user", KEY_CODE, 0, NULL },
-	{ "limit", KEY_ID, 0, NULL },
-	{ NULL, 0, 0, NULL }
+	{ .name = "since", .type = KEY_TIMESTAMP },
+	{ .name = "user", .type = KEY_CODE },
+	{ .name = "limit", .type = KEY_ID },
+	CMD_KEYS_END
 };
 
-struct cmd_entry cmd_audit_entry = {
-	"AUDIT", audit_keys, ROLE_ADMIN | ROLE_SECRETARIAT, "roster.audit_list",
-	CMD_REPLY_RECORDS, NULL, 0, 0
+const struct cmd_entry cmd_audit_entries[] = {
+	{
+		.name = "AUDIT",
+		.keys = audit_keys,
+		.roles = ROLE_ADMIN | ROLE_SECRETARIAT,
+		.sql = "audit_list",
+		.reply = CMD_REPLY_RECORDS,
+	},
+	{ .name = NULL }
 };

@@ -1,58 +1,74 @@
 /*
  * cmd-event.c -- EVENT CREATE, LIST, SHOW, SET. Each is one call of its SQL
- * function (sql/003_core.sql); the keys are listed in the order of that
- * function's parameters.
+ * function (sql/functions/event.sql); the keys are listed in the order of
+ * that function's parameters.
  */
 #include "rosterd.h"
 
 static const struct cmd_key event_create_keys[] = {
-	{ "code", KEY_CODE, KEY_REQUIRED, NULL },
-	{ "title", KEY_NAME, KEY_REQUIRED, NULL },
-	{ "city", KEY_NAME, KEY_REQUIRED, NULL },
-	{ "country", KEY_CODE, KEY_REQUIRED, NULL },
-	{ "starts", KEY_DATE, KEY_REQUIRED, NULL },
-	{ "ends", KEY_DATE, KEY_REQUIRED, NULL },
-	{ "venue", KEY_NAME, 0, NULL },
-	{ "timezone", KEY_TZ, 0, NULL },
-	{ "chair", KEY_CODE, 0, NULL },
-	{ "co_chair", KEY_CODE, 0, NULL },
-	{ "secretariat", KEY_CODE, 0, NULL },
-	{ NULL, 0, 0, NULL }
+	{ .name = "code", .type = KEY_CODE, .flags = KEY_REQUIRED },
+	{ .name = "title", .type = KEY_NAME, .flags = KEY_REQUIRED },
+	{ .name = "city", .type = KEY_NAME, .flags = KEY_REQUIRED },
+	{ .name = "country", .type = KEY_CODE, .flags = KEY_REQUIRED },
+	{ .name = "starts", .type = KEY_DATE, .flags = KEY_REQUIRED },
+	{ .name = "ends", .type = KEY_DATE, .flags = KEY_REQUIRED },
+	{ .name = "venue", .type = KEY_NAME },
+	{ .name = "timezone", .type = KEY_TZ },
+	{ .name = "chair", .type = KEY_CODE },
+	{ .name = "co_chair", .type = KEY_CODE },
+	{ .name = "secretariat", .type = KEY_CODE },
+	CMD_KEYS_END
 };
 static const struct cmd_key event_show_keys[] = {
-	{ "event", KEY_CODE, KEY_REQUIRED | KEY_EVENT, NULL },
-	{ NULL, 0, 0, NULL }
+	CMD_KEY_EVENT,
+	CMD_KEYS_END
 };
 static const struct cmd_key event_set_keys[] = {
-	{ "event", KEY_CODE, KEY_REQUIRED | KEY_EVENT, NULL },
-	{ "title", KEY_NAME, 0, NULL },
-	{ "venue", KEY_NAME, 0, NULL },
-	{ "city", KEY_NAME, 0, NULL },
-	{ "country", KEY_CODE, 0, NULL },
-	{ "starts", KEY_DATE, 0, NULL },
-	{ "ends", KEY_DATE, 0, NULL },
-	{ "timezone", KEY_TZ, 0, NULL },
-	{ "chair", KEY_CODE, 0, NULL },
-	{ "co_chair", KEY_CODE, 0, NULL },
-	{ "secretariat", KEY_CODE, 0, NULL },
-	{ "status", KEY_ENUM, 0, "draft|open|closed" },
-	{ "version", KEY_ID, 0, NULL },
-	{ NULL, 0, 0, NULL }
+	CMD_KEY_EVENT,
+	{ .name = "title", .type = KEY_NAME },
+	{ .name = "venue", .type = KEY_NAME },
+	{ .name = "city", .type = KEY_NAME },
+	{ .name = "country", .type = KEY_CODE },
+	{ .name = "starts", .type = KEY_DATE },
+	{ .name = "ends", .type = KEY_DATE },
+	{ .name = "timezone", .type = KEY_TZ },
+	{ .name = "chair", .type = KEY_CODE },
+	{ .name = "co_chair", .type = KEY_CODE },
+	{ .name = "secretariat", .type = KEY_CODE },
+	{ .name = "status", .type = KEY_ENUM, .choices = "draft|open|closed" },
+	{ .name = "version", .type = KEY_ID },
+	CMD_KEYS_END
 };
 
-struct cmd_entry cmd_event_create_entry = {
-	"EVENT CREATE", event_create_keys, ROLE_ADMIN | ROLE_SECRETARIAT,
-	"roster.event_create", CMD_REPLY_FIELDS, NULL, 0, 0
-};
-struct cmd_entry cmd_event_list_entry = {
-	"EVENT LIST", NULL, ROLE_ANY_USER, "roster.event_list",
-	CMD_REPLY_RECORDS, NULL, 0, 0
-};
-struct cmd_entry cmd_event_show_entry = {
-	"EVENT SHOW", event_show_keys, ROLE_ANY_USER, "roster.event_show",
-	CMD_REPLY_ONE, NULL, 0, 0
-};
-struct cmd_entry cmd_event_set_entry = {
-	"EVENT SET", event_set_keys, ROLE_ADMIN | ROLE_SECRETARIAT,
-	"roster.event_set", CMD_REPLY_FIELDS, NULL, 0, 0
+const struct cmd_entry cmd_event_entries[] = {
+	{
+		.name = "EVENT CREATE",
+		.keys = event_create_keys,
+		.roles = ROLE_ADMIN | ROLE_SECRETARIAT,
+		.sql = "event_create",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+	},
+	{
+		.name = "EVENT LIST",
+		.roles = ROLE_ANY_USER,
+		.sql = "event_list",
+		.reply = CMD_REPLY_RECORDS,
+	},
+	{
+		.name = "EVENT SHOW",
+		.keys = event_show_keys,
+		.roles = ROLE_ANY_USER,
+		.sql = "event_show",
+		.reply = CMD_REPLY_ONE,
+	},
+	{
+		.name = "EVENT SET",
+		.keys = event_set_keys,
+		.roles = ROLE_ADMIN | ROLE_SECRETARIAT,
+		.sql = "event_set",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+	},
+	{ .name = NULL }
 };

@@ -125,7 +125,7 @@ export_start(struct req *r)
 	struct conn	*c = r->conn;
 	struct export	*x;
 	const char	*params[7], *fmt = cmd_arg(r, "format");
-	int		 w = export_what(cmd_arg(r, "what")), rc;
+	int		 w = export_what(cmd_arg(r, "what"));
 
 	if ((x = calloc(1, sizeof *x)) == NULL) {
 		req_err(r, PROTO_INTERNAL, "out of memory");
@@ -141,21 +141,10 @@ export_start(struct req *r)
 	params[4] = cmd_arg(r, "party");
 	params[5] = cmd_arg(r, "session");
 	params[6] = cmd_arg(r, "status");
-	r->waiting = 1;
 	r->on_drain = export_drain;
-	rc = db_copy(export_stmt, 7, params,
+	cmd_copy(r, export_stmt, 7, params,
 	    export_sql[w][fmt != NULL && strcmp(fmt, "tsv") == 0],
-	    export_row_cb, export_done_cb, r);
-	if (rc < 0) {
-		r->waiting = 0;
-		r->on_drain = NULL;
-		if (rc == -2)
-			req_err(r, PROTO_BUSY, "too many exports running; try "
-			    "again shortly");
-		else
-			req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
-			    "the database cannot be reached");
-	}
+	    export_row_cb, export_done_cb);
 }
 
 static void
@@ -193,18 +182,24 @@ cmd_export_init(void)
 }
 
 static const struct cmd_key export_keys[] = {
-	{ "what", KEY_ENUM, KEY_REQUIRED,
-	    "participants|attendance|delegations|speakers|sessions|enrolments" },
-	{ "format", KEY_ENUM, 0, "csv|tsv" },
-	{ "party", KEY_CODE, KEY_OWN_PARTY, NULL },
-	{ "session", KEY_CODE, 0, NULL },
-	{ "status", KEY_ENUM, 0,
-	    "registered|confirmed|declined|enrolled|waitlisted" },
-	{ "event", KEY_CODE, KEY_REQUIRED | KEY_EVENT, NULL },
-	{ NULL, 0, 0, NULL }
+	{ .name = "what", .type = KEY_ENUM, .flags = KEY_REQUIRED,
+	    .choices = "participants|attendance|delegations|speakers|sessions|"
+	    "enrolments" },
+	{ .name = "format", .type = KEY_ENUM, .choices = "csv|tsv" },
+	{ .name = "party", .type = KEY_CODE, .flags = KEY_OWN_PARTY },
+	{ .name = "session", .type = KEY_CODE },
+	{ .name = "status", .type = KEY_ENUM,
+	    .choices = CMD_CHOICES_STATUS "|enrolled|waitlisted" },
+	CMD_KEY_EVENT,
+	CMD_KEYS_END
 };
 
-struct cmd_entry cmd_export_entry = {
-	"EXPORT", export_keys, ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST, NULL,
-	CMD_REPLY_CUSTOM, cmd_export, 0, 0
+const struct cmd_entry cmd_export_entries[] = {
+	{
+		.name = "EXPORT",
+		.keys = export_keys,
+		.roles = ROLES_STAFF,
+		.handler = cmd_export,
+	},
+	{ .name = NULL }
 };

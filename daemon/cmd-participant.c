@@ -1,63 +1,61 @@
 /*
  * cmd-participant.c -- PARTICIPANT ADD, LIST, SHOW, SET, CONFIRM, DECLINE,
- * ERASE and CHECKIN. One SQL function each (sql/004_registration.sql); a
- * participant named by id needs no event (ids are unique), but when one is
- * given or in USE, the participant must belong to it.
+ * ERASE and CHECKIN. One SQL function each (sql/functions/participant.sql);
+ * a participant named by id needs no event (ids are unique), but when one
+ * is given or in USE, the participant must belong to it.
  */
 #include "rosterd.h"
 
-#define EVENT_KEY	{ "event", KEY_CODE, KEY_REQUIRED | KEY_EVENT, NULL }
-#define EVENT_OPT	{ "event", KEY_CODE, KEY_EVENT, NULL }
-#define END_KEYS	{ NULL, 0, 0, NULL }
-#define ROLES_STAFF	(ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST)
-#define PARTICIPANT_ROLES "head|member|adviser|observer|staff"
-
 static const struct cmd_key participant_add_keys[] = {
-	EVENT_KEY,
-	{ "party", KEY_CODE, KEY_REQUIRED | KEY_OWN_PARTY, NULL },
-	{ "name", KEY_NAME, KEY_REQUIRED, NULL },
-	{ "honorific", KEY_NAME, 0, NULL },
-	{ "title", KEY_NAME, 0, NULL },
-	{ "email", KEY_EMAIL, 0, NULL },
-	{ "role", KEY_ENUM, 0, PARTICIPANT_ROLES },
-	{ "ref", KEY_REF, 0, NULL },
-	END_KEYS
+	CMD_KEY_EVENT,
+	{ .name = "party", .type = KEY_CODE,
+	    .flags = KEY_REQUIRED | KEY_OWN_PARTY },
+	{ .name = "name", .type = KEY_NAME, .flags = KEY_REQUIRED },
+	{ .name = "honorific", .type = KEY_NAME },
+	{ .name = "title", .type = KEY_NAME },
+	{ .name = "email", .type = KEY_EMAIL },
+	{ .name = "role", .type = KEY_ENUM,
+	    .choices = CMD_CHOICES_PARTICIPANT_ROLE },
+	{ .name = "ref", .type = KEY_REF },
+	CMD_KEYS_END
 };
 static const struct cmd_key participant_list_keys[] = {
-	EVENT_KEY,
-	{ "party", KEY_CODE, KEY_OWN_PARTY, NULL },
-	{ "status", KEY_ENUM, 0, "registered|confirmed|declined" },
-	{ "role", KEY_ENUM, 0, PARTICIPANT_ROLES },
-	END_KEYS
+	CMD_KEY_EVENT,
+	{ .name = "party", .type = KEY_CODE, .flags = KEY_OWN_PARTY },
+	{ .name = "status", .type = KEY_ENUM, .choices = CMD_CHOICES_STATUS },
+	{ .name = "role", .type = KEY_ENUM,
+	    .choices = CMD_CHOICES_PARTICIPANT_ROLE },
+	CMD_KEYS_END
 };
 static const struct cmd_key participant_id_keys[] = {
-	EVENT_OPT,
-	{ "id", KEY_ID, KEY_REQUIRED, NULL },
-	END_KEYS
+	CMD_KEY_EVENT_OPT,
+	{ .name = "id", .type = KEY_ID, .flags = KEY_REQUIRED },
+	CMD_KEYS_END
 };
 static const struct cmd_key participant_set_keys[] = {
-	EVENT_OPT,
-	{ "id", KEY_ID, KEY_REQUIRED, NULL },
-	{ "name", KEY_NAME, 0, NULL },
-	{ "honorific", KEY_NAME, 0, NULL },
-	{ "title", KEY_NAME, 0, NULL },
-	{ "email", KEY_EMAIL, 0, NULL },
-	{ "role", KEY_ENUM, 0, PARTICIPANT_ROLES },
-	{ "version", KEY_ID, 0, NULL },
-	END_KEYS
+	CMD_KEY_EVENT_OPT,
+	{ .name = "id", .type = KEY_ID, .flags = KEY_REQUIRED },
+	{ .name = "name", .type = KEY_NAME },
+	{ .name = "honorific", .type = KEY_NAME },
+	{ .name = "title", .type = KEY_NAME },
+	{ .name = "email", .type = KEY_EMAIL },
+	{ .name = "role", .type = KEY_ENUM,
+	    .choices = CMD_CHOICES_PARTICIPANT_ROLE },
+	{ .name = "version", .type = KEY_ID },
+	CMD_KEYS_END
 };
 static const struct cmd_key participant_decline_keys[] = {
-	EVENT_OPT,
-	{ "id", KEY_ID, KEY_REQUIRED, NULL },
-	{ "reason", KEY_TEXT, 0, NULL },
-	END_KEYS
+	CMD_KEY_EVENT_OPT,
+	{ .name = "id", .type = KEY_ID, .flags = KEY_REQUIRED },
+	{ .name = "reason", .type = KEY_TEXT },
+	CMD_KEYS_END
 };
 static const struct cmd_key checkin_keys[] = {
-	EVENT_OPT,
-	{ "id", KEY_ID, 0, NULL },
-	{ "badge", KEY_CODE, 0, NULL },
-	{ "session", KEY_CODE, 0, NULL },
-	END_KEYS
+	CMD_KEY_EVENT_OPT,
+	{ .name = "id", .type = KEY_ID },
+	{ .name = "badge", .type = KEY_CODE },
+	{ .name = "session", .type = KEY_CODE },
+	CMD_KEYS_END
 };
 
 /* CHECKIN names the participant by id or by badge: exactly one. */
@@ -71,39 +69,72 @@ cmd_checkin(struct req *r)
 		req_err(r, PROTO_SYNTAX, "give id= or badge=, not both");
 		return;
 	}
-	cmd_exec(r, NULL, 0);
+	cmd_exec(r, NULL, 0, NULL);
 }
 
-struct cmd_entry cmd_participant_add_entry = {
-	"PARTICIPANT ADD", participant_add_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.participant_add", CMD_REPLY_FIELDS, NULL, 0, 0
-};
-struct cmd_entry cmd_participant_list_entry = {
-	"PARTICIPANT LIST", participant_list_keys, ROLE_ANY_USER,
-	"roster.participant_list", CMD_REPLY_RECORDS, NULL, 0, 0
-};
-struct cmd_entry cmd_participant_show_entry = {
-	"PARTICIPANT SHOW", participant_id_keys, ROLE_ANY_USER,
-	"roster.participant_show", CMD_REPLY_ONE, NULL, 0, 0
-};
-struct cmd_entry cmd_participant_set_entry = {
-	"PARTICIPANT SET", participant_set_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.participant_set", CMD_REPLY_FIELDS, NULL, 0, 0
-};
-struct cmd_entry cmd_participant_confirm_entry = {
-	"PARTICIPANT CONFIRM", participant_id_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.participant_confirm", CMD_REPLY_FIELDS, NULL, 0, 0
-};
-struct cmd_entry cmd_participant_decline_entry = {
-	"PARTICIPANT DECLINE", participant_decline_keys,
-	ROLES_STAFF | ROLE_FOCAL, "roster.participant_decline",
-	CMD_REPLY_FIELDS, NULL, 0, 0
-};
-struct cmd_entry cmd_participant_erase_entry = {
-	"PARTICIPANT ERASE", participant_id_keys, ROLE_ADMIN,
-	"roster.participant_erase", CMD_REPLY_FIELDS, NULL, 0, 0
-};
-struct cmd_entry cmd_checkin_entry = {
-	"CHECKIN", checkin_keys, ROLES_STAFF, "roster.participant_checkin",
-	CMD_REPLY_FIELDS, cmd_checkin, 0, 0
+const struct cmd_entry cmd_participant_entries[] = {
+	{
+		.name = "PARTICIPANT ADD",
+		.keys = participant_add_keys,
+		.roles = ROLES_STAFF | ROLE_FOCAL,
+		.sql = "participant_add",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+	},
+	{
+		.name = "PARTICIPANT LIST",
+		.keys = participant_list_keys,
+		.roles = ROLE_ANY_USER,
+		.sql = "participant_list",
+		.reply = CMD_REPLY_RECORDS,
+	},
+	{
+		.name = "PARTICIPANT SHOW",
+		.keys = participant_id_keys,
+		.roles = ROLE_ANY_USER,
+		.sql = "participant_show",
+		.reply = CMD_REPLY_ONE,
+	},
+	{
+		.name = "PARTICIPANT SET",
+		.keys = participant_set_keys,
+		.roles = ROLES_STAFF | ROLE_FOCAL,
+		.sql = "participant_set",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+	},
+	{
+		.name = "PARTICIPANT CONFIRM",
+		.keys = participant_id_keys,
+		.roles = ROLES_STAFF | ROLE_FOCAL,
+		.sql = "participant_confirm",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+	},
+	{
+		.name = "PARTICIPANT DECLINE",
+		.keys = participant_decline_keys,
+		.roles = ROLES_STAFF | ROLE_FOCAL,
+		.sql = "participant_decline",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+	},
+	{
+		.name = "PARTICIPANT ERASE",
+		.keys = participant_id_keys,
+		.roles = ROLE_ADMIN,
+		.sql = "participant_erase",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+	},
+	{
+		.name = "CHECKIN",
+		.keys = checkin_keys,
+		.roles = ROLES_STAFF,
+		.sql = "participant_checkin",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+		.handler = cmd_checkin,
+	},
+	{ .name = NULL }
 };

@@ -11,6 +11,12 @@
 
 #include "rosterd.h"
 
+/* The statements of the session commands' several steps. */
+static int	stmt_user_auth = -1;
+static int	stmt_user_password = -1;
+static int	stmt_login_check = -1;
+static int	stmt_login_failed = -1;
+
 /* What LOGIN and PASSWORD learn about the user between their steps. */
 struct login {
 	char		 name[PROTO_MAX_CODE + 1];
@@ -81,12 +87,7 @@ cmd_login_lookup(struct req *r, const char *user, db_cb cb)
 
 	params[0] = user;
 	params[1] = conn_host(r->conn, host, sizeof host);
-	r->waiting = 1;
-	if (db_query(cmd_stmt_login_check, 2, params, cb, r) == -1) {
-		r->waiting = 0;
-		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
-		    "cannot check the password now");
-	}
+	cmd_query(r, stmt_login_check, 2, params, cb);
 }
 
 /* A wrong password is counted in the database (limits hold on every
@@ -102,7 +103,7 @@ cmd_login_counted(void *arg, struct pg_result *res, enum proto_code code,
 	if (code != PROTO_OK)
 		log_warnx("conn=%llu failed login not counted: %s",
 		    (unsigned long long)r->conn->id, msg);
-	req_err(r, PROTO_AUTH_FAILED, r->cmd == &cmd_password_entry ?
+	req_err(r, PROTO_AUTH_FAILED, strcmp(r->cmd->name, "PASSWORD") == 0 ?
 	    "wrong password" : "wrong user or password");
 }
 
@@ -114,10 +115,7 @@ cmd_login_failed(struct req *r, const char *user)
 
 	params[0] = user;
 	params[1] = conn_host(r->conn, host, sizeof host);
-	r->waiting = 1;
-	if (db_query(cmd_stmt_login_failed, 2, params, cmd_login_counted,
-	    r) == -1)
-		cmd_login_counted(r, NULL, PROTO_UNAVAILABLE, "no database");
+	cmd_query(r, stmt_login_failed, 2, params, cmd_login_counted);
 }
 
 static void
@@ -287,13 +285,7 @@ cmd_password_hashed(struct auth_job *job, void *arg)
 	params[1] = role_name(c->role);
 	params[2] = c->party[0] ? c->party : NULL;
 	params[3] = auth_out_hash(job);
-	r->waiting = 1;
-	if (db_query(cmd_stmt_user_password, 4, params, cmd_password_stored,
-	    r) == -1) {
-		r->waiting = 0;
-		req_err(r, db_busy() ? PROTO_UNAVAILABLE : PROTO_BUSY,
-		    "cannot store the password now; nothing was changed");
-	}
+	cmd_query(r, stmt_user_password, 4, params, cmd_password_stored);
 	auth_job_free(job);
 }
 
@@ -389,7 +381,7 @@ cmd_use_start(struct req *r)
 	 * default here */
 	const char	*over[1] = { cmd_arg(r, "event") };
 
-	cmd_exec_cb(r, over, 1, cmd_use_found);
+	cmd_exec(r, over, 1, cmd_use_found);
 }
 
 static void
@@ -420,6 +412,7 @@ cmd_cert_found(void *arg, struct pg_result *res, enum proto_code code,
 		return;
 	c = r->conn;
 	if (code != PROTO_OK || cmd_login_row(r, res) == -1) {
+		/* not refused: greeted without a user */
 		log_warnx("conn=%llu certificate login not checked: %s",
 		    (unsigned long long)c->id, msg ? msg : "out of memory");
 		conn_greet(c, NULL, ROLE_NONE, NULL);
@@ -433,61 +426,108 @@ cmd_cert_found(void *arg, struct pg_result *res, enum proto_code code,
 	req_done(r);
 }
 
-void
-cmd_session_cert_login(struct req *r, const char *user)
+/*
+ * Run when a connection is established: a verified client certificate
+ * names a user, looked up before the greeting. Returns 1 when the greeting
+ * waits for the lookup (a request holds it, so that replies to lines sent
+ * early wait for it), 0 when the connection may be greeted now.
+ */
+static int
+cmd_session_established(struct conn *c)
 {
-	const char	*params[1] = { user };
+	const char	*params[1];
+	struct req	*r;
+	char		*user;
 
-	r->waiting = 1;
-	if (db_query(cmd_stmt_user_auth, 1, params, cmd_cert_found, r) == -1) {
-		r->waiting = 0;
-		conn_greet(r->conn, NULL, ROLE_NONE, NULL);
-		req_done(r);
+	if ((user = conn_peer_user(c)) == NULL)
+		return (0);
+	if ((r = conn_new_req(c)) == NULL) {
+		free(user);
+		return (0);
 	}
+	params[0] = user;
+	cmd_query(r, stmt_user_auth, 1, params, cmd_cert_found);
+	free(user);
+	return (1);
+}
+
+void
+cmd_session_init(void)
+{
+	stmt_user_auth = db_statement("SELECT * FROM roster.user_auth($1)", 1);
+	stmt_user_password = db_statement("SELECT * FROM "
+	    "roster.user_password($1, $2, $3, $4)", 4);
+	stmt_login_check = db_statement("SELECT * FROM "
+	    "roster.login_check($1, $2)", 2);
+	stmt_login_failed = db_statement("SELECT roster.login_failed($1, $2)",
+	    2);
+	conn_established_hook(cmd_session_established);
 }
 
 static const struct cmd_key help_keys[] = {
-	{ "command", KEY_COMMAND, 0, NULL },
-	{ NULL, 0, 0, NULL }
+	{ .name = "command", .type = KEY_COMMAND },
+	CMD_KEYS_END
 };
 static const struct cmd_key login_keys[] = {
-	{ "user", KEY_CODE, KEY_REQUIRED, NULL },
-	{ "password", KEY_SECRET, KEY_REQUIRED, NULL },
-	{ NULL, 0, 0, NULL }
+	{ .name = "user", .type = KEY_CODE, .flags = KEY_REQUIRED },
+	{ .name = "password", .type = KEY_SECRET, .flags = KEY_REQUIRED },
+	CMD_KEYS_END
 };
 static const struct cmd_key password_keys[] = {
-	{ "old", KEY_SECRET, KEY_REQUIRED, NULL },
-	{ "new", KEY_PASSWORD, KEY_REQUIRED, NULL },
-	{ NULL, 0, 0, NULL }
+	{ .name = "old", .type = KEY_SECRET, .flags = KEY_REQUIRED },
+	{ .name = "new", .type = KEY_PASSWORD, .flags = KEY_REQUIRED },
+	CMD_KEYS_END
 };
 static const struct cmd_key use_keys[] = {
-	{ "event", KEY_CODE, KEY_REQUIRED, NULL },
-	{ NULL, 0, 0, NULL }
+	{ .name = "event", .type = KEY_CODE, .flags = KEY_REQUIRED },
+	CMD_KEYS_END
 };
 
-struct cmd_entry cmd_ping_entry = {
-	"PING", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_ping, 0, 0
-};
-struct cmd_entry cmd_help_entry = {
-	"HELP", help_keys, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_help, 0, 0
-};
-struct cmd_entry cmd_login_entry = {
-	"LOGIN", login_keys, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_login, 0, 0
-};
-struct cmd_entry cmd_logout_entry = {
-	"LOGOUT", NULL, ROLE_ANY_USER, NULL, CMD_REPLY_CUSTOM, cmd_logout, 0, 0
-};
-struct cmd_entry cmd_whoami_entry = {
-	"WHOAMI", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_whoami, 0, 0
-};
-struct cmd_entry cmd_password_entry = {
-	"PASSWORD", password_keys, ROLE_ANY_USER, NULL, CMD_REPLY_CUSTOM,
-	cmd_password, 0, 0
-};
-struct cmd_entry cmd_use_entry = {
-	"USE", use_keys, ROLE_ANY_USER, "roster.event_show", CMD_REPLY_CUSTOM,
-	cmd_use, 0, 0
-};
-struct cmd_entry cmd_quit_entry = {
-	"QUIT", NULL, ROLE_ANYONE, NULL, CMD_REPLY_CUSTOM, cmd_quit, 0, 0
+const struct cmd_entry cmd_session_entries[] = {
+	{
+		.name = "PING",
+		.roles = ROLE_ANYONE,
+		.handler = cmd_ping,
+	},
+	{
+		.name = "HELP",
+		.keys = help_keys,
+		.roles = ROLE_ANYONE,
+		.handler = cmd_help,
+	},
+	{
+		.name = "LOGIN",
+		.keys = login_keys,
+		.roles = ROLE_ANYONE,
+		.handler = cmd_login,
+	},
+	{
+		.name = "LOGOUT",
+		.roles = ROLE_ANY_USER,
+		.handler = cmd_logout,
+	},
+	{
+		.name = "WHOAMI",
+		.roles = ROLE_ANYONE,
+		.handler = cmd_whoami,
+	},
+	{
+		.name = "PASSWORD",
+		.keys = password_keys,
+		.roles = ROLE_ANY_USER,
+		.handler = cmd_password,
+	},
+	{
+		.name = "USE",
+		.keys = use_keys,
+		.roles = ROLE_ANY_USER,
+		.sql = "event_show",
+		.handler = cmd_use,
+	},
+	{
+		.name = "QUIT",
+		.roles = ROLE_ANYONE,
+		.handler = cmd_quit,
+	},
+	{ .name = NULL }
 };

@@ -9,10 +9,6 @@
 
 #include "rosterd.h"
 
-/* Index of the password key in user_add_keys and user_set_keys. */
-#define USER_ADD_PASSWORD	3
-#define USER_SET_PASSWORD	1
-
 static void
 cmd_user_hashed(struct auth_job *job, void *arg)
 {
@@ -29,10 +25,9 @@ cmd_user_hashed(struct auth_job *job, void *arg)
 		req_err(r, PROTO_INTERNAL, "password hashing failed");
 		return;
 	}
-	i = r->cmd == &cmd_user_add_entry ? USER_ADD_PASSWORD :
-	    USER_SET_PASSWORD;
+	i = cmd_key_index(r->cmd, "password");
 	over[i] = auth_out_hash(job);
-	cmd_exec(r, over, i + 1);	/* parameters are copied */
+	cmd_exec(r, over, i + 1, NULL);	/* parameters are copied */
 	auth_job_free(job);
 }
 
@@ -43,7 +38,7 @@ cmd_user_write(struct req *r)
 	const struct proto_arg	*pw = proto_request_arg(&r->preq, "password");
 
 	if (pw == NULL) {
-		cmd_exec(r, NULL, 0);
+		cmd_exec(r, NULL, 0, NULL);
 		return;
 	}
 	r->waiting = 1;
@@ -55,30 +50,45 @@ cmd_user_write(struct req *r)
 }
 
 static const struct cmd_key user_add_keys[] = {
-	{ "name", KEY_CODE, KEY_REQUIRED, NULL },
-	{ "role", KEY_ENUM, KEY_REQUIRED, "admin|secretariat|host|focal" },
-	{ "party", KEY_CODE, 0, NULL },
-	{ "password", KEY_PASSWORD, KEY_REQUIRED, NULL },
-	{ NULL, 0, 0, NULL }
+	{ .name = "name", .type = KEY_CODE, .flags = KEY_REQUIRED },
+	{ .name = "role", .type = KEY_ENUM, .flags = KEY_REQUIRED,
+	    .choices = CMD_CHOICES_USER_ROLE },
+	{ .name = "party", .type = KEY_CODE },
+	{ .name = "password", .type = KEY_PASSWORD, .flags = KEY_REQUIRED },
+	CMD_KEYS_END
 };
 static const struct cmd_key user_set_keys[] = {
-	{ "name", KEY_CODE, KEY_REQUIRED, NULL },
-	{ "password", KEY_PASSWORD, 0, NULL },
-	{ "role", KEY_ENUM, 0, "admin|secretariat|host|focal" },
-	{ "party", KEY_CODE, 0, NULL },
-	{ "enabled", KEY_ENUM, 0, "yes|no" },
-	{ NULL, 0, 0, NULL }
+	{ .name = "name", .type = KEY_CODE, .flags = KEY_REQUIRED },
+	{ .name = "password", .type = KEY_PASSWORD },
+	{ .name = "role", .type = KEY_ENUM, .choices = CMD_CHOICES_USER_ROLE },
+	{ .name = "party", .type = KEY_CODE },
+	{ .name = "enabled", .type = KEY_ENUM, .choices = "yes|no" },
+	CMD_KEYS_END
 };
 
-struct cmd_entry cmd_user_add_entry = {
-	"USER ADD", user_add_keys, ROLE_ADMIN, "roster.user_add",
-	CMD_REPLY_FIELDS, cmd_user_write, 0, 0
-};
-struct cmd_entry cmd_user_list_entry = {
-	"USER LIST", NULL, ROLE_ADMIN, "roster.user_list", CMD_REPLY_RECORDS,
-	NULL, 0, 0
-};
-struct cmd_entry cmd_user_set_entry = {
-	"USER SET", user_set_keys, ROLE_ADMIN, "roster.user_set",
-	CMD_REPLY_BARE, cmd_user_write, 0, 0
+const struct cmd_entry cmd_user_entries[] = {
+	{
+		.name = "USER ADD",
+		.keys = user_add_keys,
+		.roles = ROLE_ADMIN,
+		.sql = "user_add",
+		.reply = CMD_REPLY_FIELDS,
+		.dry_run = 1,
+		.handler = cmd_user_write,
+	},
+	{
+		.name = "USER LIST",
+		.roles = ROLE_ADMIN,
+		.sql = "user_list",
+		.reply = CMD_REPLY_RECORDS,
+	},
+	{
+		.name = "USER SET",
+		.keys = user_set_keys,
+		.roles = ROLE_ADMIN,
+		.sql = "user_set",
+		.reply = CMD_REPLY_BARE,
+		.handler = cmd_user_write,
+	},
+	{ .name = NULL }
 };

@@ -16,7 +16,13 @@
 
 #define WATCH_MAX_FIELDS	32
 
-static TAILQ_HEAD(, conn) watchers = TAILQ_HEAD_INITIALIZER(watchers);
+/* The WATCH mode's state of one connection. */
+struct watcher {
+	TAILQ_ENTRY(watcher)	 entry;
+	struct conn		*conn;
+	char			 event[PROTO_MAX_CODE + 1];
+};
+static TAILQ_HEAD(, watcher) watchers = TAILQ_HEAD_INITIALIZER(watchers);
 
 /* Decode one JSON string starting at *p (just past its opening quote) into
  * b; returns 0 with *p past the closing quote, or -1. */
@@ -182,7 +188,7 @@ static void
 watch_notify_cb(const char *channel, const char *payload)
 {
 	struct proto_buf	 line;
-	struct conn		*c, *next;
+	struct watcher		*w, *next;
 	char			 event[PROTO_MAX_CODE + 1];
 
 	if (strcmp(channel, "roster_user") == 0) {
@@ -195,29 +201,28 @@ watch_notify_cb(const char *channel, const char *payload)
 		proto_buf_free(&line);
 		return;
 	}
-	for (c = TAILQ_FIRST(&watchers); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, wentry);
-		if (strcasecmp(c->watch_event, event) == 0)
-			conn_notify(c, line.data, line.len);
+	for (w = TAILQ_FIRST(&watchers); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);	/* a slow watcher is closed */
+		if (strcasecmp(w->event, event) == 0)
+			conn_notify(w->conn, line.data, line.len);
 	}
 	proto_buf_free(&line);
 }
 
-void
-cmd_watch_stop(struct conn *c)
+/* The connection leaves WATCH (DONE) or goes away. */
+static void
+watch_close(struct conn *c, void *arg)
 {
-	if (!c->watching)
-		return;
-	c->watching = 0;
-	TAILQ_REMOVE(&watchers, c, wentry);
+	struct watcher	*w = arg;
+
+	TAILQ_REMOVE(&watchers, w, entry);
+	free(w);
 }
 
 /* While watching, only DONE is read. */
-void
-cmd_watch_line(struct req *r, const char *line, size_t len)
+static void
+watch_line(struct req *r, const char *line, size_t len)
 {
-	struct conn	*c = r->conn;
-
 	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\r'))
 		len--;
 	while (len > 0 && *line == ' ') {
@@ -225,8 +230,8 @@ cmd_watch_line(struct req *r, const char *line, size_t len)
 		len--;
 	}
 	if (len == 4 && strncasecmp(line, "DONE", 4) == 0) {
-		cmd_watch_stop(c);
 		snprintf(r->preq.command, sizeof r->preq.command, "DONE");
+		conn_set_mode(r->conn, NULL, NULL);
 		req_printf(r, "OK\n");
 		req_done(r);
 		return;
@@ -238,12 +243,18 @@ cmd_watch_line(struct req *r, const char *line, size_t len)
 	req_err(r, PROTO_SYNTAX, "watching: only DONE is read until then");
 }
 
+static const struct conn_mode watch_mode = {
+	.name = "watch",
+	.line = watch_line,
+	.close = watch_close,
+};
+
 static void
 watch_found_cb(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
 	struct req	*r = arg;
-	struct conn	*c;
+	struct watcher	*w;
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
@@ -251,13 +262,16 @@ watch_found_cb(void *arg, struct pg_result *res, enum proto_code code,
 		req_err(r, PROTO_NOT_FOUND, "no such event");
 		return;
 	}
-	c = r->conn;
-	snprintf(c->watch_event, sizeof c->watch_event, "%s",
-	    db_value(res, 0, 0));
-	c->watching = 1;
-	TAILQ_INSERT_TAIL(&watchers, c, wentry);
-	log_info("conn=%llu watch event=%s", (unsigned long long)c->id,
-	    c->watch_event);
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		req_err(r, PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	w->conn = r->conn;
+	snprintf(w->event, sizeof w->event, "%s", db_value(res, 0, 0));
+	TAILQ_INSERT_TAIL(&watchers, w, entry);
+	conn_set_mode(r->conn, &watch_mode, w);
+	log_info("conn=%llu watch event=%s", (unsigned long long)w->conn->id,
+	    w->event);
 	req_printf(r, "OK watching\n");
 	req_done(r);
 }
@@ -265,7 +279,7 @@ watch_found_cb(void *arg, struct pg_result *res, enum proto_code code,
 static void
 watch_start(struct req *r)
 {
-	cmd_exec_cb(r, NULL, 0, watch_found_cb);
+	cmd_exec(r, NULL, 0, watch_found_cb);
 }
 
 static void
@@ -281,11 +295,17 @@ cmd_watch_init(void)
 }
 
 static const struct cmd_key watch_keys[] = {
-	{ "event", KEY_CODE, KEY_REQUIRED | KEY_EVENT, NULL },
-	{ NULL, 0, 0, NULL }
+	CMD_KEY_EVENT,
+	CMD_KEYS_END
 };
 
-struct cmd_entry cmd_watch_entry = {
-	"WATCH", watch_keys, ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST,
-	"roster.event_show", CMD_REPLY_CUSTOM, cmd_watch, 0, 0
+const struct cmd_entry cmd_watch_entries[] = {
+	{
+		.name = "WATCH",
+		.keys = watch_keys,
+		.roles = ROLES_STAFF,
+		.sql = "event_show",
+		.handler = cmd_watch,
+	},
+	{ .name = NULL }
 };

@@ -6,6 +6,7 @@
  * of their own: their entry names a SQL function, and cmd_exec sends it the
  * actor and the keys as one statement and writes the rows back as records.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,59 +14,27 @@
 
 #include "rosterd.h"
 
-static struct cmd_entry *cmd_table[] = {
-	&cmd_ping_entry,
-	&cmd_help_entry,
-	&cmd_login_entry,
-	&cmd_logout_entry,
-	&cmd_whoami_entry,
-	&cmd_password_entry,
-	&cmd_use_entry,
-	&cmd_quit_entry,
-	&cmd_user_add_entry,
-	&cmd_user_list_entry,
-	&cmd_user_set_entry,
-	&cmd_event_create_entry,
-	&cmd_event_list_entry,
-	&cmd_event_show_entry,
-	&cmd_event_set_entry,
-	&cmd_party_add_entry,
-	&cmd_party_list_entry,
-	&cmd_party_show_entry,
-	&cmd_delegation_register_entry,
-	&cmd_delegation_list_entry,
-	&cmd_delegation_show_entry,
-	&cmd_delegation_set_entry,
-	&cmd_delegation_confirm_entry,
-	&cmd_delegation_decline_entry,
-	&cmd_participant_add_entry,
-	&cmd_participant_list_entry,
-	&cmd_participant_show_entry,
-	&cmd_participant_set_entry,
-	&cmd_participant_confirm_entry,
-	&cmd_participant_decline_entry,
-	&cmd_participant_erase_entry,
-	&cmd_checkin_entry,
-	&cmd_session_create_entry,
-	&cmd_session_list_entry,
-	&cmd_session_show_entry,
-	&cmd_session_set_entry,
-	&cmd_speaker_add_entry,
-	&cmd_speaker_list_entry,
-	&cmd_speaker_remove_entry,
-	&cmd_enrol_entry,
-	&cmd_unenrol_entry,
-	&cmd_roster_entry,
-	&cmd_export_entry,
-	&cmd_audit_entry,
-	&cmd_watch_entry,
-	NULL
+/* The families, in the order HELP lists them. */
+static const struct cmd_entry *const cmd_families[] = {
+	cmd_session_entries,
+	cmd_user_entries,
+	cmd_event_entries,
+	cmd_party_entries,
+	cmd_delegation_entries,
+	cmd_participant_entries,
+	cmd_agenda_entries,
+	cmd_export_entries,
+	cmd_audit_entries,
+	cmd_watch_entries,
 };
 
-int	cmd_stmt_user_auth = -1;
-int	cmd_stmt_user_password = -1;
-int	cmd_stmt_login_check = -1;
-int	cmd_stmt_login_failed = -1;
+#define CMD_MAX_ENTRIES	128
+
+/* Every entry, and the statements registered for it (-1: none). */
+static const struct cmd_entry	*cmd_table[CMD_MAX_ENTRIES];
+static int			 cmd_nentries;
+static int			 cmd_stmt[CMD_MAX_ENTRIES];
+static int			 cmd_dry_stmt[CMD_MAX_ENTRIES];
 
 static const struct {
 	enum role	 role;
@@ -109,74 +78,112 @@ cmd_nkeys(const struct cmd_entry *e)
 	return (n);
 }
 
-/* Register one statement per entry that names a SQL function:
- * SELECT * FROM func($1 .. $N), N = 3 actor parameters + the keys. */
+/* The index of key name in e's keys, or -1. */
+int
+cmd_key_index(const struct cmd_entry *e, const char *name)
+{
+	int	i;
+
+	for (i = 0; e->keys != NULL && e->keys[i].name != NULL; i++)
+		if (strcmp(e->keys[i].name, name) == 0)
+			return (i);
+	return (-1);
+}
+
+/* "PARTICIPANT ADD" -> "participant_add": what an entry's sql must be. */
+static void
+cmd_sql_name(const char *command, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; command[i] != '\0' && i < len - 1; i++)
+		buf[i] = command[i] == ' ' ? '_' :
+		    (char)tolower((unsigned char)command[i]);
+	buf[i] = '\0';
+}
+
+/* SELECT * FROM [roster.dry_run('f', ]roster.f($1 .. $n)[)] */
+static int
+cmd_register(const char *func, int n, int dry)
+{
+	struct proto_buf	 b;
+	char			 arg[16];
+	int			 j, stmt;
+
+	proto_buf_init(&b);
+	proto_buf_addstr(&b, "SELECT * FROM roster.");
+	if (dry) {
+		proto_buf_addstr(&b, "dry_run('");
+		proto_buf_addstr(&b, func);
+		proto_buf_addch(&b, '\'');
+	} else {
+		proto_buf_addstr(&b, func);
+		proto_buf_addch(&b, '(');
+	}
+	for (j = 1; j <= n; j++) {
+		snprintf(arg, sizeof arg, "%s$%d", j > 1 || dry ? ", " : "",
+		    j);
+		proto_buf_addstr(&b, arg);
+	}
+	proto_buf_addch(&b, ')');
+	if (b.oom)
+		fatalx("out of memory");
+	stmt = db_statement(b.data, n);	/* kept for life */
+	return (stmt);
+}
+
+/*
+ * Collect the families' entries and register one statement per entry that
+ * names a SQL function (and its dry run when it takes one). An entry that
+ * breaks the table's rules is a bug: refuse to start.
+ */
 void
 cmd_init(void)
 {
-	struct cmd_entry	*e;
-	struct proto_buf	 b;
-	char			 arg[16];
-	int			 i, j, n;
+	const struct cmd_entry	*e;
+	char			 want[PROTO_MAX_COMMAND + 1];
+	size_t			 f;
+	int			 i, n;
 
-	for (i = 0; (e = cmd_table[i]) != NULL; i++) {
-		e->stmt = e->dry_stmt = -1;
-		if (e->sql == NULL)
-			continue;
-		n = 3 + cmd_nkeys(e);
-		proto_buf_init(&b);
-		proto_buf_addstr(&b, "SELECT * FROM ");
-		proto_buf_addstr(&b, e->sql);
-		proto_buf_addch(&b, '(');
-		for (j = 1; j <= n; j++) {
-			snprintf(arg, sizeof arg, "%s$%d", j > 1 ? ", " : "",
-			    j);
-			proto_buf_addstr(&b, arg);
+	for (f = 0; f < sizeof cmd_families / sizeof cmd_families[0]; f++) {
+		for (e = cmd_families[f]; e->name != NULL; e++) {
+			if (cmd_nentries == CMD_MAX_ENTRIES)
+				fatalx("too many commands");
+			for (i = 0; i < cmd_nentries; i++)
+				if (strcmp(cmd_table[i]->name, e->name) == 0)
+					fatalx("command %s twice", e->name);
+			if ((n = cmd_nkeys(e)) > CMD_MAX_KEYS)
+				fatalx("%s: too many keys", e->name);
+			cmd_sql_name(e->name, want, sizeof want);
+			if (e->sql != NULL && strcmp(e->sql, want) != 0)
+				log_warnx("%s: its function must be named %s",
+				    e->name, want);	/* XXX fatalx after the rename */
+			if (e->dry_run && (e->sql == NULL ||
+			    e->reply != CMD_REPLY_FIELDS))
+				fatalx("%s: a dry run needs a function that "
+				    "answers fields", e->name);
+			i = cmd_nentries++;
+			cmd_table[i] = e;
+			cmd_stmt[i] = e->sql ? cmd_register(e->sql, 3 + n, 0) :
+			    -1;
+			cmd_dry_stmt[i] = e->dry_run ?
+			    cmd_register(e->sql, 3 + n, 1) : -1;
 		}
-		proto_buf_addch(&b, ')');
-		if (b.oom)
-			fatalx("out of memory");
-		e->stmt = db_statement(b.data, n);	/* kept for life */
-		e->dry_stmt = -1;
-		if (e->reply != CMD_REPLY_FIELDS ||
-		    strncmp(e->sql, "roster.", 7) != 0)
-			continue;
-		/* the same call, checked and rolled back */
-		proto_buf_init(&b);
-		proto_buf_addstr(&b, "SELECT * FROM roster.dry_run('");
-		proto_buf_addstr(&b, e->sql + 7);
-		proto_buf_addch(&b, '\'');
-		for (j = 1; j <= n; j++) {
-			snprintf(arg, sizeof arg, ", $%d", j);
-			proto_buf_addstr(&b, arg);
-		}
-		proto_buf_addch(&b, ')');
-		if (b.oom)
-			fatalx("out of memory");
-		e->dry_stmt = db_statement(b.data, n);
 	}
+	cmd_session_init();
 	cmd_export_init();
 	cmd_watch_init();
-	/* statements of the session commands' several steps */
-	cmd_stmt_user_auth = db_statement("SELECT * FROM roster.user_auth($1)",
-	    1);
-	cmd_stmt_user_password = db_statement("SELECT * FROM "
-	    "roster.user_password($1, $2, $3, $4)", 4);
-	cmd_stmt_login_check = db_statement("SELECT * FROM "
-	    "roster.login_check($1, $2)", 2);
-	cmd_stmt_login_failed = db_statement("SELECT roster.login_failed($1, "
-	    "$2)", 2);
 }
 
-const struct cmd_entry *
+static int
 cmd_find(const char *name)
 {
 	int	i;
 
-	for (i = 0; cmd_table[i] != NULL; i++)
+	for (i = 0; i < cmd_nentries; i++)
 		if (strcmp(cmd_table[i]->name, name) == 0)
-			return (cmd_table[i]);
-	return (NULL);
+			return (i);
+	return (-1);
 }
 
 /* The value of a key of the request, or NULL. */
@@ -188,14 +195,109 @@ cmd_arg(struct req *r, const char *key)
 	return (a != NULL ? a->value : NULL);
 }
 
+static int
+cmd_valid_id(const char *v, size_t n)
+{
+	return (proto_valid_uint(v, n, 1, INT64_MAX, NULL));
+}
+
+static int
+cmd_valid_count(const char *v, size_t n)
+{
+	return (proto_valid_uint(v, n, 0, 1000000, NULL));
+}
+
+static int
+cmd_valid_text(const char *v, size_t n)
+{
+	return (proto_valid_text(v, n, PROTO_MAX_TEXT));
+}
+
+static int
+cmd_valid_password(const char *v, size_t n)
+{
+	return (n <= PROTO_MAX_PASSWORD &&
+	    proto_utf8_count(v, n) >= PROTO_MIN_PASSWORD);
+}
+
+static int
+cmd_valid_secret(const char *v, size_t n)
+{
+	return (n > 0 && n <= PROTO_MAX_PASSWORD);
+}
+
+static int
+cmd_valid_command(const char *v, size_t n)
+{
+	return (n > 0 && n <= PROTO_MAX_COMMAND);
+}
+
+#define CMD_STR(x)	CMD_STR1(x)
+#define CMD_STR1(x)	#x
+
+/*
+ * Each type of key: its name in HELP, its check, the message that follows
+ * the key's name when the check fails, and whether an empty value is
+ * taken for an optional key (an update clears the field).
+ */
+static const struct cmd_type {
+	const char	*name;
+	int		 (*valid)(const char *, size_t);
+	const char	*message;
+	int		 clears;
+} cmd_types[] = {
+	[KEY_CODE] = { "code", proto_valid_code, "a code is 1-32 of A-Z a-z "
+	    "0-9 _ . - starting with a letter or digit", 0 },
+	[KEY_ID] = { "id", cmd_valid_id, "must be a positive integer", 0 },
+	[KEY_COUNT] = { "count", cmd_valid_count, "must be an integer from 0 "
+	    "to 1000000", 1 },
+	[KEY_NAME] = { "name", proto_valid_name, "must be 1-"
+	    CMD_STR(PROTO_MAX_NAME) " characters", 1 },
+	[KEY_TEXT] = { "text", cmd_valid_text, "at most "
+	    CMD_STR(PROTO_MAX_TEXT) " characters", 1 },
+	[KEY_LINE] = { "line", cmd_valid_text, "at most "
+	    CMD_STR(PROTO_MAX_TEXT) " characters", 1 },
+	[KEY_DATE] = { "date", proto_valid_date, "must be a date YYYY-MM-DD",
+	    0 },
+	[KEY_TIME] = { "time", proto_valid_time, "must be a time "
+	    "YYYY-MM-DDTHH:MM", 0 },
+	[KEY_TIMESTAMP] = { "timestamp", proto_valid_timestamp, "must be a "
+	    "UTC time YYYY-MM-DDTHH:MM:SSZ", 0 },
+	[KEY_EMAIL] = { "email", proto_valid_email, "not an e-mail address",
+	    1 },
+	[KEY_TZ] = { "tz", proto_valid_timezone, "must be a time zone such "
+	    "as Europe/Istanbul", 0 },
+	[KEY_REF] = { "ref", proto_valid_ref, "1-64 of A-Z a-z 0-9 _ . : -",
+	    0 },
+	[KEY_PASSWORD] = { "password", cmd_valid_password, "a password has at "
+	    "least " CMD_STR(PROTO_MIN_PASSWORD) " characters", 0 },
+	[KEY_SECRET] = { "secret", cmd_valid_secret, "must be 1-"
+	    CMD_STR(PROTO_MAX_PASSWORD) " bytes", 0 },
+	[KEY_ENUM] = { "enum", NULL, "must be one of ", 0 },
+	[KEY_COMMAND] = { "command", cmd_valid_command, "not a command", 0 },
+};
+
+/* Is v (n bytes) one of "a|b|c"? */
+static int
+cmd_valid_choice(const char *choices, const char *v, size_t n)
+{
+	const char	*c, *e;
+
+	for (c = choices; *c != '\0'; c = *e ? e + 1 : e) {
+		e = c + strcspn(c, "|");
+		if ((size_t)(e - c) == n && memcmp(c, v, n) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* Check one value against its key's type; on failure write why. */
 static int
 cmd_check_value(const struct cmd_key *k, const struct proto_arg *a,
     char *why, size_t len)
 {
-	const char	*v = a->value;
-	size_t		 n = a->vlen;
-	const char	*c, *e;
+	const struct cmd_type	*t = &cmd_types[k->type];
+	int			 ok;
 
 	if ((a->flags & PROTO_ARG_OTHER_CTL) ||
 	    ((a->flags & PROTO_ARG_LF_TAB) && k->type != KEY_TEXT)) {
@@ -203,104 +305,16 @@ cmd_check_value(const struct cmd_key *k, const struct proto_arg *a,
 		    "here", k->name);
 		return (-1);
 	}
-	/* "" for an optional text or number clears it (SET) */
-	if (n == 0 && !(k->flags & KEY_REQUIRED) && (k->type == KEY_NAME ||
-	    k->type == KEY_TEXT || k->type == KEY_LINE ||
-	    k->type == KEY_EMAIL || k->type == KEY_COUNT))
+	if (a->vlen == 0 && t->clears && !(k->flags & KEY_REQUIRED))
 		return (0);
-	switch (k->type) {
-	case KEY_CODE:
-		if (proto_valid_code(v, n))
-			return (0);
-		snprintf(why, len, "%s: a code is 1-32 of A-Z a-z 0-9 _ . - "
-		    "starting with a letter or digit", k->name);
-		return (-1);
-	case KEY_ID:
-		if (proto_valid_uint(v, n, 1, INT64_MAX, NULL))
-			return (0);
-		snprintf(why, len, "%s: must be a positive integer", k->name);
-		return (-1);
-	case KEY_COUNT:
-		if (proto_valid_uint(v, n, 0, 1000000, NULL))
-			return (0);
-		snprintf(why, len, "%s: must be an integer from 0 to 1000000",
-		    k->name);
-		return (-1);
-	case KEY_NAME:
-		if (proto_valid_name(v, n))
-			return (0);
-		snprintf(why, len, "%s: must be 1-%d characters", k->name,
-		    PROTO_MAX_NAME);
-		return (-1);
-	case KEY_TEXT:
-	case KEY_LINE:
-		if (proto_valid_text(v, n, PROTO_MAX_TEXT))
-			return (0);
-		snprintf(why, len, "%s: at most %d characters", k->name,
-		    PROTO_MAX_TEXT);
-		return (-1);
-	case KEY_DATE:
-		if (proto_valid_date(v, n))
-			return (0);
-		snprintf(why, len, "%s: must be a date YYYY-MM-DD", k->name);
-		return (-1);
-	case KEY_TIME:
-		if (proto_valid_time(v, n))
-			return (0);
-		snprintf(why, len, "%s: must be a time YYYY-MM-DDTHH:MM",
-		    k->name);
-		return (-1);
-	case KEY_TIMESTAMP:
-		if (proto_valid_timestamp(v, n))
-			return (0);
-		snprintf(why, len, "%s: must be a UTC time "
-		    "YYYY-MM-DDTHH:MM:SSZ", k->name);
-		return (-1);
-	case KEY_EMAIL:
-		if (proto_valid_email(v, n))
-			return (0);
-		snprintf(why, len, "%s: not an e-mail address", k->name);
-		return (-1);
-	case KEY_TZ:
-		if (proto_valid_timezone(v, n))
-			return (0);
-		snprintf(why, len, "%s: must be a time zone such as "
-		    "Europe/Istanbul", k->name);
-		return (-1);
-	case KEY_REF:
-		if (proto_valid_ref(v, n))
-			return (0);
-		snprintf(why, len, "%s: 1-64 of A-Z a-z 0-9 _ . : -", k->name);
-		return (-1);
-	case KEY_PASSWORD:
-		if (n <= PROTO_MAX_PASSWORD && proto_utf8_count(v, n) >=
-		    PROTO_MIN_PASSWORD)
-			return (0);
-		snprintf(why, len, "%s: a password has at least %d characters",
-		    k->name, PROTO_MIN_PASSWORD);
-		return (-1);
-	case KEY_SECRET:
-		if (n > 0 && n <= PROTO_MAX_PASSWORD)
-			return (0);
-		snprintf(why, len, "%s: must be 1-%d bytes", k->name,
-		    PROTO_MAX_PASSWORD);
-		return (-1);
-	case KEY_ENUM:
-		for (c = k->choices; *c != '\0'; c = *e ? e + 1 : e) {
-			e = c + strcspn(c, "|");
-			if ((size_t)(e - c) == n && memcmp(c, v, n) == 0)
-				return (0);
-		}
-		snprintf(why, len, "%s: must be one of %s", k->name,
-		    k->choices);
-		return (-1);
-	case KEY_COMMAND:
-		if (n > 0 && n <= PROTO_MAX_COMMAND)
-			return (0);
-		snprintf(why, len, "%s: not a command", k->name);
-		return (-1);
-	}
-	snprintf(why, len, "%s: bad value", k->name);
+	if (k->type == KEY_ENUM)
+		ok = cmd_valid_choice(k->choices, a->value, a->vlen);
+	else
+		ok = t->valid(a->value, a->vlen);
+	if (ok)
+		return (0);
+	snprintf(why, len, "%s: %s%s", k->name, t->message,
+	    k->type == KEY_ENUM ? k->choices : "");
 	return (-1);
 }
 
@@ -315,18 +329,14 @@ cmd_check_keys(struct req *r, char *why, size_t len)
 	size_t			 i;
 
 	for (i = 0; i < r->preq.nargs; i++) {
-		if (e->dry_stmt != -1 &&
-		    strcmp(r->preq.args[i].key, "dry_run") == 0) {
+		if (e->dry_run && strcmp(r->preq.args[i].key, "dry_run") == 0) {
 			if (strcmp(r->preq.args[i].value, "yes") != 0) {
 				snprintf(why, len, "dry_run: must be yes");
 				return (PROTO_INVALID);
 			}
 			continue;
 		}
-		for (k = e->keys; k != NULL && k->name != NULL; k++)
-			if (strcmp(k->name, r->preq.args[i].key) == 0)
-				break;
-		if (k == NULL || k->name == NULL) {
+		if (cmd_key_index(e, r->preq.args[i].key) == -1) {
 			snprintf(why, len, "unknown key \"%s\" for %s",
 			    r->preq.args[i].key, e->name);
 			return (PROTO_SYNTAX);
@@ -365,12 +375,12 @@ cmd_dispatch(struct req *r)
 	enum proto_code		 code;
 	char			 why[256];
 
-	if ((e = cmd_find(r->preq.command)) == NULL) {
+	if ((r->cmdi = cmd_find(r->preq.command)) == -1) {
 		log_escape(why, 64, r->preq.command, strlen(r->preq.command));
 		req_err(r, PROTO_SYNTAX, "unknown command \"%s\"", why);
 		return;
 	}
-	r->cmd = e;
+	r->cmd = e = cmd_table[r->cmdi];
 	if (!(e->roles & ROLE_ANYONE)) {
 		if (c->role == ROLE_NONE) {
 			req_err(r, PROTO_AUTH_REQUIRED, "log in first");
@@ -389,7 +399,7 @@ cmd_dispatch(struct req *r)
 	if (e->handler != NULL)
 		e->handler(r);
 	else
-		cmd_exec(r, NULL, 0);
+		cmd_exec(r, NULL, 0, NULL);
 }
 
 /* The start of every callback that gets a request back from the database:
@@ -429,7 +439,7 @@ cmd_write_row(struct req *r, struct pg_result *res, int row,
 }
 
 /* The generic reply to an entry's statement. */
-void
+static void
 cmd_sql_cb(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
@@ -492,25 +502,68 @@ cmd_dry_cb(void *arg, struct pg_result *res, enum proto_code code,
 	req_done(r);
 }
 
+/* What the client is told when a statement could not be queued. */
+static const struct {
+	enum proto_code	 code;
+	const char	*text;
+} cmd_refusals[] = {
+	[DB_QUEUED] = { PROTO_OK, "" },
+	[DB_QUEUE_FULL] = { PROTO_BUSY, "too many requests in flight" },
+	[DB_DOWN] = { PROTO_UNAVAILABLE, "the database cannot be reached; "
+	    "nothing was done" },
+	[DB_NO_MEMORY] = { PROTO_INTERNAL, "out of memory" },
+	[DB_TOO_MANY_COPIES] = { PROTO_BUSY, "too many exports running; try "
+	    "again shortly" },
+};
+
+/*
+ * The one way a command sends a statement: cb gets the result, and also
+ * the failure when the statement cannot even be queued (then at once), so
+ * that every failure is answered where every result is.
+ */
+void
+cmd_query(struct req *r, int stmt, int nparams, const char *const *params,
+    db_cb cb)
+{
+	enum db_refusal	why;
+
+	r->waiting = 1;
+	if ((why = db_query(stmt, nparams, params, cb, r)) != DB_QUEUED)
+		cb(r, NULL, cmd_refusals[why].code, cmd_refusals[why].text);
+}
+
+/* The same for an export: a statement, then a COPY streamed to row_cb. */
+void
+cmd_copy(struct req *r, int stmt, int nparams, const char *const *params,
+    const char *copy_sql, db_row_cb row_cb, db_cb cb)
+{
+	enum db_refusal	why;
+
+	r->waiting = 1;
+	if ((why = db_copy(stmt, nparams, params, copy_sql, row_cb, cb, r)) !=
+	    DB_QUEUED)
+		cb(r, NULL, cmd_refusals[why].code, cmd_refusals[why].text);
+}
+
 /*
  * Send the entry's statement: $1-$3 the actor (user, role, party), then one
  * parameter per key in the entry's order (NULL when absent; the event from
  * USE when the key allows). A handler may override values: over[i] for key
  * i when i < nover and over[i] != NULL. The reply is written by cb, or by
- * cmd_sql_cb when cb is NULL.
+ * the generic reply (or the dry run's) when cb is NULL.
  */
-static void
-cmd_send(struct req *r, const char *const *over, int nover, db_cb cb)
+void
+cmd_exec(struct req *r, const char *const *over, int nover, db_cb cb)
 {
 	const struct cmd_entry	*e = r->cmd;
 	struct conn		*c = r->conn;
 	const char		*params[3 + CMD_MAX_KEYS];
-	int			 i, n = cmd_nkeys(e), stmt = e->stmt;
+	int			 i, n = cmd_nkeys(e), stmt = cmd_stmt[r->cmdi];
 
 	params[0] = c->user;
 	params[1] = role_name(c->role);
 	params[2] = c->party[0] != '\0' ? c->party : NULL;
-	for (i = 0; i < n && i < CMD_MAX_KEYS; i++) {
+	for (i = 0; i < n; i++) {
 		params[3 + i] = cmd_arg(r, e->keys[i].name);
 		if (params[3 + i] == NULL && (e->keys[i].flags & KEY_EVENT) &&
 		    c->event[0] != '\0')
@@ -518,34 +571,14 @@ cmd_send(struct req *r, const char *const *over, int nover, db_cb cb)
 		if (i < nover && over[i] != NULL)
 			params[3 + i] = over[i];
 	}
-	r->waiting = 1;
-	if (cmd_arg(r, "dry_run") != NULL && e->dry_stmt != -1 && cb == NULL) {
-		stmt = e->dry_stmt;
+	if (cb == NULL && e->dry_run && cmd_arg(r, "dry_run") != NULL) {
+		stmt = cmd_dry_stmt[r->cmdi];
 		cb = cmd_dry_cb;
 	}
-	if (db_query(stmt, 3 + n, params, cb ? cb : cmd_sql_cb, r) == -1) {
-		r->waiting = 0;
-		if (db_busy())
-			req_err(r, PROTO_UNAVAILABLE, "the database cannot be "
-			    "reached; nothing was done");
-		else
-			req_err(r, PROTO_BUSY, "too many requests in flight");
-	}
+	cmd_query(r, stmt, 3 + n, params, cb ? cb : cmd_sql_cb);
 }
 
-void
-cmd_exec(struct req *r, const char *const *over, int nover)
-{
-	cmd_send(r, over, nover, NULL);
-}
-
-void
-cmd_exec_cb(struct req *r, const char *const *over, int nover, db_cb cb)
-{
-	cmd_send(r, over, nover, cb);
-}
-
-/* The key list of an entry as HELP shows it: "code= title= [venue=]". */
+/* The key list of an entry as HELP's args shows it: "code= [venue=]". */
 static void
 cmd_help_args(struct proto_buf *b, const struct cmd_entry *e)
 {
@@ -561,8 +594,34 @@ cmd_help_args(struct proto_buf *b, const struct cmd_entry *e)
 		if (!(k->flags & KEY_REQUIRED) || (k->flags & KEY_EVENT))
 			proto_buf_addch(b, ']');
 	}
-	if (e->dry_stmt != -1)
+	if (e->dry_run)
 		proto_buf_addstr(b, " [dry_run=]");
+}
+
+/* The keys as HELP's keys shows them: "name:type[:required][:use][:own]
+ * [:choices=a|b]", separated by spaces. */
+static void
+cmd_help_keys(struct proto_buf *b, const struct cmd_entry *e)
+{
+	const struct cmd_key	*k;
+
+	for (k = e->keys; k != NULL && k->name != NULL; k++) {
+		if (k != e->keys)
+			proto_buf_addch(b, ' ');
+		proto_buf_addstr(b, k->name);
+		proto_buf_addch(b, ':');
+		proto_buf_addstr(b, cmd_types[k->type].name);
+		if (k->flags & KEY_REQUIRED)
+			proto_buf_addstr(b, ":required");
+		if (k->flags & KEY_EVENT)
+			proto_buf_addstr(b, ":use");
+		if (k->flags & KEY_OWN_PARTY)
+			proto_buf_addstr(b, ":own");
+		if (k->type == KEY_ENUM) {
+			proto_buf_addstr(b, ":choices=");
+			proto_buf_addstr(b, k->choices);
+		}
+	}
 }
 
 static void
@@ -591,45 +650,52 @@ cmd_help(struct req *r)
 {
 	const char		*want = cmd_arg(r, "command");
 	char			 name[PROTO_MAX_COMMAND + 1];
-	struct proto_buf	 line, args, roles;
+	struct proto_buf	 line, args, roles, keys;
 	const struct cmd_entry	*e;
 	size_t			 i, j;
-	int			 n = 0;
+	int			 n = 0, k;
 
 	if (want != NULL) {
 		/* upper-case, single spaces, as the parser writes names */
 		for (i = j = 0; want[i] != '\0' && j < sizeof name - 1; i++) {
 			if (want[i] == ' ' && (j == 0 || name[j - 1] == ' '))
 				continue;
-			name[j++] = (want[i] >= 'a' && want[i] <= 'z') ?
-			    want[i] - 32 : want[i];
+			name[j++] = (char)toupper((unsigned char)want[i]);
 		}
 		while (j > 0 && name[j - 1] == ' ')
 			j--;
 		name[j] = '\0';
-		if (cmd_find(name) == NULL) {
+		if (cmd_find(name) == -1) {
 			req_err(r, PROTO_NOT_FOUND, "no such command");
 			return;
 		}
 	}
-	for (i = 0; (e = cmd_table[i]) != NULL; i++) {
+	for (k = 0; k < cmd_nentries; k++) {
+		e = cmd_table[k];
 		if (want != NULL && strcmp(e->name, name) != 0)
 			continue;
 		proto_buf_init(&line);
 		proto_buf_init(&args);
 		proto_buf_init(&roles);
+		proto_buf_init(&keys);
 		cmd_help_args(&args, e);
 		cmd_help_roles(&roles, e->roles);
+		cmd_help_keys(&keys, e);
 		proto_buf_addch(&line, '*');
 		proto_buf_field(&line, "command", e->name, strlen(e->name));
 		proto_buf_field(&line, "args", args.len ? args.data : "",
 		    args.len);
 		proto_buf_field(&line, "roles", roles.data, roles.len);
+		proto_buf_field(&line, "keys", keys.len ? keys.data : "",
+		    keys.len);
+		proto_buf_addstr(&line, e->dry_run ? " dry_run=yes" :
+		    " dry_run=no");
 		proto_buf_addch(&line, '\n');
 		req_line(r, &line);
 		proto_buf_free(&line);
 		proto_buf_free(&args);
 		proto_buf_free(&roles);
+		proto_buf_free(&keys);
 		n++;
 	}
 	req_printf(r, "OK count=%d\n", n);

@@ -2,8 +2,8 @@
  * conn.c -- one client connection: the TLS bufferevent, cutting lines,
  * framing errors, the queue of requests in flight (answered in order),
  * back-pressure, timeouts and closing. It never knows what a command means:
- * a parsed request goes to cmd_dispatch, and the reply comes back through
- * req_write/req_done.
+ * a parsed request goes to cmd_dispatch (or a line to the connection's
+ * mode), and the reply comes back through req_write/req_done.
  */
 #include <sys/queue.h>
 #include <netinet/in.h>
@@ -34,16 +34,11 @@
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static char	*conn_linebuf;
+static int	(*conn_on_established)(struct conn *);
 
 static void	conn_process(struct conn *);
 static void	conn_close(struct conn *, const char *);
 static void	conn_free(struct conn *, const char *);
-
-int
-conn_count(void)
-{
-	return (rd->nconns);
-}
 
 static void
 conn_addr(char *dst, size_t len, struct sockaddr *sa)
@@ -333,9 +328,8 @@ conn_line(struct conn *c, char *line, size_t len)
 		conn_close(c, "out of memory");
 		return;
 	}
-	if (c->watching) {	/* only DONE is read while watching */
-		r->preq.command[0] = '\0';
-		cmd_watch_line(r, line, len);
+	if (c->mode != NULL) {	/* the mode reads the line */
+		c->mode->line(r, line, len);
 		return;
 	}
 	code = proto_parse_request(line, len, &r->preq, &framing, why,
@@ -475,10 +469,34 @@ conn_notify(struct conn *c, const char *line, size_t len)
 	bufferevent_write(c->bev, line, len);
 }
 
+/* Enter a mode (NULL: back to reading requests); the mode in force, if
+ * any, is closed first. */
 void
-conn_close_request(struct conn *c, const char *why)
+conn_set_mode(struct conn *c, const struct conn_mode *mode, void *data)
 {
-	conn_close(c, why);
+	const struct conn_mode	*old = c->mode;
+
+	c->mode = NULL;
+	if (old != NULL && old->close != NULL)
+		old->close(c, c->mode_data);
+	c->mode = mode;
+	c->mode_data = data;
+}
+
+/* The function run when a connection is established, before it is
+ * greeted: it returns 1 when it will greet the connection itself (with
+ * conn_greet), 0 when the connection may be greeted now. */
+void
+conn_established_hook(int (*fn)(struct conn *))
+{
+	conn_on_established = fn;
+}
+
+/* The user named by the client's verified certificate, or NULL. */
+char *
+conn_peer_user(struct conn *c)
+{
+	return (tls_peer_user(c->ssl));
 }
 
 /* Send the greeting; a client certificate may have logged a user in. */
@@ -515,9 +533,8 @@ static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
-	struct req	*r;
 	unsigned long	 e;
-	char		*user, reason[160];
+	char		 reason[160];
 
 	if (what & BEV_EVENT_CONNECTED) {
 		if (c->refusing) {
@@ -529,17 +546,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			bufferevent_disable(bev, EV_READ);
 			return;
 		}
-		if ((user = tls_peer_user(c->ssl)) != NULL &&
-		    (r = conn_new_req(c)) != NULL) {
-			/* the lookup holds a request, so that replies to
-			 * lines sent early wait for the greeting */
-			c->state = CONN_GREETING;
-			cmd_session_cert_login(r, user);
-			free(user);
-		} else if (user != NULL) {
-			free(user);
-			conn_free(c, "out of memory");
-		} else
+		c->state = CONN_GREETING;
+		if (conn_on_established == NULL || !conn_on_established(c))
 			conn_greet(c, NULL, ROLE_NONE, NULL);
 		return;
 	}
@@ -665,8 +673,7 @@ conn_free(struct conn *c, const char *why)
 
 	if (c->state == CONN_DEAD)
 		return;
-	if (c->watching)
-		cmd_watch_stop(c);
+	conn_set_mode(c, NULL, NULL);
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		r->conn = NULL;
@@ -712,7 +719,7 @@ conn_sweep(time_t now)
 			conn_free(c, "handshake timeout");
 			break;
 		case CONN_READY:
-			if (c->npending == 0 && !c->watching)
+			if (c->npending == 0 && c->mode == NULL)
 				conn_free(c, "idle timeout");
 			break;
 		case CONN_CLOSING:
@@ -758,10 +765,8 @@ conn_user_changed(const char *name)
 		    (unsigned long long)c->id, c->user);
 		c->role = ROLE_NONE;
 		c->user[0] = c->party[0] = c->event[0] = '\0';
-		if (c->watching) {
-			cmd_watch_stop(c);
+		if (c->mode != NULL)	/* nothing in flight to answer */
 			conn_close(c, "user changed");
-		}
 	}
 }
 

@@ -629,7 +629,7 @@ db_start(struct event_base *base, const char *conninfo, int n)
 }
 
 /* Queue a statement, COPY-ing after it when copy_sql is set. */
-static int
+static enum db_refusal
 db_enqueue(int stmt, int nparams, const char *const *params,
     const char *copy_sql, db_row_cb row_cb, db_cb cb, void *arg)
 {
@@ -639,18 +639,18 @@ db_enqueue(int stmt, int nparams, const char *const *params,
 	int		 i;
 
 	if (!db_up && !db_starting)
-		return (-1);
+		return (DB_DOWN);
 	if (db_queued >= DB_MAX_QUEUE)
-		return (-1);
+		return (DB_QUEUE_FULL);
 	size = (size_t)nparams * sizeof(char *);
 	for (i = 0; i < nparams; i++)
 		if (params[i] != NULL)
 			size += strlen(params[i]) + 1;
 	if ((q = calloc(1, sizeof *q)) == NULL)
-		return (-1);
+		return (DB_NO_MEMORY);
 	if ((q->params = malloc(size > 0 ? size : 1)) == NULL) {
 		free(q);
-		return (-1);
+		return (DB_NO_MEMORY);
 	}
 	p = (char *)(q->params + nparams);
 	for (i = 0; i < nparams; i++) {
@@ -680,16 +680,17 @@ db_enqueue(int stmt, int nparams, const char *const *params,
 			break;
 		}
 	}
-	return (0);
+	return (DB_QUEUED);
 }
 
 /*
  * Queue one prepared statement with its parameters (copied). The callback
  * runs exactly once, also when the query fails, and may run before db_query
- * returns (a connection failing as the query is sent). Returns 0, or -1 when
- * the query cannot even be queued (then the callback is not called).
+ * returns (a connection failing as the query is sent). Returns DB_QUEUED,
+ * or why the query could not even be queued (then the callback is not
+ * called).
  */
-int
+enum db_refusal
 db_query(int stmt, int nparams, const char *const *params, db_cb cb,
     void *arg)
 {
@@ -702,17 +703,16 @@ db_query(int stmt, int nparams, const char *const *params, db_cb cb,
  * connection. Each row goes to row_cb as it arrives (return 1 to pause
  * until db_copy_resume(arg)); done gets the COPY's final result. At most
  * all but one pool connection stream at once, so that exports never starve
- * other requests. Returns -1 as db_query does, -2 when too many exports are
- * running.
+ * other requests. Returns what db_query does, or DB_TOO_MANY_COPIES.
  */
-int
+enum db_refusal
 db_copy(int stmt, int nparams, const char *const *params,
     const char *copy_sql, db_row_cb row_cb, db_cb done, void *arg)
 {
 	int	max = db_nconns - (db_notify != NULL) - 1;
 
 	if (db_ncopies >= (max > 0 ? max : 1))
-		return (-2);
+		return (DB_TOO_MANY_COPIES);
 	return (db_enqueue(stmt, nparams, params, copy_sql, row_cb, done,
 	    arg));
 }
@@ -737,13 +737,6 @@ db_copy_resume(void *arg)
 		dbc_io_cb(PQsocket(c->pg), 0, c);
 		return;
 	}
-}
-
-/* 1 when queries cannot be served now (for UNAVAILABLE before queueing). */
-int
-db_busy(void)
-{
-	return (!db_up && !db_starting);
 }
 
 void

@@ -28,12 +28,6 @@ log_init(int foreground, int level)
 }
 
 void
-log_set_level(int level)
-{
-	log_level = level;
-}
-
-void
 log_vmsg(int level, const char *fmt, va_list ap)
 {
 	char		 line[2048];

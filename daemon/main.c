@@ -295,7 +295,6 @@ main(int argc, char **argv)
 	}
 	event_set_log_callback(main_event_log_cb);
 	server.cfg = &cfg;
-	server.config_path = conffile;
 	rd = &server;
 	if ((rd->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");

@@ -58,7 +58,6 @@ const char *const *config_key_names(void);
 #define LOG_LVL_INFO	6
 #define LOG_LVL_DEBUG	7
 void	 log_init(int, int);
-void	 log_set_level(int);
 void	 log_msg(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 log_vmsg(int, const char *, va_list);
@@ -82,7 +81,6 @@ void	 tls_shutdown(void);
 struct rosterd {
 	struct event_base	*base;
 	struct config		*cfg;
-	const char		*config_path;
 	int			 nconns;
 	int			 nrefusing;
 	int			 draining;
@@ -110,6 +108,7 @@ struct req {
 	struct evbuffer		*out;
 	struct proto_request	 preq;
 	const struct cmd_entry	*cmd;
+	int			 cmdi;	/* cmd's index in the command table */
 	struct timespec		 started;
 	int			 done;
 	int			 waiting; /* a callback (db, auth) still owns it */
@@ -131,6 +130,19 @@ enum role {
 };
 #define ROLE_ANY_USER	(ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST | ROLE_FOCAL)
 #define ROLE_ANYONE	0x10	/* logged in or not */
+#define ROLES_STAFF	(ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST)
+
+/*
+ * A mode replaces the reading of requests on a connection (WATCH reads
+ * only DONE): each line goes to its line handler, and its close hook runs
+ * when the connection leaves the mode or goes away. A connection in a mode
+ * has no idle timeout.
+ */
+struct conn_mode {
+	const char	*name;
+	void		 (*line)(struct req *, const char *, size_t);
+	void		 (*close)(struct conn *, void *);
+};
 
 struct conn {
 	uint64_t		 id;
@@ -148,9 +160,8 @@ struct conn {
 	int			 paused;
 	int			 processing;
 	struct req		*barrier;	/* no lines read past it */
-	int			 watching;
-	char			 watch_event[PROTO_MAX_CODE + 1];
-	TAILQ_ENTRY(conn)	 wentry;
+	const struct conn_mode	*mode;		/* NULL: requests */
+	void			*mode_data;
 	struct reqq		 reqs;
 	int			 npending;
 	/* the session */
@@ -158,7 +169,6 @@ struct conn {
 	enum role		 role;
 	char			 party[PROTO_MAX_CODE + 1];
 	char			 event[PROTO_MAX_CODE + 1];
-	int			 login_busy;
 };
 void	 conn_accept(int, struct sockaddr *, socklen_t);
 struct req *conn_new_req(struct conn *);
@@ -166,8 +176,12 @@ void	 conn_close_all(void);
 void	 conn_free_all(void);
 void	 conn_user_changed(const char *);
 const char *conn_host(struct conn *, char *, size_t);
+char	*conn_peer_user(struct conn *);
 void	 conn_sweep(time_t);
-int	 conn_count(void);
+void	 conn_set_mode(struct conn *, const struct conn_mode *, void *);
+void	 conn_established_hook(int (*)(struct conn *));
+void	 conn_notify(struct conn *, const char *, size_t);
+void	 conn_greet(struct conn *, const char *, enum role, const char *);
 void	 req_write(struct req *, const char *, size_t);
 void	 req_printf(struct req *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -179,25 +193,29 @@ int	 req_resume(struct req *);
 size_t	 req_stream(struct req *);
 size_t	 req_pending(struct req *);
 void	 req_barrier(struct req *, void (*)(struct req *));
-void	 conn_notify(struct conn *, const char *, size_t);
-void	 conn_close_request(struct conn *, const char *);
 void	 req_free(struct req *);
-void	 conn_greet(struct conn *, const char *, enum role, const char *);
 
 /* db.c: the asynchronous PostgreSQL pool */
 typedef void (*db_cb)(void *, struct pg_result *, enum proto_code,
 	    const char *);
 typedef int (*db_row_cb)(void *, const char *, int);
 typedef void (*db_notify_cb)(const char *, const char *);
+/* Why a statement was not queued (db_query, db_copy). */
+enum db_refusal {
+	DB_QUEUED = 0,
+	DB_QUEUE_FULL,		/* too many statements waiting: BUSY */
+	DB_DOWN,		/* no connection to the database: UNAVAILABLE */
+	DB_NO_MEMORY,		/* INTERNAL */
+	DB_TOO_MANY_COPIES	/* every streaming connection in use: BUSY */
+};
 int	 db_statement(const char *, int);
 void	 db_listen(db_notify_cb);
-int	 db_copy(int, int, const char *const *, const char *, db_row_cb,
-	    db_cb, void *);
+enum db_refusal db_copy(int, int, const char *const *, const char *,
+	    db_row_cb, db_cb, void *);
 void	 db_copy_resume(void *);
 void	 db_start(struct event_base *, const char *, int);
-int	 db_query(int, int, const char *const *, db_cb, void *);
+enum db_refusal db_query(int, int, const char *const *, db_cb, void *);
 void	 db_stop(void);
-int	 db_busy(void);
 int	 db_nfields(struct pg_result *);
 int	 db_ntuples(struct pg_result *);
 const char *db_fname(struct pg_result *, int);
@@ -263,6 +281,18 @@ struct cmd_key {
 	const char	*choices;	/* KEY_ENUM: "a|b|c" */
 };
 
+/* Keys and choices that several commands share. */
+#define CMD_KEY_EVENT \
+	{ .name = "event", .type = KEY_CODE, .flags = KEY_REQUIRED | KEY_EVENT }
+#define CMD_KEY_EVENT_OPT \
+	{ .name = "event", .type = KEY_CODE, .flags = KEY_EVENT }
+#define CMD_KEYS_END	{ .name = NULL }
+#define CMD_CHOICES_PARTY_KIND		"country|organisation"
+#define CMD_CHOICES_PARTICIPANT_ROLE	"head|member|adviser|observer|staff"
+#define CMD_CHOICES_STATUS		"registered|confirmed|declined"
+#define CMD_CHOICES_SESSION_KIND	"plenary|panel|working_group|side_event"
+#define CMD_CHOICES_USER_ROLE		"admin|secretariat|host|focal"
+
 enum cmd_reply {
 	CMD_REPLY_CUSTOM,	/* the handler writes the reply */
 	CMD_REPLY_RECORDS,	/* each row a "*" record, then OK count=N */
@@ -273,71 +303,61 @@ enum cmd_reply {
 
 #define CMD_MAX_KEYS	24
 
+/*
+ * One command. When sql is set, the command's statement is
+ * SELECT * FROM roster.<sql>(actor, actor_role, actor_party, key...), one
+ * parameter per key in the order of keys; sql is the command's words in
+ * lower case joined by "_". handler, when set, runs instead of sending it
+ * (and may send it with cmd_exec). dry_run: the command takes dry_run=yes.
+ */
 struct cmd_entry {
 	const char		*name;
 	const struct cmd_key	*keys;
 	int			 roles;
-	const char		*sql;		/* one statement; $1-$3 the actor */
+	const char		*sql;
 	enum cmd_reply		 reply;
+	int			 dry_run;
 	void			(*handler)(struct req *);
-	int			 stmt;		/* set by cmd_init */
-	int			 dry_stmt;	/* dry_run=yes; -1: none */
 };
 void	 cmd_init(void);
 void	 cmd_dispatch(struct req *);
-const struct cmd_entry *cmd_find(const char *);
 const char *cmd_arg(struct req *, const char *);
+int	 cmd_key_index(const struct cmd_entry *, const char *);
 const char *role_name(enum role);
 enum role role_from_name(const char *);
-void	 cmd_exec(struct req *, const char *const *, int);
-void	 cmd_exec_cb(struct req *, const char *const *, int, db_cb);
+void	 cmd_exec(struct req *, const char *const *, int, db_cb);
+void	 cmd_query(struct req *, int, int, const char *const *, db_cb);
+void	 cmd_copy(struct req *, int, int, const char *const *, const char *,
+	    db_row_cb, db_cb);
 void	 cmd_help(struct req *);
 int	 cmd_result(struct req *, enum proto_code, const char *);
-extern int cmd_stmt_user_auth, cmd_stmt_user_password,
-    cmd_stmt_login_check, cmd_stmt_login_failed;
-void	 cmd_sql_cb(void *, struct pg_result *, enum proto_code,
-	    const char *);
 void	 cmd_write_row(struct req *, struct pg_result *, int, const char *);
 
+/* The command families: each file exports its entries, ended by one with
+ * no name, and may have an init function that registers its statements. */
 /* cmd-session.c */
-extern struct cmd_entry cmd_ping_entry, cmd_help_entry,
-    cmd_login_entry, cmd_logout_entry, cmd_whoami_entry,
-    cmd_password_entry, cmd_use_entry, cmd_quit_entry;
-void	 cmd_session_cert_login(struct req *, const char *);
-/* cmd-watch.c */
-extern struct cmd_entry cmd_watch_entry;
-void	 cmd_watch_init(void);
-void	 cmd_watch_line(struct req *, const char *, size_t);
-void	 cmd_watch_stop(struct conn *);
-int	 watch_json_line(const char *, struct proto_buf *, char *, size_t);
-/* cmd-export.c */
-extern struct cmd_entry cmd_export_entry;
-void	 cmd_export_init(void);
-/* cmd-delegation.c */
-extern struct cmd_entry cmd_delegation_register_entry,
-    cmd_delegation_list_entry, cmd_delegation_show_entry,
-    cmd_delegation_set_entry, cmd_delegation_confirm_entry,
-    cmd_delegation_decline_entry;
-/* cmd-participant.c */
-extern struct cmd_entry cmd_participant_add_entry, cmd_participant_list_entry,
-    cmd_participant_show_entry, cmd_participant_set_entry,
-    cmd_participant_confirm_entry, cmd_participant_decline_entry,
-    cmd_participant_erase_entry, cmd_checkin_entry;
-/* cmd-agenda.c */
-extern struct cmd_entry cmd_session_create_entry, cmd_session_list_entry,
-    cmd_session_show_entry, cmd_session_set_entry, cmd_speaker_add_entry,
-    cmd_speaker_list_entry, cmd_speaker_remove_entry, cmd_enrol_entry,
-    cmd_unenrol_entry, cmd_roster_entry;
-/* cmd-audit.c */
-extern struct cmd_entry cmd_audit_entry;
+extern const struct cmd_entry cmd_session_entries[];
+void	 cmd_session_init(void);
 /* cmd-user.c */
-extern struct cmd_entry cmd_user_add_entry, cmd_user_list_entry,
-    cmd_user_set_entry;
+extern const struct cmd_entry cmd_user_entries[];
 /* cmd-event.c */
-extern struct cmd_entry cmd_event_create_entry, cmd_event_list_entry,
-    cmd_event_show_entry, cmd_event_set_entry;
+extern const struct cmd_entry cmd_event_entries[];
 /* cmd-party.c */
-extern struct cmd_entry cmd_party_add_entry, cmd_party_list_entry,
-    cmd_party_show_entry;
+extern const struct cmd_entry cmd_party_entries[];
+/* cmd-delegation.c */
+extern const struct cmd_entry cmd_delegation_entries[];
+/* cmd-participant.c */
+extern const struct cmd_entry cmd_participant_entries[];
+/* cmd-agenda.c */
+extern const struct cmd_entry cmd_agenda_entries[];
+/* cmd-export.c */
+extern const struct cmd_entry cmd_export_entries[];
+void	 cmd_export_init(void);
+/* cmd-audit.c */
+extern const struct cmd_entry cmd_audit_entries[];
+/* cmd-watch.c */
+extern const struct cmd_entry cmd_watch_entries[];
+void	 cmd_watch_init(void);
+int	 watch_json_line(const char *, struct proto_buf *, char *, size_t);
 
 #endif /* ROSTERD_H */
