@@ -309,7 +309,11 @@ extern struct cmd_entry cmd_watch_entry;
 void	 cmd_watch_init(void);
 void	 cmd_watch_line(struct req *, const char *, size_t);
 void	 cmd_watch_stop(struct conn *);
-int	 watch_json_line(const char *, struct proto_buf *, char *, size_t);
+/* notify.c */
+#define NOTIFY_MAX_PAYLOAD	8000	/* bytes; PostgreSQL's own limit */
+#define NOTIFY_MAX_FIELDS	32	/* members, event and kind included */
+int	 notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
+	    char *, size_t);
 /* cmd-export.c */
 extern struct cmd_entry cmd_export_entry;
 void	 cmd_export_init(void);
