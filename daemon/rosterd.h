@@ -358,6 +358,11 @@ extern const struct cmd_entry cmd_audit_entries[];
 /* cmd-watch.c */
 extern const struct cmd_entry cmd_watch_entries[];
 void	 cmd_watch_init(void);
-int	 watch_json_line(const char *, struct proto_buf *, char *, size_t);
+
+/* notify.c */
+#define NOTIFY_MAX_PAYLOAD	8000	/* bytes; PostgreSQL's own limit */
+#define NOTIFY_MAX_FIELDS	32	/* members, event and kind included */
+int	 notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
+	    char *, size_t);
 
 #endif /* ROSTERD_H */
