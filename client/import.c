@@ -1,10 +1,13 @@
 /*
- * import.c -- roster import KIND FILE.csv: one request per row of an RFC
- * 4180 CSV file (header row naming the keys), pipelined with a window of
- * requests in flight. Each row carries ref=imp-<hash of its content>, so
- * that running the same import again adds nothing; parties, which have no
- * ref, are checked against PARTY LIST instead. Refused rows are listed at
- * the end.
+ * import.c -- roster import KIND FILE.csv: one request per row of a CSV
+ * file (csv.c; the header row names the keys), pipelined with a window of
+ * requests in flight. Which columns a kind accepts and which it needs come
+ * from the server's HELP for its command; what is kept here is only which
+ * kind maps to which command, and the column the CLI resolves itself (a
+ * speaker's participant_name). Each row carries ref=imp-<hash of its
+ * content> when the command takes ref=, so that running the same import
+ * again adds nothing; parties, which have no ref, are checked against
+ * PARTY LIST instead. Refused rows are listed at the end.
  */
 #include <sys/stat.h>
 
@@ -28,23 +31,17 @@
 struct import_kind {
 	const char	*name;
 	const char	*command;
-	const char	*columns;	/* accepted columns */
-	const char	*required;	/* columns that must be there */
-	int		 scoped;	/* in an event: --event, ref= */
+	const char	*alias;		/* a column the CLI turns into ... */
+	const char	*alias_of;	/* ... this key */
 };
 
 static const struct import_kind import_kinds[] = {
-	{ "parties", "PARTY ADD", "code kind name", "code kind name", 0 },
-	{ "delegations", "DELEGATION REGISTER", "event party quota note",
-	    "party", 1 },
-	{ "participants", "PARTICIPANT ADD",
-	    "event party honorific name title email role", "party name", 1 },
-	{ "sessions", "SESSION CREATE",
-	    "event code kind title starts ends room capacity theme",
-	    "code kind title starts ends", 1 },
-	{ "speakers", "SPEAKER ADD",
-	    "event session participant participant_name role topic position",
-	    "session", 1 },
+	{ "parties", "PARTY ADD", NULL, NULL },
+	{ "delegations", "DELEGATION REGISTER", NULL, NULL },
+	{ "participants", "PARTICIPANT ADD", NULL, NULL },
+	{ "sessions", "SESSION CREATE", NULL, NULL },
+	/* names looked up with PARTICIPANT LIST */
+	{ "speakers", "SPEAKER ADD", "participant_name", "participant" },
 };
 
 enum import_state {
@@ -55,10 +52,8 @@ enum import_state {
 	IMPORT_REFUSED
 };
 
+/* What became of a row of the file (the same index in csv.rows). */
 struct import_row {
-	size_t			 line;		/* its first line in the file */
-	char			**fields;
-	size_t			 nfields;
 	enum import_state	 state;
 	char			*error;		/* "CODE text" when refused */
 	int			 retry;		/* BUSY or UNAVAILABLE */
@@ -74,10 +69,13 @@ struct import_person {
 struct import {
 	struct roster			*r;
 	const struct import_kind	*kind;
+	const struct commands_entry	*cmd;		/* from HELP */
 	const char			*path;
-	struct import_row		*rows;		/* [0]: the header */
+	struct csv			 csv;		/* [0]: the header */
+	struct import_row		*rows;		/* as many as csv's */
 	size_t				 nrows;
-	size_t				 caprows;
+	char				*columns;	/* for messages */
+	int				 ref;		/* cmd takes ref= */
 	size_t				*order;		/* columns by name */
 	struct import_person		*people;
 	size_t				 npeople;
@@ -88,24 +86,15 @@ struct import {
 };
 
 static void
-import_row_free(struct import_row *row)
-{
-	size_t	 i;
-
-	for (i = 0; i < row->nfields; i++)
-		free(row->fields[i]);
-	free(row->fields);
-	free(row->error);
-}
-
-static void
 import_free(struct import *im)
 {
 	size_t	 i;
 
 	for (i = 0; i < im->nrows; i++)
-		import_row_free(&im->rows[i]);
+		free(im->rows[i].error);
 	free(im->rows);
+	csv_free(&im->csv);
+	free(im->columns);
 	free(im->order);
 	for (i = 0; i < im->npeople; i++) {
 		free(im->people[i].name);
@@ -126,141 +115,14 @@ import_refuse(struct import_row *row, const char *fmt, const char *a,
 	row->state = IMPORT_REFUSED;
 }
 
-static int
-import_add_field(struct import_row *row, const char *s, size_t len,
-    size_t *cap)
-{
-	char	**p;
-
-	if (row->nfields == *cap) {
-		if ((p = reallocarray(row->fields, *cap + 16, sizeof *p)) ==
-		    NULL)
-			return (-1);
-		row->fields = p;
-		*cap += 16;
-	}
-	if ((row->fields[row->nfields] = strndup(s, len)) == NULL)
-		return (-1);
-	row->nfields++;
-	return (0);
-}
-
-/*
- * Cut RFC 4180 CSV into rows: fields separated by commas, records ended by
- * LF or CRLF, a quoted field may hold commas, line ends and doubled quotes.
- * Blank lines are skipped. -1 with a message on a malformed file.
- */
-static int
-import_csv(struct import *im, const char *d, size_t len)
-{
-	struct import_row	*row, *rows;
-	struct proto_buf	 field;
-	size_t			 pos = 0, line = 1, cap;
-	int			 rv = -1;
-
-	proto_buf_init(&field);
-	if (len >= 3 && memcmp(d, "\xef\xbb\xbf", 3) == 0)
-		pos = 3;
-	while (pos < len) {
-		if (im->nrows == im->caprows) {
-			rows = reallocarray(im->rows, im->caprows + 256,
-			    sizeof *rows);
-			if (rows == NULL)
-				goto oom;
-			im->rows = rows;
-			im->caprows += 256;
-		}
-		row = &im->rows[im->nrows++];
-		memset(row, 0, sizeof *row);
-		row->line = line;
-		cap = 0;
-		for (;;) {
-			proto_buf_reset(&field);
-			if (pos < len && d[pos] == '"') {
-				for (pos++;; pos++) {
-					if (pos == len) {
-						fprintf(stderr, "%s:%zu: a "
-						    "quote is not closed\n",
-						    im->path, row->line);
-						goto out;
-					}
-					if (d[pos] == '"') {
-						if (pos + 1 < len &&
-						    d[pos + 1] == '"')
-							pos++;
-						else
-							break;
-					} else if (d[pos] == '\n')
-						line++;
-					proto_buf_addch(&field, d[pos]);
-				}
-				pos++;
-				if (pos < len && d[pos] != ',' &&
-				    d[pos] != '\n' && !(d[pos] == '\r' &&
-				    pos + 1 < len && d[pos + 1] == '\n')) {
-					fprintf(stderr, "%s:%zu: text after a "
-					    "closing quote\n", im->path, line);
-					goto out;
-				}
-			} else {
-				while (pos < len && d[pos] != ',' &&
-				    d[pos] != '\n' && !(d[pos] == '\r' &&
-				    pos + 1 < len && d[pos + 1] == '\n'))
-					proto_buf_addch(&field, d[pos++]);
-			}
-			if (import_add_field(row, field.len ? field.data : "",
-			    field.len, &cap) == -1 || field.oom)
-				goto oom;
-			if (pos < len && d[pos] == ',') {
-				pos++;
-				continue;
-			}
-			if (pos < len && d[pos] == '\r')
-				pos++;
-			if (pos < len && d[pos] == '\n') {
-				pos++;
-				line++;
-			}
-			break;
-		}
-		if (row->nfields == 1 && row->fields[0][0] == '\0') {
-			import_row_free(row);
-			im->nrows--;
-		}
-	}
-	rv = 0;
-	goto out;
-oom:
-	fprintf(stderr, "roster: out of memory\n");
-out:
-	proto_buf_free(&field);
-	return (rv);
-}
-
-/* 1 when word is one of the space-separated words of list. */
-static int
-import_in_list(const char *list, const char *word)
-{
-	size_t	 len = strlen(word), n;
-
-	while (*list != '\0') {
-		n = strcspn(list, " ");
-		if (n == len && strncmp(list, word, len) == 0)
-			return (1);
-		list += n;
-		while (*list == ' ')
-			list++;
-	}
-	return (0);
-}
-
 static ssize_t
 import_col(const struct import *im, const char *name)
 {
-	size_t	 i;
+	const struct csv_row	*h = &im->csv.rows[0];
+	size_t			 i;
 
-	for (i = 0; i < im->rows[0].nfields; i++)
-		if (strcmp(im->rows[0].fields[i], name) == 0)
+	for (i = 0; i < h->nfields; i++)
+		if (strcmp(h->fields[i], name) == 0)
 			return (i);
 	return (-1);
 }
@@ -269,25 +131,82 @@ static int
 import_cmp_cols(const void *a, const void *b, void *arg)
 {
 	const struct import	*im = arg;
+	char *const		*h = im->csv.rows[0].fields;
 
-	return (strcmp(im->rows[0].fields[*(const size_t *)a],
-	    im->rows[0].fields[*(const size_t *)b]));
+	return (strcmp(h[*(const size_t *)a], h[*(const size_t *)b]));
 }
 
-/* Check the header row against the kind's columns. */
+/* ref= and dry_run= are the CLI's to send, never a column. */
+static int
+import_own_key(const char *key)
+{
+	return (strcmp(key, "ref") == 0 || strcmp(key, "dry_run") == 0);
+}
+
+/* 1 when col names a key of the command, or the kind's alias. */
+static int
+import_known(const struct import *im, const char *col)
+{
+	if (im->kind->alias != NULL && strcmp(col, im->kind->alias) == 0)
+		return (1);
+	return (!import_own_key(col) && commands_key(im->cmd, col) != NULL);
+}
+
+/* The accepted columns, for messages: the command's keys in its order,
+ * the alias after the key it stands for. */
+static int
+import_columns(struct import *im)
+{
+	struct proto_buf	 b;
+	const char		*key;
+	size_t			 i;
+
+	proto_buf_init(&b);
+	for (i = 0; i < im->cmd->nkeys; i++) {
+		key = im->cmd->keys[i].name;
+		if (import_own_key(key))
+			continue;
+		if (b.len > 0)
+			proto_buf_addch(&b, ' ');
+		proto_buf_addstr(&b, key);
+		if (im->kind->alias_of != NULL &&
+		    strcmp(key, im->kind->alias_of) == 0) {
+			proto_buf_addch(&b, ' ');
+			proto_buf_addstr(&b, im->kind->alias);
+		}
+	}
+	im->columns = b.oom ? NULL : strdup(b.len ? b.data : "");
+	proto_buf_free(&b);
+	return (im->columns == NULL ? -1 : 0);
+}
+
+/* 1 when the command requires k and no column gives it. */
+static int
+import_missing(const struct import *im, const struct commands_key *k)
+{
+	return ((k->flags & COMMANDS_REQUIRED) && !import_own_key(k->name) &&
+	    import_col(im, k->name) == -1);
+}
+
+/* Check the header row against the command's keys. */
 static int
 import_header(struct import *im)
 {
-	const struct import_row	*h = &im->rows[0];
-	const char		*req;
-	char			 col[64];
-	size_t			 i, j, n;
+	const struct csv_row		*h = &im->csv.rows[0];
+	const struct commands_key	*k;
+	const struct import_kind	*kind = im->kind;
+	size_t				 i, j;
+	int				 key, alias;
 
+	if (import_columns(im) == -1) {
+		fprintf(stderr, "roster: out of memory\n");
+		return (-1);
+	}
 	for (i = 0; i < h->nfields; i++) {
-		if (!import_in_list(im->kind->columns, h->fields[i])) {
+		if (!import_known(im, h->fields[i])) {
 			fprintf(stderr, "%s: unknown column \"%s\" for %s "
 			    "(columns: %s)\n", im->path, h->fields[i],
-			    im->kind->name, im->kind->columns);
+			    kind->name, im->columns);
 			return (-1);
 		}
 		for (j = 0; j < i; j++) {
@@ -298,30 +217,41 @@ import_header(struct import *im)
 			}
 		}
 	}
-	for (req = im->kind->required; *req != '\0'; req += n) {
-		while (*req == ' ')
-			req++;
-		n = strcspn(req, " ");
-		snprintf(col, sizeof col, "%.*s", (int)n, req);
-		if (import_col(im, col) == -1) {
-			fprintf(stderr, "%s: no column \"%s\"\n", im->path,
-			    col);
+	for (i = 0; i < im->cmd->nkeys; i++) {
+		k = &im->cmd->keys[i];
+		if (!import_missing(im, k) || (k->flags & COMMANDS_USE) ||
+		    (kind->alias_of != NULL &&
+		    strcmp(k->name, kind->alias_of) == 0))
+			continue;
+		fprintf(stderr, "%s: no column \"%s\"\n", im->path, k->name);
+		return (-1);
+	}
+	if (kind->alias != NULL) {
+		key = import_col(im, kind->alias_of) != -1;
+		alias = import_col(im, kind->alias) != -1;
+		k = commands_key(im->cmd, kind->alias_of);
+		if ((key && alias) || (!key && !alias && k != NULL &&
+		    (k->flags & COMMANDS_REQUIRED))) {
+			fprintf(stderr, "%s: one of the columns %s or %s is "
+			    "needed\n", im->path, kind->alias, kind->alias_of);
 			return (-1);
 		}
 	}
-	if (strcmp(im->kind->name, "speakers") == 0 &&
-	    (import_col(im, "participant") == -1) ==
-	    (import_col(im, "participant_name") == -1)) {
-		fprintf(stderr, "%s: one of the columns participant_name or "
-		    "participant is needed\n", im->path);
+	/* The event: --event sends USE. */
+	for (i = 0; im->r->event == NULL && i < im->cmd->nkeys; i++) {
+		k = &im->cmd->keys[i];
+		if (import_missing(im, k) && (k->flags & COMMANDS_USE)) {
+			fprintf(stderr, "roster: import %s needs --event CODE "
+			    "(or an %s column)\n", kind->name, k->name);
+			return (-1);
+		}
+	}
+	if (im->r->dry_run && !im->cmd->dry_run) {
+		fprintf(stderr, "roster: %s does not take dry_run=yes\n",
+		    im->cmd->name);
 		return (-1);
 	}
-	if (im->kind->scoped && im->r->event == NULL &&
-	    import_col(im, "event") == -1) {
-		fprintf(stderr, "roster: import %s needs --event CODE (or an "
-		    "event column)\n", im->kind->name);
-		return (-1);
-	}
+	im->ref = commands_key(im->cmd, "ref") != NULL;
 	if ((im->order = calloc(h->nfields, sizeof *im->order)) == NULL)
 		return (-1);
 	for (i = 0; i < h->nfields; i++)
@@ -333,7 +263,7 @@ import_header(struct import *im)
 /* ref=imp-<32 hex digits of SHA-256 over the kind and the row's columns
  * in name order>: the same content gives the same ref. */
 static void
-import_ref(const struct import *im, const struct import_row *row,
+import_ref(const struct import *im, const struct csv_row *row,
     struct proto_buf *buf)
 {
 	static const char	 hex[] = "0123456789abcdef";
@@ -345,10 +275,10 @@ import_ref(const struct import *im, const struct import_row *row,
 
 	proto_buf_init(&content);
 	proto_buf_add(&content, im->kind->name, strlen(im->kind->name) + 1);
-	for (i = 0; i < im->rows[0].nfields; i++) {
+	for (i = 0; i < im->csv.rows[0].nfields; i++) {
 		c = im->order[i];
-		proto_buf_add(&content, im->rows[0].fields[c],
-		    strlen(im->rows[0].fields[c]) + 1);
+		proto_buf_add(&content, im->csv.rows[0].fields[c],
+		    strlen(im->csv.rows[0].fields[c]) + 1);
 		proto_buf_add(&content, row->fields[c],
 		    strlen(row->fields[c]) + 1);
 	}
@@ -396,19 +326,22 @@ import_person(struct import *im, struct import_row *row, const char *name)
 	return (NULL);
 }
 
-/* The request for a row in buf; -1 (row refused) when it cannot be made. */
+/* The request for row n in buf; -1 (row refused) when it cannot be
+ * made. */
 static int
-import_request(struct import *im, struct import_row *row,
-    struct proto_buf *buf)
+import_request(struct import *im, size_t n, struct proto_buf *buf)
 {
-	const struct import_row	*h = &im->rows[0];
+	const struct csv_row	*h = &im->csv.rows[0], *cells;
+	struct import_row	*row = &im->rows[n];
 	const char		*key, *v;
 	char			 n1[32], n2[32];
 	size_t			 i;
 
+	cells = &im->csv.rows[n];
 	proto_buf_reset(buf);
-	if (row->nfields != h->nfields) {
-		snprintf(n1, sizeof n1, "%zu", row->nfields);
+	if (cells->nfields != h->nfields) {
+		/* a ragged row */
+		snprintf(n1, sizeof n1, "%zu", cells->nfields);
 		snprintf(n2, sizeof n2, "%zu", h->nfields);
 		import_refuse(row, "INVALID %s fields where the header has %s "
 		    "(not sent)", n1, n2);
@@ -417,7 +350,7 @@ import_request(struct import *im, struct import_row *row,
 	proto_buf_addstr(buf, im->kind->command);
 	for (i = 0; i < h->nfields; i++) {
 		key = h->fields[i];
-		v = row->fields[i];
+		v = cells->fields[i];
 		if (*v == '\0')
 			continue;	/* an empty cell: key left out */
 		if (!proto_utf8_valid(v, strlen(v))) {
@@ -425,15 +358,16 @@ import_request(struct import *im, struct import_row *row,
 			    " (not sent)");
 			return (-1);
 		}
-		if (strcmp(key, "participant_name") == 0) {
+		if (im->kind->alias != NULL &&
+		    strcmp(key, im->kind->alias) == 0) {
 			if ((v = import_person(im, row, v)) == NULL)
 				return (-1);
-			key = "participant";
+			key = im->kind->alias_of;
 		}
 		proto_buf_field(buf, key, v, strlen(v));
 	}
-	if (im->kind->scoped)
-		import_ref(im, row, buf);
+	if (im->ref)
+		import_ref(im, cells, buf);
 	if (im->r->dry_run)	/* checked by the server, changes nothing */
 		proto_buf_addstr(buf, " dry_run=yes");
 	if (buf->oom) {
@@ -510,7 +444,6 @@ import_send(struct import *im, size_t *todo, size_t n, size_t *done)
 {
 	struct net_conn		*c = &im->r->conn;
 	struct proto_buf	 req;
-	struct import_row	*row;
 	size_t			 sent = 0, answered = 0, len;
 	char			*line;
 	int			 rv;
@@ -518,8 +451,7 @@ import_send(struct import *im, size_t *todo, size_t n, size_t *done)
 	proto_buf_init(&req);
 	while (answered < sent || sent < n) {
 		while (sent < n && sent - answered < IMPORT_WINDOW) {
-			row = &im->rows[todo[sent]];
-			if (import_request(im, row, &req) == -1) {
+			if (import_request(im, todo[sent], &req) == -1) {
 				/* Refused before sending: drop it from todo. */
 				memmove(todo + sent, todo + sent + 1,
 				    (n - sent - 1) * sizeof *todo);
@@ -631,8 +563,8 @@ import_skip_party(struct import *im, const struct proto_reply *rep)
 	    (col = import_col(im, "code")) == -1)
 		return (0);
 	for (i = 1; i < im->nrows; i++) {
-		if ((size_t)col < im->rows[i].nfields &&
-		    strcasecmp(im->rows[i].fields[col], code->value) == 0)
+		if ((size_t)col < im->csv.rows[i].nfields &&
+		    strcasecmp(im->csv.rows[i].fields[col], code->value) == 0)
 			im->rows[i].state = IMPORT_SKIPPED;
 	}
 	return (0);
@@ -664,12 +596,21 @@ import_read_file(struct import *im)
 		return (-1);
 	}
 	fclose(f);
-	rv = import_csv(im, data.len ? data.data : "", data.len);
+	csv_init(&im->csv);
+	rv = csv_parse(&im->csv, data.len ? data.data : "", data.len);
 	proto_buf_free(&data);
-	if (rv == 0 && im->nrows == 0) {
+	if (rv == -1)
+		fprintf(stderr, "%s:%zu: %s\n", im->path, im->csv.errline,
+		    im->csv.err);
+	else if (im->csv.nrows == 0) {
 		fprintf(stderr, "%s: no header row\n", im->path);
 		rv = -1;
-	}
+	} else if ((im->rows = calloc(im->csv.nrows, sizeof *im->rows)) ==
+	    NULL) {
+		fprintf(stderr, "roster: out of memory\n");
+		rv = -1;
+	} else
+		im->nrows = im->csv.nrows;
 	return (rv);
 }
 
@@ -711,20 +652,38 @@ import_report(struct import *im)
 	for (i = 1; i < im->nrows; i++)
 		if (im->rows[i].state == IMPORT_REFUSED)
 			fprintf(stderr, "row %zu (line %zu): %s\n", i,
-			    im->rows[i].line, im->rows[i].error != NULL ?
+			    im->csv.rows[i].line, im->rows[i].error != NULL ?
 			    im->rows[i].error : "INTERNAL out of memory");
 	return (refused > 0 ? ROSTER_EXIT_ERR : ROSTER_EXIT_OK);
 }
 
+/*
+ * Connect, learn the command's keys from HELP and check the header against
+ * them (before logging in, so that a wrong file costs no login), log in,
+ * then read what the rows need: the participants by name for speakers,
+ * the parties that exist.
+ */
 static int
 import_connect(struct import *im)
 {
-	int	 rv;
+	const struct commands	*set;
+	int			 rv;
 
-	if ((rv = main_open(im->r, im->kind->command)) != ROSTER_EXIT_OK)
+	if ((rv = session_connect(im->r, im->kind->command)) !=
+	    ROSTER_EXIT_OK)
 		return (rv);
-	if (strcmp(im->kind->name, "speakers") == 0 &&
-	    import_col(im, "participant_name") != -1 &&
+	if ((set = session_commands(im->r)) == NULL)
+		return (ROSTER_EXIT_FAIL);
+	if ((im->cmd = commands_find(set, im->kind->command)) == NULL) {
+		fprintf(stderr, "roster: the server has no %s (for import "
+		    "%s)\n", im->kind->command, im->kind->name);
+		return (ROSTER_EXIT_FAIL);
+	}
+	if (import_header(im) == -1)
+		return (ROSTER_EXIT_FAIL);
+	if ((rv = session_start(im->r)) != ROSTER_EXIT_OK)
+		return (rv);
+	if (im->kind->alias != NULL && import_col(im, im->kind->alias) != -1 &&
 	    import_list(im, "PARTICIPANT LIST", import_add_person) == -1)
 		return (ROSTER_EXIT_FAIL);
 	if (strcmp(im->kind->name, "parties") == 0 &&
@@ -755,7 +714,7 @@ import_run(struct roster *r)
 		return (ROSTER_EXIT_FAIL);
 	}
 	im.path = r->argv[2];
-	if (import_read_file(&im) == -1 || import_header(&im) == -1)
+	if (import_read_file(&im) == -1)
 		goto out;
 	if ((rv = import_connect(&im)) != ROSTER_EXIT_OK)
 		goto out;

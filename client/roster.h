@@ -1,7 +1,8 @@
 /*
  * roster.h -- the roster CLI: one request from the command line, an
  * interactive shell, bulk import, export and live updates, all over one
- * blocking TLS connection to rosterd.
+ * blocking TLS connection to rosterd. The CLI's one header: its types, then
+ * the prototypes of each file under its name.
  */
 #ifndef ROSTER_H
 #define ROSTER_H
@@ -84,6 +85,54 @@ struct net_conn {
 	char			 err[512];
 };
 
+/* The type of a command's key, as HELP's keys= names it. */
+enum commands_type {
+	COMMANDS_TYPE_UNKNOWN,	/* from args=, or a type new to this roster */
+	COMMANDS_TYPE_CODE,
+	COMMANDS_TYPE_ID,
+	COMMANDS_TYPE_COUNT,
+	COMMANDS_TYPE_NAME,
+	COMMANDS_TYPE_TEXT,
+	COMMANDS_TYPE_LINE,
+	COMMANDS_TYPE_DATE,
+	COMMANDS_TYPE_TIME,
+	COMMANDS_TYPE_TIMESTAMP,
+	COMMANDS_TYPE_EMAIL,
+	COMMANDS_TYPE_TZ,
+	COMMANDS_TYPE_REF,
+	COMMANDS_TYPE_PASSWORD,
+	COMMANDS_TYPE_SECRET,
+	COMMANDS_TYPE_ENUM,
+	COMMANDS_TYPE_COMMAND
+};
+
+#define COMMANDS_REQUIRED	0x01
+#define COMMANDS_USE		0x02	/* defaults to the event of USE */
+#define COMMANDS_OWN		0x04	/* a focal point names only its party */
+
+struct commands_key {
+	char			*name;
+	enum commands_type	 type;
+	int			 flags;		/* COMMANDS_* */
+	char			*choices;	/* enum: "a|b|c"; else NULL */
+};
+
+/* One command the server knows, from one HELP record. */
+struct commands_entry {
+	char			*name;		/* "PARTICIPANT ADD" */
+	struct commands_key	*keys;		/* in the server's order */
+	size_t			 nkeys;
+	int			 dry_run;	/* takes dry_run=yes */
+};
+
+/* The command set of one connection (session_commands). */
+struct commands {
+	struct commands_entry	*entries;
+	size_t			 nentries;
+	size_t			 cap;
+	int			 loaded;	/* HELP answered OK */
+};
+
 /* What the program was asked to do, and the open session. */
 struct roster {
 	struct clicfg		 cfg;
@@ -96,6 +145,25 @@ struct roster {
 	struct net_conn		 conn;
 	int			 connected;
 	char			*user;		/* logged in as, or NULL */
+	int			 login;		/* LOGIN due */
+	char			 pw[PROTO_MAX_PASSWORD + 1]; /* for it */
+	struct commands		 cmds;		/* HELP, once per connection */
+};
+
+/* A CSV text cut into rows of fields (csv.c). */
+struct csv_row {
+	size_t		  line;		/* its first line in the text */
+	char		**fields;
+	size_t		  nfields;
+};
+
+struct csv {
+	struct csv_row	*rows;		/* [0]: the header */
+	size_t		 nrows;
+	size_t		 caprows;
+	char		 sep;		/* ',', ';' or TAB, from the header */
+	size_t		 errline;	/* on failure: the line */
+	char		 err[128];	/* and what is wrong there */
 };
 
 /* Replies being printed. */
@@ -126,16 +194,35 @@ struct output {
 #define OUTPUT_BAD	3	/* not a reply line */
 
 /* main.c */
-extern volatile sig_atomic_t main_interrupted;
-int	 main_open(struct roster *, const char *command);
-void	 main_close(struct roster *);
-int	 main_transact(struct roster *, const char *, size_t, struct output *,
-	    char **);
-int	 main_watch(struct roster *, const char *, size_t);
-int	 main_getpass(const char *, char *, size_t);
-int	 main_prompt_secrets(struct proto_request *, struct proto_buf *);
-int	 main_is_secret_key(const char *);
-void	 main_catch_signals(int);
+int	 main_args(const char *, int, char **, struct proto_buf *);
+
+/* session.c */
+extern volatile sig_atomic_t session_interrupted;
+void	 session_catch_signals(int);
+int	 session_connect(struct roster *, const char *command);
+int	 session_start(struct roster *);
+int	 session_open(struct roster *, const char *command);
+void	 session_close(struct roster *);
+int	 session_transact(struct roster *, const char *, size_t,
+	    struct output *, char **);
+int	 session_watch(struct roster *, const char *, size_t);
+const struct commands *session_commands(struct roster *);
+
+/* secret.c */
+int	 secret_getpass(const char *, char *, size_t);
+int	 secret_is_key(const char *);
+int	 secret_ask(const char *, const char *, struct proto_buf *);
+int	 secret_prompt(struct proto_request *, struct proto_buf *);
+
+/* commands.c */
+void	 commands_init(struct commands *);
+void	 commands_free(struct commands *);
+int	 commands_add(struct commands *, const char *, size_t, char *,
+	    size_t);
+const struct commands_entry *commands_find(const struct commands *,
+	    const char *);
+const struct commands_key *commands_key(const struct commands_entry *,
+	    const char *);
 
 /* net.c */
 int	 net_open(struct net_conn *, const struct net_params *);
@@ -168,7 +255,15 @@ int	 clicfg_format(const char *, enum output_format *);
 int	 clicfg_valid_port(const char *);
 char	*clicfg_read_secret(const char *);
 
+/* csv.c */
+void	 csv_init(struct csv *);
+int	 csv_parse(struct csv *, const char *, size_t);
+void	 csv_free(struct csv *);
+
 /* import.c */
 int	 import_run(struct roster *);
+
+/* export.c */
+int	 export_run(struct roster *);
 
 #endif /* ROSTER_H */

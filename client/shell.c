@@ -1,8 +1,9 @@
 /*
  * shell.c -- roster shell: requests typed in protocol syntax, read with
  * libedit (history in ~/.roster_history, completion of command words, keys
- * and enumerated values), sent as typed, replies printed in the chosen
- * format. Lines holding secrets never reach the history.
+ * and enumerated values, all from the server's HELP), sent as typed,
+ * replies printed in the chosen format. Lines holding secrets never reach
+ * the history.
  */
 #include <sys/stat.h>
 
@@ -20,75 +21,8 @@
 
 #define SHELL_HISTORY_SIZE	1000
 
-/* Every command of PROTOCOL.md with its keys; "key=a|b" lists a key's
- * values for completion. */
-struct shell_cmd {
-	const char	*name;
-	const char	*keys;
-};
-
-#define SHELL_PROLE	"role=head|member|adviser|observer|staff"
-#define SHELL_PSTATUS	"status=registered|confirmed|declined"
-#define SHELL_UROLE	"role=admin|secretariat|host|focal"
-#define SHELL_KIND	"kind=country|organisation"
-#define SHELL_SKIND	"kind=plenary|panel|working_group|side_event"
-
-static const struct shell_cmd shell_cmds[] = {
-	{ "PING", "" },
-	{ "HELP", "command" },
-	{ "LOGIN", "user password" },
-	{ "LOGOUT", "" },
-	{ "WHOAMI", "" },
-	{ "PASSWORD", "old new" },
-	{ "USE", "event" },
-	{ "QUIT", "" },
-	{ "USER ADD", "name " SHELL_UROLE " password party" },
-	{ "USER LIST", "" },
-	{ "USER SET", "name password " SHELL_UROLE " party enabled=yes|no" },
-	{ "EVENT CREATE", "code title city country starts ends venue timezone "
-	    "chair co_chair secretariat" },
-	{ "EVENT LIST", "" },
-	{ "EVENT SHOW", "event" },
-	{ "EVENT SET", "event title venue city country starts ends timezone "
-	    "chair co_chair secretariat status=draft|open|closed version" },
-	{ "PARTY ADD", "code " SHELL_KIND " name" },
-	{ "PARTY LIST", SHELL_KIND },
-	{ "PARTY SHOW", "party" },
-	{ "DELEGATION REGISTER", "event party quota note ref" },
-	{ "DELEGATION LIST", "event " SHELL_PSTATUS " " SHELL_KIND },
-	{ "DELEGATION SHOW", "event party" },
-	{ "DELEGATION SET", "event party quota note version" },
-	{ "DELEGATION CONFIRM", "event party" },
-	{ "DELEGATION DECLINE", "event party reason" },
-	{ "PARTICIPANT ADD", "event party name honorific title email "
-	    SHELL_PROLE " ref" },
-	{ "PARTICIPANT LIST", "event party " SHELL_PSTATUS " " SHELL_PROLE },
-	{ "PARTICIPANT SHOW", "event id" },
-	{ "PARTICIPANT SET", "event id name honorific title email "
-	    SHELL_PROLE " version" },
-	{ "PARTICIPANT CONFIRM", "event id" },
-	{ "PARTICIPANT DECLINE", "event id reason" },
-	{ "PARTICIPANT ERASE", "event id" },
-	{ "CHECKIN", "event id badge session" },
-	{ "SESSION CREATE", "event code " SHELL_SKIND " title starts ends room "
-	    "capacity theme ref" },
-	{ "SESSION LIST", "event " SHELL_SKIND },
-	{ "SESSION SHOW", "event session" },
-	{ "SESSION SET", "event session " SHELL_SKIND " title starts ends room "
-	    "capacity theme version" },
-	{ "SPEAKER ADD", "event session participant "
-	    "role=speaker|moderator|chair|panelist topic position ref" },
-	{ "SPEAKER LIST", "event session" },
-	{ "SPEAKER REMOVE", "event session participant" },
-	{ "ENROL", "event session participant" },
-	{ "UNENROL", "event session participant" },
-	{ "ROSTER", "event session" },
-	{ "EXPORT", "event what=participants|attendance|delegations|speakers|"
-	    "sessions|enrolments format=csv|tsv party session status" },
-	{ "AUDIT", "since user limit" },
-	{ "WATCH", "event" },
-};
-#define SHELL_NCMDS	(sizeof shell_cmds / sizeof shell_cmds[0])
+/* The server's commands (HELP), completed from; NULL: none. */
+static const struct commands	*shell_set;
 
 /* The candidates of the completion in progress. */
 static char	**shell_cands;
@@ -185,102 +119,97 @@ shell_words(const char *line, size_t end, const char **w, size_t *wlen,
 	}
 }
 
-static const struct shell_cmd *
-shell_find(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < SHELL_NCMDS; i++)
-		if (strcasecmp(shell_cmds[i].name, name) == 0)
-			return (&shell_cmds[i]);
-	return (NULL);
-}
-
 /* 1 when word starts some two-word command ("USER", "EVENT", ...). */
 static int
 shell_family(const char *word, size_t len)
 {
-	size_t	 i;
+	const char	*name;
+	size_t		 i;
 
-	for (i = 0; i < SHELL_NCMDS; i++)
-		if (strncasecmp(shell_cmds[i].name, word, len) == 0 &&
-		    shell_cmds[i].name[len] == ' ')
+	for (i = 0; i < shell_set->nentries; i++) {
+		name = shell_set->entries[i].name;
+		if (strncasecmp(name, word, len) == 0 && name[len] == ' ')
 			return (1);
+	}
 	return (0);
+}
+
+/* Candidates for one key: "key=" when the line does not have it yet, or
+ * "key=choice" for each choice when text is "key=...". */
+static void
+shell_complete_key(const char *key, const char *choices, const char *text,
+    const char *line, size_t end)
+{
+	const char	*eqt = strchr(text, '='), *c, *bar;
+	char		 buf[256], present[PROTO_MAX_KEY + 3];
+	size_t		 klen = strlen(key);
+
+	if (eqt != NULL) {
+		if ((size_t)(eqt - text) != klen ||
+		    strncmp(text, key, klen) != 0 || choices == NULL)
+			return;
+		for (c = choices; *c != '\0'; c = bar + (*bar == '|')) {
+			bar = c + strcspn(c, "|");
+			snprintf(buf, sizeof buf, "%s=%.*s", key,
+			    (int)(bar - c), c);
+			shell_cands_add(buf, strlen(buf), 0);
+		}
+		return;
+	}
+	/* Leave out keys the line already has. */
+	snprintf(present, sizeof present, " %s=", key);
+	if (memmem(line, end, present, strlen(present)) != NULL)
+		return;
+	snprintf(buf, sizeof buf, "%s=", key);
+	shell_cands_add(buf, strlen(buf), 0);
 }
 
 /* Candidates for the command's keys not yet in the line, or for the
  * values of the key being typed. */
 static void
-shell_complete_keys(const struct shell_cmd *cmd, const char *text,
+shell_complete_keys(const struct commands_entry *cmd, const char *text,
     const char *line, size_t end)
 {
-	const char	*k, *eq, *bar, *keyend;
-	const char	*eqt = strchr(text, '=');
-	char		 buf[128], present[128];
-	size_t		 klen, vlen;
+	size_t	 i;
 
-	for (k = cmd->keys; *k != '\0'; k = keyend) {
-		while (*k == ' ')
-			k++;
-		if (*k == '\0')
-			break;
-		keyend = k + strcspn(k, " ");
-		eq = memchr(k, '=', keyend - k);
-		klen = (eq != NULL ? eq : keyend) - k;
-		if (eqt != NULL) {
-			/* Values of this key, as "key=value". */
-			if (eq == NULL || (size_t)(eqt - text) != klen ||
-			    strncmp(text, k, klen) != 0)
-				continue;
-			for (eq++; eq < keyend; eq = bar + (bar < keyend)) {
-				bar = memchr(eq, '|', keyend - eq);
-				if (bar == NULL)
-					bar = keyend;
-				vlen = bar - eq;
-				snprintf(buf, sizeof buf, "%.*s=%.*s",
-				    (int)klen, k, (int)vlen, eq);
-				shell_cands_add(buf, strlen(buf), 0);
-			}
-			continue;
-		}
-		/* Leave out keys the line already has. */
-		snprintf(present, sizeof present, " %.*s=", (int)klen, k);
-		if (memmem(line, end, present, strlen(present)) != NULL)
-			continue;
-		snprintf(buf, sizeof buf, "%.*s=", (int)klen, k);
-		shell_cands_add(buf, strlen(buf), 0);
-	}
+	for (i = 0; i < cmd->nkeys; i++)
+		shell_complete_key(cmd->keys[i].name, cmd->keys[i].choices,
+		    text, line, end);
+	if (cmd->dry_run)
+		shell_complete_key("dry_run", "yes", text, line, end);
 }
 
 static char **
 shell_complete(const char *text, int start, int end)
 {
-	const struct shell_cmd	*cmd;
-	const char		*w[2];
-	char			 name[PROTO_MAX_COMMAND + 1];
-	size_t			 wlen[2], i, len;
-	int			 n, lower;
+	const struct commands_entry	*cmd;
+	const char			*w[2], *cname;
+	char				 name[PROTO_MAX_COMMAND + 1];
+	size_t				 wlen[2], i, len;
+	int				 n, lower;
 
 	(void)end;
 	rl_attempted_completion_over = 1;
 	rl_completion_append_character = ' ';
 	shell_cands_reset();
+	if (shell_set == NULL)
+		return (NULL);
 	if ((n = shell_words(rl_line_buffer, start, w, wlen, 2)) == -1)
 		return (NULL);
 	lower = text[0] >= 'a' && text[0] <= 'z';
 	if (n == 0) {
-		for (i = 0; i < SHELL_NCMDS; i++)
-			shell_cands_add(shell_cmds[i].name,
-			    strcspn(shell_cmds[i].name, " "), lower);
+		for (i = 0; i < shell_set->nentries; i++) {
+			cname = shell_set->entries[i].name;
+			shell_cands_add(cname, strcspn(cname, " "), lower);
+		}
 	} else if (n == 1 && shell_family(w[0], wlen[0])) {
-		for (i = 0; i < SHELL_NCMDS; i++) {
-			len = wlen[0];
-			if (strncasecmp(shell_cmds[i].name, w[0], len) == 0 &&
-			    shell_cmds[i].name[len] == ' ')
-				shell_cands_add(shell_cmds[i].name + len + 1,
-				    strlen(shell_cmds[i].name + len + 1),
-				    lower);
+		len = wlen[0];
+		for (i = 0; i < shell_set->nentries; i++) {
+			cname = shell_set->entries[i].name;
+			if (strncasecmp(cname, w[0], len) == 0 &&
+			    cname[len] == ' ')
+				shell_cands_add(cname + len + 1,
+				    strlen(cname + len + 1), lower);
 		}
 	} else {
 		if (shell_family(w[0], wlen[0]) && n >= 2)
@@ -289,7 +218,7 @@ shell_complete(const char *text, int start, int end)
 		else
 			snprintf(name, sizeof name, "%.*s", (int)wlen[0],
 			    w[0]);
-		if ((cmd = shell_find(name)) == NULL)
+		if ((cmd = commands_find(shell_set, name)) == NULL)
 			return (NULL);
 		shell_complete_keys(cmd, text, rl_line_buffer, start);
 		if (strchr(text, '=') == NULL)
@@ -309,7 +238,7 @@ shell_keep(const char *line, const struct proto_request *req)
 
 	if (req != NULL) {
 		for (i = 0; i < req->nargs; i++)
-			if (main_is_secret_key(req->args[i].key))
+			if (secret_is_key(req->args[i].key))
 				return (0);
 	}
 	for (i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
@@ -423,7 +352,7 @@ shell_line(struct roster *r, struct output *o, char *line, int interactive,
 		add_history(line);
 	if (parsed) {
 		snprintf(command, sizeof command, "%s", req.command);
-		st = main_prompt_secrets(&req, &buf);
+		st = secret_prompt(&req, &buf);
 		proto_request_free(&req);
 		if (st == -1 || buf.oom)
 			goto out;
@@ -433,9 +362,9 @@ shell_line(struct roster *r, struct output *o, char *line, int interactive,
 		}
 	}
 	if (strcmp(command, "WATCH") == 0)
-		st = main_watch(r, send, len);
+		st = session_watch(r, send, len);
 	else
-		st = main_transact(r, send, len, o, &final);
+		st = session_transact(r, send, len, o, &final);
 	if (st == ROSTER_EXIT_FAIL)
 		rv = -1;
 	else if (final != NULL) {
@@ -458,7 +387,7 @@ shell_run(struct roster *r)
 	char		*hist = NULL, *line, *s, *event = NULL, prompt[64];
 	int		 interactive, rv, st;
 
-	if ((rv = main_open(r, NULL)) == ROSTER_EXIT_FAIL)
+	if ((rv = session_open(r, NULL)) == ROSTER_EXIT_FAIL)
 		return (rv);
 	if (rv == ROSTER_EXIT_OK && r->event != NULL)
 		event = strdup(r->event);
@@ -468,6 +397,8 @@ shell_run(struct roster *r)
 		rl_readline_name = "roster";
 		rl_basic_word_break_characters = " \t";
 		rl_attempted_completion_function = shell_complete;
+		/* Completion from the server's own list; none without it. */
+		shell_set = session_commands(r);
 		using_history();
 		stifle_history(SHELL_HISTORY_SIZE);
 		if ((hist = shell_history_path()) != NULL)
@@ -476,16 +407,16 @@ shell_run(struct roster *r)
 	output_init(&o, r->format, stdout);
 	o.errprefix = "";
 	/* Ctrl-C while waiting for a reply gives up the connection. */
-	main_catch_signals(1);
-	r->conn.intr = &main_interrupted;
+	session_catch_signals(1);
+	r->conn.intr = &session_interrupted;
 	for (;;) {
 		if (event != NULL)
 			snprintf(prompt, sizeof prompt, "roster[%s]> ", event);
 		else
 			snprintf(prompt, sizeof prompt, "roster> ");
-		main_interrupted = 0;
+		session_interrupted = 0;
 		if ((line = shell_read(interactive, prompt)) == NULL) {
-			if (interactive && main_interrupted) {
+			if (interactive && session_interrupted) {
 				putchar('\n');
 				continue;
 			}
@@ -496,9 +427,9 @@ shell_run(struct roster *r)
 		s = shell_trim(line);
 		st = 0;
 		if (*s != '\0') {
-			main_interrupted = 0;
+			session_interrupted = 0;
 			st = shell_line(r, &o, s, interactive, &event);
-			r->conn.intr = &main_interrupted;
+			r->conn.intr = &session_interrupted;
 		}
 		free(line);
 		if (st == -1)
@@ -511,6 +442,7 @@ shell_run(struct roster *r)
 		free(hist);
 	}
 	shell_cands_reset();
+	shell_set = NULL;
 	output_free(&o);
 	free(event);
 	return (rv);

@@ -1,7 +1,9 @@
 """test_cli.py -- the real CLI, client/roster, in one-shot mode against a
 real rosterd: exit status 0 for OK, 1 for ERR, 2 for usage, connection,
 TLS and login errors; --format records, csv and json; values quoted for the
-wire; --event; a client certificate instead of a password."""
+wire; --event; a client certificate instead of a password; import of a
+CSV file as Excel writes it (a BOM, ';' between fields, CRLF, a line end
+inside a quoted cell)."""
 
 import csv
 import io
@@ -141,5 +143,31 @@ with h.section('arguments'):
          *show(rc, out, err))
     rc, out, err = cli('--help', user=None, password=None)
     h.ok(rc == 0 and 'usage' in out.lower(), '--help: exit 0, usage')
+
+with h.section('import of a file as Excel writes it'):
+    xls = os.path.join(h.SRCDIR, 'tests', 'integ', 'data',
+                       'excel-delegations.csv')
+    with rd.login('admin') as a:
+        for line in ('EVENT CREATE code=XL title=Excel city=Istanbul '
+                     'country=TR starts=2025-11-26 ends=2025-11-27',
+                     'EVENT SET event=XL status=open'):
+            r = a.request(line)
+            if not r.ok:
+                h.bail('%s: %s' % (line, r.final))
+    rc, out, err = cli('--event', 'XL', 'import', 'delegations', xls)
+    h.ok(rc == 0 and '3 rows: 3 added, 0 refused' in err,
+         'BOM, ";", CRLF and a quoted line end: 3 rows added',
+         *show(rc, out, err))
+    with rd.login('admin') as a:
+        got = {r.get('party'): (r.get('quota'), r.get('note'))
+               for r in a.request('DELEGATION LIST event=XL').records}
+    h.is_(got, {'TR': ('5', 'Arrives Monday 24 November;\nhotel: Pera '
+                       'Palace, "room block" B'),
+                'DE': ('3', 'Frau M\u00fcller leads'),
+                'ICMPD': (None, 'two\nlines')},
+          'each cell arrived as Excel showed it (an empty cell left out)')
+    rc, out, err = cli('--event', 'XL', 'import', 'delegations', xls)
+    h.ok(rc == 0 and '3 imported before' in err,
+         'imported again: nothing added twice', *show(rc, out, err))
 
 h.done_testing()
