@@ -98,13 +98,13 @@ struct cmd_entry cmd_speaker_remove_entry = {
 };
 struct cmd_entry cmd_enrol_entry = {
 	"ENROL", session_participant_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.session_enrol", CMD_REPLY_FIELDS, NULL, 0, 0
+	"roster.enrol", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_unenrol_entry = {
 	"UNENROL", session_participant_keys, ROLES_STAFF | ROLE_FOCAL,
-	"roster.session_unenrol", CMD_REPLY_FIELDS, NULL, 0, 0
+	"roster.unenrol", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_roster_entry = {
-	"ROSTER", session_keys, ROLES_STAFF, "roster.session_roster",
+	"ROSTER", session_keys, ROLES_STAFF, "roster.roster",
 	CMD_REPLY_RECORDS, NULL, 0, 0
 };

@@ -12,6 +12,6 @@ static const struct cmd_key audit_keys[] = {
 };
 
 struct cmd_entry cmd_audit_entry = {
-	"AUDIT", audit_keys, ROLE_ADMIN | ROLE_SECRETARIAT, "roster.audit_list",
+	"AUDIT", audit_keys, ROLE_ADMIN | ROLE_SECRETARIAT, "roster.audit",
 	CMD_REPLY_RECORDS, NULL, 0, 0
 };

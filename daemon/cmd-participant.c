@@ -104,6 +104,6 @@ struct cmd_entry cmd_participant_erase_entry = {
 	"roster.participant_erase", CMD_REPLY_FIELDS, NULL, 0, 0
 };
 struct cmd_entry cmd_checkin_entry = {
-	"CHECKIN", checkin_keys, ROLES_STAFF, "roster.participant_checkin",
+	"CHECKIN", checkin_keys, ROLES_STAFF, "roster.checkin",
 	CMD_REPLY_FIELDS, cmd_checkin, 0, 0
 };

@@ -485,7 +485,7 @@ struct cmd_entry cmd_password_entry = {
 	cmd_password, 0, 0
 };
 struct cmd_entry cmd_use_entry = {
-	"USE", use_keys, ROLE_ANY_USER, "roster.event_show", CMD_REPLY_CUSTOM,
+	"USE", use_keys, ROLE_ANY_USER, "roster.use", CMD_REPLY_CUSTOM,
 	cmd_use, 0, 0
 };
 struct cmd_entry cmd_quit_entry = {

@@ -287,5 +287,5 @@ static const struct cmd_key watch_keys[] = {
 
 struct cmd_entry cmd_watch_entry = {
 	"WATCH", watch_keys, ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST,
-	"roster.event_show", CMD_REPLY_CUSTOM, cmd_watch, 0, 0
+	"roster.watch", CMD_REPLY_CUSTOM, cmd_watch, 0, 0
 };

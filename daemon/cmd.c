@@ -158,10 +158,10 @@ cmd_init(void)
 	cmd_export_init();
 	cmd_watch_init();
 	/* statements of the session commands' several steps */
-	cmd_stmt_user_auth = db_statement("SELECT * FROM roster.user_auth($1)",
+	cmd_stmt_user_auth = db_statement("SELECT * FROM roster.cert_login($1)",
 	    1);
 	cmd_stmt_user_password = db_statement("SELECT * FROM "
-	    "roster.user_password($1, $2, $3, $4)", 4);
+	    "roster.password_set($1, $2, $3, $4)", 4);
 	cmd_stmt_login_check = db_statement("SELECT * FROM "
 	    "roster.login_check($1, $2)", 2);
 	cmd_stmt_login_failed = db_statement("SELECT roster.login_failed($1, "
