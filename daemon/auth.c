@@ -2,7 +2,7 @@
  * auth.c -- passwords. Argon2id hashing and verification run on a small
  * pool of worker threads, never on the event loop; a finished job comes
  * back through a pipe that the loop watches. (Failed logins are counted in
- * the database: sql/009_login_limits.sql.)
+ * the database: sql/functions/login.sql.)
  */
 #include <sys/queue.h>
 

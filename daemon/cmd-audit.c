@@ -16,7 +16,7 @@ const struct cmd_entry cmd_audit_entries[] = {
 		.name = "AUDIT",
 		.keys = audit_keys,
 		.roles = ROLE_ADMIN | ROLE_SECRETARIAT,
-		.sql = "audit_list",
+		.sql = "audit",
 		.reply = CMD_REPLY_RECORDS,
 	},
 	{ .name = NULL }

@@ -12,8 +12,8 @@
 #include "rosterd.h"
 
 /* The statements of the session commands' several steps. */
-static int	stmt_user_auth = -1;
-static int	stmt_user_password = -1;
+static int	stmt_cert_login = -1;
+static int	stmt_password_set = -1;
 static int	stmt_login_check = -1;
 static int	stmt_login_failed = -1;
 
@@ -47,7 +47,7 @@ cmd_wipe(struct req *r, const char *key)
 		OPENSSL_cleanse((char *)a->value, a->vlen);
 }
 
-/* Read the row of user_auth or login_check (name, role, party, hash,
+/* Read the row of cert_login or login_check (name, role, party, hash,
  * enabled[, limited]) into r->data; an unknown user has no row, or (from
  * login_check) a row with no name. */
 static int
@@ -285,7 +285,7 @@ cmd_password_hashed(struct auth_job *job, void *arg)
 	params[1] = role_name(c->role);
 	params[2] = c->party[0] ? c->party : NULL;
 	params[3] = auth_out_hash(job);
-	cmd_query(r, stmt_user_password, 4, params, cmd_password_stored);
+	cmd_query(r, stmt_password_set, 4, params, cmd_password_stored);
 	auth_job_free(job);
 }
 
@@ -446,7 +446,7 @@ cmd_session_established(struct conn *c)
 		return (0);
 	}
 	params[0] = user;
-	cmd_query(r, stmt_user_auth, 1, params, cmd_cert_found);
+	cmd_query(r, stmt_cert_login, 1, params, cmd_cert_found);
 	free(user);
 	return (1);
 }
@@ -454,9 +454,9 @@ cmd_session_established(struct conn *c)
 void
 cmd_session_init(void)
 {
-	stmt_user_auth = db_statement("SELECT * FROM roster.user_auth($1)", 1);
-	stmt_user_password = db_statement("SELECT * FROM "
-	    "roster.user_password($1, $2, $3, $4)", 4);
+	stmt_cert_login = db_statement("SELECT * FROM roster.cert_login($1)", 1);
+	stmt_password_set = db_statement("SELECT * FROM "
+	    "roster.password_set($1, $2, $3, $4)", 4);
 	stmt_login_check = db_statement("SELECT * FROM "
 	    "roster.login_check($1, $2)", 2);
 	stmt_login_failed = db_statement("SELECT roster.login_failed($1, $2)",
@@ -521,7 +521,7 @@ const struct cmd_entry cmd_session_entries[] = {
 		.name = "USE",
 		.keys = use_keys,
 		.roles = ROLE_ANY_USER,
-		.sql = "event_show",
+		.sql = "use",
 		.handler = cmd_use,
 	},
 	{

@@ -143,7 +143,7 @@ const struct cmd_entry cmd_watch_entries[] = {
 		.name = "WATCH",
 		.keys = watch_keys,
 		.roles = ROLES_STAFF,
-		.sql = "event_show",
+		.sql = "watch",
 		.handler = cmd_watch,
 	},
 	{ .name = NULL }

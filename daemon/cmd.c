@@ -156,8 +156,8 @@ cmd_init(void)
 				fatalx("%s: too many keys", e->name);
 			cmd_sql_name(e->name, want, sizeof want);
 			if (e->sql != NULL && strcmp(e->sql, want) != 0)
-				log_warnx("%s: its function must be named %s",
-				    e->name, want);	/* XXX fatalx after the rename */
+				fatalx("%s: its function must be named %s",
+				    e->name, want);
 			if (e->dry_run && (e->sql == NULL ||
 			    e->reply != CMD_REPLY_FIELDS))
 				fatalx("%s: a dry run needs a function that "

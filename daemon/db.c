@@ -246,14 +246,18 @@ static void
 dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dbconn	*c = arg;
-	/* the schema's version; and an OK must mean committed to disk, so
-	 * a server whose default is synchronous_commit=off does not apply to
-	 * this session */
+	/* the schema's version; whether the functions are this rosterd's
+	 * (migrate.c); and an OK must mean committed to disk, so a server
+	 * whose default is synchronous_commit=off does not apply to this
+	 * session */
 	const char	*sql =
 	    "SELECT coalesce(max(version), 0), CASE WHEN "
 	    "current_setting('synchronous_commit') = 'off' THEN "
-	    "set_config('synchronous_commit', 'on', false) END "
+	    "set_config('synchronous_commit', 'on', false) END, "
+	    "(SELECT f.files_sha256 = $1 AND f.catalog_sha256 = "
+	    MIGRATE_CATALOG_HASH_SQL " FROM roster.function_set f) "
 	    "FROM roster.schema_migration";
+	const char	*params[1] = { function_files_sha256 };
 
 	switch (PQconnectPoll(c->pg)) {
 	case PGRES_POLLING_READING:
@@ -276,7 +280,7 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 		sql = "LISTEN roster; LISTEN roster_user";
 	if (PQsetnonblocking(c->pg, 1) == -1 ||
 	    !(c->listener ? PQsendQuery(c->pg, sql) :
-	    PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))) {
+	    PQsendQueryParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0))) {
 		dbc_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -382,6 +386,14 @@ dbc_complete(struct dbconn *c)
 			    c->idx, PQgetvalue(res, 0, 0), migrate_latest());
 			PQclear(res);
 			dbc_fail(c, "schema too old");
+			return;
+		}
+		if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
+			log_error("db conn=%d: the functions in the database "
+			    "are not this rosterd's: run rosterd --migrate",
+			    c->idx);
+			PQclear(res);
+			dbc_fail(c, "functions not ours");
 			return;
 		}
 		PQclear(res);

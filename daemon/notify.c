@@ -1,6 +1,6 @@
 /*
  * notify.c -- a PostgreSQL NOTIFY payload on channel "roster" (written by
- * roster._notify in sql/003_core.sql) turned into the WATCH line
+ * roster._notify in sql/functions/core.sql) turned into the WATCH line
  * "! KIND key=value ...\n" of PROTOCOL.md section 8, and its event code.
  * Pure: jansson decodes, librosterproto writes; no sockets, no database.
  *

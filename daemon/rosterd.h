@@ -230,7 +230,34 @@ int	 migrate_latest(void);
 int	 migrate_add_user(const char *, const char *, const char *,
 	    const char *, const char *);
 
-/* migrations.c (generated from sql/) */
+/*
+ * A hash of the functions in schema roster as the catalog has them now,
+ * one row and column, text; the same whatever the session's search_path.
+ * --migrate records it after loading the function files, and rosterd
+ * compares it at start and on each new pool connection.
+ */
+#define MIGRATE_CATALOG_HASH_SQL					\
+	"(SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(" \
+	"coalesce(pg_catalog.string_agg(f.d, pg_catalog.chr(10) ORDER BY " \
+	"f.d COLLATE \"C\"), ''), 'UTF8')), 'hex') FROM (SELECT "	\
+	"pg_catalog.concat_ws(' ', p.proname, (SELECT "			\
+	"pg_catalog.string_agg(tn.nspname || '.' || t.typname, ',' "	\
+	"ORDER BY a.n) FROM pg_catalog.unnest(coalesce(p.proallargtypes, " \
+	"p.proargtypes::pg_catalog.oid[])) WITH ORDINALITY a(o, n) "	\
+	"JOIN pg_catalog.pg_type t ON t.oid = a.o JOIN "		\
+	"pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace), "	\
+	"p.proargmodes::text, p.proargnames::text, (SELECT "		\
+	"tn.nspname || '.' || t.typname FROM pg_catalog.pg_type t JOIN " \
+	"pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace WHERE "	\
+	"t.oid = p.prorettype), p.prokind, p.proretset, p.provolatile, " \
+	"p.proparallel, p.prosecdef, p.proisstrict, p.proleakproof, "	\
+	"l.lanname, p.proconfig::text, "				\
+	"pg_catalog.pg_get_expr(p.proargdefaults, 0), p.prosrc) AS d "	\
+	"FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON "	\
+	"l.oid = p.prolang JOIN pg_catalog.pg_namespace n ON "		\
+	"n.oid = p.pronamespace WHERE n.nspname = 'roster') f)"
+
+/* migrations.c (generated from sql/ by sql/embed.sh) */
 struct migration {
 	int		 version;
 	const char	*name;
@@ -238,6 +265,13 @@ struct migration {
 };
 extern const struct migration migrations[];
 extern const int nmigrations;
+struct function_file {
+	const char	*name;
+	const char	*sql;
+};
+extern const struct function_file function_files[];
+extern const int nfunction_files;
+extern const char function_files_sha256[];
 
 /* auth.c: password hashing on worker threads, login rate limits */
 struct auth_job;

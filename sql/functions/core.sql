@@ -1,0 +1,492 @@
+-- core.sql -- the helpers that every family of functions uses: errors and
+-- role checks, the checking of values, the wire formats, the lookups of an
+-- event, a party, a participant and a session, idempotent refs, the moves
+-- of the waiting lists, and the tail of every change (its audit row and its
+-- notification).
+--
+-- Loaded first by `rosterd --migrate` (sql/README.md says how, and the
+-- conventions: names, the actor's parameters, errors). Helpers start with
+-- "_"; the daemon calls none of them.
+--
+-- Concurrency. Rows are locked in one order so that commands cannot
+-- deadlock: event (FOR SHARE: a registration write holds the event open
+-- until it commits) -> request_ref -> delegation -> participant -> sessions
+-- (by id). Quota: the delegation row is locked while counting. Capacity and
+-- the waiting list: the session row is locked while counting and promoting.
+
+-- ------------------------------------------------------- errors and roles
+
+-- Raise one of the protocol's errors (sql/README.md).
+CREATE FUNCTION roster._fail(p_state text, p_message text) RETURNS void
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = p_message;
+END $$;
+
+-- RSFRB unless the role is one of those allowed.
+CREATE FUNCTION roster._need_role(p_actor_role text, VARIADIC p_allowed text[])
+RETURNS void
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_actor_role IS NULL OR NOT p_actor_role = ANY (p_allowed) THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSFRB',
+		    MESSAGE = format('not allowed for role=%s', coalesce(p_actor_role, '-'));
+	END IF;
+END $$;
+
+-- RSSYN when a required key is missing (the daemon checks first).
+CREATE FUNCTION roster._need(p_key text, p_value text) RETURNS void
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSSYN',
+		    MESSAGE = format('%s= is required', p_key);
+	END IF;
+END $$;
+
+-- ---------------------------------------------------------------- values
+
+-- A code (event, party, session, user name): checked, returned as given.
+CREATE FUNCTION roster._code(p_key text, p_value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_value !~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSINV',
+		    MESSAGE = format('%s: must be 1-32 of A-Z a-z 0-9 _ . - starting with a letter or digit', p_key);
+	END IF;
+	RETURN p_value;
+END $$;
+
+-- A name or title: trimmed, NFC, 1-200 characters. NULL stays NULL.
+CREATE FUNCTION roster._name(p_key text, p_value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v text;
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	v := normalize(btrim(p_value), NFC);
+	IF char_length(v) NOT BETWEEN 1 AND 200 OR v ~ '[\x01-\x1f\x7f]' THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSINV',
+		    MESSAGE = format('%s: must be 1-200 characters', p_key);
+	END IF;
+	RETURN v;
+END $$;
+
+-- Free text (note, reason, topic): NFC, at most p_max characters; '' is NULL.
+CREATE FUNCTION roster._text(p_key text, p_value text, p_max integer DEFAULT 4000)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v text;
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	v := normalize(btrim(p_value, E' \t\n\r'), NFC);
+	IF char_length(v) > p_max THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSINV',
+		    MESSAGE = format('%s: at most %s characters', p_key, p_max);
+	END IF;
+	RETURN nullif(v, '');
+END $$;
+
+-- A decimal number p_min..p_max.
+CREATE FUNCTION roster._int(p_key text, p_value text, p_min integer DEFAULT 0,
+    p_max integer DEFAULT 2147483647) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v bigint;
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_value !~ '^[0-9]{1,10}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSINV',
+		    MESSAGE = format('%s: must be a number', p_key);
+	END IF;
+	v := p_value::bigint;
+	IF v < p_min OR v > p_max THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSINV',
+		    MESSAGE = format('%s: must be %s to %s', p_key, p_min, p_max);
+	END IF;
+	RETURN v;
+END $$;
+
+-- An id: a positive integer.
+CREATE FUNCTION roster._id(p_key text, p_value text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_value !~ '^[1-9][0-9]{0,17}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSINV',
+		    MESSAGE = format('%s: must be a positive integer', p_key);
+	END IF;
+	RETURN p_value::bigint;
+END $$;
+
+-- An e-mail address (the daemon checks the shape first); '' is NULL.
+CREATE FUNCTION roster._email(p_value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v text := btrim(p_value);
+BEGIN
+	IF v = '' THEN
+		RETURN NULL;
+	END IF;
+	IF char_length(v) > 254 OR v !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSINV',
+		    MESSAGE = 'email: not an e-mail address';
+	END IF;
+	RETURN v;
+END $$;
+
+-- A date YYYY-MM-DD.
+CREATE FUNCTION roster._date(p_key text, p_value text) RETURNS date
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+		BEGIN
+			RETURN p_value::date;
+		EXCEPTION WHEN data_exception THEN
+			NULL;
+		END;
+	END IF;
+	RAISE EXCEPTION USING ERRCODE = 'RSINV',
+	    MESSAGE = format('%s: must be a date YYYY-MM-DD', p_key);
+END $$;
+
+-- A time YYYY-MM-DDTHH:MM in the time zone p_tz.
+CREATE FUNCTION roster._local_time(p_key text, p_value text, p_tz text)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$' THEN
+		BEGIN
+			RETURN p_value::timestamp AT TIME ZONE p_tz;
+		EXCEPTION WHEN data_exception THEN
+			NULL;
+		END;
+	END IF;
+	RAISE EXCEPTION USING ERRCODE = 'RSINV',
+	    MESSAGE = format('%s: must be a time YYYY-MM-DDTHH:MM', p_key);
+END $$;
+
+-- A timestamp YYYY-MM-DDTHH:MM[:SS][Z], always UTC.
+CREATE FUNCTION roster._timestamp(p_key text, p_value text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z?$' THEN
+		BEGIN
+			RETURN rtrim(p_value, 'Z')::timestamp AT TIME ZONE 'UTC';
+		EXCEPTION WHEN data_exception THEN
+			NULL;
+		END;
+	END IF;
+	RAISE EXCEPTION USING ERRCODE = 'RSINV',
+	    MESSAGE = format('%s: must be a timestamp YYYY-MM-DDTHH:MM:SSZ', p_key);
+END $$;
+
+-- ---------------------------------------------------------- wire formats
+
+-- Wire formats (sql/README.md).
+CREATE FUNCTION roster._fmt_date(p date) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT to_char(p, 'YYYY-MM-DD')
+$$;
+
+CREATE FUNCTION roster._fmt_ts(p timestamptz) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT to_char(p AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+$$;
+
+-- 2025-11-26T10:00+03:00: the local time in p_tz and its offset.
+CREATE FUNCTION roster._fmt_time(p timestamptz, p_tz text) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT to_char(l, 'YYYY-MM-DD"T"HH24:MI')
+	    || CASE WHEN o < 0 THEN '-' ELSE '+' END
+	    || lpad((abs(o) / 3600)::text, 2, '0') || ':'
+	    || lpad((abs(o) % 3600 / 60)::text, 2, '0')
+	FROM (SELECT p AT TIME ZONE p_tz AS l,
+	    extract(epoch FROM (p AT TIME ZONE p_tz) - (p AT TIME ZONE 'UTC'))::integer AS o) t
+	WHERE p IS NOT NULL
+$$;
+
+CREATE FUNCTION roster._fmt_bool(p boolean) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN p THEN 'yes' WHEN NOT p THEN 'no' END
+$$;
+
+-- jsonb as compact text: {"a":1,"b":"x"} (jsonb's own text has spaces).
+CREATE FUNCTION roster._json_compact(p jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE jsonb_typeof(p)
+	WHEN 'object' THEN '{' || coalesce((SELECT string_agg(to_jsonb(k)::text
+	    || ':' || roster._json_compact(v), ',' ORDER BY k)
+	    FROM jsonb_each(p) AS e(k, v)), '') || '}'
+	WHEN 'array' THEN '[' || coalesce((SELECT string_agg(roster._json_compact(v),
+	    ',' ORDER BY n) FROM jsonb_array_elements(p) WITH ORDINALITY AS a(v, n)),
+	    '') || ']'
+	ELSE p::text
+	END
+$$;
+
+-- --------------------------------------------------------------- lookups
+
+-- The event by code, or RSNFD.
+CREATE FUNCTION roster._event(p_event text) RETURNS roster.event
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v event;
+BEGIN
+	PERFORM _need('event', p_event);
+	SELECT * INTO v FROM event WHERE lower(code) = lower(p_event);
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSNFD',
+		    MESSAGE = format('event %s not found', p_event);
+	END IF;
+	RETURN v;
+END $$;
+
+-- Lock the event for a registration write; RSCLO unless it is open.
+CREATE FUNCTION roster._event_open(p_event_id integer) RETURNS roster.event
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v event;
+BEGIN
+	SELECT * INTO v FROM event WHERE id = p_event_id FOR SHARE;
+	IF v.status <> 'open' THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSCLO',
+		    MESSAGE = format('event %s is %s, not open', v.code, v.status);
+	END IF;
+	RETURN v;
+END $$;
+
+-- The party by code, or RSNFD naming the key. NULL stays NULL.
+CREATE FUNCTION roster._party(p_key text, p_code text) RETURNS roster.party
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v party;
+BEGIN
+	IF p_code IS NULL THEN
+		RETURN NULL;
+	END IF;
+	SELECT * INTO v FROM party WHERE lower(code) = lower(p_code);
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'RSNFD',
+		    MESSAGE = format('%s: party %s not found', p_key, p_code);
+	END IF;
+	RETURN v;
+END $$;
+
+-- The party id for a code, or RSNFD naming the key; NULL for NULL.
+CREATE FUNCTION roster._party_id(p_key text, p_code text) RETURNS integer
+LANGUAGE sql STABLE AS $$
+	SELECT (roster._party(p_key, p_code)).id
+$$;
+
+-- The party a command acts on. A focal point acts on their own party only:
+-- naming another is RSFRB; naming none means their own. For the other roles
+-- the party named (RSNFD if unknown), or NULL when none was named.
+CREATE FUNCTION roster._scope_party(p_actor_role text, p_actor_party text,
+    p_party text) RETURNS roster.party
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v party;
+BEGIN
+	IF p_actor_role = 'focal' THEN
+		SELECT * INTO v FROM party WHERE lower(code) = lower(p_actor_party);
+		IF NOT FOUND THEN
+			PERFORM _fail('RSFRB', 'no party bound to this focal point');
+		END IF;
+		IF p_party IS NOT NULL AND lower(p_party) <> lower(v.code) THEN
+			PERFORM _fail('RSFRB', 'party: not your party');
+		END IF;
+		RETURN v;
+	END IF;
+	RETURN _party('party', p_party);
+END $$;
+
+-- A participant by id, in the event when one is given. A focal point only
+-- finds their own party's: another party's is "not found", like a missing one.
+CREATE FUNCTION roster._participant(p_actor_role text, p_actor_party text,
+    p_event_id integer, p_key text, p_id text) RETURNS roster.participant_ctx
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v participant_ctx;
+	v_id bigint;
+BEGIN
+	PERFORM _need(p_key, p_id);
+	v_id := _id(p_key, p_id);
+	SELECT * INTO v FROM participant_ctx c
+	WHERE c.id = v_id
+	    AND (p_event_id IS NULL OR c.event_id = p_event_id)
+	    AND (p_actor_role <> 'focal' OR lower(c.party) = lower(p_actor_party));
+	IF NOT FOUND THEN
+		PERFORM _fail('RSNFD', format('participant %s not found', p_id));
+	END IF;
+	RETURN v;
+END $$;
+
+-- A session of the event by code, or RSNFD.
+CREATE FUNCTION roster._session(p_event_id integer, p_session text)
+RETURNS roster.session
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v session;
+BEGIN
+	PERFORM _need('session', p_session);
+	SELECT * INTO v FROM session
+	WHERE event_id = p_event_id AND lower(code) = lower(p_session);
+	IF NOT FOUND THEN
+		PERFORM _fail('RSNFD', format('session %s not found', p_session));
+	END IF;
+	RETURN v;
+END $$;
+
+-- ------------------------------------------------------------------ refs
+
+-- Claim p_ref for a create. NULL: this request is the first with the ref
+-- (its row is now held by this transaction; a concurrent duplicate waits on
+-- the primary key until we commit or roll back). Else the stored reply of
+-- the first request. A ref reused for another command or another party is
+-- RSCNF: it is not a repeat (and a focal point must not see another party's
+-- reply).
+CREATE FUNCTION roster._ref_claim(p_event_id integer, p_ref text,
+    p_command text, p_party_id integer) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+DECLARE
+	r request_ref;
+BEGIN
+	IF p_ref IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_ref !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
+		PERFORM _fail('RSINV', 'ref: must be 1-64 of A-Z a-z 0-9 _ . : -');
+	END IF;
+	INSERT INTO request_ref (event_id, ref, command, party_id)
+	VALUES (p_event_id, p_ref, p_command, p_party_id)
+	ON CONFLICT DO NOTHING;
+	IF FOUND THEN
+		RETURN NULL;
+	END IF;
+	SELECT * INTO r FROM request_ref WHERE event_id = p_event_id AND ref = p_ref;
+	IF r.command <> p_command OR r.reply IS NULL
+	    OR r.party_id IS DISTINCT FROM p_party_id THEN
+		PERFORM _fail('RSCNF', 'ref: already used for another request');
+	END IF;
+	RETURN r.reply;
+END $$;
+
+CREATE FUNCTION roster._ref_store(p_event_id integer, p_ref text, p_reply jsonb)
+RETURNS void
+LANGUAGE sql AS $$
+	UPDATE roster.request_ref SET reply = p_reply
+	WHERE p_ref IS NOT NULL AND event_id = p_event_id AND ref = p_ref
+$$;
+
+-- --------------------------------------------------------- waiting lists
+
+-- Fill the places a session has free from its waiting list, in arrival
+-- order. The caller holds the session row locked. Returns the participants
+-- promoted and notifies each.
+CREATE FUNCTION roster._promote(p_session_id integer)
+RETURNS SETOF bigint
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+DECLARE
+	s session;
+	v_enrolled bigint;
+	w enrolment;
+	c participant_ctx;
+BEGIN
+	SELECT * INTO s FROM session WHERE id = p_session_id;
+	SELECT count(*) INTO v_enrolled FROM enrolment
+	WHERE session_id = s.id AND status = 'enrolled';
+	LOOP
+		EXIT WHEN s.capacity IS NOT NULL AND v_enrolled >= s.capacity;
+		SELECT * INTO w FROM enrolment
+		WHERE session_id = s.id AND status = 'waitlisted'
+		ORDER BY seq LIMIT 1;
+		EXIT WHEN NOT FOUND;
+		UPDATE enrolment SET status = 'enrolled' WHERE id = w.id;
+		v_enrolled := v_enrolled + 1;
+		SELECT * INTO c FROM participant_ctx WHERE id = w.participant_id;
+		PERFORM _notify(json_build_object('event', c.event, 'kind', 'enrol',
+		    'session', s.code, 'id', c.id::text, 'party', c.party,
+		    'name', c.name, 'status', 'enrolled', 'promoted', '1'));
+		RETURN NEXT w.participant_id;
+	END LOOP;
+END $$;
+
+-- Take the participants (already locked by the caller) out of every
+-- session they are enrolled in or waiting for, promoting from the waiting
+-- lists. Sessions are locked in id order. Returns the participants promoted.
+CREATE FUNCTION roster._drop_enrolments(p_ids bigint[])
+RETURNS SETOF bigint
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v_sid integer;
+	v_freed boolean;
+BEGIN
+	PERFORM 1 FROM session WHERE id IN (SELECT session_id FROM enrolment
+	    WHERE participant_id = ANY (p_ids))
+	ORDER BY id FOR NO KEY UPDATE;
+	FOR v_sid IN SELECT DISTINCT session_id FROM enrolment
+	    WHERE participant_id = ANY (p_ids) ORDER BY session_id LOOP
+		WITH d AS (
+			DELETE FROM enrolment
+			WHERE session_id = v_sid AND participant_id = ANY (p_ids)
+			RETURNING status
+		)
+		SELECT bool_or(status = 'enrolled') INTO v_freed FROM d;
+		IF v_freed THEN
+			RETURN QUERY SELECT * FROM _promote(v_sid);
+		END IF;
+	END LOOP;
+END $$;
+
+-- -------------------------------------------------- the tail of a change
+
+-- A notification (PROTOCOL.md section 8) on channel "roster", delivered at
+-- commit: a JSON object of strings {"event":CODE,"kind":KIND, ...} where
+-- every key but "kind" is a field of `! KIND key=value ...`; NULL fields
+-- are left out. Kinds: event.created event.updated delegation.registered
+-- delegation.updated delegation.confirmed delegation.declined
+-- participant.added participant.updated participant.confirmed
+-- participant.declined participant.erased checkin session.created
+-- session.updated speaker.added speaker.removed enrol unenrol.
+CREATE FUNCTION roster._notify(p_payload json) RETURNS void
+LANGUAGE sql AS $$
+	SELECT pg_notify('roster', json_strip_nulls(p_payload)::text)
+$$;
+
+-- The end of every write that changed something: its row in roster.audit
+-- (NULL details left out) and, unless p_notice is NULL, its notification.
+-- p_actor NULL is written "-".
+CREATE FUNCTION roster._changed(p_event_id integer, p_actor text,
+    p_command text, p_target text, p_detail jsonb, p_notice json)
+RETURNS void
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+BEGIN
+	INSERT INTO audit (event_id, username, command, target, detail)
+	VALUES (p_event_id, coalesce(p_actor, '-'), p_command, p_target,
+	    jsonb_strip_nulls(p_detail));
+	IF p_notice IS NOT NULL THEN
+		PERFORM _notify(p_notice);
+	END IF;
+END $$;

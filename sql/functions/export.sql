@@ -1,0 +1,285 @@
+-- export.sql -- EXPORT what=... [party=] [session=] [status=]
+-- (daemon/cmd-export.c): one function per list, export_<what>, and how the
+-- daemon hands a request's parameters to the COPY that runs it.
+--
+-- COPY (query) TO STDOUT takes no bind parameters. So that no client value
+-- is ever spliced into SQL text, the daemon first runs the prepared
+-- statement SELECT roster.export_args($1 .. $7) (actor, role, actor party,
+-- event, party, session, status), which keeps them in a setting of the
+-- session, and then, on the same connection, a constant
+--   COPY (SELECT * FROM roster.export_<what>(roster.export_arg(1), ...))
+--   TO STDOUT (FORMAT csv, HEADER)
+-- The column names are the header. what= and format= are the daemon's
+-- (which function, which format), so every export_<what> takes the same
+-- parameters: the actor, then p_event, p_party, p_session, p_status. A
+-- filter that does not apply to an export is RSINV naming it.
+-- Participants exports leave out the declined unless status= asks for
+-- them.
+
+-- The parameters of the next export_arg() calls on this connection.
+CREATE FUNCTION roster.export_args(VARIADIC p text[]) RETURNS void
+LANGUAGE sql AS $$
+	SELECT set_config('roster.export_args', array_to_json(p)::text, false);
+$$;
+
+-- The i-th parameter kept by export_args (1: the actor), or NULL.
+CREATE FUNCTION roster.export_arg(i int) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT current_setting('roster.export_args', true)::json ->> (i - 1);
+$$;
+
+-- The checks every export shares; returns the event.
+CREATE FUNCTION roster._export_start(p_actor_role text, p_event text,
+    p_what text, p_allow_host boolean) RETURNS roster.event
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_allow_host THEN
+		PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host');
+	ELSE
+		PERFORM _need_role(p_actor_role, 'admin', 'secretariat');
+	END IF;
+	RETURN _event(p_event);
+END $$;
+
+CREATE FUNCTION roster._export_unused(p_what text, p_key text, p_value text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value IS NOT NULL THEN
+		PERFORM _fail('RSINV', format('%s: not used by what=%s', p_key, p_what));
+	END IF;
+END $$;
+
+CREATE FUNCTION roster._export_pstatus(p_value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value NOT IN ('registered', 'confirmed', 'declined') THEN
+		PERFORM _fail('RSINV', 'status: must be registered, confirmed or declined');
+	END IF;
+	RETURN p_value;
+END $$;
+
+-- The people of an export of participants or attendance, in the order a
+-- secretariat publishes them: grouped by delegation (countries, then
+-- organisations, by name in the Unicode collation), the head first, then
+-- by name. Declined people only when status= asks for them. session= keeps
+-- those enrolled in (or waiting for) the session, and for attendance also
+-- those checked in to it. Checks the request first (role: host may export
+-- attendance; event, party, session, status), so that a refused export
+-- fails before its first row.
+CREATE FUNCTION roster._export_people(p_actor_role text, p_event text,
+    p_what text, p_party text, p_session text, p_status text)
+RETURNS TABLE (person roster.participant, party_code text, party_name text,
+    party_kind text, session_id integer)
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+DECLARE
+	e event;
+	v_party_id integer;
+	v_sid integer;
+	v_attendance boolean := p_what = 'attendance';
+BEGIN
+	e := _export_start(p_actor_role, p_event, p_what, v_attendance);
+	v_party_id := _party_id('party', p_party);
+	IF p_session IS NOT NULL THEN
+		v_sid := (_session(e.id, p_session)).id;
+	END IF;
+	PERFORM _export_pstatus(p_status);
+	RETURN QUERY
+	SELECT p, pa.code::text, pa.name::text, pa.kind, v_sid
+	FROM participant p
+	JOIN delegation d ON d.id = p.delegation_id
+	JOIN party pa ON pa.id = d.party_id
+	WHERE d.event_id = e.id
+	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
+	    AND (p.status = p_status OR (p_status IS NULL AND p.status <> 'declined'))
+	    AND (v_sid IS NULL
+	        OR EXISTS (SELECT 1 FROM enrolment n
+	            WHERE n.session_id = v_sid AND n.participant_id = p.id)
+	        OR (v_attendance AND EXISTS (SELECT 1 FROM checkin k
+	            WHERE k.session_id = v_sid AND k.participant_id = p.id)))
+	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
+	    p.role <> 'head', p.name COLLATE roster.names, p.id;
+END $$;
+
+-- what=participants: the list of participants (see _export_people).
+CREATE FUNCTION roster.export_participants(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_session text,
+    p_status text)
+RETURNS TABLE (party text, delegation text, kind text, id text,
+    honorific text, name text, title text, email text, role text,
+    status text, badge text)
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog AS $$
+	SELECT x.party_code, x.party_name, x.party_kind, (x.person).id::text,
+	    (x.person).honorific, (x.person).name::text, (x.person).title,
+	    (x.person).email, (x.person).role, (x.person).status,
+	    (x.person).badge::text
+	FROM _export_people(p_actor_role, p_event, 'participants', p_party,
+	    p_session, p_status) WITH ORDINALITY x
+	ORDER BY x.ordinality
+$$;
+
+-- what=attendance (host too): the participants as above, with checked_in
+-- (first check-in) and sessions (each session they were checked in to,
+-- by the session's time, as "CODE TIMESTAMP", separated by "; ").
+-- session= keeps those enrolled in or checked in to the session, and
+-- session_checked_in is their check-in time there.
+CREATE FUNCTION roster.export_attendance(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_session text,
+    p_status text)
+RETURNS TABLE (party text, delegation text, kind text, id text,
+    honorific text, name text, title text, role text, status text,
+    badge text, checked_in text, sessions text, session_checked_in text)
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog AS $$
+	SELECT x.party_code, x.party_name, x.party_kind, (x.person).id::text,
+	    (x.person).honorific, (x.person).name::text, (x.person).title,
+	    (x.person).role, (x.person).status, (x.person).badge::text,
+	    _fmt_ts((x.person).checked_in),
+	    (SELECT string_agg(s.code || ' ' || _fmt_ts(k.at), '; '
+	         ORDER BY s.starts, lower(s.code))
+	     FROM checkin k JOIN session s ON s.id = k.session_id
+	     WHERE k.participant_id = (x.person).id),
+	    (SELECT _fmt_ts(k.at) FROM checkin k
+	     WHERE k.participant_id = (x.person).id
+		AND k.session_id = x.session_id)
+	FROM _export_people(p_actor_role, p_event, 'attendance', p_party,
+	    p_session, p_status) WITH ORDINALITY x
+	ORDER BY x.ordinality
+$$;
+
+-- what=delegations: countries, then organisations, by name.
+CREATE FUNCTION roster.export_delegations(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_session text,
+    p_status text)
+RETURNS TABLE (party text, name text, kind text, status text, quota text,
+    size text, confirmed text, checked_in text, note text)
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	e event;
+	v_party_id integer;
+BEGIN
+	e := _export_start(p_actor_role, p_event, 'delegations', false);
+	v_party_id := _party_id('party', p_party);
+	PERFORM _export_unused('delegations', 'session', p_session);
+	PERFORM _export_pstatus(p_status);
+	RETURN QUERY
+	SELECT pa.code::text, pa.name::text, pa.kind, d.status, d.quota::text,
+	    (SELECT count(*) FROM participant p
+	     WHERE p.delegation_id = d.id AND p.status <> 'declined')::text,
+	    (SELECT count(*) FROM participant p
+	     WHERE p.delegation_id = d.id AND p.status = 'confirmed')::text,
+	    (SELECT count(*) FROM participant p
+	     WHERE p.delegation_id = d.id AND p.checked_in IS NOT NULL)::text,
+	    d.note::text
+	FROM delegation d JOIN party pa ON pa.id = d.party_id
+	WHERE d.event_id = e.id
+	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
+	    AND (p_status IS NULL OR d.status = p_status)
+	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code;
+END $$;
+
+-- what=speakers: by session time, then position.
+CREATE FUNCTION roster.export_speakers(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_session text,
+    p_status text)
+RETURNS TABLE (session text, session_title text, starts text, ends text,
+    "position" text, role text, participant text, honorific text, name text,
+    title text, party text, delegation text, topic text)
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	e event;
+	v_party_id integer;
+	v_sid integer;
+BEGIN
+	e := _export_start(p_actor_role, p_event, 'speakers', false);
+	v_party_id := _party_id('party', p_party);
+	IF p_session IS NOT NULL THEN
+		v_sid := (_session(e.id, p_session)).id;
+	END IF;
+	PERFORM _export_unused('speakers', 'status', p_status);
+	RETURN QUERY
+	SELECT s.code::text, s.title::text, _fmt_time(s.starts, e.timezone),
+	    _fmt_time(s.ends, e.timezone), k.position::text, k.role, p.id::text,
+	    p.honorific, p.name::text, p.title, pa.code::text, pa.name::text,
+	    k.topic::text
+	FROM speaker k
+	JOIN session s ON s.id = k.session_id
+	JOIN participant p ON p.id = k.participant_id
+	JOIN delegation d ON d.id = p.delegation_id
+	JOIN party pa ON pa.id = d.party_id
+	WHERE s.event_id = e.id
+	    AND (v_sid IS NULL OR s.id = v_sid)
+	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
+	ORDER BY s.starts, lower(s.code), k.position, k.id;
+END $$;
+
+-- what=sessions: by time; with the numbers enrolled, waiting and checked in.
+CREATE FUNCTION roster.export_sessions(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_session text,
+    p_status text)
+RETURNS TABLE (code text, kind text, title text, starts text, ends text,
+    room text, capacity text, theme text, enrolled text, waitlisted text,
+    checked_in text)
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	e event;
+	v_sid integer;
+BEGIN
+	e := _export_start(p_actor_role, p_event, 'sessions', false);
+	PERFORM _export_unused('sessions', 'party', p_party);
+	PERFORM _export_unused('sessions', 'status', p_status);
+	IF p_session IS NOT NULL THEN
+		v_sid := (_session(e.id, p_session)).id;
+	END IF;
+	RETURN QUERY
+	SELECT r.code, r.kind, r.title, r.starts, r.ends, r.room, r.capacity,
+	    r.theme, r.enrolled, r.waitlisted,
+	    (SELECT count(*) FROM checkin k JOIN session s ON s.id = k.session_id
+	     WHERE s.event_id = e.id AND lower(s.code) = lower(r.code))::text
+	FROM _session_records(e.id, v_sid, NULL) r;
+END $$;
+
+-- what=enrolments: by session time; in each session the enrolled in
+-- arrival order, then the waiting list. status= is enrolled or waitlisted.
+CREATE FUNCTION roster.export_enrolments(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_session text,
+    p_status text)
+RETURNS TABLE (session text, participant text, name text, party text,
+    delegation text, status text, "position" text, enrolled_at text)
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	e event;
+	v_party_id integer;
+	v_sid integer;
+BEGIN
+	e := _export_start(p_actor_role, p_event, 'enrolments', false);
+	v_party_id := _party_id('party', p_party);
+	IF p_session IS NOT NULL THEN
+		v_sid := (_session(e.id, p_session)).id;
+	END IF;
+	IF p_status NOT IN ('enrolled', 'waitlisted') THEN
+		PERFORM _fail('RSINV', 'status: must be enrolled or waitlisted');
+	END IF;
+	RETURN QUERY
+	SELECT x.code, x.pid, x.pname, x.pcode, x.dname, x.status, x.position,
+	    x.created
+	FROM (SELECT s.code::text AS code, p.id::text AS pid,
+	        p.name::text AS pname, pa.code::text AS pcode,
+	        pa.name::text AS dname, n.status,
+	        CASE WHEN n.status = 'waitlisted' THEN (row_number() OVER (
+	            PARTITION BY n.session_id, n.status ORDER BY n.seq))::text
+	        END AS position,
+	        _fmt_ts(n.created_at) AS created, d.party_id, s.starts, n.seq
+	      FROM enrolment n
+	      JOIN session s ON s.id = n.session_id
+	      JOIN participant p ON p.id = n.participant_id
+	      JOIN delegation d ON d.id = p.delegation_id
+	      JOIN party pa ON pa.id = d.party_id
+	      WHERE s.event_id = e.id AND (v_sid IS NULL OR s.id = v_sid)) x
+	WHERE (v_party_id IS NULL OR x.party_id = v_party_id)
+	    AND (p_status IS NULL OR x.status = p_status)
+	ORDER BY x.starts, lower(x.code), x.status = 'waitlisted', x.seq;
+END $$;

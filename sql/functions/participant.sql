@@ -1,0 +1,512 @@
+-- participant.sql -- PARTICIPANT ADD, LIST, SHOW, SET, CONFIRM, DECLINE,
+-- ERASE and CHECKIN (daemon/cmd-participant.c): quota, one head per
+-- delegation, badges.
+--
+-- The commands that name a participant by id (all but ADD and LIST) take
+-- p_event NULL too: the id (or badge) is unique across the installation.
+-- When it is given, the participant must belong to that event.
+
+-- 10 characters of RFC 4648 base32 from 50 random bits: pgcrypto's
+-- gen_random_bytes when it is installed, else the random bytes of a
+-- version 4 UUID (both come from the server's strong random source).
+CREATE FUNCTION roster._badge() RETURNS text
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v_nsp text;
+	v_bytes bytea;
+	v_bits bigint;
+	v_badge text;
+	i integer;
+BEGIN
+	SELECT n.nspname INTO v_nsp
+	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE p.proname = 'gen_random_bytes' AND p.pronargs = 1
+	    AND p.proargtypes[0] = 'integer'::regtype
+	LIMIT 1;
+	LOOP
+		IF v_nsp IS NOT NULL THEN
+			EXECUTE format('SELECT %I.gen_random_bytes(7)', v_nsp) INTO v_bytes;
+		ELSE
+			-- Bytes 9-15 of a v4 UUID are all random.
+			v_bytes := substr(uuid_send(gen_random_uuid()), 10, 7);
+		END IF;
+		v_bits := 0;
+		FOR i IN 0..6 LOOP
+			v_bits := (v_bits << 8) | get_byte(v_bytes, i);
+		END LOOP;
+		v_badge := '';
+		FOR i IN 0..9 LOOP
+			v_badge := v_badge || substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567',
+			    ((v_bits >> (5 * i)) & 31)::integer + 1, 1);
+		END LOOP;
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM participant WHERE badge = v_badge);
+	END LOOP;
+	RETURN v_badge;
+END $$;
+
+-- Participant records in list order: countries first then organisations,
+-- by the delegation's name; within a delegation the head first, then by
+-- name.
+CREATE FUNCTION roster._participant_records(p_event_id integer,
+    p_id bigint, p_party_id integer, p_status text, p_role text)
+RETURNS TABLE (id text, event text, party text, name text, honorific text,
+    title text, email text, role text, status text, badge text,
+    checked_in text, version text)
+LANGUAGE sql STABLE AS $$
+	SELECT p.id::text, e.code, pa.code, p.name, p.honorific, p.title, p.email,
+	    p.role, p.status, p.badge::text, roster._fmt_ts(p.checked_in),
+	    p.version::text
+	FROM roster.participant p
+	JOIN roster.delegation d ON d.id = p.delegation_id
+	JOIN roster.party pa ON pa.id = d.party_id
+	JOIN roster.event e ON e.id = d.event_id
+	WHERE d.event_id = p_event_id
+	    AND (p_id IS NULL OR p.id = p_id)
+	    AND (p_party_id IS NULL OR d.party_id = p_party_id)
+	    AND (p_status IS NULL OR p.status = p_status)
+	    AND (p_role IS NULL OR p.role = p_role)
+	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
+	    p.role <> 'head', p.name COLLATE roster.names, p.id
+$$;
+
+CREATE FUNCTION roster._participant_role(p_value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF p_value NOT IN ('head', 'member', 'adviser', 'observer', 'staff') THEN
+		PERFORM _fail('RSINV', 'role: must be head, member, adviser, observer or staff');
+	END IF;
+	RETURN p_value;
+END $$;
+
+-- RSQUO when the (locked) delegation is at its quota.
+CREATE FUNCTION roster._quota_check(d roster.delegation, p_code text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+DECLARE
+	v_size bigint;
+BEGIN
+	IF d.quota IS NULL THEN
+		RETURN;
+	END IF;
+	SELECT count(*) INTO v_size FROM participant
+	WHERE delegation_id = d.id AND status <> 'declined';
+	IF v_size >= d.quota THEN
+		PERFORM _fail('RSQUO', format('delegation %s is at its quota of %s',
+		    p_code, d.quota));
+	END IF;
+END $$;
+
+-- RSCNF when the (locked) delegation has a head who has not declined,
+-- other than participant p_except.
+CREATE FUNCTION roster._head_check(p_delegation_id integer, p_except bigint)
+RETURNS void
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM participant WHERE delegation_id = p_delegation_id
+	    AND role = 'head' AND status <> 'declined'
+	    AND id IS DISTINCT FROM p_except) THEN
+		PERFORM _fail('RSCNF', 'the delegation already has a head');
+	END IF;
+END $$;
+
+-- PARTICIPANT ADD party= name= [honorific=] [title=] [email=] [role=] [ref=].
+-- A focal point may leave party= out (their own).
+CREATE FUNCTION roster.participant_add(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_name text,
+    p_honorific text, p_title text, p_email text, p_role text,
+    p_ref text)
+RETURNS TABLE (id text, party text, badge text, version text, replay text)
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	e event;
+	pa party;
+	d delegation;
+	p participant;
+	v_reply jsonb;
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	e := _event(p_event);
+	IF p_actor_role <> 'focal' THEN
+		PERFORM _need('party', p_party);
+	END IF;
+	pa := _scope_party(p_actor_role, p_actor_party, p_party);
+	PERFORM _need('name', p_name);
+	p.name := _name('name', p_name);
+	p.honorific := _name('honorific', nullif(btrim(p_honorific), ''));
+	p.title := _name('title', nullif(btrim(p_title), ''));
+	p.email := _email(p_email);
+	p.role := _participant_role(coalesce(p_role, 'member'));
+	v_reply := _ref_claim(e.id, p_ref, 'PARTICIPANT ADD', pa.id);
+	IF v_reply IS NOT NULL THEN
+		RETURN QUERY SELECT v_reply->>'id', v_reply->>'party',
+		    v_reply->>'badge', v_reply->>'version', '1';
+		RETURN;
+	END IF;
+	e := _event_open(e.id);
+	d := _delegation_lock(e.id, pa);
+	IF d.status = 'declined' THEN
+		PERFORM _fail('RSCNF', format('delegation %s has declined', pa.code));
+	END IF;
+	PERFORM _quota_check(d, pa.code);
+	IF p.role = 'head' THEN
+		PERFORM _head_check(d.id, NULL);
+	END IF;
+	INSERT INTO participant (delegation_id, name, honorific, title, email,
+	    role, badge)
+	VALUES (d.id, p.name, p.honorific, p.title, p.email, p.role, _badge())
+	RETURNING * INTO p;
+	PERFORM _changed(e.id, p_actor, 'PARTICIPANT ADD',
+	    e.code || '/participant/' || p.id,
+	    jsonb_build_object('party', pa.code, 'name', p.name,
+	    'honorific', p.honorific, 'title', p.title, 'email', p.email,
+	    'role', p.role, 'ref', p_ref),
+	    json_build_object('event', e.code,
+	    'kind', 'participant.added', 'id', p.id::text, 'party', pa.code,
+	    'name', p.name, 'role', p.role));
+	v_reply := jsonb_build_object('id', p.id::text, 'party', pa.code::text,
+	    'badge', p.badge::text, 'version', p.version::text);
+	PERFORM _ref_store(e.id, p_ref, v_reply);
+	RETURN QUERY SELECT p.id::text, pa.code::text, p.badge::text,
+	    p.version::text, NULL::text;
+END $$;
+
+-- PARTICIPANT LIST [party=] [status=] [role=]: a focal point sees their own
+-- party's only (party= of another is RSFRB).
+CREATE FUNCTION roster.participant_list(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_status text,
+    p_role text)
+RETURNS TABLE (id text, event text, party text, name text, honorific text,
+    title text, email text, role text, status text, badge text,
+    checked_in text, version text)
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	e event;
+	pa party;
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	e := _event(p_event);
+	pa := _scope_party(p_actor_role, p_actor_party, p_party);
+	IF p_status NOT IN ('registered', 'confirmed', 'declined') THEN
+		PERFORM _fail('RSINV', 'status: must be registered, confirmed or declined');
+	END IF;
+	PERFORM _participant_role(p_role);
+	RETURN QUERY SELECT * FROM _participant_records(e.id, NULL, pa.id,
+	    p_status, p_role);
+END $$;
+
+-- PARTICIPANT SHOW id=.
+CREATE FUNCTION roster.participant_show(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_id text)
+RETURNS TABLE (id text, event text, party text, name text, honorific text,
+    title text, email text, role text, status text, badge text,
+    checked_in text, version text)
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	c participant_ctx;
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	c := _participant(p_actor_role, p_actor_party,
+	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
+	RETURN QUERY SELECT * FROM _participant_records(c.event_id, c.id, NULL,
+	    NULL, NULL);
+END $$;
+
+-- Lock a participant for a change, in the order delegation -> participant,
+-- after locking the event open. Returns the locked participant.
+CREATE FUNCTION roster._participant_lock(c roster.participant_ctx,
+    p_need_open boolean DEFAULT true)
+RETURNS roster.participant
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+DECLARE
+	p participant;
+BEGIN
+	IF p_need_open THEN
+		PERFORM _event_open(c.event_id);
+	END IF;
+	PERFORM 1 FROM delegation WHERE id = c.delegation_id FOR NO KEY UPDATE;
+	SELECT * INTO p FROM participant WHERE id = c.id FOR NO KEY UPDATE;
+	RETURN p;
+END $$;
+
+-- PARTICIPANT SET id= [name=] [honorific=] [title=] [email=] [role=]
+-- [version=]. honorific/title/email "" clears the field.
+CREATE FUNCTION roster.participant_set(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_id text, p_name text,
+    p_honorific text, p_title text, p_email text, p_role text,
+    p_version text)
+RETURNS TABLE (id text, version text)
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	c participant_ctx;
+	o participant;
+	n participant;
+	v_detail jsonb := '{}';
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	c := _participant(p_actor_role, p_actor_party,
+	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
+	o := _participant_lock(c);
+	IF p_version IS NOT NULL AND _int('version', p_version) <> o.version THEN
+		PERFORM _fail('RSCNF', format('version is %s', o.version));
+	END IF;
+	IF o.erased THEN
+		PERFORM _fail('RSCNF', format('participant %s was erased', o.id));
+	END IF;
+	n := o;
+	n.name := coalesce(_name('name', p_name), o.name);
+	IF p_honorific IS NOT NULL THEN
+		n.honorific := _name('honorific', nullif(btrim(p_honorific), ''));
+	END IF;
+	IF p_title IS NOT NULL THEN
+		n.title := _name('title', nullif(btrim(p_title), ''));
+	END IF;
+	IF p_email IS NOT NULL THEN
+		n.email := _email(p_email);
+	END IF;
+	n.role := coalesce(_participant_role(p_role), o.role);
+	IF n.role = 'head' AND o.role <> 'head' AND o.status <> 'declined' THEN
+		PERFORM _head_check(o.delegation_id, o.id);
+	END IF;
+
+	IF n.name IS DISTINCT FROM o.name THEN
+		v_detail := v_detail || jsonb_build_object('name', n.name);
+	END IF;
+	IF n.honorific IS DISTINCT FROM o.honorific THEN
+		v_detail := v_detail || jsonb_build_object('honorific', coalesce(n.honorific, ''));
+	END IF;
+	IF n.title IS DISTINCT FROM o.title THEN
+		v_detail := v_detail || jsonb_build_object('title', coalesce(n.title, ''));
+	END IF;
+	IF n.email IS DISTINCT FROM o.email THEN
+		v_detail := v_detail || jsonb_build_object('email', coalesce(n.email, ''));
+	END IF;
+	IF n.role IS DISTINCT FROM o.role THEN
+		v_detail := v_detail || jsonb_build_object('role', n.role);
+	END IF;
+	IF v_detail = '{}' THEN
+		RETURN QUERY SELECT o.id::text, o.version::text;
+		RETURN;
+	END IF;
+	UPDATE participant SET name = n.name, honorific = n.honorific,
+	    title = n.title, email = n.email, role = n.role,
+	    version = version + 1
+	WHERE id = o.id RETURNING * INTO n;
+	PERFORM _changed(c.event_id, p_actor, 'PARTICIPANT SET',
+	    c.event || '/participant/' || o.id, v_detail,
+	    json_build_object('event', c.event,
+	    'kind', 'participant.updated', 'id', n.id::text, 'party', c.party,
+	    'name', n.name, 'role', n.role, 'version', n.version::text));
+	RETURN QUERY SELECT n.id::text, n.version::text;
+END $$;
+
+-- PARTICIPANT CONFIRM id=. Confirming a confirmed participant changes
+-- nothing. A declined one may be confirmed again if the delegation has not
+-- declined, is under its quota and has no other head (for a head).
+CREATE FUNCTION roster.participant_confirm(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_id text)
+RETURNS TABLE (id text, status text, version text)
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	c participant_ctx;
+	p participant;
+	d delegation;
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	c := _participant(p_actor_role, p_actor_party,
+	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
+	p := _participant_lock(c);
+	IF p.status = 'confirmed' THEN
+		RETURN QUERY SELECT p.id::text, p.status, p.version::text;
+		RETURN;
+	END IF;
+	IF p.erased THEN
+		PERFORM _fail('RSCNF', format('participant %s was erased', p.id));
+	END IF;
+	SELECT * INTO d FROM delegation WHERE id = p.delegation_id;
+	IF d.status = 'declined' THEN
+		PERFORM _fail('RSCNF', format('delegation %s has declined', c.party));
+	END IF;
+	IF p.status = 'declined' THEN
+		PERFORM _quota_check(d, c.party);
+		IF p.role = 'head' THEN
+			PERFORM _head_check(d.id, p.id);
+		END IF;
+	END IF;
+	UPDATE participant SET status = 'confirmed', reason = NULL,
+	    version = version + 1
+	WHERE id = p.id RETURNING * INTO p;
+	PERFORM _changed(c.event_id, p_actor, 'PARTICIPANT CONFIRM',
+	    c.event || '/participant/' || p.id,
+	    jsonb_build_object('status', 'confirmed', 'was', c.status),
+	    json_build_object('event', c.event,
+	    'kind', 'participant.confirmed', 'id', p.id::text, 'party', c.party,
+	    'name', p.name));
+	RETURN QUERY SELECT p.id::text, p.status, p.version::text;
+END $$;
+
+-- PARTICIPANT DECLINE id= [reason=]: also leaves every session (the
+-- waiting lists move up). Declining a declined participant changes nothing.
+CREATE FUNCTION roster.participant_decline(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_id text, p_reason text)
+RETURNS TABLE (id text, status text, version text)
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	c participant_ctx;
+	p participant;
+	v_reason text;
+	v_promoted bigint[];
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	c := _participant(p_actor_role, p_actor_party,
+	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
+	v_reason := _text('reason', p_reason);
+	p := _participant_lock(c);
+	IF p.status = 'declined' THEN
+		RETURN QUERY SELECT p.id::text, p.status, p.version::text;
+		RETURN;
+	END IF;
+	UPDATE participant SET status = 'declined', reason = v_reason,
+	    version = version + 1
+	WHERE id = p.id RETURNING * INTO p;
+	SELECT array_agg(x) INTO v_promoted FROM _drop_enrolments(ARRAY[p.id]) x;
+	PERFORM _changed(c.event_id, p_actor, 'PARTICIPANT DECLINE',
+	    c.event || '/participant/' || p.id,
+	    jsonb_build_object('status', 'declined', 'was', c.status,
+	    'reason', v_reason, 'promoted', to_jsonb(v_promoted)),
+	    json_build_object('event', c.event,
+	    'kind', 'participant.declined', 'id', p.id::text, 'party', c.party,
+	    'name', p.name));
+	RETURN QUERY SELECT p.id::text, p.status, p.version::text;
+END $$;
+
+-- PARTICIPANT ERASE id= (admin): the personal data becomes 'erased', in
+-- the participant and in the audit trail; status, role, badge and
+-- check-ins stay, so counts do not change. Allowed whatever the event's
+-- status.
+CREATE FUNCTION roster.participant_erase(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_id text)
+RETURNS TABLE (id text, version text)
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	c participant_ctx;
+	p participant;
+	v_target text;
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin');
+	c := _participant(p_actor_role, p_actor_party,
+	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
+	p := _participant_lock(c, false);
+	IF p.erased THEN
+		RETURN QUERY SELECT p.id::text, p.version::text;
+		RETURN;
+	END IF;
+	UPDATE participant SET name = 'erased',
+	    honorific = CASE WHEN honorific IS NOT NULL THEN 'erased' END,
+	    title = CASE WHEN title IS NOT NULL THEN 'erased' END,
+	    email = CASE WHEN email IS NOT NULL THEN 'erased' END,
+	    reason = CASE WHEN reason IS NOT NULL THEN 'erased' END,
+	    erased = true, version = version + 1
+	WHERE id = p.id RETURNING * INTO p;
+	v_target := c.event || '/participant/' || p.id;
+	UPDATE audit SET detail = (
+		SELECT jsonb_object_agg(k, CASE WHEN k IN ('name', 'honorific',
+		    'title', 'email', 'reason') THEN '"erased"'::jsonb ELSE v END)
+		FROM jsonb_each(detail) AS x(k, v))
+	WHERE target = v_target
+	    AND detail ?| ARRAY['name', 'honorific', 'title', 'email', 'reason'];
+	PERFORM _changed(c.event_id, p_actor, 'PARTICIPANT ERASE', v_target,
+	    jsonb_build_object('erased', true),
+	    json_build_object('event', c.event,
+	    'kind', 'participant.erased', 'id', p.id::text, 'party', c.party));
+	RETURN QUERY SELECT p.id::text, p.version::text;
+END $$;
+
+-- CHECKIN (id= / badge=) [session=]: while the event is open or closed.
+-- A repeat for the same session (or for the event) answers the first time
+-- with already=1. checked_in of the participant is their first check-in of
+-- any kind.
+CREATE FUNCTION roster.checkin(p_actor text, p_actor_role text,
+    p_actor_party text, p_event text, p_id text, p_badge text,
+    p_session text)
+RETURNS TABLE (id text, party text, name text, checked_in text, already text)
+LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	v_event_id integer;
+	c participant_ctx;
+	e event;
+	s session;
+	p participant;
+	v_at timestamptz;
+	v_bid bigint;
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host');
+	IF p_event IS NOT NULL THEN
+		v_event_id := (_event(p_event)).id;
+	END IF;
+	IF p_id IS NOT NULL THEN
+		c := _participant(p_actor_role, p_actor_party, v_event_id, 'id', p_id);
+	ELSIF p_badge IS NOT NULL THEN
+		IF upper(p_badge) !~ '^[A-Z2-7]{10}$' THEN
+			PERFORM _fail('RSINV', 'badge: must be 10 characters of A-Z 2-7');
+		END IF;
+		SELECT p.id INTO v_bid FROM participant p WHERE p.badge = upper(p_badge);
+		IF NOT FOUND THEN
+			PERFORM _fail('RSNFD', 'badge not found');
+		END IF;
+		c := _participant(p_actor_role, p_actor_party, v_event_id, 'badge',
+		    v_bid::text);
+	ELSE
+		PERFORM _fail('RSSYN', 'id= or badge= is required');
+	END IF;
+	IF p_id IS NOT NULL AND p_badge IS NOT NULL
+	    AND c.badge::text <> upper(p_badge) THEN
+		PERFORM _fail('RSNFD', 'badge not found');
+	END IF;
+	SELECT * INTO e FROM event WHERE event.id = c.event_id;
+	IF e.status NOT IN ('open', 'closed') THEN
+		PERFORM _fail('RSCLO', format('event %s is %s: no check-in yet',
+		    e.code, e.status));
+	END IF;
+	IF p_session IS NOT NULL THEN
+		s := _session(e.id, p_session);
+	END IF;
+	SELECT * INTO p FROM participant WHERE participant.id = c.id FOR NO KEY UPDATE;
+	IF p.status = 'declined' THEN
+		PERFORM _fail('RSCNF', format('participant %s has declined', p.id));
+	END IF;
+	IF s.id IS NULL THEN
+		INSERT INTO checkin (participant_id, session_id, by_user)
+		VALUES (p.id, NULL, coalesce(p_actor, '-'))
+		ON CONFLICT (participant_id) WHERE session_id IS NULL DO NOTHING
+		RETURNING at INTO v_at;
+	ELSE
+		INSERT INTO checkin (participant_id, session_id, by_user)
+		VALUES (p.id, s.id, coalesce(p_actor, '-'))
+		ON CONFLICT (participant_id, session_id) WHERE session_id IS NOT NULL
+		DO NOTHING
+		RETURNING at INTO v_at;
+	END IF;
+	IF v_at IS NULL THEN
+		SELECT k.at INTO v_at FROM checkin k
+		WHERE k.participant_id = p.id
+		    AND k.session_id IS NOT DISTINCT FROM s.id;
+		RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at), '1';
+		RETURN;
+	END IF;
+	UPDATE participant SET checked_in = coalesce(checked_in, v_at)
+	WHERE participant.id = p.id;
+	PERFORM _changed(e.id, p_actor, 'CHECKIN', e.code || '/participant/' || p.id,
+	    jsonb_build_object('session', s.code, 'badge', p_badge IS NOT NULL),
+	    json_build_object('event', e.code, 'kind', 'checkin',
+	    'id', p.id::text, 'party', c.party, 'name', p.name,
+	    'session', s.code, 'checked_in', _fmt_ts(v_at)));
+	RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at), NULL::text;
+END $$;
