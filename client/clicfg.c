@@ -22,22 +22,22 @@ enum clicfg_type {
 };
 
 struct clicfg_key {
-	const char		*name;
-	enum clicfg_type	 type;
-	size_t			 off;
+	const char	*name;
+	enum clicfg_type type;
+	size_t		 off;
 };
 
-#define CLICFG_OFF(f)	offsetof(struct clicfg, f)
+#define CLICFG_OFF(f) offsetof(struct clicfg, f)
 
 static const struct clicfg_key clicfg_keys[] = {
-	{ "host",		CLICFG_STRING,	CLICFG_OFF(host) },
-	{ "port",		CLICFG_PORT,	CLICFG_OFF(port) },
-	{ "ca",			CLICFG_PATH,	CLICFG_OFF(ca) },
-	{ "cert",		CLICFG_PATH,	CLICFG_OFF(cert) },
-	{ "key",		CLICFG_PATH,	CLICFG_OFF(key) },
-	{ "user",		CLICFG_USER,	CLICFG_OFF(user) },
-	{ "format",		CLICFG_FORMAT,	CLICFG_OFF(format) },
-	{ "password_file",	CLICFG_PATH,	CLICFG_OFF(password_file) },
+	{ "host", CLICFG_STRING, CLICFG_OFF(host) },
+	{ "port", CLICFG_PORT, CLICFG_OFF(port) },
+	{ "ca", CLICFG_PATH, CLICFG_OFF(ca) },
+	{ "cert", CLICFG_PATH, CLICFG_OFF(cert) },
+	{ "key", CLICFG_PATH, CLICFG_OFF(key) },
+	{ "user", CLICFG_USER, CLICFG_OFF(user) },
+	{ "format", CLICFG_FORMAT, CLICFG_OFF(format) },
+	{ "password_file", CLICFG_PATH, CLICFG_OFF(password_file) },
 };
 
 void
@@ -49,7 +49,7 @@ clicfg_init(struct clicfg *cfg)
 void
 clicfg_free(struct clicfg *cfg)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof clicfg_keys / sizeof clicfg_keys[0]; i++)
 		free(*(char **)((char *)cfg + clicfg_keys[i].off));
@@ -60,7 +60,7 @@ clicfg_free(struct clicfg *cfg)
 int
 clicfg_set(char **slot, const char *value)
 {
-	char	*copy;
+	char *copy;
 
 	if ((copy = strdup(value)) == NULL)
 		return (-1);
@@ -89,7 +89,7 @@ clicfg_format(const char *s, enum output_format *fmt)
 int
 clicfg_valid_port(const char *s)
 {
-	uint64_t	n;
+	uint64_t n;
 
 	return (proto_valid_uint(s, strlen(s), 1, 65535, &n));
 }
@@ -98,9 +98,9 @@ clicfg_valid_port(const char *s)
 static char *
 clicfg_resolve(const char *cfgpath, const char *path)
 {
-	const char	*slash;
-	char		*out;
-	int		 dirlen;
+	const char *slash;
+	char	   *out;
+	int	    dirlen;
 
 	if (path[0] == '/' || (slash = strrchr(cfgpath, '/')) == NULL)
 		return (strdup(path));
@@ -113,13 +113,14 @@ clicfg_resolve(const char *cfgpath, const char *path)
 static char *
 clicfg_trim(char *s)
 {
-	char	*end;
+	char *end;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\n' || end[-1] == '\r'))
+	while (end > s &&
+	    (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
+		end[-1] == '\r'))
 		*--end = '\0';
 	return (s);
 }
@@ -129,7 +130,7 @@ static int
 clicfg_line(struct clicfg *cfg, const char *path, char *line,
     unsigned int *seen, char *why, size_t whylen)
 {
-	const struct clicfg_key	*k = NULL;
+	const struct clicfg_key *k = NULL;
 	char			*eq, *key, *value, **slot, *v;
 	size_t			 i, vlen;
 	enum output_format	 fmt;
@@ -176,22 +177,28 @@ clicfg_line(struct clicfg *cfg, const char *path, char *line,
 	switch (k->type) {
 	case CLICFG_PORT:
 		if (!clicfg_valid_port(value)) {
-			snprintf(why, whylen, "port: \"%s\" is not a port "
-			    "number (1-65535)", value);
+			snprintf(why, whylen,
+			    "port: \"%s\" is not a port "
+			    "number (1-65535)",
+			    value);
 			return (-1);
 		}
 		break;
 	case CLICFG_FORMAT:
 		if (clicfg_format(value, &fmt) == -1) {
-			snprintf(why, whylen, "format: \"%s\" is not one of "
-			    "table, records, csv, json", value);
+			snprintf(why, whylen,
+			    "format: \"%s\" is not one of "
+			    "table, records, csv, json",
+			    value);
 			return (-1);
 		}
 		break;
 	case CLICFG_USER:
 		if (!proto_valid_code(value, vlen)) {
-			snprintf(why, whylen, "user: \"%s\" is not a user "
-			    "name", value);
+			snprintf(why, whylen,
+			    "user: \"%s\" is not a user "
+			    "name",
+			    value);
 			return (-1);
 		}
 		break;
@@ -223,12 +230,12 @@ clicfg_line(struct clicfg *cfg, const char *path, char *line,
 int
 clicfg_load(struct clicfg *cfg, const char *path)
 {
-	FILE		*f;
-	char		*line = NULL, *s, why[256];
-	size_t		 cap = 0;
-	ssize_t		 n;
-	unsigned int	 lineno = 0, seen = 0;
-	int		 rv = 0;
+	FILE	    *f;
+	char	    *line = NULL, *s, why[256];
+	size_t	     cap = 0;
+	ssize_t	     n;
+	unsigned int lineno = 0, seen = 0;
+	int	     rv = 0;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "roster: %s: %s\n", path, strerror(errno));
@@ -265,10 +272,10 @@ clicfg_load(struct clicfg *cfg, const char *path)
 char *
 clicfg_default_path(void)
 {
-	const char	*home, *xdg;
-	char		*path;
-	struct stat	 st;
-	int		 n;
+	const char *home, *xdg;
+	char	   *path;
+	struct stat st;
+	int	    n;
 
 	if ((xdg = getenv("XDG_CONFIG_HOME")) != NULL && xdg[0] == '/')
 		n = asprintf(&path, "%s/roster/config", xdg);
@@ -290,10 +297,10 @@ clicfg_default_path(void)
 char *
 clicfg_read_secret(const char *path)
 {
-	FILE	*f;
-	char	*line = NULL;
-	size_t	 cap = 0;
-	ssize_t	 n;
+	FILE   *f;
+	char   *line = NULL;
+	size_t	cap = 0;
+	ssize_t n;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "roster: password_file %s: %s\n", path,

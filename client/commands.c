@@ -39,7 +39,7 @@ static const char *const commands_types[] = {
 	[COMMANDS_TYPE_ENUM] = "enum",
 	[COMMANDS_TYPE_COMMAND] = "command",
 };
-#define COMMANDS_NTYPES	(sizeof commands_types / sizeof commands_types[0])
+#define COMMANDS_NTYPES (sizeof commands_types / sizeof commands_types[0])
 
 void
 commands_init(struct commands *set)
@@ -50,7 +50,7 @@ commands_init(struct commands *set)
 static void
 commands_entry_free(struct commands_entry *e)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < e->nkeys; i++) {
 		free(e->keys[i].name);
@@ -64,7 +64,7 @@ commands_entry_free(struct commands_entry *e)
 void
 commands_free(struct commands *set)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < set->nentries; i++)
 		commands_entry_free(&set->entries[i]);
@@ -75,7 +75,7 @@ commands_free(struct commands *set)
 const struct commands_entry *
 commands_find(const struct commands *set, const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < set->nentries; i++)
 		if (strcasecmp(set->entries[i].name, name) == 0)
@@ -86,7 +86,7 @@ commands_find(const struct commands *set, const char *name)
 const struct commands_key *
 commands_key(const struct commands_entry *e, const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < e->nkeys; i++)
 		if (strcmp(e->keys[i].name, name) == 0)
@@ -97,7 +97,7 @@ commands_key(const struct commands_entry *e, const char *name)
 static enum commands_type
 commands_type(const char *s, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 1; i < COMMANDS_NTYPES; i++)
 		if (strlen(commands_types[i]) == len &&
@@ -108,27 +108,26 @@ commands_type(const char *s, size_t len)
 
 /* A new key named s[0..len) at the end of e; NULL with why set. */
 static struct commands_key *
-commands_new_key(struct commands_entry *e, const char *s, size_t len,
-    char *why, size_t whylen)
+commands_new_key(struct commands_entry *e, const char *s, size_t len, char *why,
+    size_t whylen)
 {
-	struct commands_key	*keys, *k;
-	size_t			 i;
+	struct commands_key *keys, *k;
+	size_t		     i;
 
 	if (!proto_valid_key(s, len)) {
-		snprintf(why, whylen, "%s: \"%.*s\" is not a key name",
-		    e->name, (int)len, s);
+		snprintf(why, whylen, "%s: \"%.*s\" is not a key name", e->name,
+		    (int)len, s);
 		return (NULL);
 	}
 	for (i = 0; i < e->nkeys; i++) {
 		if (strlen(e->keys[i].name) == len &&
 		    memcmp(e->keys[i].name, s, len) == 0) {
-			snprintf(why, whylen, "%s: key \"%.*s\" twice",
-			    e->name, (int)len, s);
+			snprintf(why, whylen, "%s: key \"%.*s\" twice", e->name,
+			    (int)len, s);
 			return (NULL);
 		}
 	}
-	if ((keys = reallocarray(e->keys, e->nkeys + 1, sizeof *keys)) ==
-	    NULL)
+	if ((keys = reallocarray(e->keys, e->nkeys + 1, sizeof *keys)) == NULL)
 		goto oom;
 	e->keys = keys;
 	k = &e->keys[e->nkeys];
@@ -144,12 +143,12 @@ oom:
 
 /* One "NAME:TYPE[:required][:use][:own][:choices=a|b]" of keys=. */
 static int
-commands_spec(struct commands_entry *e, const char *s, size_t len,
-    char *why, size_t whylen)
+commands_spec(struct commands_entry *e, const char *s, size_t len, char *why,
+    size_t whylen)
 {
-	struct commands_key	*k;
-	const char		*end = s + len, *p, *q;
-	size_t			 n;
+	struct commands_key *k;
+	const char	    *end = s + len, *p, *q;
+	size_t		     n;
 
 	q = memchr(s, ':', len);
 	if (q == NULL || q + 1 == end || q[1] == ':') {
@@ -178,8 +177,10 @@ commands_spec(struct commands_entry *e, const char *s, size_t len,
 		else if (n >= 8 && memcmp(p, "choices=", 8) == 0) {
 			if (k->type != COMMANDS_TYPE_ENUM || n == 8 ||
 			    k->choices != NULL) {
-				snprintf(why, whylen, "%s: key \"%s\": bad "
-				    "choices", e->name, k->name);
+				snprintf(why, whylen,
+				    "%s: key \"%s\": bad "
+				    "choices",
+				    e->name, k->name);
 				return (-1);
 			}
 			if ((k->choices = strndup(p + 8, n - 8)) == NULL) {
@@ -198,8 +199,8 @@ commands_words(struct commands_entry *e, const char *s, size_t len,
     int (*fn)(struct commands_entry *, const char *, size_t, char *, size_t),
     char *why, size_t whylen)
 {
-	const char	*end = s + len;
-	size_t		 n;
+	const char *end = s + len;
+	size_t	    n;
 
 	while (s < end) {
 		if (*s == ' ') {
@@ -232,8 +233,8 @@ static int
 commands_arg_word(struct commands_entry *e, const char *s, size_t len,
     char *why, size_t whylen)
 {
-	struct commands_key	*k;
-	int			 optional = 0;
+	struct commands_key *k;
+	int		     optional = 0;
 
 	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
 		optional = 1;
@@ -241,8 +242,10 @@ commands_arg_word(struct commands_entry *e, const char *s, size_t len,
 		len -= 2;
 	}
 	if (len < 2 || s[len - 1] != '=') {
-		snprintf(why, whylen, "%s: \"%.*s\" is not name= or "
-		    "[name=]", e->name, (int)len + 2 * optional, s - optional);
+		snprintf(why, whylen,
+		    "%s: \"%.*s\" is not name= or "
+		    "[name=]",
+		    e->name, (int)len + 2 * optional, s - optional);
 		return (-1);
 	}
 	len--;
@@ -264,7 +267,7 @@ static int
 commands_entry(struct commands_entry *e, const struct proto_reply *rep,
     char *why, size_t whylen)
 {
-	const struct proto_field	*name, *keys, *args, *dry;
+	const struct proto_field *name, *keys, *args, *dry;
 
 	if ((name = proto_reply_field(rep, "command")) == NULL ||
 	    name->vlen == 0) {
@@ -280,11 +283,11 @@ commands_entry(struct commands_entry *e, const struct proto_reply *rep,
 	dry = proto_reply_field(rep, "dry_run");
 	if (keys != NULL) {
 		if (commands_words(e, keys->value, keys->vlen,
-		    commands_spec_word, why, whylen) == -1)
+			commands_spec_word, why, whylen) == -1)
 			return (-1);
 	} else if (args != NULL) {
 		if (commands_words(e, args->value, args->vlen,
-		    commands_arg_word, why, whylen) == -1)
+			commands_arg_word, why, whylen) == -1)
 			return (-1);
 	} else {
 		snprintf(why, whylen, "%s: neither keys= nor args=", e->name);
@@ -296,8 +299,10 @@ commands_entry(struct commands_entry *e, const struct proto_reply *rep,
 		else if (strcmp(dry->value, "no") == 0)
 			e->dry_run = 0;
 		else {
-			snprintf(why, whylen, "%s: dry_run=%s is not yes or "
-			    "no", e->name, dry->value);
+			snprintf(why, whylen,
+			    "%s: dry_run=%s is not yes or "
+			    "no",
+			    e->name, dry->value);
 			return (-1);
 		}
 	} else if (keys != NULL && args != NULL) {
@@ -316,9 +321,9 @@ int
 commands_add(struct commands *set, const char *line, size_t len, char *why,
     size_t whylen)
 {
-	struct proto_reply	 rep;
-	struct commands_entry	 e, *p;
-	int			 rv = -1;
+	struct proto_reply    rep;
+	struct commands_entry e, *p;
+	int		      rv = -1;
 
 	memset(&e, 0, sizeof e);
 	if (proto_parse_reply(line, len, &rep) != PROTO_LINE_RECORD) {

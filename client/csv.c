@@ -17,7 +17,7 @@
 
 #include "roster.h"
 
-#define CSV_BOM		"\xef\xbb\xbf"
+#define CSV_BOM "\xef\xbb\xbf"
 
 void
 csv_init(struct csv *csv)
@@ -29,7 +29,7 @@ csv_init(struct csv *csv)
 static void
 csv_row_free(struct csv_row *row)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < row->nfields; i++)
 		free(row->fields[i]);
@@ -41,7 +41,7 @@ csv_row_free(struct csv_row *row)
 void
 csv_free(struct csv *csv)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < csv->nrows; i++)
 		csv_row_free(&csv->rows[i]);
@@ -63,8 +63,8 @@ csv_fail(struct csv *csv, size_t line, const char *what)
 static char
 csv_detect(const char *d, size_t len)
 {
-	size_t	 i = 0, comma = 0, semi = 0, tab = 0;
-	int	 quoted = 0;
+	size_t i = 0, comma = 0, semi = 0, tab = 0;
+	int    quoted = 0;
 
 	while (i < len && (d[i] == '\n' || d[i] == '\r'))
 		i++;
@@ -93,14 +93,14 @@ csv_detect(const char *d, size_t len)
 static int
 csv_eol(const char *d, size_t len, size_t pos)
 {
-	return (d[pos] == '\n' || (d[pos] == '\r' && (pos + 1 == len ||
-	    d[pos + 1] == '\n')));
+	return (d[pos] == '\n' ||
+	    (d[pos] == '\r' && (pos + 1 == len || d[pos + 1] == '\n')));
 }
 
 static struct csv_row *
 csv_new_row(struct csv *csv, size_t line)
 {
-	struct csv_row	*rows, *row;
+	struct csv_row *rows, *row;
 
 	if (csv->nrows == csv->caprows) {
 		rows = reallocarray(csv->rows, csv->caprows + 256,
@@ -117,10 +117,9 @@ csv_new_row(struct csv *csv, size_t line)
 }
 
 static int
-csv_add_field(struct csv_row *row, const struct proto_buf *field,
-    size_t *cap)
+csv_add_field(struct csv_row *row, const struct proto_buf *field, size_t *cap)
 {
-	char	**p;
+	char **p;
 
 	if (field->oom)
 		return (-1);
@@ -148,11 +147,12 @@ static int
 csv_quoted(struct csv *csv, const char *d, size_t len, size_t *pos,
     size_t *line, size_t rowline, struct proto_buf *field)
 {
-	size_t	 i = *pos + 1;
+	size_t i = *pos + 1;
 
 	for (;; i++) {
 		if (i == len)
-			return (csv_fail(csv, rowline, "a quote is not "
+			return (csv_fail(csv, rowline,
+			    "a quote is not "
 			    "closed"));
 		if (d[i] == '"') {
 			if (i + 1 < len && d[i + 1] == '"')
@@ -160,7 +160,7 @@ csv_quoted(struct csv *csv, const char *d, size_t len, size_t *pos,
 			else
 				break;
 		} else if (d[i] == '\r' && i + 1 < len && d[i + 1] == '\n')
-			continue;	/* CRLF in a cell: LF */
+			continue; /* CRLF in a cell: LF */
 		else if (d[i] == '\n')
 			(*line)++;
 		proto_buf_addch(field, d[i]);
@@ -176,10 +176,10 @@ csv_quoted(struct csv *csv, const char *d, size_t len, size_t *pos,
 int
 csv_parse(struct csv *csv, const char *d, size_t len)
 {
-	struct csv_row		*row;
-	struct proto_buf	 field;
-	size_t			 pos = 0, line = 1, cap;
-	int			 rv = -1;
+	struct csv_row	*row;
+	struct proto_buf field;
+	size_t		 pos = 0, line = 1, cap;
+	int		 rv = -1;
 
 	proto_buf_init(&field);
 	if (len >= 3 && memcmp(d, CSV_BOM, 3) == 0)
@@ -193,7 +193,7 @@ csv_parse(struct csv *csv, const char *d, size_t len)
 			proto_buf_reset(&field);
 			if (pos < len && d[pos] == '"') {
 				if (csv_quoted(csv, d, len, &pos, &line,
-				    row->line, &field) == -1)
+					row->line, &field) == -1)
 					goto out;
 			} else {
 				while (pos < len && d[pos] != csv->sep &&
@@ -214,7 +214,7 @@ csv_parse(struct csv *csv, const char *d, size_t len)
 			break;
 		}
 		if (row->nfields == 1 && row->fields[0][0] == '\0') {
-			csv_row_free(row);	/* a blank line */
+			csv_row_free(row); /* a blank line */
 			csv->nrows--;
 		}
 	}

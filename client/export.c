@@ -18,18 +18,18 @@
 
 /* Where the payload goes. */
 struct export_file {
-	const char	*path;		/* NULL: stdout */
-	FILE		*f;
-	char		*tmp;		/* written here, then renamed */
-	int		 direct;	/* a device or pipe, written to */
+	const char *path; /* NULL: stdout */
+	FILE	   *f;
+	char	   *tmp;    /* written here, then renamed */
+	int	    direct; /* a device or pipe, written to */
 };
 
 /* Open the destination of -o (stdout for none or "-"); -1 with a message. */
 static int
 export_open(struct export_file *ef, const char *path)
 {
-	struct stat	 st;
-	int		 fd;
+	struct stat st;
+	int	    fd;
 
 	memset(ef, 0, sizeof *ef);
 	ef->f = stdout;
@@ -49,8 +49,8 @@ export_open(struct export_file *ef, const char *path)
 		ef->tmp = NULL;
 		return (-1);
 	}
-	if ((fd = mkstemp(ef->tmp)) == -1 || (ef->f = fdopen(fd, "w")) ==
-	    NULL) {
+	if ((fd = mkstemp(ef->tmp)) == -1 ||
+	    (ef->f = fdopen(fd, "w")) == NULL) {
 		fprintf(stderr, "roster: %s: %s\n", path, strerror(errno));
 		if (fd != -1) {
 			close(fd);
@@ -72,8 +72,7 @@ export_close(struct export_file *ef, int rv)
 	if (ef->path == NULL)
 		return (rv);
 	if (fclose(ef->f) == EOF && rv == ROSTER_EXIT_OK) {
-		fprintf(stderr, "roster: %s: %s\n", ef->path,
-		    strerror(errno));
+		fprintf(stderr, "roster: %s: %s\n", ef->path, strerror(errno));
 		rv = ROSTER_EXIT_FAIL;
 	}
 	if (ef->tmp != NULL) {
@@ -93,11 +92,11 @@ export_close(struct export_file *ef, int rv)
 int
 export_run(struct roster *r)
 {
-	struct export_file	 ef;
-	struct output		 o;
-	struct proto_buf	 req;
-	int			 rv, argc = r->argc - 1;
-	char			**argv = r->argv + 1;
+	struct export_file ef;
+	struct output	   o;
+	struct proto_buf   req;
+	int		   rv, argc = r->argc - 1;
+	char		 **argv = r->argv + 1;
 
 	proto_buf_init(&req);
 	proto_buf_addstr(&req, "EXPORT");

@@ -23,16 +23,16 @@
 
 #include "roster.h"
 
-#define IMPORT_WINDOW		64		/* requests in flight */
-#define IMPORT_MAX_FILE		(64 * 1024 * 1024)
-#define IMPORT_RETRIES		3		/* after BUSY, UNAVAILABLE */
-#define IMPORT_BAR		30		/* progress bar width */
+#define IMPORT_WINDOW	64 /* requests in flight */
+#define IMPORT_MAX_FILE (64 * 1024 * 1024)
+#define IMPORT_RETRIES	3  /* after BUSY, UNAVAILABLE */
+#define IMPORT_BAR	30 /* progress bar width */
 
 struct import_kind {
-	const char	*name;
-	const char	*command;
-	const char	*alias;		/* a column the CLI turns into ... */
-	const char	*alias_of;	/* ... this key */
+	const char *name;
+	const char *command;
+	const char *alias;    /* a column the CLI turns into ... */
+	const char *alias_of; /* ... this key */
 };
 
 static const struct import_kind import_kinds[] = {
@@ -47,48 +47,48 @@ static const struct import_kind import_kinds[] = {
 enum import_state {
 	IMPORT_PENDING,
 	IMPORT_ADDED,
-	IMPORT_REPLAYED,	/* answered replay=1: added by an earlier run */
-	IMPORT_SKIPPED,		/* exists already (parties) */
+	IMPORT_REPLAYED, /* answered replay=1: added by an earlier run */
+	IMPORT_SKIPPED,	 /* exists already (parties) */
 	IMPORT_REFUSED
 };
 
 /* What became of a row of the file (the same index in csv.rows). */
 struct import_row {
-	enum import_state	 state;
-	char			*error;		/* "CODE text" when refused */
-	int			 retry;		/* BUSY or UNAVAILABLE */
+	enum import_state state;
+	char		 *error; /* "CODE text" when refused */
+	int		  retry; /* BUSY or UNAVAILABLE */
 };
 
 /* A participant known by name, for speakers. */
 struct import_person {
-	char	*name;
-	char	*id;
-	int	 declined;
+	char *name;
+	char *id;
+	int   declined;
 };
 
 struct import {
-	struct roster			*r;
-	const struct import_kind	*kind;
-	const struct commands_entry	*cmd;		/* from HELP */
-	const char			*path;
-	struct csv			 csv;		/* [0]: the header */
-	struct import_row		*rows;		/* as many as csv's */
-	size_t				 nrows;
-	char				*columns;	/* for messages */
-	int				 ref;		/* cmd takes ref= */
-	size_t				*order;		/* columns by name */
-	struct import_person		*people;
-	size_t				 npeople;
-	size_t				 capeople;
-	int				 bar;		/* show progress */
-	long long			 lastbar;
-	size_t				 total;
+	struct roster		    *r;
+	const struct import_kind    *kind;
+	const struct commands_entry *cmd; /* from HELP */
+	const char		    *path;
+	struct csv		     csv;  /* [0]: the header */
+	struct import_row	    *rows; /* as many as csv's */
+	size_t			     nrows;
+	char			    *columns; /* for messages */
+	int			     ref;     /* cmd takes ref= */
+	size_t			    *order;   /* columns by name */
+	struct import_person	    *people;
+	size_t			     npeople;
+	size_t			     capeople;
+	int			     bar; /* show progress */
+	long long		     lastbar;
+	size_t			     total;
 };
 
 static void
 import_free(struct import *im)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < im->nrows; i++)
 		free(im->rows[i].error);
@@ -107,7 +107,7 @@ static void
 import_refuse(struct import_row *row, const char *fmt, const char *a,
     const char *b)
 {
-	char	 buf[512];
+	char buf[512];
 
 	snprintf(buf, sizeof buf, fmt, a, b);
 	free(row->error);
@@ -118,8 +118,8 @@ import_refuse(struct import_row *row, const char *fmt, const char *a,
 static ssize_t
 import_col(const struct import *im, const char *name)
 {
-	const struct csv_row	*h = &im->csv.rows[0];
-	size_t			 i;
+	const struct csv_row *h = &im->csv.rows[0];
+	size_t		      i;
 
 	for (i = 0; i < h->nfields; i++)
 		if (strcmp(h->fields[i], name) == 0)
@@ -130,8 +130,8 @@ import_col(const struct import *im, const char *name)
 static int
 import_cmp_cols(const void *a, const void *b, void *arg)
 {
-	const struct import	*im = arg;
-	char *const		*h = im->csv.rows[0].fields;
+	const struct import *im = arg;
+	char *const	    *h = im->csv.rows[0].fields;
 
 	return (strcmp(h[*(const size_t *)a], h[*(const size_t *)b]));
 }
@@ -157,9 +157,9 @@ import_known(const struct import *im, const char *col)
 static int
 import_columns(struct import *im)
 {
-	struct proto_buf	 b;
-	const char		*key;
-	size_t			 i;
+	struct proto_buf b;
+	const char	*key;
+	size_t		 i;
 
 	proto_buf_init(&b);
 	for (i = 0; i < im->cmd->nkeys; i++) {
@@ -192,11 +192,11 @@ import_missing(const struct import *im, const struct commands_key *k)
 static int
 import_header(struct import *im)
 {
-	const struct csv_row		*h = &im->csv.rows[0];
-	const struct commands_key	*k;
-	const struct import_kind	*kind = im->kind;
-	size_t				 i, j;
-	int				 key, alias;
+	const struct csv_row	  *h = &im->csv.rows[0];
+	const struct commands_key *k;
+	const struct import_kind  *kind = im->kind;
+	size_t			   i, j;
+	int			   key, alias;
 
 	if (import_columns(im) == -1) {
 		fprintf(stderr, "roster: out of memory\n");
@@ -204,15 +204,18 @@ import_header(struct import *im)
 	}
 	for (i = 0; i < h->nfields; i++) {
 		if (!import_known(im, h->fields[i])) {
-			fprintf(stderr, "%s: unknown column \"%s\" for %s "
-			    "(columns: %s)\n", im->path, h->fields[i],
-			    kind->name, im->columns);
+			fprintf(stderr,
+			    "%s: unknown column \"%s\" for %s "
+			    "(columns: %s)\n",
+			    im->path, h->fields[i], kind->name, im->columns);
 			return (-1);
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(h->fields[i], h->fields[j]) == 0) {
-				fprintf(stderr, "%s: column \"%s\" given "
-				    "twice\n", im->path, h->fields[i]);
+				fprintf(stderr,
+				    "%s: column \"%s\" given "
+				    "twice\n",
+				    im->path, h->fields[i]);
 				return (-1);
 			}
 		}
@@ -221,7 +224,7 @@ import_header(struct import *im)
 		k = &im->cmd->keys[i];
 		if (!import_missing(im, k) || (k->flags & COMMANDS_USE) ||
 		    (kind->alias_of != NULL &&
-		    strcmp(k->name, kind->alias_of) == 0))
+			strcmp(k->name, kind->alias_of) == 0))
 			continue;
 		fprintf(stderr, "%s: no column \"%s\"\n", im->path, k->name);
 		return (-1);
@@ -230,10 +233,13 @@ import_header(struct import *im)
 		key = import_col(im, kind->alias_of) != -1;
 		alias = import_col(im, kind->alias) != -1;
 		k = commands_key(im->cmd, kind->alias_of);
-		if ((key && alias) || (!key && !alias && k != NULL &&
-		    (k->flags & COMMANDS_REQUIRED))) {
-			fprintf(stderr, "%s: one of the columns %s or %s is "
-			    "needed\n", im->path, kind->alias, kind->alias_of);
+		if ((key && alias) ||
+		    (!key && !alias && k != NULL &&
+			(k->flags & COMMANDS_REQUIRED))) {
+			fprintf(stderr,
+			    "%s: one of the columns %s or %s is "
+			    "needed\n",
+			    im->path, kind->alias, kind->alias_of);
 			return (-1);
 		}
 	}
@@ -241,8 +247,10 @@ import_header(struct import *im)
 	for (i = 0; im->r->event == NULL && i < im->cmd->nkeys; i++) {
 		k = &im->cmd->keys[i];
 		if (import_missing(im, k) && (k->flags & COMMANDS_USE)) {
-			fprintf(stderr, "roster: import %s needs --event CODE "
-			    "(or an %s column)\n", kind->name, k->name);
+			fprintf(stderr,
+			    "roster: import %s needs --event CODE "
+			    "(or an %s column)\n",
+			    kind->name, k->name);
 			return (-1);
 		}
 	}
@@ -266,12 +274,12 @@ static void
 import_ref(const struct import *im, const struct csv_row *row,
     struct proto_buf *buf)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	struct proto_buf	 content;
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 mdlen = 0;
-	char			 ref[PROTO_MAX_REF + 1] = "imp-";
-	size_t			 i, c;
+	static const char hex[] = "0123456789abcdef";
+	struct proto_buf  content;
+	unsigned char	  md[EVP_MAX_MD_SIZE];
+	unsigned int	  mdlen = 0;
+	char		  ref[PROTO_MAX_REF + 1] = "imp-";
+	size_t		  i, c;
 
 	proto_buf_init(&content);
 	proto_buf_add(&content, im->kind->name, strlen(im->kind->name) + 1);
@@ -282,8 +290,9 @@ import_ref(const struct import *im, const struct csv_row *row,
 		proto_buf_add(&content, row->fields[c],
 		    strlen(row->fields[c]) + 1);
 	}
-	if (!content.oom && EVP_Digest(content.data, content.len, md, &mdlen,
-	    EVP_sha256(), NULL) == 1) {
+	if (!content.oom &&
+	    EVP_Digest(content.data, content.len, md, &mdlen, EVP_sha256(),
+		NULL) == 1) {
 		for (i = 0; i < 16 && i < mdlen; i++) {
 			ref[4 + 2 * i] = hex[md[i] >> 4];
 			ref[5 + 2 * i] = hex[md[i] & 0xf];
@@ -300,8 +309,8 @@ import_ref(const struct import *im, const struct csv_row *row,
 static const char *
 import_person(struct import *im, struct import_row *row, const char *name)
 {
-	const struct import_person	*live = NULL, *gone = NULL;
-	size_t				 i, nlive = 0, ngone = 0;
+	const struct import_person *live = NULL, *gone = NULL;
+	size_t			    i, nlive = 0, ngone = 0;
 
 	for (i = 0; i < im->npeople; i++) {
 		if (strcmp(im->people[i].name, name) != 0)
@@ -319,10 +328,11 @@ import_person(struct import *im, struct import_row *row, const char *name)
 		return (live->id);
 	if (nlive == 0 && ngone == 1)
 		return (gone->id);
-	import_refuse(row, nlive + ngone == 0 ?
-	    "NOT_FOUND no participant named \"%s\"%s" :
-	    "CONFLICT more than one participant named \"%s\"%s", name,
-	    " (not sent)");
+	import_refuse(row,
+	    nlive + ngone == 0 ?
+		"NOT_FOUND no participant named \"%s\"%s" :
+		"CONFLICT more than one participant named \"%s\"%s",
+	    name, " (not sent)");
 	return (NULL);
 }
 
@@ -331,11 +341,11 @@ import_person(struct import *im, struct import_row *row, const char *name)
 static int
 import_request(struct import *im, size_t n, struct proto_buf *buf)
 {
-	const struct csv_row	*h = &im->csv.rows[0], *cells;
-	struct import_row	*row = &im->rows[n];
-	const char		*key, *v;
-	char			 n1[32], n2[32];
-	size_t			 i;
+	const struct csv_row *h = &im->csv.rows[0], *cells;
+	struct import_row    *row = &im->rows[n];
+	const char	     *key, *v;
+	char		      n1[32], n2[32];
+	size_t		      i;
 
 	cells = &im->csv.rows[n];
 	proto_buf_reset(buf);
@@ -343,8 +353,10 @@ import_request(struct import *im, size_t n, struct proto_buf *buf)
 		/* a ragged row */
 		snprintf(n1, sizeof n1, "%zu", cells->nfields);
 		snprintf(n2, sizeof n2, "%zu", h->nfields);
-		import_refuse(row, "INVALID %s fields where the header has %s "
-		    "(not sent)", n1, n2);
+		import_refuse(row,
+		    "INVALID %s fields where the header has %s "
+		    "(not sent)",
+		    n1, n2);
 		return (-1);
 	}
 	proto_buf_addstr(buf, im->kind->command);
@@ -352,7 +364,7 @@ import_request(struct import *im, size_t n, struct proto_buf *buf)
 		key = h->fields[i];
 		v = cells->fields[i];
 		if (*v == '\0')
-			continue;	/* an empty cell: key left out */
+			continue; /* an empty cell: key left out */
 		if (!proto_utf8_valid(v, strlen(v))) {
 			import_refuse(row, "INVALID %s: not UTF-8%s", key,
 			    " (not sent)");
@@ -368,7 +380,7 @@ import_request(struct import *im, size_t n, struct proto_buf *buf)
 	}
 	if (im->ref)
 		import_ref(im, cells, buf);
-	if (im->r->dry_run)	/* checked by the server, changes nothing */
+	if (im->r->dry_run) /* checked by the server, changes nothing */
 		proto_buf_addstr(buf, " dry_run=yes");
 	if (buf->oom) {
 		import_refuse(row, "INTERNAL out of memory%s%s", "", "");
@@ -380,7 +392,7 @@ import_request(struct import *im, size_t n, struct proto_buf *buf)
 static long long
 import_now(void)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
@@ -389,10 +401,10 @@ import_now(void)
 static void
 import_progress(struct import *im, size_t done, int last)
 {
-	static const char	 hashes[IMPORT_BAR + 1] =
+	static const char hashes[IMPORT_BAR + 1] =
 	    "##############################";
-	long long		 now;
-	size_t			 n;
+	long long now;
+	size_t	  n;
 
 	if (!im->bar || im->total == 0)
 		return;
@@ -412,14 +424,15 @@ import_progress(struct import *im, size_t done, int last)
 static void
 import_answer(struct import_row *row, const char *line, size_t len)
 {
-	struct proto_reply	 rep;
+	struct proto_reply	  rep;
 	const struct proto_field *f;
 
 	switch (proto_parse_reply(line, len, &rep)) {
 	case PROTO_LINE_OK:
 		f = proto_reply_field(&rep, "replay");
 		row->state = f != NULL && strcmp(f->value, "1") == 0 ?
-		    IMPORT_REPLAYED : IMPORT_ADDED;
+		    IMPORT_REPLAYED :
+		    IMPORT_ADDED;
 		row->retry = 0;
 		break;
 	case PROTO_LINE_ERR:
@@ -442,11 +455,11 @@ import_answer(struct import_row *row, const char *line, size_t len)
 static int
 import_send(struct import *im, size_t *todo, size_t n, size_t *done)
 {
-	struct net_conn		*c = &im->r->conn;
-	struct proto_buf	 req;
-	size_t			 sent = 0, answered = 0, len;
-	char			*line;
-	int			 rv;
+	struct net_conn *c = &im->r->conn;
+	struct proto_buf req;
+	size_t		 sent = 0, answered = 0, len;
+	char		*line;
+	int		 rv;
 
 	proto_buf_init(&req);
 	while (answered < sent || sent < n) {
@@ -468,13 +481,13 @@ import_send(struct import *im, size_t *todo, size_t n, size_t *done)
 		if (rv != NET_LINE) {
 			if (im->bar)
 				fputc('\n', stderr);
-			fprintf(stderr, "roster: %s\n", rv == NET_INTR ?
-			    "interrupted" : c->err);
+			fprintf(stderr, "roster: %s\n",
+			    rv == NET_INTR ? "interrupted" : c->err);
 			proto_buf_free(&req);
 			return (-1);
 		}
 		if (!output_is_final(line, len))
-			continue;	/* no records are expected */
+			continue; /* no records are expected */
 		import_answer(&im->rows[todo[answered]], line, len);
 		answered++;
 		(*done)++;
@@ -489,11 +502,11 @@ static int
 import_list(struct import *im, const char *request,
     int (*fn)(struct import *, const struct proto_reply *))
 {
-	struct net_conn		*c = &im->r->conn;
-	struct proto_reply	 rep;
-	char			*line;
-	size_t			 len;
-	int			 kind, rv;
+	struct net_conn	  *c = &im->r->conn;
+	struct proto_reply rep;
+	char		  *line;
+	size_t		   len;
+	int		   kind, rv;
 
 	net_queue(c, request, strlen(request));
 	for (;;) {
@@ -513,8 +526,8 @@ import_list(struct import *im, const char *request,
 		if (kind == PROTO_LINE_OK)
 			return (0);
 		if (kind == PROTO_LINE_ERR) {
-			fprintf(stderr, "roster: %s: %.*s\n", request,
-			    (int)len, line);
+			fprintf(stderr, "roster: %s: %.*s\n", request, (int)len,
+			    line);
 			return (-1);
 		}
 	}
@@ -523,8 +536,8 @@ import_list(struct import *im, const char *request,
 static int
 import_add_person(struct import *im, const struct proto_reply *rep)
 {
-	const struct proto_field	*id, *name, *status;
-	struct import_person		*p;
+	const struct proto_field *id, *name, *status;
+	struct import_person	 *p;
 
 	id = proto_reply_field(rep, "id");
 	name = proto_reply_field(rep, "name");
@@ -555,9 +568,9 @@ import_add_person(struct import *im, const struct proto_reply *rep)
 static int
 import_skip_party(struct import *im, const struct proto_reply *rep)
 {
-	const struct proto_field	*code;
-	ssize_t				 col;
-	size_t				 i;
+	const struct proto_field *code;
+	ssize_t			  col;
+	size_t			  i;
 
 	if ((code = proto_reply_field(rep, "code")) == NULL ||
 	    (col = import_col(im, "code")) == -1)
@@ -573,11 +586,11 @@ import_skip_party(struct import *im, const struct proto_reply *rep)
 static int
 import_read_file(struct import *im)
 {
-	FILE			*f;
-	struct proto_buf	 data;
-	char			 chunk[65536];
-	size_t			 n;
-	int			 rv;
+	FILE		*f;
+	struct proto_buf data;
+	char		 chunk[65536];
+	size_t		 n;
+	int		 rv;
 
 	if ((f = fopen(im->path, "r")) == NULL) {
 		fprintf(stderr, "roster: %s: %s\n", im->path, strerror(errno));
@@ -588,9 +601,10 @@ import_read_file(struct import *im)
 	    data.len <= IMPORT_MAX_FILE)
 		proto_buf_add(&data, chunk, n);
 	if (ferror(f) || data.oom || data.len > IMPORT_MAX_FILE) {
-		fprintf(stderr, "roster: %s: %s\n", im->path, ferror(f) ?
-		    strerror(errno) : data.oom ? "out of memory" :
-		    "file too large");
+		fprintf(stderr, "roster: %s: %s\n", im->path,
+		    ferror(f)	 ? strerror(errno) :
+			data.oom ? "out of memory" :
+				   "file too large");
 		fclose(f);
 		proto_buf_free(&data);
 		return (-1);
@@ -618,7 +632,7 @@ import_read_file(struct import *im)
 static int
 import_report(struct import *im)
 {
-	size_t	 i, added = 0, replayed = 0, skipped = 0, refused = 0;
+	size_t i, added = 0, replayed = 0, skipped = 0, refused = 0;
 
 	for (i = 1; i < im->nrows; i++) {
 		switch (im->rows[i].state) {
@@ -639,8 +653,10 @@ import_report(struct import *im)
 		}
 	}
 	if (im->r->dry_run)
-		fprintf(stderr, "roster: %s: %zu rows checked (dry run): %zu "
-		    "would be added", im->path, im->nrows - 1, added);
+		fprintf(stderr,
+		    "roster: %s: %zu rows checked (dry run): %zu "
+		    "would be added",
+		    im->path, im->nrows - 1, added);
 	else
 		fprintf(stderr, "roster: %s: %zu rows: %zu added", im->path,
 		    im->nrows - 1, added);
@@ -652,8 +668,10 @@ import_report(struct import *im)
 	for (i = 1; i < im->nrows; i++)
 		if (im->rows[i].state == IMPORT_REFUSED)
 			fprintf(stderr, "row %zu (line %zu): %s\n", i,
-			    im->csv.rows[i].line, im->rows[i].error != NULL ?
-			    im->rows[i].error : "INTERNAL out of memory");
+			    im->csv.rows[i].line,
+			    im->rows[i].error != NULL ?
+				im->rows[i].error :
+				"INTERNAL out of memory");
 	return (refused > 0 ? ROSTER_EXIT_ERR : ROSTER_EXIT_OK);
 }
 
@@ -666,17 +684,18 @@ import_report(struct import *im)
 static int
 import_connect(struct import *im)
 {
-	const struct commands	*set;
-	int			 rv;
+	const struct commands *set;
+	int		       rv;
 
-	if ((rv = session_connect(im->r, im->kind->command)) !=
-	    ROSTER_EXIT_OK)
+	if ((rv = session_connect(im->r, im->kind->command)) != ROSTER_EXIT_OK)
 		return (rv);
 	if ((set = session_commands(im->r)) == NULL)
 		return (ROSTER_EXIT_FAIL);
 	if ((im->cmd = commands_find(set, im->kind->command)) == NULL) {
-		fprintf(stderr, "roster: the server has no %s (for import "
-		    "%s)\n", im->kind->command, im->kind->name);
+		fprintf(stderr,
+		    "roster: the server has no %s (for import "
+		    "%s)\n",
+		    im->kind->command, im->kind->name);
 		return (ROSTER_EXIT_FAIL);
 	}
 	if (import_header(im) == -1)
@@ -695,9 +714,9 @@ import_connect(struct import *im)
 int
 import_run(struct roster *r)
 {
-	struct import	 im;
-	size_t		*todo = NULL, n, i, done;
-	int		 rv = ROSTER_EXIT_FAIL, round;
+	struct import im;
+	size_t	     *todo = NULL, n, i, done;
+	int	      rv = ROSTER_EXIT_FAIL, round;
 
 	memset(&im, 0, sizeof im);
 	im.r = r;
@@ -709,7 +728,8 @@ import_run(struct roster *r)
 		if (strcmp(r->argv[1], import_kinds[i].name) == 0)
 			im.kind = &import_kinds[i];
 	if (im.kind == NULL) {
-		fprintf(stderr, "roster: import: KIND is one of parties, "
+		fprintf(stderr,
+		    "roster: import: KIND is one of parties, "
 		    "delegations, participants, sessions, speakers\n");
 		return (ROSTER_EXIT_FAIL);
 	}
@@ -728,14 +748,16 @@ import_run(struct roster *r)
 		for (i = 1; i < im.nrows; i++) {
 			if (im.rows[i].state == IMPORT_PENDING ||
 			    (im.rows[i].state == IMPORT_REFUSED &&
-			    im.rows[i].retry))
+				im.rows[i].retry))
 				todo[n++] = i;
 		}
 		if (n == 0)
 			break;
 		if (round > 0) {
-			fprintf(stderr, "roster: %zu row(s) refused as busy or "
-			    "unavailable; again in %d s\n", n, 1 << round);
+			fprintf(stderr,
+			    "roster: %zu row(s) refused as busy or "
+			    "unavailable; again in %d s\n",
+			    n, 1 << round);
 			sleep(1 << round);
 		}
 		im.total = n;

@@ -17,20 +17,20 @@
 #include "config.h"
 #include "roster.h"
 
-static int	 main_command(struct roster *);
-static int	 main_watch(struct roster *);
+static int main_command(struct roster *);
+static int main_watch(struct roster *);
 
 /* What roster does with its arguments: the first word names the verb,
  * any other word starts a request for the server. */
 struct main_verb {
-	const char	*name;		/* NULL: a one-shot command */
-	const char	*usage;		/* after "roster [options] " */
-	int		 (*run)(struct roster *);
-	int		 maxargs;	/* after the verb; -1: any */
-	int		 flags;
+	const char *name;  /* NULL: a one-shot command */
+	const char *usage; /* after "roster [options] " */
+	int (*run)(struct roster *);
+	int maxargs; /* after the verb; -1: any */
+	int flags;
 };
-#define MAIN_OUTPUT	0x01	/* takes -o FILE */
-#define MAIN_DRY_RUN	0x02	/* takes --dry-run */
+#define MAIN_OUTPUT  0x01 /* takes -o FILE */
+#define MAIN_DRY_RUN 0x02 /* takes --dry-run */
 
 static const struct main_verb main_verbs[] = {
 	{ NULL, "COMMAND [WORD] [key=value ...]", main_command, -1, 0 },
@@ -40,23 +40,23 @@ static const struct main_verb main_verbs[] = {
 	    MAIN_OUTPUT },
 	{ "watch", "watch [event=CODE]", main_watch, -1, 0 },
 };
-#define MAIN_NVERBS	(sizeof main_verbs / sizeof main_verbs[0])
+#define MAIN_NVERBS (sizeof main_verbs / sizeof main_verbs[0])
 
 static void
 main_usage(FILE *f)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < MAIN_NVERBS; i++)
-		fprintf(f, "%s roster [options] %s\n", i == 0 ? "usage:" :
-		    "      ", main_verbs[i].usage);
+		fprintf(f, "%s roster [options] %s\n",
+		    i == 0 ? "usage:" : "      ", main_verbs[i].usage);
 }
 
 /* The verb of argv[0]: a row with that name, else the one-shot row. */
 static const struct main_verb *
 main_verb(const char *word)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < MAIN_NVERBS; i++)
 		if (main_verbs[i].name != NULL &&
@@ -69,75 +69,77 @@ static void
 main_help(void)
 {
 	main_usage(stdout);
+	/* clang-format off */
 	printf(
-"\n"
-"Sends one request of the roster protocol to rosterd over TLS and prints\n"
-"the reply, e.g. roster --user ana PARTICIPANT LIST party=TR\n"
-"The command words come first, then key=value arguments; each value is\n"
-"quoted for the wire as needed (title=\"A b\" arrives right).\n"
-"\n"
-"Options:\n"
-"  -H, --host HOST      server (default %s; env ROSTER_HOST)\n"
-"  -p, --port PORT      port (default %d; env ROSTER_PORT)\n"
-"      --ca FILE        CA certificate(s) to verify the server with\n"
-"                       (default: the system's store; env ROSTER_CA)\n"
-"      --cert FILE      client certificate (may log a user in)\n"
-"      --key FILE       its private key (default: in the --cert file)\n"
-"  -u, --user NAME      log in as NAME (env ROSTER_USER)\n"
-"  -c, --config FILE    config file (default, if it exists:\n"
-"                       ~/%s or $XDG_CONFIG_HOME/roster/config)\n"
-"  -f, --format FMT     table, records, csv or json (default: table on a\n"
-"                       terminal, else records: the lines as received)\n"
-"  -e, --event CODE     send USE event=CODE first\n"
-"  -o, --output FILE    export: write the file here (default: stdout)\n"
-"  -n, --dry-run        import: have the server check every row against\n"
-"                       its rules (dry_run=yes); nothing is added\n"
-"  -h, --help           this help\n"
-"  -V, --version        the version\n"
-"\n"
-"The password comes from ROSTER_PASSWORD, from the config's password_file,\n"
-"or from a prompt on the terminal; never from the command line. A secret\n"
-"argument (password=, old=, new=) must be given empty: roster asks for it.\n"
-"Commands other than PING and HELP log in first when a user is set and no\n"
-"client certificate logged one in.\n"
-"\n"
-"Config file: \"key = value\" lines, # comments; keys: host, port, ca,\n"
-"cert, key, user, format, password_file (relative paths are taken from the\n"
-"config file's directory). Flags override the environment, which overrides\n"
-"the config file.\n"
-"\n"
-"shell    read requests typed in protocol syntax, with history\n"
-"         (~/%s) and completion of command words and keys;\n"
-"         exit with QUIT or EOF.\n"
-"         LOGIN user=NAME without password=, or a secret given as \"\"\n"
-"         (password=\"\"), is asked for; lines with secrets are not kept.\n"
-"import   add every row of a CSV file (RFC 4180, header row), pipelined;\n"
-"         ';' or TAB between fields as a spreadsheet writes them works\n"
-"         too. KIND and columns (the server's HELP has the full list):\n"
-"           parties       code,kind,name (PARTY ADD; codes that exist are\n"
-"                         skipped)\n"
-"           delegations   party,quota,note (DELEGATION REGISTER)\n"
-"           participants  party,honorific,name,title,email,role\n"
-"                         (PARTICIPANT ADD)\n"
-"           sessions      code,kind,title,starts,ends,room,capacity,theme\n"
-"                         (SESSION CREATE)\n"
-"           speakers      session,participant_name,role,topic,position\n"
-"                         (SPEAKER ADD; names looked up with PARTICIPANT\n"
-"                         LIST; a participant column of ids works too)\n"
-"         All kinds but parties need --event CODE (or an event column).\n"
-"         Each row is sent with ref=imp-HASH of its content, so running an\n"
-"         import again adds nothing twice. An empty cell leaves its key\n"
-"         out. Refused rows are listed at the end (exit status 1). With\n"
-"         --dry-run each row is checked by the server and nothing is\n"
-"         added (rows are checked one by one, not against each other).\n"
-"export   EXPORT what=WHAT, the payload written to -o FILE or stdout;\n"
-"         other keys (format=csv/tsv, party=, session=, status=) pass on.\n"
-"watch    WATCH, printing live updates until Ctrl-C.\n"
-"\n"
-"Exit status: 0 OK; 1 the server answered ERR (import: a row was\n"
-"refused); 2 usage, configuration, connection, TLS or login error.\n",
+	    "\n"
+	    "Sends one request of the roster protocol to rosterd over TLS and prints\n"
+	    "the reply, e.g. roster --user ana PARTICIPANT LIST party=TR\n"
+	    "The command words come first, then key=value arguments; each value is\n"
+	    "quoted for the wire as needed (title=\"A b\" arrives right).\n"
+	    "\n"
+	    "Options:\n"
+	    "  -H, --host HOST      server (default %s; env ROSTER_HOST)\n"
+	    "  -p, --port PORT      port (default %d; env ROSTER_PORT)\n"
+	    "      --ca FILE        CA certificate(s) to verify the server with\n"
+	    "                       (default: the system's store; env ROSTER_CA)\n"
+	    "      --cert FILE      client certificate (may log a user in)\n"
+	    "      --key FILE       its private key (default: in the --cert file)\n"
+	    "  -u, --user NAME      log in as NAME (env ROSTER_USER)\n"
+	    "  -c, --config FILE    config file (default, if it exists:\n"
+	    "                       ~/%s or $XDG_CONFIG_HOME/roster/config)\n"
+	    "  -f, --format FMT     table, records, csv or json (default: table on a\n"
+	    "                       terminal, else records: the lines as received)\n"
+	    "  -e, --event CODE     send USE event=CODE first\n"
+	    "  -o, --output FILE    export: write the file here (default: stdout)\n"
+	    "  -n, --dry-run        import: have the server check every row against\n"
+	    "                       its rules (dry_run=yes); nothing is added\n"
+	    "  -h, --help           this help\n"
+	    "  -V, --version        the version\n"
+	    "\n"
+	    "The password comes from ROSTER_PASSWORD, from the config's password_file,\n"
+	    "or from a prompt on the terminal; never from the command line. A secret\n"
+	    "argument (password=, old=, new=) must be given empty: roster asks for it.\n"
+	    "Commands other than PING and HELP log in first when a user is set and no\n"
+	    "client certificate logged one in.\n"
+	    "\n"
+	    "Config file: \"key = value\" lines, # comments; keys: host, port, ca,\n"
+	    "cert, key, user, format, password_file (relative paths are taken from the\n"
+	    "config file's directory). Flags override the environment, which overrides\n"
+	    "the config file.\n"
+	    "\n"
+	    "shell    read requests typed in protocol syntax, with history\n"
+	    "         (~/%s) and completion of command words and keys;\n"
+	    "         exit with QUIT or EOF.\n"
+	    "         LOGIN user=NAME without password=, or a secret given as \"\"\n"
+	    "         (password=\"\"), is asked for; lines with secrets are not kept.\n"
+	    "import   add every row of a CSV file (RFC 4180, header row), pipelined;\n"
+	    "         ';' or TAB between fields as a spreadsheet writes them works\n"
+	    "         too. KIND and columns (the server's HELP has the full list):\n"
+	    "           parties       code,kind,name (PARTY ADD; codes that exist are\n"
+	    "                         skipped)\n"
+	    "           delegations   party,quota,note (DELEGATION REGISTER)\n"
+	    "           participants  party,honorific,name,title,email,role\n"
+	    "                         (PARTICIPANT ADD)\n"
+	    "           sessions      code,kind,title,starts,ends,room,capacity,theme\n"
+	    "                         (SESSION CREATE)\n"
+	    "           speakers      session,participant_name,role,topic,position\n"
+	    "                         (SPEAKER ADD; names looked up with PARTICIPANT\n"
+	    "                         LIST; a participant column of ids works too)\n"
+	    "         All kinds but parties need --event CODE (or an event column).\n"
+	    "         Each row is sent with ref=imp-HASH of its content, so running an\n"
+	    "         import again adds nothing twice. An empty cell leaves its key\n"
+	    "         out. Refused rows are listed at the end (exit status 1). With\n"
+	    "         --dry-run each row is checked by the server and nothing is\n"
+	    "         added (rows are checked one by one, not against each other).\n"
+	    "export   EXPORT what=WHAT, the payload written to -o FILE or stdout;\n"
+	    "         other keys (format=csv/tsv, party=, session=, status=) pass on.\n"
+	    "watch    WATCH, printing live updates until Ctrl-C.\n"
+	    "\n"
+	    "Exit status: 0 OK; 1 the server answered ERR (import: a row was\n"
+	    "refused); 2 usage, configuration, connection, TLS or login error.\n",
 	    ROSTER_DEFAULT_HOST, PROTO_DEFAULT_PORT, ROSTER_CONFIG_PATH,
 	    ROSTER_HISTORY_FILE);
+	/* clang-format on */
 }
 
 /* Command words from argv (at most two, letters only) into buf. Returns how
@@ -145,21 +147,25 @@ main_help(void)
 static int
 main_words(int argc, char **argv, struct proto_buf *buf)
 {
-	int	 i;
-	size_t	 j, len;
+	int    i;
+	size_t j, len;
 
 	for (i = 0; i < argc && strchr(argv[i], '=') == NULL; i++) {
 		len = strlen(argv[i]);
 		if (i == 2 || len == 0 || len > PROTO_MAX_WORD) {
-			fprintf(stderr, "roster: %s: a command is one or two "
-			    "words, then key=value arguments\n", argv[i]);
+			fprintf(stderr,
+			    "roster: %s: a command is one or two "
+			    "words, then key=value arguments\n",
+			    argv[i]);
 			return (-1);
 		}
 		for (j = 0; j < len; j++) {
 			if (!((argv[i][j] >= 'A' && argv[i][j] <= 'Z') ||
-			    (argv[i][j] >= 'a' && argv[i][j] <= 'z'))) {
-				fprintf(stderr, "roster: %s: not a command "
-				    "word\n", argv[i]);
+				(argv[i][j] >= 'a' && argv[i][j] <= 'z'))) {
+				fprintf(stderr,
+				    "roster: %s: not a command "
+				    "word\n",
+				    argv[i]);
 				return (-1);
 			}
 			if (argv[i][j] >= 'a')
@@ -177,9 +183,9 @@ main_words(int argc, char **argv, struct proto_buf *buf)
 int
 main_args(const char *command, int argc, char **argv, struct proto_buf *buf)
 {
-	const char	*eq, *arg;
-	char		 key[PROTO_MAX_KEY + 1];
-	int		 i;
+	const char *eq, *arg;
+	char	    key[PROTO_MAX_KEY + 1];
+	int	    i;
 
 	for (i = 0; i < argc; i++) {
 		arg = argv[i];
@@ -189,17 +195,20 @@ main_args(const char *command, int argc, char **argv, struct proto_buf *buf)
 			return (-1);
 		}
 		if (!proto_valid_key(arg, eq - arg)) {
-			fprintf(stderr, "roster: %.*s: not a key (lower case "
-			    "letters, digits, _)\n", (int)(eq - arg), arg);
+			fprintf(stderr,
+			    "roster: %.*s: not a key (lower case "
+			    "letters, digits, _)\n",
+			    (int)(eq - arg), arg);
 			return (-1);
 		}
 		snprintf(key, sizeof key, "%.*s", (int)(eq - arg), arg);
 		if (secret_is_key(key)) {
 			if (eq[1] != '\0') {
-				fprintf(stderr, "roster: %s= on the command "
+				fprintf(stderr,
+				    "roster: %s= on the command "
 				    "line would show the secret to others; "
-				    "give %s= empty to be asked for it\n", key,
-				    key);
+				    "give %s= empty to be asked for it\n",
+				    key, key);
 				return (-1);
 			}
 			if (secret_ask(command, key, buf) == -1)
@@ -220,7 +229,7 @@ main_args(const char *command, int argc, char **argv, struct proto_buf *buf)
 static int
 main_build(int argc, char **argv, struct proto_buf *buf)
 {
-	int	 nw;
+	int nw;
 
 	if ((nw = main_words(argc, argv, buf)) == -1)
 		return (-1);
@@ -241,10 +250,10 @@ main_build(int argc, char **argv, struct proto_buf *buf)
 static int
 main_command(struct roster *r)
 {
-	struct output		 o;
-	struct proto_buf	 req;
-	char			 cmd[PROTO_MAX_COMMAND + 1];
-	int			 rv;
+	struct output	 o;
+	struct proto_buf req;
+	char		 cmd[PROTO_MAX_COMMAND + 1];
+	int		 rv;
 
 	proto_buf_init(&req);
 	if (main_build(r->argc, r->argv, &req) == -1) {
@@ -269,8 +278,8 @@ out:
 static int
 main_watch(struct roster *r)
 {
-	struct proto_buf	 req;
-	int			 rv;
+	struct proto_buf req;
+	int		 rv;
 
 	proto_buf_init(&req);
 	proto_buf_addstr(&req, "WATCH");
@@ -291,17 +300,17 @@ main_settings(struct roster *r, const char *cfgpath, struct clicfg *flags,
     const char *format)
 {
 	static const struct {
-		const char	*env;
-		size_t		 off;
+		const char *env;
+		size_t	    off;
 	} envs[] = {
 		{ "ROSTER_HOST", offsetof(struct clicfg, host) },
 		{ "ROSTER_PORT", offsetof(struct clicfg, port) },
 		{ "ROSTER_USER", offsetof(struct clicfg, user) },
 		{ "ROSTER_CA", offsetof(struct clicfg, ca) },
 	};
-	char		*def = NULL, **slot, port[16];
-	const char	*v;
-	size_t		 i;
+	char	   *def = NULL, **slot, port[16];
+	const char *v;
+	size_t	    i;
 
 	if (cfgpath == NULL)
 		cfgpath = def = clicfg_default_path();
@@ -319,14 +328,18 @@ main_settings(struct roster *r, const char *cfgpath, struct clicfg *flags,
 	}
 	if (r->cfg.port != NULL && getenv("ROSTER_PORT") != NULL &&
 	    flags->port == NULL && !clicfg_valid_port(r->cfg.port)) {
-		fprintf(stderr, "roster: ROSTER_PORT: \"%s\" is not a port "
-		    "number\n", r->cfg.port);
+		fprintf(stderr,
+		    "roster: ROSTER_PORT: \"%s\" is not a port "
+		    "number\n",
+		    r->cfg.port);
 		return (-1);
 	}
 	if (r->cfg.user != NULL && flags->user == NULL &&
 	    !proto_valid_code(r->cfg.user, strlen(r->cfg.user))) {
-		fprintf(stderr, "roster: ROSTER_USER: \"%s\" is not a user "
-		    "name\n", r->cfg.user);
+		fprintf(stderr,
+		    "roster: ROSTER_USER: \"%s\" is not a user "
+		    "name\n",
+		    r->cfg.user);
 		return (-1);
 	}
 	/* The flags, already checked. */
@@ -341,8 +354,8 @@ main_settings(struct roster *r, const char *cfgpath, struct clicfg *flags,
 		fprintf(stderr, "roster: a key without a certificate\n");
 		return (-1);
 	}
-	if (r->cfg.host == NULL && clicfg_set(&r->cfg.host,
-	    ROSTER_DEFAULT_HOST) == -1)
+	if (r->cfg.host == NULL &&
+	    clicfg_set(&r->cfg.host, ROSTER_DEFAULT_HOST) == -1)
 		return (-1);
 	if (r->cfg.port == NULL) {
 		snprintf(port, sizeof port, "%d", PROTO_DEFAULT_PORT);
@@ -352,7 +365,8 @@ main_settings(struct roster *r, const char *cfgpath, struct clicfg *flags,
 	if (format == NULL)
 		format = r->cfg.format;
 	if (format == NULL)
-		r->format = isatty(STDOUT_FILENO) ? OUTPUT_TABLE :
+		r->format = isatty(STDOUT_FILENO) ?
+		    OUTPUT_TABLE :
 		    OUTPUT_RECORDS;
 	else
 		clicfg_format(format, &r->format);
@@ -363,27 +377,26 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "host",	required_argument,	NULL, 'H' },
-		{ "port",	required_argument,	NULL, 'p' },
-		{ "ca",		required_argument,	NULL, 'A' },
-		{ "cert",	required_argument,	NULL, 'C' },
-		{ "key",	required_argument,	NULL, 'K' },
-		{ "user",	required_argument,	NULL, 'u' },
-		{ "config",	required_argument,	NULL, 'c' },
-		{ "format",	required_argument,	NULL, 'f' },
-		{ "event",	required_argument,	NULL, 'e' },
-		{ "output",	required_argument,	NULL, 'o' },
-		{ "dry-run",	no_argument,		NULL, 'n' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 }
 	};
-	struct roster		 r;
-	struct clicfg		 flags;
-	enum output_format	 fmt;
-	const struct main_verb	*verb;
-	const char		*cfgpath = NULL, *format = NULL;
-	int			 ch, rv = ROSTER_EXIT_FAIL;
+	struct roster		r;
+	struct clicfg		flags;
+	enum output_format	fmt;
+	const struct main_verb *verb;
+	const char	       *cfgpath = NULL, *format = NULL;
+	int			ch, rv = ROSTER_EXIT_FAIL;
 
 	memset(&r, 0, sizeof r);
 	clicfg_init(&r.cfg);
@@ -391,17 +404,19 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	while ((ch = getopt_long(argc, argv, "H:p:u:c:f:e:o:nhV", longopts,
-	    NULL)) != -1) {
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			if (*optarg == '\0' || clicfg_set(&flags.host,
-			    optarg) == -1)
+			if (*optarg == '\0' ||
+			    clicfg_set(&flags.host, optarg) == -1)
 				goto usage;
 			break;
 		case 'p':
 			if (!clicfg_valid_port(optarg)) {
-				fprintf(stderr, "roster: --port: \"%s\" is not "
-				    "a port number\n", optarg);
+				fprintf(stderr,
+				    "roster: --port: \"%s\" is not "
+				    "a port number\n",
+				    optarg);
 				goto fail;
 			}
 			clicfg_set(&flags.port, optarg);
@@ -417,8 +432,10 @@ main(int argc, char **argv)
 			break;
 		case 'u':
 			if (!proto_valid_code(optarg, strlen(optarg))) {
-				fprintf(stderr, "roster: --user: \"%s\" is not "
-				    "a user name\n", optarg);
+				fprintf(stderr,
+				    "roster: --user: \"%s\" is not "
+				    "a user name\n",
+				    optarg);
 				goto fail;
 			}
 			clicfg_set(&flags.user, optarg);
@@ -428,7 +445,8 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			if (clicfg_format(optarg, &fmt) == -1) {
-				fprintf(stderr, "roster: --format: one of "
+				fprintf(stderr,
+				    "roster: --format: one of "
 				    "table, records, csv, json\n");
 				goto fail;
 			}
@@ -436,8 +454,10 @@ main(int argc, char **argv)
 			break;
 		case 'e':
 			if (!proto_valid_code(optarg, strlen(optarg))) {
-				fprintf(stderr, "roster: --event: \"%s\" is "
-				    "not an event code\n", optarg);
+				fprintf(stderr,
+				    "roster: --event: \"%s\" is "
+				    "not an event code\n",
+				    optarg);
 				goto fail;
 			}
 			r.event = optarg;

@@ -32,11 +32,10 @@
 
 #include "roster.h"
 
-#define NET_INBUF_MIN	16384
+#define NET_INBUF_MIN 16384
 
 static void
-net_seterr(struct net_conn *c, const char *fmt, const char *a,
-    const char *b)
+net_seterr(struct net_conn *c, const char *fmt, const char *a, const char *b)
 {
 	snprintf(c->err, sizeof c->err, fmt, a, b);
 }
@@ -45,8 +44,8 @@ net_seterr(struct net_conn *c, const char *fmt, const char *a,
 static void
 net_sslerr(struct net_conn *c, const char *what)
 {
-	unsigned long	 e;
-	char		 buf[256] = "";
+	unsigned long e;
+	char	      buf[256] = "";
 
 	if ((e = ERR_get_error()) != 0)
 		ERR_error_string_n(e, buf, sizeof buf);
@@ -58,7 +57,7 @@ net_sslerr(struct net_conn *c, const char *what)
 static long long
 net_now(void)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
@@ -69,9 +68,9 @@ net_now(void)
 static int
 net_wait(struct net_conn *c, int fd, short events, long long deadline)
 {
-	struct pollfd	 pfd;
-	long long	 left;
-	int		 n;
+	struct pollfd pfd;
+	long long     left;
+	int	      n;
 
 	for (;;) {
 		if (c->intr != NULL && *c->intr)
@@ -104,10 +103,10 @@ static int
 net_dial(struct net_conn *c, const char *host, const char *port,
     long long deadline)
 {
-	struct addrinfo	 hints, *res, *ai;
-	char		 why[256] = "no address";
-	socklen_t	 len;
-	int		 fd, e, one = 1, rv;
+	struct addrinfo hints, *res, *ai;
+	char		why[256] = "no address";
+	socklen_t	len;
+	int		fd, e, one = 1, rv;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
@@ -119,8 +118,9 @@ net_dial(struct net_conn *c, const char *host, const char *port,
 	}
 	fd = -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
+		fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
 		if (fd == -1) {
 			snprintf(why, sizeof why, "%s", strerror(errno));
 			continue;
@@ -137,8 +137,10 @@ net_dial(struct net_conn *c, const char *host, const char *port,
 			}
 			e = ETIMEDOUT;
 			len = sizeof e;
-			if (rv == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
-			    &len) == 0 && e == 0)
+			if (rv == 0 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) ==
+				0 &&
+			    e == 0)
 				break;
 			errno = e;
 		}
@@ -160,9 +162,9 @@ net_dial(struct net_conn *c, const char *host, const char *port,
 static int
 net_load_ca(struct net_conn *c, const char *ca)
 {
-	struct stat	 st;
-	char		 what[300];
-	int		 ok;
+	struct stat st;
+	char	    what[300];
+	int	    ok;
 
 	if (ca == NULL) {
 		if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
@@ -190,17 +192,18 @@ net_load_ca(struct net_conn *c, const char *ca)
 static int
 net_make_ctx(struct net_conn *c, const struct net_params *p)
 {
-	char	 what[300];
+	char what[300];
 
 	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		net_sslerr(c, "SSL_CTX_new");
 		return (-1);
 	}
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(c->ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION);
-	SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_options(c->ctx,
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(c->ctx,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	if (net_load_ca(c, p->ca) == -1)
 		return (-1);
@@ -211,13 +214,15 @@ net_make_ctx(struct net_conn *c, const struct net_params *p)
 		net_sslerr(c, what);
 		return (-1);
 	}
-	if (SSL_CTX_use_PrivateKey_file(c->ctx, p->key != NULL ? p->key :
-	    p->cert, SSL_FILETYPE_PEM) != 1) {
+	if (SSL_CTX_use_PrivateKey_file(c->ctx,
+		p->key != NULL ? p->key : p->cert, SSL_FILETYPE_PEM) != 1) {
 		if (p->key != NULL)
 			snprintf(what, sizeof what, "key %s", p->key);
 		else
-			snprintf(what, sizeof what, "no key in %s (--key "
-			    "FILE)", p->cert);
+			snprintf(what, sizeof what,
+			    "no key in %s (--key "
+			    "FILE)",
+			    p->cert);
 		net_sslerr(c, what);
 		return (-1);
 	}
@@ -233,13 +238,13 @@ net_make_ctx(struct net_conn *c, const struct net_params *p)
 static int
 net_set_peer(struct net_conn *c, const char *host)
 {
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
+	struct in6_addr a6;
+	struct in_addr	a4;
 
 	if (inet_pton(AF_INET, host, &a4) == 1 ||
 	    inet_pton(AF_INET6, host, &a6) == 1) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
-		    host) != 1) {
+			host) != 1) {
 			net_sslerr(c, "X509_VERIFY_PARAM_set1_ip_asc");
 			return (-1);
 		}
@@ -256,9 +261,9 @@ net_set_peer(struct net_conn *c, const char *host)
 static int
 net_handshake(struct net_conn *c, const char *host, long long deadline)
 {
-	char	 what[300];
-	long	 v;
-	int	 r, e, rv;
+	char what[300];
+	long v;
+	int  r, e, rv;
 
 	for (;;) {
 		ERR_clear_error();
@@ -266,11 +271,14 @@ net_handshake(struct net_conn *c, const char *host, long long deadline)
 			return (0);
 		e = SSL_get_error(c->ssl, r);
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			rv = net_wait(c, c->fd, e == SSL_ERROR_WANT_READ ?
-			    POLLIN : POLLOUT, deadline);
+			rv = net_wait(c, c->fd,
+			    e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+			    deadline);
 			if (rv == NET_TIMEOUT)
-				snprintf(c->err, sizeof c->err, "TLS handshake "
-				    "with %s: timed out", host);
+				snprintf(c->err, sizeof c->err,
+				    "TLS handshake "
+				    "with %s: timed out",
+				    host);
 			if (rv != 0)
 				return (-1);
 			continue;
@@ -279,13 +287,15 @@ net_handshake(struct net_conn *c, const char *host, long long deadline)
 	}
 	if ((v = SSL_get_verify_result(c->ssl)) != X509_V_OK) {
 		ERR_clear_error();
-		snprintf(c->err, sizeof c->err, "TLS: the certificate of %s "
-		    "did not verify: %s", host,
-		    X509_verify_cert_error_string(v));
+		snprintf(c->err, sizeof c->err,
+		    "TLS: the certificate of %s "
+		    "did not verify: %s",
+		    host, X509_verify_cert_error_string(v));
 	} else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 		snprintf(c->err, sizeof c->err, "TLS handshake with %s: %s",
-		    host, errno != 0 ? strerror(errno) :
-		    "connection closed by the server");
+		    host,
+		    errno != 0 ? strerror(errno) :
+				 "connection closed by the server");
 	else {
 		snprintf(what, sizeof what, "TLS handshake with %s", host);
 		net_sslerr(c, what);
@@ -298,9 +308,9 @@ net_handshake(struct net_conn *c, const char *host, long long deadline)
 int
 net_open(struct net_conn *c, const struct net_params *p)
 {
-	char		 host[256];
-	size_t		 len;
-	long long	 deadline;
+	char	  host[256];
+	size_t	  len;
+	long long deadline;
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
@@ -385,11 +395,11 @@ net_pending(const struct net_conn *c)
 static size_t
 net_inroom(struct net_conn *c)
 {
-	size_t	 ncap;
-	char	*p;
+	size_t ncap;
+	char  *p;
 
-	if (c->inoff > 0 && (c->inoff == c->inlen ||
-	    c->incap - c->inlen < c->incap / 4)) {
+	if (c->inoff > 0 &&
+	    (c->inoff == c->inlen || c->incap - c->inlen < c->incap / 4)) {
 		memmove(c->in, c->in + c->inoff, c->inlen - c->inoff);
 		c->inlen -= c->inoff;
 		c->scan -= c->inoff;
@@ -415,9 +425,9 @@ net_inroom(struct net_conn *c)
 static int
 net_step(struct net_conn *c, long long deadline, int *moved)
 {
-	short	 events = 0;
-	size_t	 room = 0, want;
-	int	 n, e;
+	short  events = 0;
+	size_t room = 0, want;
+	int    n, e;
 
 	*moved = 0;
 	if (c->out.len > c->outoff) {
@@ -441,8 +451,8 @@ net_step(struct net_conn *c, long long deadline, int *moved)
 			else if (e == SSL_ERROR_WANT_WRITE)
 				events |= POLLOUT;
 			else if (e == SSL_ERROR_ZERO_RETURN ||
-			    (e == SSL_ERROR_SYSCALL && (errno == EPIPE ||
-			    errno == ECONNRESET))) {
+			    (e == SSL_ERROR_SYSCALL &&
+				(errno == EPIPE || errno == ECONNRESET))) {
 				ERR_clear_error();
 				snprintf(c->err, sizeof c->err,
 				    "connection closed by the server");
@@ -498,8 +508,8 @@ net_deadline(const struct net_conn *c)
 int
 net_flush(struct net_conn *c)
 {
-	long long	 deadline = net_deadline(c);
-	int		 rv, moved;
+	long long deadline = net_deadline(c);
+	int	  rv, moved;
 
 	while (c->out.len > c->outoff) {
 		if (c->eof) {
@@ -523,10 +533,10 @@ net_flush(struct net_conn *c)
 int
 net_read_line(struct net_conn *c, char **line, size_t *len)
 {
-	long long	 deadline = net_deadline(c);
-	char		*p, *nl;
-	size_t		 n;
-	int		 rv, moved;
+	long long deadline = net_deadline(c);
+	char	 *p, *nl;
+	size_t	  n;
+	int	  rv, moved;
 
 	for (;;) {
 		nl = memchr(c->in + c->scan, '\n', c->inlen - c->scan);
@@ -543,22 +553,26 @@ net_read_line(struct net_conn *c, char **line, size_t *len)
 		}
 		c->scan = c->inlen;
 		if (c->inlen - c->inoff > NET_MAX_LINE) {
-			snprintf(c->err, sizeof c->err, "the server sent a "
-			    "line longer than %d bytes", NET_MAX_LINE);
+			snprintf(c->err, sizeof c->err,
+			    "the server sent a "
+			    "line longer than %d bytes",
+			    NET_MAX_LINE);
 			return (NET_ERROR);
 		}
 		if (c->eof) {
 			if (c->inlen > c->inoff)
-				snprintf(c->err, sizeof c->err, "connection "
+				snprintf(c->err, sizeof c->err,
+				    "connection "
 				    "closed in the middle of a line");
 			else
-				snprintf(c->err, sizeof c->err, "connection "
+				snprintf(c->err, sizeof c->err,
+				    "connection "
 				    "closed by the server");
 			return (NET_EOF);
 		}
 		rv = net_step(c, deadline, &moved);
 		if (rv == NET_EOF)
-			continue;	/* report it above, after any line */
+			continue; /* report it above, after any line */
 		if (rv != 0)
 			return (rv);
 		if (moved)

@@ -13,7 +13,7 @@
 
 #include "roster.h"
 
-#define OUTPUT_BARE_KEY	"result"	/* CSV/JSON key for bare words */
+#define OUTPUT_BARE_KEY "result" /* CSV/JSON key for bare words */
 
 void
 output_init(struct output *o, enum output_format format, FILE *data)
@@ -27,7 +27,7 @@ output_init(struct output *o, enum output_format format, FILE *data)
 static void
 output_reset(struct output *o)
 {
-	size_t	 i, j;
+	size_t i, j;
 
 	for (i = 0; i < o->nrecs; i++) {
 		for (j = 0; j < o->recs[i].n; j++) {
@@ -59,8 +59,8 @@ output_free(struct output *o)
 static size_t
 output_utf8(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	uint32_t	 c, min;
-	size_t		 n, i;
+	uint32_t c, min;
+	size_t	 n, i;
 
 	c = s[0];
 	if (c < 0x80) {
@@ -104,20 +104,37 @@ static int
 output_cpwidth(uint32_t c)
 {
 	static const uint32_t zero[][2] = {
-		{ 0x0300, 0x036f }, { 0x0483, 0x0489 }, { 0x0591, 0x05bd },
-		{ 0x0610, 0x061a }, { 0x064b, 0x065f }, { 0x0e31, 0x0e31 },
-		{ 0x0e34, 0x0e3a }, { 0x1ab0, 0x1aff }, { 0x1dc0, 0x1dff },
-		{ 0x200b, 0x200f }, { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f },
+		{ 0x0300, 0x036f },
+		{ 0x0483, 0x0489 },
+		{ 0x0591, 0x05bd },
+		{ 0x0610, 0x061a },
+		{ 0x064b, 0x065f },
+		{ 0x0e31, 0x0e31 },
+		{ 0x0e34, 0x0e3a },
+		{ 0x1ab0, 0x1aff },
+		{ 0x1dc0, 0x1dff },
+		{ 0x200b, 0x200f },
+		{ 0x20d0, 0x20ff },
+		{ 0xfe00, 0xfe0f },
 		{ 0xfe20, 0xfe2f },
 	};
 	static const uint32_t wide[][2] = {
-		{ 0x1100, 0x115f }, { 0x2e80, 0x303e }, { 0x3041, 0x33ff },
-		{ 0x3400, 0x4dbf }, { 0x4e00, 0x9fff }, { 0xa000, 0xa4cf },
-		{ 0xac00, 0xd7a3 }, { 0xf900, 0xfaff }, { 0xfe30, 0xfe4f },
-		{ 0xff00, 0xff60 }, { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f },
-		{ 0x1f900, 0x1f9ff }, { 0x20000, 0x3fffd },
+		{ 0x1100, 0x115f },
+		{ 0x2e80, 0x303e },
+		{ 0x3041, 0x33ff },
+		{ 0x3400, 0x4dbf },
+		{ 0x4e00, 0x9fff },
+		{ 0xa000, 0xa4cf },
+		{ 0xac00, 0xd7a3 },
+		{ 0xf900, 0xfaff },
+		{ 0xfe30, 0xfe4f },
+		{ 0xff00, 0xff60 },
+		{ 0xffe0, 0xffe6 },
+		{ 0x1f300, 0x1f64f },
+		{ 0x1f900, 0x1f9ff },
+		{ 0x20000, 0x3fffd },
 	};
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof zero / sizeof zero[0]; i++)
 		if (c >= zero[i][0] && c <= zero[i][1])
@@ -132,9 +149,9 @@ output_cpwidth(uint32_t c)
 size_t
 output_width(const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	uint32_t		 cp;
-	size_t			 i = 0, w = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t	     cp;
+	size_t		     i = 0, w = 0;
 
 	while (i < len) {
 		i += output_utf8(p + i, len - i, &cp);
@@ -172,9 +189,9 @@ output_cell(FILE *f, const char *s, size_t pad)
 void
 output_json_string(FILE *f, const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	uint32_t		 cp;
-	size_t			 i = 0, n;
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t	     cp;
+	size_t		     i = 0, n;
 
 	fputc('"', f);
 	while (i < len) {
@@ -203,7 +220,7 @@ output_json_string(FILE *f, const char *s, size_t len)
 void
 output_csv_field(FILE *f, const char *s, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	if (len > 0 && strcspn(s, ",\"\r\n") == len && s[0] != ' ' &&
 	    s[len - 1] != ' ') {
@@ -222,8 +239,8 @@ output_csv_field(FILE *f, const char *s, size_t len)
 static void *
 output_grow(struct output *o, void *p, size_t *cap, size_t n, size_t size)
 {
-	size_t	 ncap;
-	void	*q;
+	size_t ncap;
+	void  *q;
 
 	if (n < *cap)
 		return (p);
@@ -239,14 +256,14 @@ output_grow(struct output *o, void *p, size_t *cap, size_t n, size_t size)
 static int
 output_add_key(struct output *o, const char *key)
 {
-	char	**keys;
-	size_t	  i;
+	char **keys;
+	size_t i;
 
 	for (i = 0; i < o->nkeys; i++)
 		if (strcmp(o->keys[i], key) == 0)
 			return (0);
 	if ((keys = output_grow(o, o->keys, &o->capkeys, o->nkeys,
-	    sizeof *keys)) == NULL)
+		 sizeof *keys)) == NULL)
 		return (-1);
 	o->keys = keys;
 	if ((o->keys[o->nkeys] = strdup(key)) == NULL) {
@@ -261,19 +278,18 @@ output_add_key(struct output *o, const char *key)
 static void
 output_add_rec(struct output *o, const struct proto_reply *r)
 {
-	struct output_rec	*recs, *rec;
-	const char		*key;
-	size_t			 i;
+	struct output_rec *recs, *rec;
+	const char	  *key;
+	size_t		   i;
 
 	if ((recs = output_grow(o, o->recs, &o->caprecs, o->nrecs,
-	    sizeof *recs)) == NULL)
+		 sizeof *recs)) == NULL)
 		return;
 	o->recs = recs;
 	rec = &o->recs[o->nrecs];
 	rec->n = 0;
 	rec->keys = calloc(r->nfields ? r->nfields : 1, sizeof *rec->keys);
-	rec->values = calloc(r->nfields ? r->nfields : 1,
-	    sizeof *rec->values);
+	rec->values = calloc(r->nfields ? r->nfields : 1, sizeof *rec->values);
 	if (rec->keys == NULL || rec->values == NULL) {
 		free(rec->keys);
 		free(rec->values);
@@ -304,7 +320,7 @@ output_add_rec(struct output *o, const struct proto_reply *r)
 static const char *
 output_rec_get(const struct output_rec *rec, const char *key)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < rec->n; i++)
 		if (strcmp(rec->keys[i], key) == 0)
@@ -315,8 +331,8 @@ output_rec_get(const struct output_rec *rec, const char *key)
 static void
 output_table(struct output *o)
 {
-	size_t		*w, i, j, vw, last;
-	const char	*v;
+	size_t	   *w, i, j, vw, last;
+	const char *v;
 
 	if ((w = calloc(o->nkeys, sizeof *w)) == NULL) {
 		o->oom = 1;
@@ -334,8 +350,11 @@ output_table(struct output *o)
 		}
 	}
 	for (j = 0; j < o->nkeys; j++)
-		output_cell(stdout, o->keys[j], j + 1 < o->nkeys ? w[j] + 2 -
-		    output_width(o->keys[j], strlen(o->keys[j])) : 0);
+		output_cell(stdout, o->keys[j],
+		    j + 1 < o->nkeys ?
+			w[j] + 2 -
+			    output_width(o->keys[j], strlen(o->keys[j])) :
+			0);
 	putchar('\n');
 	for (j = 0; j < o->nkeys; j++) {
 		for (vw = 0; vw < w[j]; vw++)
@@ -348,7 +367,8 @@ output_table(struct output *o)
 		/* No padding after the last value of the row. */
 		for (last = 0, j = 0; j < o->nkeys; j++)
 			if ((v = output_rec_get(&o->recs[i], o->keys[j])) !=
-			    NULL && *v != '\0')
+				NULL &&
+			    *v != '\0')
 				last = j;
 		for (j = 0; j <= last; j++) {
 			if ((v = output_rec_get(&o->recs[i], o->keys[j])) ==
@@ -365,8 +385,8 @@ output_table(struct output *o)
 static void
 output_csv(struct output *o)
 {
-	size_t		 i, j;
-	const char	*v;
+	size_t	    i, j;
+	const char *v;
 
 	for (j = 0; j < o->nkeys; j++) {
 		if (j > 0)
@@ -389,8 +409,8 @@ output_csv(struct output *o)
 static void
 output_json(struct output *o)
 {
-	struct output_rec	*rec;
-	size_t			 i, j;
+	struct output_rec *rec;
+	size_t		   i, j;
 
 	if (o->nrecs == 0) {
 		puts("[]");
@@ -418,7 +438,7 @@ output_json(struct output *o)
 static void
 output_bare_words(const struct proto_reply *r, struct proto_buf *buf)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < r->nfields; i++) {
 		if (r->fields[i].key != NULL)
@@ -434,9 +454,9 @@ output_bare_words(const struct proto_reply *r, struct proto_buf *buf)
 static void
 output_final_fields(struct output *o, const struct proto_reply *r)
 {
-	struct proto_buf	 bare;
-	const char		*sep = "";
-	size_t			 i;
+	struct proto_buf bare;
+	const char	*sep = "";
+	size_t		 i;
 
 	proto_buf_init(&bare);
 	output_bare_words(r, &bare);
@@ -524,8 +544,8 @@ static void
 output_final_ok(struct output *o, const char *line, size_t len,
     const struct proto_reply *r)
 {
-	struct proto_reply	 rest;
-	size_t			 i;
+	struct proto_reply rest;
+	size_t		   i;
 
 	if (o->ndata > 0 && o->data == stdout) {
 		/* The payload went to stdout; keep it a clean file. */
@@ -580,8 +600,8 @@ output_final_ok(struct output *o, const char *line, size_t len,
 int
 output_line(struct output *o, const char *line, size_t len)
 {
-	struct proto_reply	 r;
-	int			 rv = OUTPUT_MORE;
+	struct proto_reply r;
+	int		   rv = OUTPUT_MORE;
 
 	switch (proto_parse_reply(line, len, &r)) {
 	case PROTO_LINE_RECORD:
@@ -615,7 +635,8 @@ output_line(struct output *o, const char *line, size_t len)
 	proto_reply_free(&r);
 	if (rv == OUTPUT_OK || rv == OUTPUT_ERR) {
 		if (o->oom)
-			fprintf(stderr, "roster: out of memory: the reply "
+			fprintf(stderr,
+			    "roster: out of memory: the reply "
 			    "was not shown whole\n");
 		output_reset(o);
 		fflush(stdout);
@@ -638,11 +659,11 @@ output_is_final(const char *line, size_t len)
 static void
 output_notify_line(const char *line, size_t len)
 {
-	struct proto_reply		 r;
-	const struct proto_field	*party, *name;
-	struct tm			 tm;
-	time_t				 now = time(NULL);
-	size_t				 i;
+	struct proto_reply	  r;
+	const struct proto_field *party, *name;
+	struct tm		  tm;
+	time_t			  now = time(NULL);
+	size_t			  i;
 
 	if (proto_parse_reply(line, len, &r) != PROTO_LINE_NOTIFY) {
 		proto_reply_free(&r);
@@ -671,8 +692,8 @@ output_notify_line(const char *line, size_t len)
 void
 output_notify(struct output *o, const char *line, size_t len)
 {
-	struct proto_reply	 r;
-	size_t			 i;
+	struct proto_reply r;
+	size_t		   i;
 
 	switch (o->format) {
 	case OUTPUT_TABLE:

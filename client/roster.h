@@ -15,16 +15,16 @@
 
 #include "proto.h"
 
-#define ROSTER_DEFAULT_HOST	"127.0.0.1"
-#define ROSTER_CONFIG_PATH	".config/roster/config"	/* under $HOME */
-#define ROSTER_HISTORY_FILE	".roster_history"	/* under $HOME */
-#define ROSTER_CONNECT_TIMEOUT	10000	/* ms: connect, handshake, greeting */
-#define ROSTER_REPLY_TIMEOUT	120000	/* ms of silence while a reply is due */
+#define ROSTER_DEFAULT_HOST    "127.0.0.1"
+#define ROSTER_CONFIG_PATH     ".config/roster/config" /* under $HOME */
+#define ROSTER_HISTORY_FILE    ".roster_history"       /* under $HOME */
+#define ROSTER_CONNECT_TIMEOUT 10000  /* ms: connect, handshake, greeting */
+#define ROSTER_REPLY_TIMEOUT   120000 /* ms of silence while a reply is due */
 
 /* Exit statuses. */
-#define ROSTER_EXIT_OK		0
-#define ROSTER_EXIT_ERR		1	/* the server answered ERR */
-#define ROSTER_EXIT_FAIL	2	/* usage, configuration or connection */
+#define ROSTER_EXIT_OK	 0
+#define ROSTER_EXIT_ERR	 1 /* the server answered ERR */
+#define ROSTER_EXIT_FAIL 2 /* usage, configuration or connection */
 
 enum output_format {
 	OUTPUT_TABLE,
@@ -36,58 +36,58 @@ enum output_format {
 /* Connection settings and preferences, from the config file, the
  * environment and the flags, in rising order of precedence. */
 struct clicfg {
-	char	*host;
-	char	*port;
-	char	*ca;
-	char	*cert;
-	char	*key;
-	char	*user;
-	char	*format;
-	char	*password_file;
+	char *host;
+	char *port;
+	char *ca;
+	char *cert;
+	char *key;
+	char *user;
+	char *format;
+	char *password_file;
 };
 
 /* One TLS connection. The input buffer holds at most NET_MAX_LINE bytes of
  * an unfinished line; output is queued and written while reading, so that
  * pipelined requests never deadlock against the server's replies. */
-#define NET_MAX_LINE	(256 * 1024)
+#define NET_MAX_LINE (256 * 1024)
 
 enum net_status {
-	NET_LINE,		/* a line was read */
-	NET_DONE,		/* everything queued was written */
-	NET_EOF,		/* the server closed the connection */
-	NET_ERROR,		/* see err */
+	NET_LINE,  /* a line was read */
+	NET_DONE,  /* everything queued was written */
+	NET_EOF,   /* the server closed the connection */
+	NET_ERROR, /* see err */
 	NET_TIMEOUT,
-	NET_INTR		/* *intr became non-zero while waiting */
+	NET_INTR /* *intr became non-zero while waiting */
 };
 
 struct net_params {
-	const char	*host;
-	const char	*port;
-	const char	*ca;		/* file or directory; NULL: system's */
-	const char	*cert;		/* client certificate chain, PEM */
-	const char	*key;		/* its private key, PEM */
+	const char *host;
+	const char *port;
+	const char *ca;	  /* file or directory; NULL: system's */
+	const char *cert; /* client certificate chain, PEM */
+	const char *key;  /* its private key, PEM */
 };
 
 struct net_conn {
-	int			 fd;
-	SSL_CTX			*ctx;
-	SSL			*ssl;
-	char			*in;
-	size_t			 inoff;		/* start of unread input */
-	size_t			 inlen;		/* end of input */
-	size_t			 incap;
-	size_t			 scan;		/* no LF in input before */
-	struct proto_buf	 out;
-	size_t			 outoff;	/* bytes of out written */
-	int			 eof;
-	int			 timeout;	/* ms of silence; -1: none */
-	volatile sig_atomic_t	*intr;		/* may be NULL */
-	char			 err[512];
+	int		       fd;
+	SSL_CTX		      *ctx;
+	SSL		      *ssl;
+	char		      *in;
+	size_t		       inoff; /* start of unread input */
+	size_t		       inlen; /* end of input */
+	size_t		       incap;
+	size_t		       scan; /* no LF in input before */
+	struct proto_buf       out;
+	size_t		       outoff; /* bytes of out written */
+	int		       eof;
+	int		       timeout; /* ms of silence; -1: none */
+	volatile sig_atomic_t *intr;	/* may be NULL */
+	char		       err[512];
 };
 
 /* The type of a command's key, as HELP's keys= names it. */
 enum commands_type {
-	COMMANDS_TYPE_UNKNOWN,	/* from args=, or a type new to this roster */
+	COMMANDS_TYPE_UNKNOWN, /* from args=, or a type new to this roster */
 	COMMANDS_TYPE_CODE,
 	COMMANDS_TYPE_ID,
 	COMMANDS_TYPE_COUNT,
@@ -106,164 +106,163 @@ enum commands_type {
 	COMMANDS_TYPE_COMMAND
 };
 
-#define COMMANDS_REQUIRED	0x01
-#define COMMANDS_USE		0x02	/* defaults to the event of USE */
-#define COMMANDS_OWN		0x04	/* a focal point names only its party */
+#define COMMANDS_REQUIRED 0x01
+#define COMMANDS_USE	  0x02 /* defaults to the event of USE */
+#define COMMANDS_OWN	  0x04 /* a focal point names only its party */
 
 struct commands_key {
-	char			*name;
-	enum commands_type	 type;
-	int			 flags;		/* COMMANDS_* */
-	char			*choices;	/* enum: "a|b|c"; else NULL */
+	char		  *name;
+	enum commands_type type;
+	int		   flags;   /* COMMANDS_* */
+	char		  *choices; /* enum: "a|b|c"; else NULL */
 };
 
 /* One command the server knows, from one HELP record. */
 struct commands_entry {
-	char			*name;		/* "PARTICIPANT ADD" */
-	struct commands_key	*keys;		/* in the server's order */
-	size_t			 nkeys;
-	int			 dry_run;	/* takes dry_run=yes */
+	char		    *name; /* "PARTICIPANT ADD" */
+	struct commands_key *keys; /* in the server's order */
+	size_t		     nkeys;
+	int		     dry_run; /* takes dry_run=yes */
 };
 
 /* The command set of one connection (session_commands). */
 struct commands {
-	struct commands_entry	*entries;
-	size_t			 nentries;
-	size_t			 cap;
-	int			 loaded;	/* HELP answered OK */
+	struct commands_entry *entries;
+	size_t		       nentries;
+	size_t		       cap;
+	int		       loaded; /* HELP answered OK */
 };
 
 /* What the program was asked to do, and the open session. */
 struct roster {
-	struct clicfg		 cfg;
-	enum output_format	 format;
-	const char		*event;		/* --event: USE after login */
-	const char		*output;	/* export -o */
-	int			 dry_run;
-	int			 argc;		/* command and arguments */
-	char			**argv;
-	struct net_conn		 conn;
-	int			 connected;
-	char			*user;		/* logged in as, or NULL */
-	int			 login;		/* LOGIN due */
-	char			 pw[PROTO_MAX_PASSWORD + 1]; /* for it */
-	struct commands		 cmds;		/* HELP, once per connection */
+	struct clicfg	   cfg;
+	enum output_format format;
+	const char	  *event;  /* --event: USE after login */
+	const char	  *output; /* export -o */
+	int		   dry_run;
+	int		   argc; /* command and arguments */
+	char		 **argv;
+	struct net_conn	   conn;
+	int		   connected;
+	char		  *user;  /* logged in as, or NULL */
+	int		   login; /* LOGIN due */
+	char		   pw[PROTO_MAX_PASSWORD + 1]; /* for it */
+	struct commands	   cmds; /* HELP, once per connection */
 };
 
 /* A CSV text cut into rows of fields (csv.c). */
 struct csv_row {
-	size_t		  line;		/* its first line in the text */
-	char		**fields;
-	size_t		  nfields;
+	size_t line; /* its first line in the text */
+	char **fields;
+	size_t nfields;
 };
 
 struct csv {
-	struct csv_row	*rows;		/* [0]: the header */
-	size_t		 nrows;
-	size_t		 caprows;
-	char		 sep;		/* ',', ';' or TAB, from the header */
-	size_t		 errline;	/* on failure: the line */
-	char		 err[128];	/* and what is wrong there */
+	struct csv_row *rows; /* [0]: the header */
+	size_t		nrows;
+	size_t		caprows;
+	char		sep;	  /* ',', ';' or TAB, from the header */
+	size_t		errline;  /* on failure: the line */
+	char		err[128]; /* and what is wrong there */
 };
 
 /* Replies being printed. */
 struct output_rec {
-	size_t		  n;
-	char		**keys;
-	char		**values;
+	size_t n;
+	char **keys;
+	char **values;
 };
 
 struct output {
-	enum output_format	 format;
-	FILE			*data;		/* export payload lines */
-	const char		*errprefix;	/* before "ERR CODE text" */
-	struct output_rec	*recs;
-	size_t			 nrecs;
-	size_t			 caprecs;
-	char			**keys;		/* union of record keys */
-	size_t			 nkeys;
-	size_t			 capkeys;
-	size_t			 ndata;		/* payload lines so far */
-	int			 oom;
+	enum output_format format;
+	FILE		  *data;      /* export payload lines */
+	const char	  *errprefix; /* before "ERR CODE text" */
+	struct output_rec *recs;
+	size_t		   nrecs;
+	size_t		   caprecs;
+	char		 **keys; /* union of record keys */
+	size_t		   nkeys;
+	size_t		   capkeys;
+	size_t		   ndata; /* payload lines so far */
+	int		   oom;
 };
 
 /* What output_line says of a line. */
-#define OUTPUT_MORE	0	/* the reply goes on */
-#define OUTPUT_OK	1	/* final OK */
-#define OUTPUT_ERR	2	/* final ERR */
-#define OUTPUT_BAD	3	/* not a reply line */
+#define OUTPUT_MORE 0 /* the reply goes on */
+#define OUTPUT_OK   1 /* final OK */
+#define OUTPUT_ERR  2 /* final ERR */
+#define OUTPUT_BAD  3 /* not a reply line */
 
 /* main.c */
-int	 main_args(const char *, int, char **, struct proto_buf *);
+int main_args(const char *, int, char **, struct proto_buf *);
 
 /* session.c */
 extern volatile sig_atomic_t session_interrupted;
-void	 session_catch_signals(int);
-int	 session_connect(struct roster *, const char *command);
-int	 session_start(struct roster *);
-int	 session_open(struct roster *, const char *command);
-void	 session_close(struct roster *);
-int	 session_transact(struct roster *, const char *, size_t,
-	    struct output *, char **);
-int	 session_watch(struct roster *, const char *, size_t);
+void			     session_catch_signals(int);
+int  session_connect(struct roster *, const char *command);
+int  session_start(struct roster *);
+int  session_open(struct roster *, const char *command);
+void session_close(struct roster *);
+int  session_transact(struct roster *, const char *, size_t, struct output *,
+     char **);
+int  session_watch(struct roster *, const char *, size_t);
 const struct commands *session_commands(struct roster *);
 
 /* secret.c */
-int	 secret_getpass(const char *, char *, size_t);
-int	 secret_is_key(const char *);
-int	 secret_ask(const char *, const char *, struct proto_buf *);
-int	 secret_prompt(struct proto_request *, struct proto_buf *);
+int secret_getpass(const char *, char *, size_t);
+int secret_is_key(const char *);
+int secret_ask(const char *, const char *, struct proto_buf *);
+int secret_prompt(struct proto_request *, struct proto_buf *);
 
 /* commands.c */
-void	 commands_init(struct commands *);
-void	 commands_free(struct commands *);
-int	 commands_add(struct commands *, const char *, size_t, char *,
-	    size_t);
+void commands_init(struct commands *);
+void commands_free(struct commands *);
+int  commands_add(struct commands *, const char *, size_t, char *, size_t);
 const struct commands_entry *commands_find(const struct commands *,
-	    const char *);
-const struct commands_key *commands_key(const struct commands_entry *,
-	    const char *);
+    const char *);
+const struct commands_key   *commands_key(const struct commands_entry *,
+      const char *);
 
 /* net.c */
-int	 net_open(struct net_conn *, const struct net_params *);
-void	 net_close(struct net_conn *);
-void	 net_queue(struct net_conn *, const char *, size_t);
-int	 net_flush(struct net_conn *);
-int	 net_read_line(struct net_conn *, char **, size_t *);
-size_t	 net_pending(const struct net_conn *);
+int    net_open(struct net_conn *, const struct net_params *);
+void   net_close(struct net_conn *);
+void   net_queue(struct net_conn *, const char *, size_t);
+int    net_flush(struct net_conn *);
+int    net_read_line(struct net_conn *, char **, size_t *);
+size_t net_pending(const struct net_conn *);
 
 /* output.c */
-void	 output_init(struct output *, enum output_format, FILE *);
-void	 output_free(struct output *);
-int	 output_line(struct output *, const char *, size_t);
-int	 output_is_final(const char *, size_t);
-void	 output_notify(struct output *, const char *, size_t);
-size_t	 output_width(const char *, size_t);
-void	 output_json_string(FILE *, const char *, size_t);
-void	 output_csv_field(FILE *, const char *, size_t);
+void   output_init(struct output *, enum output_format, FILE *);
+void   output_free(struct output *);
+int    output_line(struct output *, const char *, size_t);
+int    output_is_final(const char *, size_t);
+void   output_notify(struct output *, const char *, size_t);
+size_t output_width(const char *, size_t);
+void   output_json_string(FILE *, const char *, size_t);
+void   output_csv_field(FILE *, const char *, size_t);
 
 /* shell.c */
-int	 shell_run(struct roster *);
+int shell_run(struct roster *);
 
 /* clicfg.c */
-void	 clicfg_init(struct clicfg *);
-void	 clicfg_free(struct clicfg *);
-int	 clicfg_load(struct clicfg *, const char *);
-char	*clicfg_default_path(void);
-int	 clicfg_set(char **, const char *);
-int	 clicfg_format(const char *, enum output_format *);
-int	 clicfg_valid_port(const char *);
-char	*clicfg_read_secret(const char *);
+void  clicfg_init(struct clicfg *);
+void  clicfg_free(struct clicfg *);
+int   clicfg_load(struct clicfg *, const char *);
+char *clicfg_default_path(void);
+int   clicfg_set(char **, const char *);
+int   clicfg_format(const char *, enum output_format *);
+int   clicfg_valid_port(const char *);
+char *clicfg_read_secret(const char *);
 
 /* csv.c */
-void	 csv_init(struct csv *);
-int	 csv_parse(struct csv *, const char *, size_t);
-void	 csv_free(struct csv *);
+void csv_init(struct csv *);
+int  csv_parse(struct csv *, const char *, size_t);
+void csv_free(struct csv *);
 
 /* import.c */
-int	 import_run(struct roster *);
+int import_run(struct roster *);
 
 /* export.c */
-int	 export_run(struct roster *);
+int export_run(struct roster *);
 
 #endif /* ROSTER_H */

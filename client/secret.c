@@ -21,15 +21,16 @@
 int
 secret_getpass(const char *prompt, char *buf, size_t size)
 {
-	struct sigaction	 oldint, oldterm;
-	struct termios		 old, noecho;
-	size_t			 n = 0;
-	ssize_t			 r;
-	char			 c;
-	int			 fd, rv = -1, toolong = 0;
+	struct sigaction oldint, oldterm;
+	struct termios	 old, noecho;
+	size_t		 n = 0;
+	ssize_t		 r;
+	char		 c;
+	int		 fd, rv = -1, toolong = 0;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "roster: no terminal to ask for a password "
+		fprintf(stderr,
+		    "roster: no terminal to ask for a password "
 		    "(set ROSTER_PASSWORD or password_file)\n");
 		return (-1);
 	}
@@ -91,15 +92,17 @@ secret_is_key(const char *key)
 int
 secret_ask(const char *command, const char *key, struct proto_buf *buf)
 {
-	char	 pw[PROTO_MAX_PASSWORD + 1], again[PROTO_MAX_PASSWORD + 1];
-	char	 prompt[128];
-	int	 confirm, rv = -1;
+	char pw[PROTO_MAX_PASSWORD + 1], again[PROTO_MAX_PASSWORD + 1];
+	char prompt[128];
+	int  confirm, rv = -1;
 
-	confirm = strcmp(key, "new") == 0 || (strcmp(key, "password") == 0 &&
-	    strcmp(command, "LOGIN") != 0);
-	snprintf(prompt, sizeof prompt, "%s: ", strcmp(key, "old") == 0 ?
-	    "Current password" : strcmp(key, "new") == 0 ? "New password" :
-	    confirm ? "Password to set" : "Password");
+	confirm = strcmp(key, "new") == 0 ||
+	    (strcmp(key, "password") == 0 && strcmp(command, "LOGIN") != 0);
+	snprintf(prompt, sizeof prompt, "%s: ",
+	    strcmp(key, "old") == 0	? "Current password" :
+		strcmp(key, "new") == 0 ? "New password" :
+		confirm			? "Password to set" :
+					  "Password");
 	if (secret_getpass(prompt, pw, sizeof pw) == -1)
 		return (-1);
 	if (confirm) {
@@ -127,14 +130,13 @@ out:
 int
 secret_prompt(struct proto_request *req, struct proto_buf *buf)
 {
-	const struct proto_arg	*a;
-	size_t			 i;
-	int			 missing = 0, login;
+	const struct proto_arg *a;
+	size_t			i;
+	int			missing = 0, login;
 
 	login = strcmp(req->command, "LOGIN") == 0;
 	for (i = 0; i < req->nargs; i++)
-		if (secret_is_key(req->args[i].key) &&
-		    req->args[i].vlen == 0)
+		if (secret_is_key(req->args[i].key) && req->args[i].vlen == 0)
 			missing = 1;
 	if (login && proto_request_arg(req, "password") == NULL)
 		missing = 1;

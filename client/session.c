@@ -15,7 +15,7 @@
 
 #include "roster.h"
 
-volatile sig_atomic_t	 session_interrupted;
+volatile sig_atomic_t session_interrupted;
 
 static void
 session_signal(int sig)
@@ -29,7 +29,7 @@ session_signal(int sig)
 void
 session_catch_signals(int on)
 {
-	struct sigaction	 sa;
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
@@ -42,9 +42,9 @@ session_catch_signals(int on)
 static int
 session_password(const struct roster *r, char *buf, size_t size)
 {
-	const char	*env;
-	char		*line, prompt[300];
-	size_t		 len;
+	const char *env;
+	char	   *line, prompt[300];
+	size_t	    len;
 
 	if ((env = getenv("ROSTER_PASSWORD")) != NULL && *env != '\0') {
 		if ((size_t)snprintf(buf, size, "%s", env) >= size) {
@@ -61,7 +61,8 @@ session_password(const struct roster *r, char *buf, size_t size)
 		free(line);
 		if (len >= size) {
 			explicit_bzero(buf, size);
-			fprintf(stderr, "roster: password_file: password too "
+			fprintf(stderr,
+			    "roster: password_file: password too "
 			    "long\n");
 			return (-1);
 		}
@@ -77,9 +78,9 @@ session_password(const struct roster *r, char *buf, size_t size)
 static char *
 session_final(struct roster *r)
 {
-	char	*line;
-	size_t	 len;
-	int	 rv;
+	char  *line;
+	size_t len;
+	int    rv;
 
 	for (;;) {
 		rv = net_read_line(&r->conn, &line, &len);
@@ -95,10 +96,10 @@ session_final(struct roster *r)
 static int
 session_greeting(struct roster *r)
 {
-	struct proto_reply	 rep;
+	struct proto_reply	  rep;
 	const struct proto_field *f;
-	char			*line;
-	int			 rv = -1;
+	char			 *line;
+	int			  rv = -1;
 
 	if ((line = session_final(r)) == NULL)
 		return (-1);
@@ -106,7 +107,8 @@ session_greeting(struct roster *r)
 	case PROTO_LINE_OK:
 		f = proto_reply_field(&rep, "proto");
 		if (f == NULL || strcmp(f->value, "1") != 0) {
-			fprintf(stderr, "roster: the server speaks protocol "
+			fprintf(stderr,
+			    "roster: the server speaks protocol "
 			    "%s, this roster speaks %d\n",
 			    f != NULL ? f->value : "(none)", PROTO_VERSION);
 			break;
@@ -117,8 +119,10 @@ session_greeting(struct roster *r)
 		rv = 0;
 		break;
 	case PROTO_LINE_ERR:
-		fprintf(stderr, "roster: the server refused the connection: "
-		    "%s\n", line);
+		fprintf(stderr,
+		    "roster: the server refused the connection: "
+		    "%s\n",
+		    line);
 		break;
 	default:
 		fprintf(stderr, "roster: unexpected greeting: %s\n", line);
@@ -133,9 +137,9 @@ session_greeting(struct roster *r)
 static int
 session_login(struct roster *r, char *pw, size_t pwsize)
 {
-	struct proto_buf	 req;
-	char			*line;
-	int			 rv = -1;
+	struct proto_buf req;
+	char		*line;
+	int		 rv = -1;
 
 	if (*pw == '\0' && session_password(r, pw, pwsize) == -1)
 		return (-1);
@@ -155,8 +159,8 @@ session_login(struct roster *r, char *pw, size_t pwsize)
 		r->user = strdup(r->cfg.user);
 		rv = 0;
 	} else
-		fprintf(stderr, "roster: login as %s failed: %s\n",
-		    r->cfg.user, line);
+		fprintf(stderr, "roster: login as %s failed: %s\n", r->cfg.user,
+		    line);
 	free(line);
 out:
 	if (req.data != NULL)
@@ -175,12 +179,13 @@ out:
 int
 session_connect(struct roster *r, const char *command)
 {
-	struct net_params	 p;
+	struct net_params p;
 
-	r->login = r->cfg.user != NULL && (command == NULL ||
-	    r->event != NULL || (strcasecmp(command, "PING") != 0 &&
-	    strcasecmp(command, "HELP") != 0 &&
-	    strcasecmp(command, "LOGIN") != 0));
+	r->login = r->cfg.user != NULL &&
+	    (command == NULL || r->event != NULL ||
+		(strcasecmp(command, "PING") != 0 &&
+		    strcasecmp(command, "HELP") != 0 &&
+		    strcasecmp(command, "LOGIN") != 0));
 	explicit_bzero(r->pw, sizeof r->pw);
 	/* With a certificate, only when it did not log in. */
 	if (r->login && r->cfg.cert == NULL &&
@@ -214,9 +219,9 @@ session_connect(struct roster *r, const char *command)
 int
 session_start(struct roster *r)
 {
-	struct proto_buf	 use;
-	char			*line;
-	int			 rv;
+	struct proto_buf use;
+	char		*line;
+	int		 rv;
 
 	if (r->login && r->user == NULL &&
 	    session_login(r, r->pw, sizeof r->pw) == -1)
@@ -246,7 +251,7 @@ session_start(struct roster *r)
 int
 session_open(struct roster *r, const char *command)
 {
-	int	 rv;
+	int rv;
 
 	if ((rv = session_connect(r, command)) != ROSTER_EXIT_OK)
 		return (rv);
@@ -274,9 +279,9 @@ int
 session_transact(struct roster *r, const char *req, size_t len,
     struct output *o, char **final)
 {
-	char	*line;
-	size_t	 n;
-	int	 rv;
+	char  *line;
+	size_t n;
+	int    rv;
 
 	if (final != NULL)
 		*final = NULL;
@@ -285,16 +290,18 @@ session_transact(struct roster *r, const char *req, size_t len,
 		rv = net_read_line(&r->conn, &line, &n);
 		if (rv != NET_LINE) {
 			fflush(stdout);
-			fprintf(stderr, "roster: %s\n", rv == NET_INTR ?
-			    "interrupted" : r->conn.err);
+			fprintf(stderr, "roster: %s\n",
+			    rv == NET_INTR ? "interrupted" : r->conn.err);
 			return (ROSTER_EXIT_FAIL);
 		}
 		switch (output_line(o, line, n)) {
 		case OUTPUT_MORE:
 			continue;
 		case OUTPUT_BAD:
-			fprintf(stderr, "roster: unexpected line from the "
-			    "server: %.*s\n", (int)n, line);
+			fprintf(stderr,
+			    "roster: unexpected line from the "
+			    "server: %.*s\n",
+			    (int)n, line);
 			continue;
 		case OUTPUT_OK:
 			rv = ROSTER_EXIT_OK;
@@ -313,9 +320,9 @@ session_transact(struct roster *r, const char *req, size_t len,
 static int
 session_watch_done(struct roster *r, struct output *o)
 {
-	char	*line;
-	size_t	 n;
-	int	 rv;
+	char  *line;
+	size_t n;
+	int    rv;
 
 	r->conn.intr = NULL;
 	r->conn.timeout = ROSTER_REPLY_TIMEOUT;
@@ -343,10 +350,10 @@ session_watch_done(struct roster *r, struct output *o)
 int
 session_watch(struct roster *r, const char *req, size_t len)
 {
-	struct output	 o;
-	char		*line;
-	size_t		 n;
-	int		 rv;
+	struct output o;
+	char	     *line;
+	size_t	      n;
+	int	      rv;
 
 	output_init(&o, r->format, stdout);
 	rv = session_transact(r, req, len, &o, NULL);
@@ -392,9 +399,9 @@ out:
 const struct commands *
 session_commands(struct roster *r)
 {
-	char	*line, why[256];
-	size_t	 len;
-	int	 rv;
+	char  *line, why[256];
+	size_t len;
+	int    rv;
 
 	if (r->cmds.loaded)
 		return (&r->cmds);
@@ -402,21 +409,20 @@ session_commands(struct roster *r)
 	net_queue(&r->conn, "HELP", 4);
 	for (;;) {
 		if ((rv = net_read_line(&r->conn, &line, &len)) != NET_LINE) {
-			fprintf(stderr, "roster: %s\n", rv == NET_INTR ?
-			    "interrupted" : r->conn.err);
+			fprintf(stderr, "roster: %s\n",
+			    rv == NET_INTR ? "interrupted" : r->conn.err);
 			return (NULL);
 		}
 		if (len >= 2 && line[0] == '*' && line[1] == ' ') {
 			if (commands_add(&r->cmds, line, len, why,
-			    sizeof why) == -1)
+				sizeof why) == -1)
 				fprintf(stderr, "roster: HELP: %s\n", why);
 			continue;
 		}
 		if (!output_is_final(line, len))
 			continue;
 		if (line[0] == 'E') {
-			fprintf(stderr, "roster: HELP: %.*s\n", (int)len,
-			    line);
+			fprintf(stderr, "roster: HELP: %.*s\n", (int)len, line);
 			commands_free(&r->cmds);
 			return (NULL);
 		}

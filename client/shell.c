@@ -19,20 +19,20 @@
 
 #include "roster.h"
 
-#define SHELL_HISTORY_SIZE	1000
+#define SHELL_HISTORY_SIZE 1000
 
 /* The server's commands (HELP), completed from; NULL: none. */
-static const struct commands	*shell_set;
+static const struct commands *shell_set;
 
 /* The candidates of the completion in progress. */
-static char	**shell_cands;
-static size_t	  shell_ncands;
-static size_t	  shell_capcands;
+static char **shell_cands;
+static size_t shell_ncands;
+static size_t shell_capcands;
 
 static void
 shell_cands_reset(void)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < shell_ncands; i++)
 		free(shell_cands[i]);
@@ -45,8 +45,8 @@ shell_cands_reset(void)
 static void
 shell_cands_add(const char *s, size_t len, int lower)
 {
-	char	**p, *c;
-	size_t	  i;
+	char **p, *c;
+	size_t i;
 
 	if ((c = strndup(s, len)) == NULL)
 		return;
@@ -60,8 +60,7 @@ shell_cands_add(const char *s, size_t len, int lower)
 		}
 	}
 	if (shell_ncands == shell_capcands) {
-		p = reallocarray(shell_cands, shell_capcands + 32,
-		    sizeof *p);
+		p = reallocarray(shell_cands, shell_capcands + 32, sizeof *p);
 		if (p == NULL) {
 			free(c);
 			return;
@@ -75,8 +74,8 @@ shell_cands_add(const char *s, size_t len, int lower)
 static char *
 shell_complete_gen(const char *text, int state)
 {
-	static size_t	 next;
-	size_t		 len = strlen(text);
+	static size_t next;
+	size_t	      len = strlen(text);
 
 	if (state == 0)
 		next = 0;
@@ -90,11 +89,10 @@ shell_complete_gen(const char *text, int state)
 /* Cut line[0..end) into words, honouring quotes; returns how many (at most
  * max), or -1 when end is inside a quoted value. */
 static int
-shell_words(const char *line, size_t end, const char **w, size_t *wlen,
-    int max)
+shell_words(const char *line, size_t end, const char **w, size_t *wlen, int max)
 {
-	size_t	 i = 0, start;
-	int	 n = 0, quoted;
+	size_t i = 0, start;
+	int    n = 0, quoted;
 
 	for (;;) {
 		while (i < end && line[i] == ' ')
@@ -123,8 +121,8 @@ shell_words(const char *line, size_t end, const char **w, size_t *wlen,
 static int
 shell_family(const char *word, size_t len)
 {
-	const char	*name;
-	size_t		 i;
+	const char *name;
+	size_t	    i;
 
 	for (i = 0; i < shell_set->nentries; i++) {
 		name = shell_set->entries[i].name;
@@ -140,9 +138,9 @@ static void
 shell_complete_key(const char *key, const char *choices, const char *text,
     const char *line, size_t end)
 {
-	const char	*eqt = strchr(text, '='), *c, *bar;
-	char		 buf[256], present[PROTO_MAX_KEY + 3];
-	size_t		 klen = strlen(key);
+	const char *eqt = strchr(text, '='), *c, *bar;
+	char	    buf[256], present[PROTO_MAX_KEY + 3];
+	size_t	    klen = strlen(key);
 
 	if (eqt != NULL) {
 		if ((size_t)(eqt - text) != klen ||
@@ -170,7 +168,7 @@ static void
 shell_complete_keys(const struct commands_entry *cmd, const char *text,
     const char *line, size_t end)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < cmd->nkeys; i++)
 		shell_complete_key(cmd->keys[i].name, cmd->keys[i].choices,
@@ -182,11 +180,11 @@ shell_complete_keys(const struct commands_entry *cmd, const char *text,
 static char **
 shell_complete(const char *text, int start, int end)
 {
-	const struct commands_entry	*cmd;
-	const char			*w[2], *cname;
-	char				 name[PROTO_MAX_COMMAND + 1];
-	size_t				 wlen[2], i, len;
-	int				 n, lower;
+	const struct commands_entry *cmd;
+	const char		    *w[2], *cname;
+	char			     name[PROTO_MAX_COMMAND + 1];
+	size_t			     wlen[2], i, len;
+	int			     n, lower;
 
 	(void)end;
 	rl_attempted_completion_over = 1;
@@ -216,8 +214,7 @@ shell_complete(const char *text, int start, int end)
 			snprintf(name, sizeof name, "%.*s %.*s", (int)wlen[0],
 			    w[0], (int)wlen[1], w[1]);
 		else
-			snprintf(name, sizeof name, "%.*s", (int)wlen[0],
-			    w[0]);
+			snprintf(name, sizeof name, "%.*s", (int)wlen[0], w[0]);
 		if ((cmd = commands_find(shell_set, name)) == NULL)
 			return (NULL);
 		shell_complete_keys(cmd, text, rl_line_buffer, start);
@@ -234,7 +231,7 @@ static int
 shell_keep(const char *line, const struct proto_request *req)
 {
 	static const char *const secrets[] = { "password=", "old=", "new=" };
-	size_t	 i, j, len = strlen(line);
+	size_t			 i, j, len = strlen(line);
 
 	if (req != NULL) {
 		for (i = 0; i < req->nargs; i++)
@@ -244,7 +241,7 @@ shell_keep(const char *line, const struct proto_request *req)
 	for (i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
 		for (j = 0; j + strlen(secrets[i]) <= len; j++)
 			if (strncasecmp(line + j, secrets[i],
-			    strlen(secrets[i])) == 0)
+				strlen(secrets[i])) == 0)
 				return (0);
 	}
 	return (1);
@@ -253,8 +250,8 @@ shell_keep(const char *line, const struct proto_request *req)
 static char *
 shell_history_path(void)
 {
-	const char	*home;
-	char		*path;
+	const char *home;
+	char	   *path;
 
 	if ((home = getenv("HOME")) == NULL || *home == '\0')
 		return (NULL);
@@ -266,7 +263,7 @@ shell_history_path(void)
 static void
 shell_history_save(const char *path)
 {
-	int	 fd;
+	int fd;
 
 	if (path == NULL)
 		return;
@@ -282,9 +279,9 @@ shell_history_save(const char *path)
 static char *
 shell_read(int interactive, const char *prompt)
 {
-	char	*line = NULL;
-	size_t	 cap = 0;
-	ssize_t	 n;
+	char   *line = NULL;
+	size_t	cap = 0;
+	ssize_t n;
 
 	if (interactive)
 		return (readline(prompt));
@@ -300,7 +297,7 @@ shell_read(int interactive, const char *prompt)
 static char *
 shell_trim(char *s)
 {
-	char	*end;
+	char *end;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -314,8 +311,8 @@ shell_trim(char *s)
 static void
 shell_track(const char *command, const char *final, char **event)
 {
-	struct proto_reply		 rep;
-	const struct proto_field	*f;
+	struct proto_reply	  rep;
+	const struct proto_field *f;
 
 	if (strcmp(command, "USE") != 0 && strcmp(command, "LOGOUT") != 0)
 		return;
@@ -337,17 +334,17 @@ static int
 shell_line(struct roster *r, struct output *o, char *line, int interactive,
     char **event)
 {
-	struct proto_request	 req;
-	struct proto_buf	 buf;
-	const char		*send = line;
-	char			 why[256], command[PROTO_MAX_COMMAND + 1] = "";
-	char			*final = NULL;
-	size_t			 len = strlen(line);
-	int			 framing, parsed, rv = 0, st;
+	struct proto_request req;
+	struct proto_buf     buf;
+	const char	    *send = line;
+	char		     why[256], command[PROTO_MAX_COMMAND + 1] = "";
+	char		    *final = NULL;
+	size_t		     len = strlen(line);
+	int		     framing, parsed, rv = 0, st;
 
 	proto_buf_init(&buf);
 	parsed = proto_parse_request(line, len, &req, &framing, why,
-	    sizeof why) == PROTO_OK;
+		     sizeof why) == PROTO_OK;
 	if (interactive && shell_keep(line, parsed ? &req : NULL))
 		add_history(line);
 	if (parsed) {
@@ -383,9 +380,9 @@ out:
 int
 shell_run(struct roster *r)
 {
-	struct output	 o;
-	char		*hist = NULL, *line, *s, *event = NULL, prompt[64];
-	int		 interactive, rv, st;
+	struct output o;
+	char	     *hist = NULL, *line, *s, *event = NULL, prompt[64];
+	int	      interactive, rv, st;
 
 	if ((rv = session_open(r, NULL)) == ROSTER_EXIT_FAIL)
 		return (rv);

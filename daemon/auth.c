@@ -21,12 +21,11 @@
 #include "rosterd.h"
 
 /* Argon2id parameters: m = 19 MiB, t = 2, p = 1, 16-byte salt. */
-#define AUTH_T_COST		2
-#define AUTH_M_COST		19456
-#define AUTH_PARALLELISM	1
-#define AUTH_SALT_LEN		16
-#define AUTH_HASH_LEN		32
-
+#define AUTH_T_COST	 2
+#define AUTH_M_COST	 19456
+#define AUTH_PARALLELISM 1
+#define AUTH_SALT_LEN	 16
+#define AUTH_HASH_LEN	 32
 
 enum auth_kind {
 	AUTH_HASH,
@@ -34,42 +33,41 @@ enum auth_kind {
 };
 
 struct auth_job {
-	TAILQ_ENTRY(auth_job)	 entry;
-	enum auth_kind		 kind;
-	char			*password;
-	char			*hash;		/* verify: the stored hash */
-	char			 out[256];	/* hash: the encoded result */
-	int			 result;	/* 0 ok, -1 failed/mismatch */
-	auth_cb			 cb;
-	void			*arg;
+	TAILQ_ENTRY(auth_job) entry;
+	enum auth_kind kind;
+	char	      *password;
+	char	      *hash;	 /* verify: the stored hash */
+	char	       out[256]; /* hash: the encoded result */
+	int	       result;	 /* 0 ok, -1 failed/mismatch */
+	auth_cb	       cb;
+	void	      *arg;
 };
 TAILQ_HEAD(auth_jobq, auth_job);
 
-static pthread_mutex_t	 auth_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 auth_cond = PTHREAD_COND_INITIALIZER;
-static struct auth_jobq	 auth_todo = TAILQ_HEAD_INITIALIZER(auth_todo);
-static struct auth_jobq	 auth_done = TAILQ_HEAD_INITIALIZER(auth_done);
-static pthread_t	*auth_threads;
-static int		 auth_nthreads;
-static int		 auth_quit;
-static int		 auth_pipe[2] = { -1, -1 };
-static struct event	*auth_ev;
-static char		 auth_dummy[256];	/* for unknown users */
-
+static pthread_mutex_t	auth_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	auth_cond = PTHREAD_COND_INITIALIZER;
+static struct auth_jobq auth_todo = TAILQ_HEAD_INITIALIZER(auth_todo);
+static struct auth_jobq auth_done = TAILQ_HEAD_INITIALIZER(auth_done);
+static pthread_t       *auth_threads;
+static int		auth_nthreads;
+static int		auth_quit;
+static int		auth_pipe[2] = { -1, -1 };
+static struct event    *auth_ev;
+static char		auth_dummy[256]; /* for unknown users */
 
 static void
 auth_work(struct auth_job *job)
 {
-	unsigned char	salt[AUTH_SALT_LEN];
-	const char	*hash;
+	unsigned char salt[AUTH_SALT_LEN];
+	const char   *hash;
 
 	switch (job->kind) {
 	case AUTH_HASH:
 		if (RAND_bytes(salt, sizeof salt) != 1 ||
 		    argon2id_hash_encoded(AUTH_T_COST, AUTH_M_COST,
-		    AUTH_PARALLELISM, job->password, strlen(job->password),
-		    salt, sizeof salt, AUTH_HASH_LEN, job->out,
-		    sizeof job->out) != ARGON2_OK)
+			AUTH_PARALLELISM, job->password, strlen(job->password),
+			salt, sizeof salt, AUTH_HASH_LEN, job->out,
+			sizeof job->out) != ARGON2_OK)
 			job->result = -1;
 		else
 			job->result = 0;
@@ -79,8 +77,10 @@ auth_work(struct auth_job *job)
 		 * same cost, and always fails */
 		hash = job->hash != NULL ? job->hash : auth_dummy;
 		job->result = argon2id_verify(hash, job->password,
-		    strlen(job->password)) == ARGON2_OK && job->hash != NULL ?
-		    0 : -1;
+				  strlen(job->password)) == ARGON2_OK &&
+			job->hash != NULL ?
+		    0 :
+		    -1;
 		break;
 	}
 	OPENSSL_cleanse(job->password, strlen(job->password));
@@ -89,7 +89,7 @@ auth_work(struct auth_job *job)
 static void *
 auth_thread(void *arg)
 {
-	struct auth_job	*job;
+	struct auth_job *job;
 	char		 c = 0;
 
 	for (;;) {
@@ -118,9 +118,9 @@ auth_thread(void *arg)
 static void
 auth_done_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct auth_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
-	struct auth_job		*job;
-	char			 buf[256];
+	struct auth_jobq q = TAILQ_HEAD_INITIALIZER(q);
+	struct auth_job *job;
+	char		 buf[256];
 
 	while (read(fd, buf, sizeof buf) > 0)
 		;
@@ -137,13 +137,13 @@ auth_done_cb(evutil_socket_t fd, short what, void *arg)
 int
 auth_hash_now(const char *password, char *out, size_t outlen)
 {
-	unsigned char	salt[AUTH_SALT_LEN];
+	unsigned char salt[AUTH_SALT_LEN];
 
 	if (RAND_bytes(salt, sizeof salt) != 1)
 		return (-1);
 	if (argon2id_hash_encoded(AUTH_T_COST, AUTH_M_COST, AUTH_PARALLELISM,
-	    password, strlen(password), salt, sizeof salt, AUTH_HASH_LEN, out,
-	    outlen) != ARGON2_OK)
+		password, strlen(password), salt, sizeof salt, AUTH_HASH_LEN,
+		out, outlen) != ARGON2_OK)
 		return (-1);
 	return (0);
 }
@@ -151,9 +151,9 @@ auth_hash_now(const char *password, char *out, size_t outlen)
 int
 auth_init(struct event_base *base, int nthreads)
 {
-	unsigned char	rnd[32];
-	char		pw[65];
-	int		i;
+	unsigned char rnd[32];
+	char	      pw[65];
+	int	      i;
 
 	/* the dummy hash of a random password nobody knows */
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
@@ -172,8 +172,8 @@ auth_init(struct event_base *base, int nthreads)
 	    NULL)
 		return (-1);
 	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&auth_threads[i], NULL, auth_thread,
-		    NULL) != 0)
+		if (pthread_create(&auth_threads[i], NULL, auth_thread, NULL) !=
+		    0)
 			return (-1);
 		auth_nthreads++;
 	}
@@ -183,7 +183,7 @@ auth_init(struct event_base *base, int nthreads)
 void
 auth_stop(void)
 {
-	struct auth_job	*job;
+	struct auth_job *job;
 	int		 i;
 
 	pthread_mutex_lock(&auth_lock);
@@ -218,7 +218,7 @@ static int
 auth_submit(enum auth_kind kind, const char *password, const char *hash,
     auth_cb cb, void *arg)
 {
-	struct auth_job	*job;
+	struct auth_job *job;
 
 	if ((job = calloc(1, sizeof *job)) == NULL)
 		return (-1);

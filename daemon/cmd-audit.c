@@ -8,16 +8,16 @@ static const struct cmd_key audit_keys[] = {
 	{ .name = "since", .type = KEY_TIMESTAMP },
 	{ .name = "user", .type = KEY_CODE },
 	{ .name = "limit", .type = KEY_ID },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 
 const struct cmd_entry cmd_audit_entries[] = {
 	{
-		.name = "AUDIT",
-		.keys = audit_keys,
-		.roles = ROLE_ADMIN | ROLE_SECRETARIAT,
-		.sql = "audit",
-		.reply = CMD_REPLY_RECORDS,
+	    .name = "AUDIT",
+	    .keys = audit_keys,
+	    .roles = ROLE_ADMIN | ROLE_SECRETARIAT,
+	    .sql = "audit",
+	    .reply = CMD_REPLY_RECORDS,
 	},
-	{ .name = NULL }
+	{ .name = NULL },
 };

@@ -17,11 +17,11 @@ static const struct cmd_key event_create_keys[] = {
 	{ .name = "chair", .type = KEY_CODE },
 	{ .name = "co_chair", .type = KEY_CODE },
 	{ .name = "secretariat", .type = KEY_CODE },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key event_show_keys[] = {
 	CMD_KEY_EVENT,
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key event_set_keys[] = {
 	CMD_KEY_EVENT,
@@ -37,38 +37,38 @@ static const struct cmd_key event_set_keys[] = {
 	{ .name = "secretariat", .type = KEY_CODE },
 	{ .name = "status", .type = KEY_ENUM, .choices = "draft|open|closed" },
 	{ .name = "version", .type = KEY_ID },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 
 const struct cmd_entry cmd_event_entries[] = {
 	{
-		.name = "EVENT CREATE",
-		.keys = event_create_keys,
-		.roles = ROLE_ADMIN | ROLE_SECRETARIAT,
-		.sql = "event_create",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
+	    .name = "EVENT CREATE",
+	    .keys = event_create_keys,
+	    .roles = ROLE_ADMIN | ROLE_SECRETARIAT,
+	    .sql = "event_create",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
 	},
 	{
-		.name = "EVENT LIST",
-		.roles = ROLE_ANY_USER,
-		.sql = "event_list",
-		.reply = CMD_REPLY_RECORDS,
+	    .name = "EVENT LIST",
+	    .roles = ROLE_ANY_USER,
+	    .sql = "event_list",
+	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
-		.name = "EVENT SHOW",
-		.keys = event_show_keys,
-		.roles = ROLE_ANY_USER,
-		.sql = "event_show",
-		.reply = CMD_REPLY_ONE,
+	    .name = "EVENT SHOW",
+	    .keys = event_show_keys,
+	    .roles = ROLE_ANY_USER,
+	    .sql = "event_show",
+	    .reply = CMD_REPLY_ONE,
 	},
 	{
-		.name = "EVENT SET",
-		.keys = event_set_keys,
-		.roles = ROLE_ADMIN | ROLE_SECRETARIAT,
-		.sql = "event_set",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
+	    .name = "EVENT SET",
+	    .keys = event_set_keys,
+	    .roles = ROLE_ADMIN | ROLE_SECRETARIAT,
+	    .sql = "event_set",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
 	},
-	{ .name = NULL }
+	{ .name = NULL },
 };

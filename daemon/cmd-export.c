@@ -12,24 +12,23 @@
 
 #include "rosterd.h"
 
-static const char *const export_whats[] = {
-	"participants", "attendance", "delegations", "speakers", "sessions",
-	"enrolments", NULL
-};
-#define EXPORT_NWHAT	6
-#define EXPORT_CHUNK	(32 * 1024)
-static char	*export_sql[EXPORT_NWHAT][2];	/* [what][tsv] */
-static int	 export_stmt = -1;
+static const char *const export_whats[] = { "participants", "attendance",
+	"delegations", "speakers", "sessions", "enrolments", NULL };
+#define EXPORT_NWHAT 6
+#define EXPORT_CHUNK (32 * 1024)
+static char *export_sql[EXPORT_NWHAT][2]; /* [what][tsv] */
+static int   export_stmt = -1;
 
-struct export {
-	long			rows;	/* COPY rows, the header included */
-	struct proto_buf	header;	/* held until a data row or the end */
+struct export
+{
+	long		 rows;	 /* COPY rows, the header included */
+	struct proto_buf header; /* held until a data row or the end */
 };
 
 static void
 export_free(void *arg)
 {
-	struct export	*x = arg;
+	struct export *x = arg;
 
 	proto_buf_free(&x->header);
 	free(x);
@@ -38,7 +37,7 @@ export_free(void *arg)
 static int
 export_what(const char *what)
 {
-	int	i;
+	int i;
 
 	for (i = 0; export_whats[i] != NULL; i++)
 		if (strcmp(export_whats[i], what) == 0)
@@ -51,7 +50,7 @@ export_what(const char *what)
 static void
 export_lines(struct req *r, const char *p, const char *end)
 {
-	const char	*nl;
+	const char *nl;
 
 	if (end > p && end[-1] == '\n')
 		end--;
@@ -75,20 +74,19 @@ export_lines(struct req *r, const char *p, const char *end)
 static int
 export_row_cb(void *arg, const char *data, int len)
 {
-	struct req	*r = arg;
-	struct export	*x = r->data;
+	struct req    *r = arg;
+	struct export *x = r->data;
 
 	if (r->conn == NULL)
-		return (0);	/* the client left: read on, discard */
-	if (data == NULL)	/* the end of what arrived: send it */
+		return (0); /* the client left: read on, discard */
+	if (data == NULL)   /* the end of what arrived: send it */
 		return (x->rows > 1 && req_stream(r) > 0 ? 1 : 0);
 	if (x->rows++ == 0) {
 		proto_buf_add(&x->header, data, (size_t)len);
 		return (0);
 	}
 	if (x->rows == 2)
-		export_lines(r, x->header.data, x->header.data +
-		    x->header.len);
+		export_lines(r, x->header.data, x->header.data + x->header.len);
 	export_lines(r, data, data + len);
 	/* send in large pieces, not a TLS record per row */
 	if (req_pending(r) < EXPORT_CHUNK)
@@ -106,15 +104,14 @@ static void
 export_done_cb(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req	*r = arg;
-	struct export	*x = r->data;
+	struct req    *r = arg;
+	struct export *x = r->data;
 
 	r->on_drain = NULL;
 	if (cmd_result(r, code, msg) == -1)
 		return;
-	if (x->rows == 1)	/* the header alone: no data row */
-		export_lines(r, x->header.data, x->header.data +
-		    x->header.len);
+	if (x->rows == 1) /* the header alone: no data row */
+		export_lines(r, x->header.data, x->header.data + x->header.len);
 	req_printf(r, "OK rows=%ld\n", x->rows > 0 ? x->rows - 1 : 0);
 	req_done(r);
 }
@@ -122,10 +119,10 @@ export_done_cb(void *arg, struct pg_result *res, enum proto_code code,
 static void
 export_start(struct req *r)
 {
-	struct conn	*c = r->conn;
-	struct export	*x;
-	const char	*params[7], *fmt = cmd_arg(r, "format");
-	int		 w = export_what(cmd_arg(r, "what"));
+	struct conn   *c = r->conn;
+	struct export *x;
+	const char    *params[7], *fmt = cmd_arg(r, "format");
+	int	       w = export_what(cmd_arg(r, "what"));
 
 	if ((x = calloc(1, sizeof *x)) == NULL) {
 		req_err(r, PROTO_INTERNAL, "out of memory");
@@ -152,7 +149,8 @@ cmd_export(struct req *r)
 {
 	if (r->conn->role == ROLE_HOST &&
 	    strcmp(cmd_arg(r, "what"), "attendance") != 0) {
-		req_err(r, PROTO_FORBIDDEN, "role host may export only "
+		req_err(r, PROTO_FORBIDDEN,
+		    "role host may export only "
 		    "attendance");
 		return;
 	}
@@ -163,43 +161,49 @@ cmd_export(struct req *r)
 void
 cmd_export_init(void)
 {
-	int	i, tsv;
+	int i, tsv;
 
 	for (i = 0; i < EXPORT_NWHAT; i++) {
 		for (tsv = 0; tsv < 2; tsv++) {
-			if (asprintf(&export_sql[i][tsv], "COPY (SELECT * FROM "
-			    "roster.export_%s(roster.export_arg(1), "
-			    "roster.export_arg(2), roster.export_arg(3), "
-			    "roster.export_arg(4), roster.export_arg(5), "
-			    "roster.export_arg(6), roster.export_arg(7))) TO "
-			    "STDOUT (FORMAT %s, HEADER%s)", export_whats[i],
-			    tsv ? "text" : "csv", tsv ? ", NULL ''" : "") == -1)
+			if (asprintf(&export_sql[i][tsv],
+				"COPY (SELECT * FROM "
+				"roster.export_%s(roster.export_arg(1), "
+				"roster.export_arg(2), roster.export_arg(3), "
+				"roster.export_arg(4), roster.export_arg(5), "
+				"roster.export_arg(6), roster.export_arg(7))) TO "
+				"STDOUT (FORMAT %s, HEADER%s)",
+				export_whats[i], tsv ? "text" : "csv",
+				tsv ? ", NULL ''" : "") == -1)
 				fatalx("out of memory");
 		}
 	}
 	export_stmt = db_statement("SELECT roster.export_args($1, $2, $3, "
-	    "$4, $5, $6, $7)", 7);
+				   "$4, $5, $6, $7)",
+	    7);
 }
 
 static const struct cmd_key export_keys[] = {
-	{ .name = "what", .type = KEY_ENUM, .flags = KEY_REQUIRED,
+	{ .name = "what",
+	    .type = KEY_ENUM,
+	    .flags = KEY_REQUIRED,
 	    .choices = "participants|attendance|delegations|speakers|sessions|"
-	    "enrolments" },
+		       "enrolments" },
 	{ .name = "format", .type = KEY_ENUM, .choices = "csv|tsv" },
 	{ .name = "party", .type = KEY_CODE, .flags = KEY_OWN_PARTY },
 	{ .name = "session", .type = KEY_CODE },
-	{ .name = "status", .type = KEY_ENUM,
+	{ .name = "status",
+	    .type = KEY_ENUM,
 	    .choices = CMD_CHOICES_STATUS "|enrolled|waitlisted" },
 	CMD_KEY_EVENT,
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 
 const struct cmd_entry cmd_export_entries[] = {
 	{
-		.name = "EXPORT",
-		.keys = export_keys,
-		.roles = ROLES_STAFF,
-		.handler = cmd_export,
+	    .name = "EXPORT",
+	    .keys = export_keys,
+	    .roles = ROLES_STAFF,
+	    .handler = cmd_export,
 	},
-	{ .name = NULL }
+	{ .name = NULL },
 };

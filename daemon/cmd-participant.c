@@ -8,29 +8,32 @@
 
 static const struct cmd_key participant_add_keys[] = {
 	CMD_KEY_EVENT,
-	{ .name = "party", .type = KEY_CODE,
+	{ .name = "party",
+	    .type = KEY_CODE,
 	    .flags = KEY_REQUIRED | KEY_OWN_PARTY },
 	{ .name = "name", .type = KEY_NAME, .flags = KEY_REQUIRED },
 	{ .name = "honorific", .type = KEY_NAME },
 	{ .name = "title", .type = KEY_NAME },
 	{ .name = "email", .type = KEY_EMAIL },
-	{ .name = "role", .type = KEY_ENUM,
+	{ .name = "role",
+	    .type = KEY_ENUM,
 	    .choices = CMD_CHOICES_PARTICIPANT_ROLE },
 	{ .name = "ref", .type = KEY_REF },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key participant_list_keys[] = {
 	CMD_KEY_EVENT,
 	{ .name = "party", .type = KEY_CODE, .flags = KEY_OWN_PARTY },
 	{ .name = "status", .type = KEY_ENUM, .choices = CMD_CHOICES_STATUS },
-	{ .name = "role", .type = KEY_ENUM,
+	{ .name = "role",
+	    .type = KEY_ENUM,
 	    .choices = CMD_CHOICES_PARTICIPANT_ROLE },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key participant_id_keys[] = {
 	CMD_KEY_EVENT_OPT,
 	{ .name = "id", .type = KEY_ID, .flags = KEY_REQUIRED },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key participant_set_keys[] = {
 	CMD_KEY_EVENT_OPT,
@@ -39,31 +42,32 @@ static const struct cmd_key participant_set_keys[] = {
 	{ .name = "honorific", .type = KEY_NAME },
 	{ .name = "title", .type = KEY_NAME },
 	{ .name = "email", .type = KEY_EMAIL },
-	{ .name = "role", .type = KEY_ENUM,
+	{ .name = "role",
+	    .type = KEY_ENUM,
 	    .choices = CMD_CHOICES_PARTICIPANT_ROLE },
 	{ .name = "version", .type = KEY_ID },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key participant_decline_keys[] = {
 	CMD_KEY_EVENT_OPT,
 	{ .name = "id", .type = KEY_ID, .flags = KEY_REQUIRED },
 	{ .name = "reason", .type = KEY_TEXT },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key checkin_keys[] = {
 	CMD_KEY_EVENT_OPT,
 	{ .name = "id", .type = KEY_ID },
 	{ .name = "badge", .type = KEY_CODE },
 	{ .name = "session", .type = KEY_CODE },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 
 /* CHECKIN names the participant by id or by badge: exactly one. */
 static void
 cmd_checkin(struct req *r)
 {
-	int	have_id = cmd_arg(r, "id") != NULL;
-	int	have_badge = cmd_arg(r, "badge") != NULL;
+	int have_id = cmd_arg(r, "id") != NULL;
+	int have_badge = cmd_arg(r, "badge") != NULL;
 
 	if (have_id == have_badge) {
 		req_err(r, PROTO_SYNTAX, "give id= or badge=, not both");
@@ -74,67 +78,67 @@ cmd_checkin(struct req *r)
 
 const struct cmd_entry cmd_participant_entries[] = {
 	{
-		.name = "PARTICIPANT ADD",
-		.keys = participant_add_keys,
-		.roles = ROLES_STAFF | ROLE_FOCAL,
-		.sql = "participant_add",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
+	    .name = "PARTICIPANT ADD",
+	    .keys = participant_add_keys,
+	    .roles = ROLES_STAFF | ROLE_FOCAL,
+	    .sql = "participant_add",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
 	},
 	{
-		.name = "PARTICIPANT LIST",
-		.keys = participant_list_keys,
-		.roles = ROLE_ANY_USER,
-		.sql = "participant_list",
-		.reply = CMD_REPLY_RECORDS,
+	    .name = "PARTICIPANT LIST",
+	    .keys = participant_list_keys,
+	    .roles = ROLE_ANY_USER,
+	    .sql = "participant_list",
+	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
-		.name = "PARTICIPANT SHOW",
-		.keys = participant_id_keys,
-		.roles = ROLE_ANY_USER,
-		.sql = "participant_show",
-		.reply = CMD_REPLY_ONE,
+	    .name = "PARTICIPANT SHOW",
+	    .keys = participant_id_keys,
+	    .roles = ROLE_ANY_USER,
+	    .sql = "participant_show",
+	    .reply = CMD_REPLY_ONE,
 	},
 	{
-		.name = "PARTICIPANT SET",
-		.keys = participant_set_keys,
-		.roles = ROLES_STAFF | ROLE_FOCAL,
-		.sql = "participant_set",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
+	    .name = "PARTICIPANT SET",
+	    .keys = participant_set_keys,
+	    .roles = ROLES_STAFF | ROLE_FOCAL,
+	    .sql = "participant_set",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
 	},
 	{
-		.name = "PARTICIPANT CONFIRM",
-		.keys = participant_id_keys,
-		.roles = ROLES_STAFF | ROLE_FOCAL,
-		.sql = "participant_confirm",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
+	    .name = "PARTICIPANT CONFIRM",
+	    .keys = participant_id_keys,
+	    .roles = ROLES_STAFF | ROLE_FOCAL,
+	    .sql = "participant_confirm",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
 	},
 	{
-		.name = "PARTICIPANT DECLINE",
-		.keys = participant_decline_keys,
-		.roles = ROLES_STAFF | ROLE_FOCAL,
-		.sql = "participant_decline",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
+	    .name = "PARTICIPANT DECLINE",
+	    .keys = participant_decline_keys,
+	    .roles = ROLES_STAFF | ROLE_FOCAL,
+	    .sql = "participant_decline",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
 	},
 	{
-		.name = "PARTICIPANT ERASE",
-		.keys = participant_id_keys,
-		.roles = ROLE_ADMIN,
-		.sql = "participant_erase",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
+	    .name = "PARTICIPANT ERASE",
+	    .keys = participant_id_keys,
+	    .roles = ROLE_ADMIN,
+	    .sql = "participant_erase",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
 	},
 	{
-		.name = "CHECKIN",
-		.keys = checkin_keys,
-		.roles = ROLES_STAFF,
-		.sql = "checkin",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
-		.handler = cmd_checkin,
+	    .name = "CHECKIN",
+	    .keys = checkin_keys,
+	    .roles = ROLES_STAFF,
+	    .sql = "checkin",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
+	    .handler = cmd_checkin,
 	},
-	{ .name = NULL }
+	{ .name = NULL },
 };

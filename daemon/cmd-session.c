@@ -12,26 +12,26 @@
 #include "rosterd.h"
 
 /* The statements of the session commands' several steps. */
-static int	stmt_cert_login = -1;
-static int	stmt_password_set = -1;
-static int	stmt_login_check = -1;
-static int	stmt_login_failed = -1;
+static int stmt_cert_login = -1;
+static int stmt_password_set = -1;
+static int stmt_login_check = -1;
+static int stmt_login_failed = -1;
 
 /* What LOGIN and PASSWORD learn about the user between their steps. */
 struct login {
-	char		 name[PROTO_MAX_CODE + 1];
-	char		 party[PROTO_MAX_CODE + 1];
-	enum role	 role;
-	int		 known;
-	int		 enabled;
-	int		 limited;	/* login_check: refused for a while */
-	char		*hash;
+	char	  name[PROTO_MAX_CODE + 1];
+	char	  party[PROTO_MAX_CODE + 1];
+	enum role role;
+	int	  known;
+	int	  enabled;
+	int	  limited; /* login_check: refused for a while */
+	char	 *hash;
 };
 
 static void
 login_free(void *arg)
 {
-	struct login	*l = arg;
+	struct login *l = arg;
 
 	free(l->hash);
 	free(l);
@@ -41,7 +41,7 @@ login_free(void *arg)
 static void
 cmd_wipe(struct req *r, const char *key)
 {
-	const struct proto_arg	*a = proto_request_arg(&r->preq, key);
+	const struct proto_arg *a = proto_request_arg(&r->preq, key);
 
 	if (a != NULL)
 		OPENSSL_cleanse((char *)a->value, a->vlen);
@@ -53,7 +53,7 @@ cmd_wipe(struct req *r, const char *key)
 static int
 cmd_login_row(struct req *r, struct pg_result *res)
 {
-	struct login	*l;
+	struct login *l;
 
 	if ((l = calloc(1, sizeof *l)) == NULL)
 		return (-1);
@@ -82,8 +82,8 @@ cmd_login_row(struct req *r, struct pg_result *res)
 static void
 cmd_login_lookup(struct req *r, const char *user, db_cb cb)
 {
-	const char	*params[2];
-	char		 host[64];
+	const char *params[2];
+	char	    host[64];
 
 	params[0] = user;
 	params[1] = conn_host(r->conn, host, sizeof host);
@@ -96,22 +96,24 @@ static void
 cmd_login_counted(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req	*r = arg;
+	struct req *r = arg;
 
 	if (req_resume(r) == -1)
 		return;
 	if (code != PROTO_OK)
 		log_warnx("conn=%llu failed login not counted: %s",
 		    (unsigned long long)r->conn->id, msg);
-	req_err(r, PROTO_AUTH_FAILED, strcmp(r->cmd->name, "PASSWORD") == 0 ?
-	    "wrong password" : "wrong user or password");
+	req_err(r, PROTO_AUTH_FAILED,
+	    strcmp(r->cmd->name, "PASSWORD") == 0 ?
+		"wrong password" :
+		"wrong user or password");
 }
 
 static void
 cmd_login_failed(struct req *r, const char *user)
 {
-	const char	*params[2];
-	char		 host[64];
+	const char *params[2];
+	char	    host[64];
 
 	params[0] = user;
 	params[1] = conn_host(r->conn, host, sizeof host);
@@ -129,11 +131,11 @@ cmd_ping(struct req *r)
 static void
 cmd_login_checked(struct auth_job *job, void *arg)
 {
-	struct req		*r = arg;
-	struct login		*l = r->data;
-	struct conn		*c;
-	struct proto_buf	 b;
-	int			 ok = auth_result(job) == 0;
+	struct req	*r = arg;
+	struct login	*l = r->data;
+	struct conn	*c;
+	struct proto_buf b;
+	int		 ok = auth_result(job) == 0;
 
 	auth_job_free(job);
 	if (req_resume(r) == -1)
@@ -170,8 +172,8 @@ static void
 cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req	*r = arg;
-	struct login	*l;
+	struct req   *r = arg;
+	struct login *l;
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
@@ -182,13 +184,14 @@ cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
 	l = r->data;
 	if (l->limited) {
 		cmd_wipe(r, "password");
-		req_err(r, PROTO_RATE_LIMITED, "too many failed logins; try "
+		req_err(r, PROTO_RATE_LIMITED,
+		    "too many failed logins; try "
 		    "again in a minute");
 		return;
 	}
 	r->waiting = 1;
 	if (auth_verify(cmd_arg(r, "password"), l->hash, cmd_login_checked,
-	    r) == -1) {
+		r) == -1) {
 		r->waiting = 0;
 		req_err(r, PROTO_INTERNAL, "out of memory");
 	}
@@ -213,7 +216,7 @@ cmd_login(struct req *r)
 static void
 cmd_logout(struct req *r)
 {
-	struct conn	*c = r->conn;
+	struct conn *c = r->conn;
 
 	log_info("conn=%llu logout user=%s", (unsigned long long)c->id,
 	    c->user);
@@ -226,8 +229,8 @@ cmd_logout(struct req *r)
 static void
 cmd_whoami(struct req *r)
 {
-	struct conn		*c = r->conn;
-	struct proto_buf	 b;
+	struct conn	*c = r->conn;
+	struct proto_buf b;
 
 	proto_buf_init(&b);
 	proto_buf_addstr(&b, "OK");
@@ -252,7 +255,7 @@ static void
 cmd_password_stored(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req	*r = arg;
+	struct req *r = arg;
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
@@ -266,10 +269,10 @@ cmd_password_stored(void *arg, struct pg_result *res, enum proto_code code,
 static void
 cmd_password_hashed(struct auth_job *job, void *arg)
 {
-	struct req	*r = arg;
-	struct conn	*c;
-	const char	*params[4];
-	int		 ok = auth_result(job) == 0;
+	struct req  *r = arg;
+	struct conn *c;
+	const char  *params[4];
+	int	     ok = auth_result(job) == 0;
 
 	if (req_resume(r) == -1) {
 		auth_job_free(job);
@@ -293,9 +296,9 @@ cmd_password_hashed(struct auth_job *job, void *arg)
 static void
 cmd_password_checked(struct auth_job *job, void *arg)
 {
-	struct req	*r = arg;
-	struct login	*l = r->data;
-	int		 ok = auth_result(job) == 0;
+	struct req   *r = arg;
+	struct login *l = r->data;
+	int	      ok = auth_result(job) == 0;
 
 	auth_job_free(job);
 	if (req_resume(r) == -1)
@@ -317,7 +320,7 @@ static void
 cmd_password_found(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req	*r = arg;
+	struct req *r = arg;
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
@@ -328,13 +331,14 @@ cmd_password_found(void *arg, struct pg_result *res, enum proto_code code,
 	if (((struct login *)r->data)->limited) {
 		cmd_wipe(r, "old");
 		cmd_wipe(r, "new");
-		req_err(r, PROTO_RATE_LIMITED, "too many failed attempts; try "
+		req_err(r, PROTO_RATE_LIMITED,
+		    "too many failed attempts; try "
 		    "again in a minute");
 		return;
 	}
 	r->waiting = 1;
 	if (auth_verify(cmd_arg(r, "old"), ((struct login *)r->data)->hash,
-	    cmd_password_checked, r) == -1) {
+		cmd_password_checked, r) == -1) {
 		r->waiting = 0;
 		req_err(r, PROTO_INTERNAL, "out of memory");
 	}
@@ -353,9 +357,9 @@ static void
 cmd_use_found(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req		*r = arg;
-	struct conn		*c;
-	struct proto_buf	 b;
+	struct req	*r = arg;
+	struct conn	*c;
+	struct proto_buf b;
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
@@ -379,7 +383,7 @@ cmd_use_start(struct req *r)
 {
 	/* USE names the event outright: a USE already in force is no
 	 * default here */
-	const char	*over[1] = { cmd_arg(r, "event") };
+	const char *over[1] = { cmd_arg(r, "event") };
 
 	cmd_exec(r, over, 1, cmd_use_found);
 }
@@ -404,9 +408,9 @@ static void
 cmd_cert_found(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req	*r = arg;
-	struct login	*l;
-	struct conn	*c;
+	struct req   *r = arg;
+	struct login *l;
+	struct conn  *c;
 
 	if (req_resume(r) == -1)
 		return;
@@ -435,9 +439,9 @@ cmd_cert_found(void *arg, struct pg_result *res, enum proto_code code,
 static int
 cmd_session_established(struct conn *c)
 {
-	const char	*params[1];
-	struct req	*r;
-	char		*user;
+	const char *params[1];
+	struct req *r;
+	char	   *user;
 
 	if ((user = conn_peer_user(c)) == NULL)
 		return (0);
@@ -454,11 +458,14 @@ cmd_session_established(struct conn *c)
 void
 cmd_session_init(void)
 {
-	stmt_cert_login = db_statement("SELECT * FROM roster.cert_login($1)", 1);
+	stmt_cert_login = db_statement("SELECT * FROM roster.cert_login($1)",
+	    1);
 	stmt_password_set = db_statement("SELECT * FROM "
-	    "roster.password_set($1, $2, $3, $4)", 4);
+					 "roster.password_set($1, $2, $3, $4)",
+	    4);
 	stmt_login_check = db_statement("SELECT * FROM "
-	    "roster.login_check($1, $2)", 2);
+					"roster.login_check($1, $2)",
+	    2);
 	stmt_login_failed = db_statement("SELECT roster.login_failed($1, $2)",
 	    2);
 	conn_established_hook(cmd_session_established);
@@ -466,68 +473,68 @@ cmd_session_init(void)
 
 static const struct cmd_key help_keys[] = {
 	{ .name = "command", .type = KEY_COMMAND },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key login_keys[] = {
 	{ .name = "user", .type = KEY_CODE, .flags = KEY_REQUIRED },
 	{ .name = "password", .type = KEY_SECRET, .flags = KEY_REQUIRED },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key password_keys[] = {
 	{ .name = "old", .type = KEY_SECRET, .flags = KEY_REQUIRED },
 	{ .name = "new", .type = KEY_PASSWORD, .flags = KEY_REQUIRED },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key use_keys[] = {
 	{ .name = "event", .type = KEY_CODE, .flags = KEY_REQUIRED },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 
 const struct cmd_entry cmd_session_entries[] = {
 	{
-		.name = "PING",
-		.roles = ROLE_ANYONE,
-		.handler = cmd_ping,
+	    .name = "PING",
+	    .roles = ROLE_ANYONE,
+	    .handler = cmd_ping,
 	},
 	{
-		.name = "HELP",
-		.keys = help_keys,
-		.roles = ROLE_ANYONE,
-		.handler = cmd_help,
+	    .name = "HELP",
+	    .keys = help_keys,
+	    .roles = ROLE_ANYONE,
+	    .handler = cmd_help,
 	},
 	{
-		.name = "LOGIN",
-		.keys = login_keys,
-		.roles = ROLE_ANYONE,
-		.handler = cmd_login,
+	    .name = "LOGIN",
+	    .keys = login_keys,
+	    .roles = ROLE_ANYONE,
+	    .handler = cmd_login,
 	},
 	{
-		.name = "LOGOUT",
-		.roles = ROLE_ANY_USER,
-		.handler = cmd_logout,
+	    .name = "LOGOUT",
+	    .roles = ROLE_ANY_USER,
+	    .handler = cmd_logout,
 	},
 	{
-		.name = "WHOAMI",
-		.roles = ROLE_ANYONE,
-		.handler = cmd_whoami,
+	    .name = "WHOAMI",
+	    .roles = ROLE_ANYONE,
+	    .handler = cmd_whoami,
 	},
 	{
-		.name = "PASSWORD",
-		.keys = password_keys,
-		.roles = ROLE_ANY_USER,
-		.handler = cmd_password,
+	    .name = "PASSWORD",
+	    .keys = password_keys,
+	    .roles = ROLE_ANY_USER,
+	    .handler = cmd_password,
 	},
 	{
-		.name = "USE",
-		.keys = use_keys,
-		.roles = ROLE_ANY_USER,
-		.sql = "use",
-		.handler = cmd_use,
+	    .name = "USE",
+	    .keys = use_keys,
+	    .roles = ROLE_ANY_USER,
+	    .sql = "use",
+	    .handler = cmd_use,
 	},
 	{
-		.name = "QUIT",
-		.roles = ROLE_ANYONE,
-		.handler = cmd_quit,
+	    .name = "QUIT",
+	    .roles = ROLE_ANYONE,
+	    .handler = cmd_quit,
 	},
-	{ .name = NULL }
+	{ .name = NULL },
 };

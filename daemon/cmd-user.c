@@ -12,9 +12,9 @@
 static void
 cmd_user_hashed(struct auth_job *job, void *arg)
 {
-	struct req	*r = arg;
-	const char	*over[CMD_MAX_KEYS] = { NULL };
-	int		 i;
+	struct req *r = arg;
+	const char *over[CMD_MAX_KEYS] = { NULL };
+	int	    i;
 
 	if (req_resume(r) == -1) {
 		auth_job_free(job);
@@ -27,7 +27,7 @@ cmd_user_hashed(struct auth_job *job, void *arg)
 	}
 	i = cmd_key_index(r->cmd, "password");
 	over[i] = auth_out_hash(job);
-	cmd_exec(r, over, i + 1, NULL);	/* parameters are copied */
+	cmd_exec(r, over, i + 1, NULL); /* parameters are copied */
 	auth_job_free(job);
 }
 
@@ -35,7 +35,7 @@ cmd_user_hashed(struct auth_job *job, void *arg)
 static void
 cmd_user_write(struct req *r)
 {
-	const struct proto_arg	*pw = proto_request_arg(&r->preq, "password");
+	const struct proto_arg *pw = proto_request_arg(&r->preq, "password");
 
 	if (pw == NULL) {
 		cmd_exec(r, NULL, 0, NULL);
@@ -51,11 +51,13 @@ cmd_user_write(struct req *r)
 
 static const struct cmd_key user_add_keys[] = {
 	{ .name = "name", .type = KEY_CODE, .flags = KEY_REQUIRED },
-	{ .name = "role", .type = KEY_ENUM, .flags = KEY_REQUIRED,
+	{ .name = "role",
+	    .type = KEY_ENUM,
+	    .flags = KEY_REQUIRED,
 	    .choices = CMD_CHOICES_USER_ROLE },
 	{ .name = "party", .type = KEY_CODE },
 	{ .name = "password", .type = KEY_PASSWORD, .flags = KEY_REQUIRED },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 static const struct cmd_key user_set_keys[] = {
 	{ .name = "name", .type = KEY_CODE, .flags = KEY_REQUIRED },
@@ -63,32 +65,32 @@ static const struct cmd_key user_set_keys[] = {
 	{ .name = "role", .type = KEY_ENUM, .choices = CMD_CHOICES_USER_ROLE },
 	{ .name = "party", .type = KEY_CODE },
 	{ .name = "enabled", .type = KEY_ENUM, .choices = "yes|no" },
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 
 const struct cmd_entry cmd_user_entries[] = {
 	{
-		.name = "USER ADD",
-		.keys = user_add_keys,
-		.roles = ROLE_ADMIN,
-		.sql = "user_add",
-		.reply = CMD_REPLY_FIELDS,
-		.dry_run = 1,
-		.handler = cmd_user_write,
+	    .name = "USER ADD",
+	    .keys = user_add_keys,
+	    .roles = ROLE_ADMIN,
+	    .sql = "user_add",
+	    .reply = CMD_REPLY_FIELDS,
+	    .dry_run = 1,
+	    .handler = cmd_user_write,
 	},
 	{
-		.name = "USER LIST",
-		.roles = ROLE_ADMIN,
-		.sql = "user_list",
-		.reply = CMD_REPLY_RECORDS,
+	    .name = "USER LIST",
+	    .roles = ROLE_ADMIN,
+	    .sql = "user_list",
+	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
-		.name = "USER SET",
-		.keys = user_set_keys,
-		.roles = ROLE_ADMIN,
-		.sql = "user_set",
-		.reply = CMD_REPLY_BARE,
-		.handler = cmd_user_write,
+	    .name = "USER SET",
+	    .keys = user_set_keys,
+	    .roles = ROLE_ADMIN,
+	    .sql = "user_set",
+	    .reply = CMD_REPLY_BARE,
+	    .handler = cmd_user_write,
 	},
-	{ .name = NULL }
+	{ .name = NULL },
 };

@@ -16,18 +16,18 @@
 
 /* The WATCH mode's state of one connection. */
 struct watcher {
-	TAILQ_ENTRY(watcher)	 entry;
-	struct conn		*conn;
-	char			 event[PROTO_MAX_CODE + 1];
+	TAILQ_ENTRY(watcher) entry;
+	struct conn *conn;
+	char	     event[PROTO_MAX_CODE + 1];
 };
 static TAILQ_HEAD(, watcher) watchers = TAILQ_HEAD_INITIALIZER(watchers);
 
 static void
 watch_notify_cb(const char *channel, const char *payload)
 {
-	struct proto_buf	 line;
-	struct watcher		*w, *next;
-	char			 event[PROTO_MAX_CODE + 1], why[128];
+	struct proto_buf line;
+	struct watcher	*w, *next;
+	char		 event[PROTO_MAX_CODE + 1], why[128];
 
 	if (strcmp(channel, "roster_user") == 0) {
 		conn_user_changed(payload);
@@ -35,13 +35,13 @@ watch_notify_cb(const char *channel, const char *payload)
 	}
 	proto_buf_init(&line);
 	if (notify_line(payload, strlen(payload), &line, event, sizeof event,
-	    why, sizeof why) == -1) {
+		why, sizeof why) == -1) {
 		log_warnx("watch: notification ignored: %s", why);
 		proto_buf_free(&line);
 		return;
 	}
 	for (w = TAILQ_FIRST(&watchers); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, entry);	/* a slow watcher is closed */
+		next = TAILQ_NEXT(w, entry); /* a slow watcher is closed */
 		if (strcasecmp(w->event, event) == 0)
 			conn_notify(w->conn, line.data, line.len);
 	}
@@ -52,7 +52,7 @@ watch_notify_cb(const char *channel, const char *payload)
 static void
 watch_close(struct conn *c, void *arg)
 {
-	struct watcher	*w = arg;
+	struct watcher *w = arg;
 
 	TAILQ_REMOVE(&watchers, w, entry);
 	free(w);
@@ -75,7 +75,7 @@ watch_line(struct req *r, const char *line, size_t len)
 		req_done(r);
 		return;
 	}
-	if (len == 0) {		/* ignored, as always */
+	if (len == 0) { /* ignored, as always */
 		req_done(r);
 		return;
 	}
@@ -92,8 +92,8 @@ static void
 watch_found_cb(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req	*r = arg;
-	struct watcher	*w;
+	struct req     *r = arg;
+	struct watcher *w;
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
@@ -135,16 +135,16 @@ cmd_watch_init(void)
 
 static const struct cmd_key watch_keys[] = {
 	CMD_KEY_EVENT,
-	CMD_KEYS_END
+	CMD_KEYS_END,
 };
 
 const struct cmd_entry cmd_watch_entries[] = {
 	{
-		.name = "WATCH",
-		.keys = watch_keys,
-		.roles = ROLES_STAFF,
-		.sql = "watch",
-		.handler = cmd_watch,
+	    .name = "WATCH",
+	    .keys = watch_keys,
+	    .roles = ROLES_STAFF,
+	    .sql = "watch",
+	    .handler = cmd_watch,
 	},
-	{ .name = NULL }
+	{ .name = NULL },
 };

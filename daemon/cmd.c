@@ -28,17 +28,17 @@ static const struct cmd_entry *const cmd_families[] = {
 	cmd_watch_entries,
 };
 
-#define CMD_MAX_ENTRIES	128
+#define CMD_MAX_ENTRIES 128
 
 /* Every entry, and the statements registered for it (-1: none). */
-static const struct cmd_entry	*cmd_table[CMD_MAX_ENTRIES];
-static int			 cmd_nentries;
-static int			 cmd_stmt[CMD_MAX_ENTRIES];
-static int			 cmd_dry_stmt[CMD_MAX_ENTRIES];
+static const struct cmd_entry *cmd_table[CMD_MAX_ENTRIES];
+static int		       cmd_nentries;
+static int		       cmd_stmt[CMD_MAX_ENTRIES];
+static int		       cmd_dry_stmt[CMD_MAX_ENTRIES];
 
 static const struct {
-	enum role	 role;
-	const char	*name;
+	enum role   role;
+	const char *name;
 } cmd_roles[] = {
 	{ ROLE_ADMIN, "admin" },
 	{ ROLE_SECRETARIAT, "secretariat" },
@@ -49,7 +49,7 @@ static const struct {
 const char *
 role_name(enum role role)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sizeof cmd_roles / sizeof cmd_roles[0]; i++)
 		if (cmd_roles[i].role == role)
@@ -60,7 +60,7 @@ role_name(enum role role)
 enum role
 role_from_name(const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sizeof cmd_roles / sizeof cmd_roles[0]; i++)
 		if (strcmp(cmd_roles[i].name, name) == 0)
@@ -71,7 +71,7 @@ role_from_name(const char *name)
 static int
 cmd_nkeys(const struct cmd_entry *e)
 {
-	int	n = 0;
+	int n = 0;
 
 	while (e->keys != NULL && e->keys[n].name != NULL)
 		n++;
@@ -82,7 +82,7 @@ cmd_nkeys(const struct cmd_entry *e)
 int
 cmd_key_index(const struct cmd_entry *e, const char *name)
 {
-	int	i;
+	int i;
 
 	for (i = 0; e->keys != NULL && e->keys[i].name != NULL; i++)
 		if (strcmp(e->keys[i].name, name) == 0)
@@ -94,10 +94,11 @@ cmd_key_index(const struct cmd_entry *e, const char *name)
 static void
 cmd_sql_name(const char *command, char *buf, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; command[i] != '\0' && i < len - 1; i++)
-		buf[i] = command[i] == ' ' ? '_' :
+		buf[i] = command[i] == ' ' ?
+		    '_' :
 		    (char)tolower((unsigned char)command[i]);
 	buf[i] = '\0';
 }
@@ -106,9 +107,9 @@ cmd_sql_name(const char *command, char *buf, size_t len)
 static int
 cmd_register(const char *func, int n, int dry)
 {
-	struct proto_buf	 b;
-	char			 arg[16];
-	int			 j, stmt;
+	struct proto_buf b;
+	char		 arg[16];
+	int		 j, stmt;
 
 	proto_buf_init(&b);
 	proto_buf_addstr(&b, "SELECT * FROM roster.");
@@ -121,14 +122,13 @@ cmd_register(const char *func, int n, int dry)
 		proto_buf_addch(&b, '(');
 	}
 	for (j = 1; j <= n; j++) {
-		snprintf(arg, sizeof arg, "%s$%d", j > 1 || dry ? ", " : "",
-		    j);
+		snprintf(arg, sizeof arg, "%s$%d", j > 1 || dry ? ", " : "", j);
 		proto_buf_addstr(&b, arg);
 	}
 	proto_buf_addch(&b, ')');
 	if (b.oom)
 		fatalx("out of memory");
-	stmt = db_statement(b.data, n);	/* kept for life */
+	stmt = db_statement(b.data, n); /* kept for life */
 	return (stmt);
 }
 
@@ -140,10 +140,10 @@ cmd_register(const char *func, int n, int dry)
 void
 cmd_init(void)
 {
-	const struct cmd_entry	*e;
-	char			 want[PROTO_MAX_COMMAND + 1];
-	size_t			 f;
-	int			 i, n;
+	const struct cmd_entry *e;
+	char			want[PROTO_MAX_COMMAND + 1];
+	size_t			f;
+	int			i, n;
 
 	for (f = 0; f < sizeof cmd_families / sizeof cmd_families[0]; f++) {
 		for (e = cmd_families[f]; e->name != NULL; e++) {
@@ -158,16 +158,19 @@ cmd_init(void)
 			if (e->sql != NULL && strcmp(e->sql, want) != 0)
 				fatalx("%s: its function must be named %s",
 				    e->name, want);
-			if (e->dry_run && (e->sql == NULL ||
-			    e->reply != CMD_REPLY_FIELDS))
+			if (e->dry_run &&
+			    (e->sql == NULL || e->reply != CMD_REPLY_FIELDS))
 				fatalx("%s: a dry run needs a function that "
-				    "answers fields", e->name);
+				       "answers fields",
+				    e->name);
 			i = cmd_nentries++;
 			cmd_table[i] = e;
-			cmd_stmt[i] = e->sql ? cmd_register(e->sql, 3 + n, 0) :
+			cmd_stmt[i] = e->sql ?
+			    cmd_register(e->sql, 3 + n, 0) :
 			    -1;
 			cmd_dry_stmt[i] = e->dry_run ?
-			    cmd_register(e->sql, 3 + n, 1) : -1;
+			    cmd_register(e->sql, 3 + n, 1) :
+			    -1;
 		}
 	}
 	cmd_session_init();
@@ -178,7 +181,7 @@ cmd_init(void)
 static int
 cmd_find(const char *name)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < cmd_nentries; i++)
 		if (strcmp(cmd_table[i]->name, name) == 0)
@@ -190,7 +193,7 @@ cmd_find(const char *name)
 const char *
 cmd_arg(struct req *r, const char *key)
 {
-	const struct proto_arg	*a = proto_request_arg(&r->preq, key);
+	const struct proto_arg *a = proto_request_arg(&r->preq, key);
 
 	return (a != NULL ? a->value : NULL);
 }
@@ -232,8 +235,8 @@ cmd_valid_command(const char *v, size_t n)
 	return (n > 0 && n <= PROTO_MAX_COMMAND);
 }
 
-#define CMD_STR(x)	CMD_STR1(x)
-#define CMD_STR1(x)	#x
+#define CMD_STR(x)  CMD_STR1(x)
+#define CMD_STR1(x) #x
 
 /*
  * Each type of key: its name in HELP, its check, the message that follows
@@ -241,38 +244,50 @@ cmd_valid_command(const char *v, size_t n)
  * taken for an optional key (an update clears the field).
  */
 static const struct cmd_type {
-	const char	*name;
-	int		 (*valid)(const char *, size_t);
-	const char	*message;
-	int		 clears;
+	const char *name;
+	int (*valid)(const char *, size_t);
+	const char *message;
+	int	    clears;
 } cmd_types[] = {
-	[KEY_CODE] = { "code", proto_valid_code, "a code is 1-32 of A-Z a-z "
-	    "0-9 _ . - starting with a letter or digit", 0 },
+	[KEY_CODE] = { "code", proto_valid_code,
+	    "a code is 1-32 of A-Z a-z "
+	    "0-9 _ . - starting with a letter or digit",
+	    0 },
 	[KEY_ID] = { "id", cmd_valid_id, "must be a positive integer", 0 },
-	[KEY_COUNT] = { "count", cmd_valid_count, "must be an integer from 0 "
-	    "to 1000000", 1 },
-	[KEY_NAME] = { "name", proto_valid_name, "must be 1-"
-	    CMD_STR(PROTO_MAX_NAME) " characters", 1 },
-	[KEY_TEXT] = { "text", cmd_valid_text, "at most "
-	    CMD_STR(PROTO_MAX_TEXT) " characters", 1 },
-	[KEY_LINE] = { "line", cmd_valid_text, "at most "
-	    CMD_STR(PROTO_MAX_TEXT) " characters", 1 },
+	[KEY_COUNT] = { "count", cmd_valid_count,
+	    "must be an integer from 0 "
+	    "to 1000000",
+	    1 },
+	[KEY_NAME] = { "name", proto_valid_name,
+	    "must be 1-" CMD_STR(PROTO_MAX_NAME) " characters", 1 },
+	[KEY_TEXT] = { "text", cmd_valid_text,
+	    "at most " CMD_STR(PROTO_MAX_TEXT) " characters", 1 },
+	[KEY_LINE] = { "line", cmd_valid_text,
+	    "at most " CMD_STR(PROTO_MAX_TEXT) " characters", 1 },
 	[KEY_DATE] = { "date", proto_valid_date, "must be a date YYYY-MM-DD",
 	    0 },
-	[KEY_TIME] = { "time", proto_valid_time, "must be a time "
-	    "YYYY-MM-DDTHH:MM", 0 },
-	[KEY_TIMESTAMP] = { "timestamp", proto_valid_timestamp, "must be a "
-	    "UTC time YYYY-MM-DDTHH:MM:SSZ", 0 },
+	[KEY_TIME] = { "time", proto_valid_time,
+	    "must be a time "
+	    "YYYY-MM-DDTHH:MM",
+	    0 },
+	[KEY_TIMESTAMP] = { "timestamp", proto_valid_timestamp,
+	    "must be a "
+	    "UTC time YYYY-MM-DDTHH:MM:SSZ",
+	    0 },
 	[KEY_EMAIL] = { "email", proto_valid_email, "not an e-mail address",
 	    1 },
-	[KEY_TZ] = { "tz", proto_valid_timezone, "must be a time zone such "
-	    "as Europe/Istanbul", 0 },
+	[KEY_TZ] = { "tz", proto_valid_timezone,
+	    "must be a time zone such "
+	    "as Europe/Istanbul",
+	    0 },
 	[KEY_REF] = { "ref", proto_valid_ref, "1-64 of A-Z a-z 0-9 _ . : -",
 	    0 },
-	[KEY_PASSWORD] = { "password", cmd_valid_password, "a password has at "
-	    "least " CMD_STR(PROTO_MIN_PASSWORD) " characters", 0 },
-	[KEY_SECRET] = { "secret", cmd_valid_secret, "must be 1-"
-	    CMD_STR(PROTO_MAX_PASSWORD) " bytes", 0 },
+	[KEY_PASSWORD] = { "password", cmd_valid_password,
+	    "a password has at "
+	    "least " CMD_STR(PROTO_MIN_PASSWORD) " characters",
+	    0 },
+	[KEY_SECRET] = { "secret", cmd_valid_secret,
+	    "must be 1-" CMD_STR(PROTO_MAX_PASSWORD) " bytes", 0 },
 	[KEY_ENUM] = { "enum", NULL, "must be one of ", 0 },
 	[KEY_COMMAND] = { "command", cmd_valid_command, "not a command", 0 },
 };
@@ -281,7 +296,7 @@ static const struct cmd_type {
 static int
 cmd_valid_choice(const char *choices, const char *v, size_t n)
 {
-	const char	*c, *e;
+	const char *c, *e;
 
 	for (c = choices; *c != '\0'; c = *e ? e + 1 : e) {
 		e = c + strcspn(c, "|");
@@ -293,16 +308,18 @@ cmd_valid_choice(const char *choices, const char *v, size_t n)
 
 /* Check one value against its key's type; on failure write why. */
 static int
-cmd_check_value(const struct cmd_key *k, const struct proto_arg *a,
-    char *why, size_t len)
+cmd_check_value(const struct cmd_key *k, const struct proto_arg *a, char *why,
+    size_t len)
 {
-	const struct cmd_type	*t = &cmd_types[k->type];
-	int			 ok;
+	const struct cmd_type *t = &cmd_types[k->type];
+	int		       ok;
 
 	if ((a->flags & PROTO_ARG_OTHER_CTL) ||
 	    ((a->flags & PROTO_ARG_LF_TAB) && k->type != KEY_TEXT)) {
-		snprintf(why, len, "%s: control characters are not allowed "
-		    "here", k->name);
+		snprintf(why, len,
+		    "%s: control characters are not allowed "
+		    "here",
+		    k->name);
 		return (-1);
 	}
 	if (a->vlen == 0 && t->clears && !(k->flags & KEY_REQUIRED))
@@ -322,11 +339,11 @@ cmd_check_value(const struct cmd_key *k, const struct proto_arg *a,
 static enum proto_code
 cmd_check_keys(struct req *r, char *why, size_t len)
 {
-	const struct cmd_entry	*e = r->cmd;
-	const struct cmd_key	*k;
-	const struct proto_arg	*a;
-	struct conn		*c = r->conn;
-	size_t			 i;
+	const struct cmd_entry *e = r->cmd;
+	const struct cmd_key   *k;
+	const struct proto_arg *a;
+	struct conn	       *c = r->conn;
+	size_t			i;
 
 	for (i = 0; i < r->preq.nargs; i++) {
 		if (e->dry_run && strcmp(r->preq.args[i].key, "dry_run") == 0) {
@@ -349,8 +366,10 @@ cmd_check_keys(struct req *r, char *why, size_t len)
 				continue;
 			if (k->flags & KEY_REQUIRED) {
 				snprintf(why, len, "missing key \"%s\"%s",
-				    k->name, (k->flags & KEY_EVENT) ?
-				    " (or USE event=...)" : "");
+				    k->name,
+				    (k->flags & KEY_EVENT) ?
+					" (or USE event=...)" :
+					"");
 				return (PROTO_SYNTAX);
 			}
 			continue;
@@ -359,8 +378,10 @@ cmd_check_keys(struct req *r, char *why, size_t len)
 			return (PROTO_INVALID);
 		if ((k->flags & KEY_OWN_PARTY) && c->role == ROLE_FOCAL &&
 		    strcasecmp(a->value, c->party) != 0) {
-			snprintf(why, len, "%s: a focal point may only name "
-			    "its own party", k->name);
+			snprintf(why, len,
+			    "%s: a focal point may only name "
+			    "its own party",
+			    k->name);
 			return (PROTO_FORBIDDEN);
 		}
 	}
@@ -370,10 +391,10 @@ cmd_check_keys(struct req *r, char *why, size_t len)
 void
 cmd_dispatch(struct req *r)
 {
-	const struct cmd_entry	*e;
-	struct conn		*c = r->conn;
-	enum proto_code		 code;
-	char			 why[256];
+	const struct cmd_entry *e;
+	struct conn	       *c = r->conn;
+	enum proto_code		code;
+	char			why[256];
 
 	if ((r->cmdi = cmd_find(r->preq.command)) == -1) {
 		log_escape(why, 64, r->preq.command, strlen(r->preq.command));
@@ -419,11 +440,10 @@ cmd_result(struct req *r, enum proto_code code, const char *msg)
 
 /* Write row i of res as fields named after its columns; NULLs left out. */
 void
-cmd_write_row(struct req *r, struct pg_result *res, int row,
-    const char *prefix)
+cmd_write_row(struct req *r, struct pg_result *res, int row, const char *prefix)
 {
-	struct proto_buf	b;
-	int			i, n = db_nfields(res);
+	struct proto_buf b;
+	int		 i, n = db_nfields(res);
 
 	proto_buf_init(&b);
 	proto_buf_addstr(&b, prefix);
@@ -443,8 +463,8 @@ static void
 cmd_sql_cb(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req	*r = arg;
-	int		 i, n;
+	struct req *r = arg;
+	int	    i, n;
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
@@ -482,9 +502,9 @@ static void
 cmd_dry_cb(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req		*r = arg;
-	struct proto_buf	 b;
-	int			 i, n;
+	struct req	*r = arg;
+	struct proto_buf b;
+	int		 i, n;
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
@@ -504,15 +524,17 @@ cmd_dry_cb(void *arg, struct pg_result *res, enum proto_code code,
 
 /* What the client is told when a statement could not be queued. */
 static const struct {
-	enum proto_code	 code;
-	const char	*text;
+	enum proto_code code;
+	const char     *text;
 } cmd_refusals[] = {
 	[DB_QUEUED] = { PROTO_OK, "" },
 	[DB_QUEUE_FULL] = { PROTO_BUSY, "too many requests in flight" },
-	[DB_DOWN] = { PROTO_UNAVAILABLE, "the database cannot be reached; "
+	[DB_DOWN] = { PROTO_UNAVAILABLE,
+	    "the database cannot be reached; "
 	    "nothing was done" },
 	[DB_NO_MEMORY] = { PROTO_INTERNAL, "out of memory" },
-	[DB_TOO_MANY_COPIES] = { PROTO_BUSY, "too many exports running; try "
+	[DB_TOO_MANY_COPIES] = { PROTO_BUSY,
+	    "too many exports running; try "
 	    "again shortly" },
 };
 
@@ -525,7 +547,7 @@ void
 cmd_query(struct req *r, int stmt, int nparams, const char *const *params,
     db_cb cb)
 {
-	enum db_refusal	why;
+	enum db_refusal why;
 
 	r->waiting = 1;
 	if ((why = db_query(stmt, nparams, params, cb, r)) != DB_QUEUED)
@@ -537,7 +559,7 @@ void
 cmd_copy(struct req *r, int stmt, int nparams, const char *const *params,
     const char *copy_sql, db_row_cb row_cb, db_cb cb)
 {
-	enum db_refusal	why;
+	enum db_refusal why;
 
 	r->waiting = 1;
 	if ((why = db_copy(stmt, nparams, params, copy_sql, row_cb, cb, r)) !=
@@ -555,10 +577,10 @@ cmd_copy(struct req *r, int stmt, int nparams, const char *const *params,
 void
 cmd_exec(struct req *r, const char *const *over, int nover, db_cb cb)
 {
-	const struct cmd_entry	*e = r->cmd;
-	struct conn		*c = r->conn;
-	const char		*params[3 + CMD_MAX_KEYS];
-	int			 i, n = cmd_nkeys(e), stmt = cmd_stmt[r->cmdi];
+	const struct cmd_entry *e = r->cmd;
+	struct conn	       *c = r->conn;
+	const char	       *params[3 + CMD_MAX_KEYS];
+	int			i, n = cmd_nkeys(e), stmt = cmd_stmt[r->cmdi];
 
 	params[0] = c->user;
 	params[1] = role_name(c->role);
@@ -582,7 +604,7 @@ cmd_exec(struct req *r, const char *const *over, int nover, db_cb cb)
 static void
 cmd_help_args(struct proto_buf *b, const struct cmd_entry *e)
 {
-	const struct cmd_key	*k;
+	const struct cmd_key *k;
 
 	for (k = e->keys; k != NULL && k->name != NULL; k++) {
 		if (k != e->keys)
@@ -603,7 +625,7 @@ cmd_help_args(struct proto_buf *b, const struct cmd_entry *e)
 static void
 cmd_help_keys(struct proto_buf *b, const struct cmd_entry *e)
 {
-	const struct cmd_key	*k;
+	const struct cmd_key *k;
 
 	for (k = e->keys; k != NULL && k->name != NULL; k++) {
 		if (k != e->keys)
@@ -627,8 +649,8 @@ cmd_help_keys(struct proto_buf *b, const struct cmd_entry *e)
 static void
 cmd_help_roles(struct proto_buf *b, int roles)
 {
-	size_t	i;
-	int	first = 1;
+	size_t i;
+	int    first = 1;
 
 	if (roles & ROLE_ANYONE) {
 		proto_buf_addstr(b, "anyone");
@@ -648,12 +670,12 @@ cmd_help_roles(struct proto_buf *b, int roles)
 void
 cmd_help(struct req *r)
 {
-	const char		*want = cmd_arg(r, "command");
-	char			 name[PROTO_MAX_COMMAND + 1];
-	struct proto_buf	 line, args, roles, keys;
-	const struct cmd_entry	*e;
-	size_t			 i, j;
-	int			 n = 0, k;
+	const char	       *want = cmd_arg(r, "command");
+	char			name[PROTO_MAX_COMMAND + 1];
+	struct proto_buf	line, args, roles, keys;
+	const struct cmd_entry *e;
+	size_t			i, j;
+	int			n = 0, k;
 
 	if (want != NULL) {
 		/* upper-case, single spaces, as the parser writes names */
@@ -688,8 +710,8 @@ cmd_help(struct req *r)
 		proto_buf_field(&line, "roles", roles.data, roles.len);
 		proto_buf_field(&line, "keys", keys.len ? keys.data : "",
 		    keys.len);
-		proto_buf_addstr(&line, e->dry_run ? " dry_run=yes" :
-		    " dry_run=no");
+		proto_buf_addstr(&line,
+		    e->dry_run ? " dry_run=yes" : " dry_run=no");
 		proto_buf_addch(&line, '\n');
 		req_line(r, &line);
 		proto_buf_free(&line);

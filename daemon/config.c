@@ -26,14 +26,14 @@ enum config_type {
 };
 
 struct config_key {
-	const char		*name;
-	enum config_type	 type;
-	size_t			 offset;
-	int			 min;
-	int			 max;
+	const char	*name;
+	enum config_type type;
+	size_t		 offset;
+	int		 min;
+	int		 max;
 };
 
-#define OFF(f)	offsetof(struct config, f)
+#define OFF(f) offsetof(struct config, f)
 static const struct config_key config_keys[] = {
 	{ "listen", CONFIG_ADDR, OFF(listen), 0, 0 },
 	{ "cert", CONFIG_PATH, OFF(cert), 0, 0 },
@@ -49,7 +49,7 @@ static const struct config_key config_keys[] = {
 	{ "log_level", CONFIG_LEVEL, OFF(log_level), 0, 0 },
 	{ "user", CONFIG_STRING, OFF(user), 0, 0 },
 };
-#define NKEYS	(sizeof config_keys / sizeof config_keys[0])
+#define NKEYS (sizeof config_keys / sizeof config_keys[0])
 
 void
 config_defaults(struct config *cfg)
@@ -67,7 +67,7 @@ config_defaults(struct config *cfg)
 void
 config_free(struct config *cfg)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < cfg->nlisten; i++)
 		free(cfg->listen[i]);
@@ -82,8 +82,8 @@ config_free(struct config *cfg)
 const char *const *
 config_key_names(void)
 {
-	static const char	*names[NKEYS + 1];
-	size_t			 i;
+	static const char *names[NKEYS + 1];
+	size_t		   i;
 
 	for (i = 0; i < NKEYS; i++)
 		names[i] = config_keys[i].name;
@@ -95,14 +95,16 @@ int
 config_parse_level(const char *s)
 {
 	static const struct {
-		const char	*name;
-		int		 level;
+		const char *name;
+		int	    level;
 	} levels[] = {
-		{ "debug", LOG_LVL_DEBUG }, { "info", LOG_LVL_INFO },
-		{ "notice", LOG_LVL_NOTICE }, { "warning", LOG_LVL_WARNING },
+		{ "debug", LOG_LVL_DEBUG },
+		{ "info", LOG_LVL_INFO },
+		{ "notice", LOG_LVL_NOTICE },
+		{ "warning", LOG_LVL_WARNING },
 		{ "error", LOG_LVL_ERROR },
 	};
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sizeof levels / sizeof levels[0]; i++)
 		if (strcmp(s, levels[i].name) == 0)
@@ -115,13 +117,13 @@ config_parse_level(const char *s)
 int
 config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-	char			 host[INET6_ADDRSTRLEN + 1];
-	const char		*colon, *port, *end;
-	size_t			 hlen;
-	long			 p;
-	char			*ep;
+	struct sockaddr_in  *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char		     host[INET6_ADDRSTRLEN + 1];
+	const char	    *colon, *port, *end;
+	size_t		     hlen;
+	long		     p;
+	char		    *ep;
 
 	memset(ss, 0, sizeof *ss);
 	if (s[0] == '[') {
@@ -169,7 +171,7 @@ int
 config_set(struct config *cfg, const char *name, const char *value, char *err,
     size_t errlen)
 {
-	const struct config_key	*k = NULL;
+	const struct config_key *k = NULL;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	size_t			 i;
@@ -194,13 +196,15 @@ config_set(struct config *cfg, const char *name, const char *value, char *err,
 	switch (k->type) {
 	case CONFIG_ADDR:
 		if (config_parse_addr(value, &ss, &sslen) == -1) {
-			snprintf(err, errlen, "%s: \"%s\" is not ADDR:PORT "
-			    "(numeric IPv4, or [IPv6]:PORT)", name, value);
+			snprintf(err, errlen,
+			    "%s: \"%s\" is not ADDR:PORT "
+			    "(numeric IPv4, or [IPv6]:PORT)",
+			    name, value);
 			return (-1);
 		}
 		if (cfg->nlisten == ROSTERD_MAX_LISTEN) {
-			snprintf(err, errlen, "%s: at most %d addresses",
-			    name, ROSTERD_MAX_LISTEN);
+			snprintf(err, errlen, "%s: at most %d addresses", name,
+			    ROSTERD_MAX_LISTEN);
 			return (-1);
 		}
 		if ((cfg->listen[cfg->nlisten] = strdup(value)) == NULL)
@@ -217,18 +221,23 @@ config_set(struct config *cfg, const char *name, const char *value, char *err,
 	case CONFIG_INT:
 		errno = 0;
 		n = strtol(value, &ep, 10);
-		if (errno != 0 || *ep != '\0' || !isdigit((unsigned char)*value)
-		    || n < k->min || n > k->max) {
-			snprintf(err, errlen, "%s: \"%s\" is not a number from "
-			    "%d to %d", name, value, k->min, k->max);
+		if (errno != 0 || *ep != '\0' ||
+		    !isdigit((unsigned char)*value) || n < k->min ||
+		    n > k->max) {
+			snprintf(err, errlen,
+			    "%s: \"%s\" is not a number from "
+			    "%d to %d",
+			    name, value, k->min, k->max);
 			return (-1);
 		}
 		*(int *)((char *)cfg + k->offset) = (int)n;
 		return (0);
 	case CONFIG_LEVEL:
 		if ((level = config_parse_level(value)) == -1) {
-			snprintf(err, errlen, "%s: \"%s\" is not one of debug, "
-			    "info, notice, warning, error", name, value);
+			snprintf(err, errlen,
+			    "%s: \"%s\" is not one of debug, "
+			    "info, notice, warning, error",
+			    name, value);
 			return (-1);
 		}
 		cfg->log_level = level;
@@ -242,13 +251,13 @@ nomem:
 static char *
 config_trim(char *s)
 {
-	char	*e;
+	char *e;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
 	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	    e[-1] == '\r'))
+	while (e > s &&
+	    (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
 		*--e = '\0';
 	return (s);
 }
@@ -258,9 +267,9 @@ config_trim(char *s)
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-	FILE	*f;
-	char	 line[4096], why[512], *p, *eq, *key, *value;
-	int	 lineno = 0;
+	FILE *f;
+	char  line[4096], why[512], *p, *eq, *key, *value;
+	int   lineno = 0;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -27,24 +27,24 @@
 
 #include "rosterd.h"
 
-#define CONN_OUT_HIGH		(256 * 1024)	/* stop reading above this */
-#define CONN_OUT_LOW		(64 * 1024)	/* resume below this */
-#define CONN_MAX_REFUSING	64		/* over-limit handshakes at once */
-#define CONN_COPY_MAX		4096		/* replies copied, not moved */
+#define CONN_OUT_HIGH	  (256 * 1024) /* stop reading above this */
+#define CONN_OUT_LOW	  (64 * 1024)  /* resume below this */
+#define CONN_MAX_REFUSING 64	       /* over-limit handshakes at once */
+#define CONN_COPY_MAX	  4096	       /* replies copied, not moved */
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
-static char	*conn_linebuf;
-static int	(*conn_on_established)(struct conn *);
+static char *conn_linebuf;
+static int (*conn_on_established)(struct conn *);
 
-static void	conn_process(struct conn *);
-static void	conn_close(struct conn *, const char *);
-static void	conn_free(struct conn *, const char *);
+static void conn_process(struct conn *);
+static void conn_close(struct conn *, const char *);
+static void conn_free(struct conn *, const char *);
 
 static void
 conn_addr(char *dst, size_t len, struct sockaddr *sa)
 {
-	char	host[INET6_ADDRSTRLEN] = "?";
-	int	port = 0;
+	char host[INET6_ADDRSTRLEN] = "?";
+	int  port = 0;
 
 	if (sa->sa_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
@@ -66,7 +66,7 @@ conn_addr(char *dst, size_t len, struct sockaddr *sa)
 const char *
 conn_host(struct conn *c, char *buf, size_t len)
 {
-	char	*p;
+	char *p;
 
 	snprintf(buf, len, "%s", c->addr[0] == '[' ? c->addr + 1 : c->addr);
 	if ((p = strrchr(buf, c->addr[0] == '[' ? ']' : ':')) != NULL)
@@ -93,7 +93,7 @@ conn_pause(struct conn *c)
 static void
 conn_maybe_resume(struct conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	if (!c->paused || c->state != CONN_READY || rd->draining)
 		return;
@@ -111,7 +111,7 @@ conn_maybe_resume(struct conn *c)
 static void
 conn_move(struct evbuffer *out, struct evbuffer *src)
 {
-	size_t	len = evbuffer_get_length(src);
+	size_t len = evbuffer_get_length(src);
 
 	if (len == 0)
 		return;
@@ -127,7 +127,7 @@ conn_move(struct evbuffer *out, struct evbuffer *src)
 static void
 conn_flush(struct conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct req	*r;
 	int		 close_after;
 
@@ -138,7 +138,7 @@ conn_flush(struct conn *c)
 				void (*fn)(struct req *) = r->at_head;
 
 				r->at_head = NULL;
-				fn(r);	/* may finish r: flushes again */
+				fn(r); /* may finish r: flushes again */
 			}
 			return;
 		}
@@ -147,7 +147,7 @@ conn_flush(struct conn *c)
 		c->npending--;
 		if (c->barrier == r) {
 			c->barrier = NULL;
-			conn_process(c);	/* lines held behind it */
+			conn_process(c); /* lines held behind it */
 		}
 		r->conn = NULL;
 		req_free(r);
@@ -166,7 +166,7 @@ conn_flush(struct conn *c)
 struct req *
 conn_new_req(struct conn *c)
 {
-	struct req	*r;
+	struct req *r;
 
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return (NULL);
@@ -211,15 +211,18 @@ req_resume(struct req *r)
 size_t
 req_stream(struct req *r)
 {
-	struct evbuffer	*out;
+	struct evbuffer *out;
+	size_t		 waiting;
 
 	if (r->conn == NULL || r->conn->state == CONN_DEAD)
 		return (0);
 	out = bufferevent_get_output(r->conn->bev);
 	if (TAILQ_FIRST(&r->conn->reqs) == r)
 		conn_move(out, r->out);
-	return (evbuffer_get_length(out) + evbuffer_get_length(r->out) >
-	    CONN_OUT_HIGH ? CONN_OUT_HIGH + 1 : 0);
+	waiting = evbuffer_get_length(out) + evbuffer_get_length(r->out);
+	if (waiting > CONN_OUT_HIGH)
+		return (CONN_OUT_HIGH + 1);
+	return (0);
 }
 
 /* Bytes written by r and not yet moved to the socket. */
@@ -238,7 +241,7 @@ req_write(struct req *r, const char *data, size_t len)
 void
 req_printf(struct req *r, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(r->out, fmt, ap);
@@ -255,9 +258,9 @@ req_line(struct req *r, const struct proto_buf *b)
 void
 req_err(struct req *r, enum proto_code code, const char *fmt, ...)
 {
-	struct proto_buf	b;
-	char			text[512];
-	va_list			ap;
+	struct proto_buf b;
+	char		 text[512];
+	va_list		 ap;
 
 	text[0] = '\0';
 	if (fmt != NULL) {
@@ -277,9 +280,9 @@ req_err(struct req *r, enum proto_code code, const char *fmt, ...)
 void
 req_done(struct req *r)
 {
-	struct timespec	 now;
-	struct conn	*c = r->conn;
-	long		 ms;
+	struct timespec now;
+	struct conn    *c = r->conn;
+	long		ms;
 
 	r->done = 1;
 	if (c == NULL)
@@ -301,7 +304,7 @@ req_done(struct req *r)
 static void
 conn_framing_error(struct conn *c, enum proto_code code, const char *why)
 {
-	struct req	*r;
+	struct req *r;
 
 	if ((r = conn_new_req(c)) == NULL) {
 		conn_close(c, "out of memory");
@@ -318,17 +321,17 @@ conn_framing_error(struct conn *c, enum proto_code code, const char *why)
 static void
 conn_line(struct conn *c, char *line, size_t len)
 {
-	struct req	*r;
-	enum proto_code	 code;
-	char		 why[256];
-	int		 framing = 0;
+	struct req     *r;
+	enum proto_code code;
+	char		why[256];
+	int		framing = 0;
 
 	conn_set_deadline(c, rd->cfg->idle_timeout);
 	if ((r = conn_new_req(c)) == NULL) {
 		conn_close(c, "out of memory");
 		return;
 	}
-	if (c->mode != NULL) {	/* the mode reads the line */
+	if (c->mode != NULL) { /* the mode reads the line */
 		c->mode->line(r, line, len);
 		return;
 	}
@@ -348,7 +351,7 @@ conn_line(struct conn *c, char *line, size_t len)
 		req_err(r, code, "%s", why);
 		return;
 	}
-	if (r->preq.nwords == 0) {	/* an empty line is ignored */
+	if (r->preq.nwords == 0) { /* an empty line is ignored */
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		c->npending--;
 		req_free(r);
@@ -364,7 +367,7 @@ conn_line(struct conn *c, char *line, size_t len)
 void
 req_barrier(struct req *r, void (*fn)(struct req *))
 {
-	struct conn	*c = r->conn;
+	struct conn *c = r->conn;
 
 	c->barrier = r;
 	if (TAILQ_FIRST(&c->reqs) == r)
@@ -377,11 +380,11 @@ req_barrier(struct req *r, void (*fn)(struct req *))
 static void
 conn_process(struct conn *c)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
-	struct evbuffer_ptr	 eol;
-	size_t			 eol_len, len, linelen, max = rd->cfg->max_line;
-	char			 why[64];
+	struct evbuffer	   *in = bufferevent_get_input(c->bev);
+	struct evbuffer	   *out = bufferevent_get_output(c->bev);
+	struct evbuffer_ptr eol;
+	size_t		    eol_len, len, linelen, max = rd->cfg->max_line;
+	char		    why[64];
 
 	if (c->processing)
 		return;
@@ -401,7 +404,7 @@ conn_process(struct conn *c)
 				evbuffer_drain(in, len);
 				break;
 			}
-			if (len <= max + 1)	/* max bytes and perhaps a CR */
+			if (len <= max + 1) /* max bytes and perhaps a CR */
 				break;
 			evbuffer_drain(in, len);
 			c->discarding = 1;
@@ -411,13 +414,14 @@ conn_process(struct conn *c)
 			continue;
 		}
 		linelen = (size_t)eol.pos;
-		if (c->discarding) {	/* the end of an over-long line */
+		if (c->discarding) { /* the end of an over-long line */
 			evbuffer_drain(in, linelen + 1);
 			c->discarding = 0;
 			continue;
 		}
-		if (linelen > max + 1 || (linelen == max + 1 &&
-		    evbuffer_pullup(in, (ssize_t)linelen)[max] != '\r')) {
+		if (linelen > max + 1 ||
+		    (linelen == max + 1 &&
+			evbuffer_pullup(in, (ssize_t)linelen)[max] != '\r')) {
 			evbuffer_drain(in, linelen + 1);
 			snprintf(why, sizeof why, "line longer than %zu bytes",
 			    max);
@@ -440,9 +444,9 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
-	struct conn	*c = arg;
+	struct conn *c = arg;
 
-	struct req	*r;
+	struct req *r;
 
 	if (c->state == CONN_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
@@ -474,7 +478,7 @@ conn_notify(struct conn *c, const char *line, size_t len)
 void
 conn_set_mode(struct conn *c, const struct conn_mode *mode, void *data)
 {
-	const struct conn_mode	*old = c->mode;
+	const struct conn_mode *old = c->mode;
 
 	c->mode = NULL;
 	if (old != NULL && old->close != NULL)
@@ -501,10 +505,9 @@ conn_peer_user(struct conn *c)
 
 /* Send the greeting; a client certificate may have logged a user in. */
 void
-conn_greet(struct conn *c, const char *user, enum role role,
-    const char *party)
+conn_greet(struct conn *c, const char *user, enum role role, const char *party)
 {
-	struct proto_buf	b;
+	struct proto_buf b;
 
 	if (c->state != CONN_HANDSHAKE && c->state != CONN_GREETING)
 		return;
@@ -532,9 +535,9 @@ conn_greet(struct conn *c, const char *user, enum role role,
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct conn	*c = arg;
-	unsigned long	 e;
-	char		 reason[160];
+	struct conn  *c = arg;
+	unsigned long e;
+	char	      reason[160];
 
 	if (what & BEV_EVENT_CONNECTED) {
 		if (c->refusing) {
@@ -558,11 +561,14 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		if ((e = bufferevent_get_openssl_error(bev)) != 0)
 			snprintf(reason, sizeof reason, "tls error: %s",
 			    ERR_reason_error_string(e) ?
-			    ERR_reason_error_string(e) : "unknown");
+				ERR_reason_error_string(e) :
+				"unknown");
 		else
 			snprintf(reason, sizeof reason, "%s",
-			    EVUTIL_SOCKET_ERROR() ? evutil_socket_error_to_string(
-			    EVUTIL_SOCKET_ERROR()) : "connection error");
+			    EVUTIL_SOCKET_ERROR() ?
+				evutil_socket_error_to_string(
+				    EVUTIL_SOCKET_ERROR()) :
+				"connection error");
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
 		conn_free(c, reason);
@@ -575,15 +581,16 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 void
 conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 {
-	struct conn	*c;
-	char		 addr[64];
-	int		 refusing, one = 1;
+	struct conn *c;
+	char	     addr[64];
+	int	     refusing, one = 1;
 
 	conn_addr(addr, sizeof addr, sa);
 	refusing = rd->nconns >= rd->cfg->max_connections;
 	if (refusing && (rd->draining || rd->nrefusing >= CONN_MAX_REFUSING)) {
 		log_notice("conn refused addr=%s reason=\"too many "
-		    "connections\"", addr);
+			   "connections\"",
+		    addr);
 		close(fd);
 		return;
 	}
@@ -628,7 +635,7 @@ conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 	if (refusing) {
 		rd->nrefusing++;
 		log_notice("conn=%llu refused addr=%s reason=\"too many "
-		    "connections\" max_connections=%d",
+			   "connections\" max_connections=%d",
 		    (unsigned long long)c->id, addr, rd->cfg->max_connections);
 	} else {
 		rd->nconns++;
@@ -654,13 +661,13 @@ conn_close(struct conn *c, const char *why)
 static void
 conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn	*c = arg;
+	struct conn *c = arg;
 
 	/* a close_notify, if the socket takes it now; never waits */
 	if (!c->broken && SSL_is_init_finished(c->ssl))
 		SSL_shutdown(c->ssl);
 	ERR_clear_error();
-	bufferevent_free(c->bev);	/* frees the SSL and closes the socket */
+	bufferevent_free(c->bev); /* frees the SSL and closes the socket */
 	free(c);
 }
 
@@ -669,7 +676,7 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_free(struct conn *c, const char *why)
 {
-	struct req	*r;
+	struct req *r;
 
 	if (c->state == CONN_DEAD)
 		return;
@@ -680,7 +687,7 @@ conn_free(struct conn *c, const char *why)
 		if (!r->waiting)
 			req_free(r);
 		else if (r->on_drain != NULL)
-			r->on_drain(r);	/* a paused export reads on */
+			r->on_drain(r); /* a paused export reads on */
 	}
 	c->npending = 0;
 	c->barrier = NULL;
@@ -696,8 +703,8 @@ conn_free(struct conn *c, const char *why)
 	c->state = CONN_DEAD;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-	if (event_base_once(rd->base, -1, EV_TIMEOUT, conn_reap_cb, c,
-	    NULL) == -1)
+	if (event_base_once(rd->base, -1, EV_TIMEOUT, conn_reap_cb, c, NULL) ==
+	    -1)
 		conn_reap_cb(-1, 0, c);
 	server_conn_closed();
 }
@@ -707,7 +714,7 @@ conn_free(struct conn *c, const char *why)
 void
 conn_sweep(time_t now)
 {
-	struct conn	*c, *next;
+	struct conn *c, *next;
 
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -735,7 +742,7 @@ conn_sweep(time_t now)
 void
 conn_close_all(void)
 {
-	struct conn	*c, *next;
+	struct conn *c, *next;
 
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -755,7 +762,7 @@ conn_close_all(void)
 void
 conn_user_changed(const char *name)
 {
-	struct conn	*c, *next;
+	struct conn *c, *next;
 
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -765,7 +772,7 @@ conn_user_changed(const char *name)
 		    (unsigned long long)c->id, c->user);
 		c->role = ROLE_NONE;
 		c->user[0] = c->party[0] = c->event[0] = '\0';
-		if (c->mode != NULL)	/* nothing in flight to answer */
+		if (c->mode != NULL) /* nothing in flight to answer */
 			conn_close(c, "user changed");
 	}
 }
@@ -774,7 +781,7 @@ conn_user_changed(const char *name)
 void
 conn_free_all(void)
 {
-	struct conn	*c;
+	struct conn *c;
 
 	while ((c = TAILQ_FIRST(&conns)) != NULL)
 		conn_free(c, "server stopped");

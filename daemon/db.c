@@ -16,85 +16,85 @@
 
 #include "rosterd.h"
 
-#define DB_MAX_STATEMENTS	160
-#define DB_MAX_QUEUE		200000
-#define DB_QUEUE_TIMEOUT	10	/* seconds a query may wait for a connection */
-#define DB_BACKOFF_MIN		100	/* ms */
-#define DB_BACKOFF_MAX		5000
+#define DB_MAX_STATEMENTS 160
+#define DB_MAX_QUEUE	  200000
+#define DB_QUEUE_TIMEOUT  10  /* seconds a query may wait for a connection */
+#define DB_BACKOFF_MIN	  100 /* ms */
+#define DB_BACKOFF_MAX	  5000
 
 struct db_statement {
-	const char	*sql;
-	int		 nparams;
+	const char *sql;
+	int	    nparams;
 };
 
 struct db_query {
-	TAILQ_ENTRY(db_query)	 entry;
-	int			 stmt;
-	int			 nparams;
-	char			**params;
-	db_cb			 cb;
-	void			*arg;
-	time_t			 queued;
+	TAILQ_ENTRY(db_query) entry;
+	int    stmt;
+	int    nparams;
+	char **params;
+	db_cb  cb;
+	void  *arg;
+	time_t queued;
 	/* COPY ... TO STDOUT after the statement, streamed row by row */
-	const char		*copy_sql;
-	db_row_cb		 row_cb;
-	int			 copying;
-	struct dbconn		*conn;
+	const char    *copy_sql;
+	db_row_cb      row_cb;
+	int	       copying;
+	struct dbconn *conn;
 };
 TAILQ_HEAD(db_queryq, db_query);
 
 enum dbc_state {
 	DBC_DOWN,
 	DBC_CONNECTING,
-	DBC_CHECKING,		/* schema version query in flight */
+	DBC_CHECKING, /* schema version query in flight */
 	DBC_PREPARING,
 	DBC_READY,
 	DBC_BUSY,
-	DBC_LISTEN_SETUP,	/* the listener: LISTEN in flight */
+	DBC_LISTEN_SETUP, /* the listener: LISTEN in flight */
 	DBC_LISTENING
 };
 
 struct dbconn {
-	int			 idx;
-	PGconn			*pg;
-	enum dbc_state		 state;
-	struct event		*ev;
-	struct event		*retry;
-	int			 backoff;
-	int			 prep;		/* next statement to prepare */
-	struct db_query		*q;
-	PGresult		*res;		/* first result of the query */
-	int			 listener;	/* LISTENs, serves no queries */
-	int			 paused;	/* COPY reader waits for a client */
+	int		 idx;
+	PGconn		*pg;
+	enum dbc_state	 state;
+	struct event	*ev;
+	struct event	*retry;
+	int		 backoff;
+	int		 prep; /* next statement to prepare */
+	struct db_query *q;
+	PGresult	*res;	   /* first result of the query */
+	int		 listener; /* LISTENs, serves no queries */
+	int		 paused;   /* COPY reader waits for a client */
 };
 
-static struct db_statement	 db_stmts[DB_MAX_STATEMENTS];
-static int			 db_nstmts;
-static struct dbconn		*db_conns;
-static int			 db_nconns;
-static struct event_base	*db_base;
-static char			*db_conninfo;
-static struct db_queryq		 db_queue = TAILQ_HEAD_INITIALIZER(db_queue);
-static int			 db_queued;
-static int			 db_up;		/* some connection serves */
-static int			 db_starting = 1;
-static struct event		*db_sweep_ev;
-static db_notify_cb		 db_notify;
-static int			 db_ncopies;
+static struct db_statement db_stmts[DB_MAX_STATEMENTS];
+static int		   db_nstmts;
+static struct dbconn	  *db_conns;
+static int		   db_nconns;
+static struct event_base  *db_base;
+static char		  *db_conninfo;
+static struct db_queryq	   db_queue = TAILQ_HEAD_INITIALIZER(db_queue);
+static int		   db_queued;
+static int		   db_up; /* some connection serves */
+static int		   db_starting = 1;
+static struct event	  *db_sweep_ev;
+static db_notify_cb	   db_notify;
+static int		   db_ncopies;
 
-static void	dbc_connect(struct dbconn *);
-static void	dbc_fail(struct dbconn *, const char *);
-static int	dbc_watch(struct dbconn *, short, event_callback_fn);
-static void	dbc_io_cb(evutil_socket_t, short, void *);
-static void	dbc_next(struct dbconn *);
-static void	dbc_notifies(struct dbconn *);
-static int	dbc_copy_read(struct dbconn *);
+static void dbc_connect(struct dbconn *);
+static void dbc_fail(struct dbconn *, const char *);
+static int  dbc_watch(struct dbconn *, short, event_callback_fn);
+static void dbc_io_cb(evutil_socket_t, short, void *);
+static void dbc_next(struct dbconn *);
+static void dbc_notifies(struct dbconn *);
+static int  dbc_copy_read(struct dbconn *);
 
 /* Send what libpq holds; wait for write readiness only while some is left. */
 static void
 dbc_flush(struct dbconn *c)
 {
-	int	r;
+	int r;
 
 	if ((r = PQflush(c->pg)) == -1) {
 		dbc_fail(c, PQerrorMessage(c->pg));
@@ -102,7 +102,7 @@ dbc_flush(struct dbconn *c)
 	}
 	if ((r == 1) != ((event_get_events(c->ev) & EV_WRITE) != 0)) {
 		if (dbc_watch(c, EV_READ | EV_PERSIST | (r == 1 ? EV_WRITE : 0),
-		    dbc_io_cb) == -1)
+			dbc_io_cb) == -1)
 			dbc_fail(c, "event_add");
 	}
 }
@@ -121,7 +121,7 @@ db_statement(const char *sql, int nparams)
 static void
 db_notice_cb(void *arg, const char *msg)
 {
-	char	buf[512];
+	char buf[512];
 
 	log_escape(buf, sizeof buf, msg, strcspn(msg, "\n"));
 	log_debug("db notice: %s", buf);
@@ -147,7 +147,7 @@ db_query_fail(struct db_query *q, enum proto_code code, const char *msg)
 static void
 db_fail_queue(enum proto_code code, const char *msg)
 {
-	struct db_query	*q;
+	struct db_query *q;
 
 	while ((q = TAILQ_FIRST(&db_queue)) != NULL) {
 		TAILQ_REMOVE(&db_queue, q, entry);
@@ -159,7 +159,7 @@ db_fail_queue(enum proto_code code, const char *msg)
 static int
 db_live(void)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < db_nconns; i++)
 		if (db_conns[i].state == DBC_READY ||
@@ -178,9 +178,9 @@ dbc_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 dbc_fail(struct dbconn *c, const char *why)
 {
-	struct timeval	 tv;
-	char		 buf[256];
-	int		 was_up = (c->state == DBC_READY || c->state == DBC_BUSY);
+	struct timeval tv;
+	char	       buf[256];
+	int	       was_up = (c->state == DBC_READY || c->state == DBC_BUSY);
 
 	log_escape(buf, sizeof buf, why, strcspn(why, "\n"));
 	if (was_up || c->backoff == DB_BACKOFF_MIN || c->backoff == 0)
@@ -208,14 +208,14 @@ dbc_fail(struct dbconn *c, const char *why)
 	}
 	if (c->listener) {
 		log_warnx("db listener lost: live updates pause until it "
-		    "reconnects");
+			  "reconnects");
 		goto retry;
 	}
 	db_starting = 0;
 	if (!db_live()) {
 		if (db_up)
 			log_error("db unavailable: no connection to the "
-			    "database");
+				  "database");
 		db_up = 0;
 		db_fail_queue(PROTO_UNAVAILABLE,
 		    "the database cannot be reached");
@@ -245,19 +245,19 @@ dbc_watch(struct dbconn *c, short what, event_callback_fn cb)
 static void
 dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct dbconn	*c = arg;
+	struct dbconn *c = arg;
 	/* the schema's version; whether the functions are this rosterd's
 	 * (migrate.c); and an OK must mean committed to disk, so a server
 	 * whose default is synchronous_commit=off does not apply to this
 	 * session */
-	const char	*sql =
+	const char *sql =
 	    "SELECT coalesce(max(version), 0), CASE WHEN "
 	    "current_setting('synchronous_commit') = 'off' THEN "
 	    "set_config('synchronous_commit', 'on', false) END, "
-	    "(SELECT f.files_sha256 = $1 AND f.catalog_sha256 = "
-	    MIGRATE_CATALOG_HASH_SQL " FROM roster.function_set f) "
+	    "(SELECT f.files_sha256 = $1 AND f.catalog_sha256 = " MIGRATE_CATALOG_HASH_SQL
+	    " FROM roster.function_set f) "
 	    "FROM roster.schema_migration";
-	const char	*params[1] = { function_files_sha256 };
+	const char *params[1] = { function_files_sha256 };
 
 	switch (PQconnectPoll(c->pg)) {
 	case PGRES_POLLING_READING:
@@ -280,7 +280,8 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 		sql = "LISTEN roster; LISTEN roster_user";
 	if (PQsetnonblocking(c->pg, 1) == -1 ||
 	    !(c->listener ? PQsendQuery(c->pg, sql) :
-	    PQsendQueryParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0))) {
+			    PQsendQueryParams(c->pg, sql, 1, NULL, params, NULL,
+				NULL, 0))) {
 		dbc_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -310,19 +311,24 @@ dbc_connect(struct dbconn *c)
 static enum proto_code
 db_error_code(PGresult *res, const char **msg)
 {
-	const char	*state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	static const struct {
-		const char	*state;
-		enum proto_code	 code;
+		const char     *state;
+		enum proto_code code;
 	} map[] = {
-		{ "RSSYN", PROTO_SYNTAX }, { "RSINV", PROTO_INVALID },
-		{ "RSFRB", PROTO_FORBIDDEN }, { "RSNFD", PROTO_NOT_FOUND },
-		{ "RSCNF", PROTO_CONFLICT }, { "RSQUO", PROTO_QUOTA },
-		{ "RSCLO", PROTO_CLOSED }, { "RSAUF", PROTO_AUTH_FAILED },
-		{ "23505", PROTO_CONFLICT }, { "23503", PROTO_NOT_FOUND },
+		{ "RSSYN", PROTO_SYNTAX },
+		{ "RSINV", PROTO_INVALID },
+		{ "RSFRB", PROTO_FORBIDDEN },
+		{ "RSNFD", PROTO_NOT_FOUND },
+		{ "RSCNF", PROTO_CONFLICT },
+		{ "RSQUO", PROTO_QUOTA },
+		{ "RSCLO", PROTO_CLOSED },
+		{ "RSAUF", PROTO_AUTH_FAILED },
+		{ "23505", PROTO_CONFLICT },
+		{ "23503", PROTO_NOT_FOUND },
 		{ "23514", PROTO_INVALID },
 	};
-	size_t		 i;
+	size_t i;
 
 	*msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	if (*msg == NULL)
@@ -347,7 +353,7 @@ static void
 dbc_complete(struct dbconn *c)
 {
 	PGresult	*res = c->res;
-	struct db_query	*q;
+	struct db_query *q;
 	enum proto_code	 code = PROTO_OK;
 	const char	*msg = NULL;
 	ExecStatusType	 st;
@@ -375,21 +381,23 @@ dbc_complete(struct dbconn *c)
 	case DBC_CHECKING:
 		if (code != PROTO_OK) {
 			log_error("db conn=%d schema check failed: %s (run "
-			    "rosterd --migrate)", c->idx, msg);
+				  "rosterd --migrate)",
+			    c->idx, msg);
 			PQclear(res);
 			dbc_fail(c, "schema check failed");
 			return;
 		}
 		if (atoi(PQgetvalue(res, 0, 0)) < migrate_latest()) {
 			log_error("db conn=%d: the database schema is version "
-			    "%s, rosterd needs %d: run rosterd --migrate",
+				  "%s, rosterd needs %d: run rosterd --migrate",
 			    c->idx, PQgetvalue(res, 0, 0), migrate_latest());
 			PQclear(res);
 			dbc_fail(c, "schema too old");
 			return;
 		}
 		if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
-			log_error("db conn=%d: the functions in the database "
+			log_error(
+			    "db conn=%d: the functions in the database "
 			    "are not this rosterd's: run rosterd --migrate",
 			    c->idx);
 			PQclear(res);
@@ -426,12 +434,13 @@ dbc_complete(struct dbconn *c)
 		c->q = NULL;
 		c->state = DBC_READY;
 		if (code == PROTO_INTERNAL || code == PROTO_UNAVAILABLE) {
-			char	buf[256];
+			char buf[256];
 
 			log_escape(buf, sizeof buf, msg, strlen(msg));
 			log_error("db conn=%d query s%d failed: %s state=%s",
-			    c->idx, q->stmt, buf, res ? PQresultErrorField(res,
-			    PG_DIAG_SQLSTATE) : "-");
+			    c->idx, q->stmt, buf,
+			    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+				  "-");
 			if (code == PROTO_INTERNAL)
 				msg = "internal error";
 		}
@@ -450,14 +459,14 @@ dbc_complete(struct dbconn *c)
 static void
 dbc_next(struct dbconn *c)
 {
-	struct db_query	*q;
+	struct db_query *q;
 	char		 name[16];
 
 	if (c->state == DBC_PREPARING) {
 		if (c->prep < db_nstmts) {
 			snprintf(name, sizeof name, "s%d", c->prep);
 			if (!PQsendPrepare(c->pg, name, db_stmts[c->prep].sql,
-			    db_stmts[c->prep].nparams, NULL))
+				db_stmts[c->prep].nparams, NULL))
 				dbc_fail(c, PQerrorMessage(c->pg));
 			else
 				dbc_flush(c);
@@ -479,7 +488,7 @@ dbc_next(struct dbconn *c)
 	c->q = q;
 	c->state = DBC_BUSY;
 	if (!PQsendQueryPrepared(c->pg, name, q->nparams,
-	    (const char *const *)q->params, NULL, NULL, 0)) {
+		(const char *const *)q->params, NULL, NULL, 0)) {
 		dbc_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -490,7 +499,7 @@ dbc_next(struct dbconn *c)
 static void
 dbc_notifies(struct dbconn *c)
 {
-	PGnotify	*n;
+	PGnotify *n;
 
 	while ((n = PQnotifies(c->pg)) != NULL) {
 		if (db_notify != NULL)
@@ -509,7 +518,7 @@ dbc_notifies(struct dbconn *c)
 static int
 dbc_copy_read(struct dbconn *c)
 {
-	struct db_query	*q = c->q;
+	struct db_query *q = c->q;
 	char		*buf;
 	int		 n;
 
@@ -538,8 +547,8 @@ dbc_copy_read(struct dbconn *c)
 static void
 dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct dbconn	*c = arg;
-	PGresult	*res;
+	struct dbconn *c = arg;
+	PGresult      *res;
 
 	if (PQflush(c->pg) == -1) {
 		dbc_fail(c, PQerrorMessage(c->pg));
@@ -560,7 +569,7 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	while ((c->state == DBC_CHECKING || c->state == DBC_PREPARING ||
-	    c->state == DBC_BUSY || c->state == DBC_LISTEN_SETUP) &&
+		   c->state == DBC_BUSY || c->state == DBC_LISTEN_SETUP) &&
 	    !c->paused && !PQisBusy(c->pg)) {
 		if ((res = PQgetResult(c->pg)) == NULL) {
 			dbc_complete(c);
@@ -569,7 +578,7 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 		if (PQresultStatus(res) == PGRES_COPY_OUT) {
 			PQclear(res);
 			if (dbc_copy_read(c) == 0)
-				return;		/* more rows to come */
+				return; /* more rows to come */
 			continue;
 		}
 		if (c->res == NULL)
@@ -591,7 +600,7 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 static void
 db_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct db_query	*q, *next;
+	struct db_query *q, *next;
 	time_t		 now = time(NULL);
 
 	for (q = TAILQ_FIRST(&db_queue); q != NULL; q = next) {
@@ -617,8 +626,8 @@ db_listen(db_notify_cb cb)
 void
 db_start(struct event_base *base, const char *conninfo, int n)
 {
-	struct timeval	tv = { 1, 0 };
-	int		i, total = n + (db_notify != NULL);
+	struct timeval tv = { 1, 0 };
+	int	       i, total = n + (db_notify != NULL);
 
 	db_base = base;
 	if ((db_conninfo = strdup(conninfo)) == NULL)
@@ -645,7 +654,7 @@ static enum db_refusal
 db_enqueue(int stmt, int nparams, const char *const *params,
     const char *copy_sql, db_row_cb row_cb, db_cb cb, void *arg)
 {
-	struct db_query	*q;
+	struct db_query *q;
 	size_t		 size, len;
 	char		*p;
 	int		 i;
@@ -703,8 +712,7 @@ db_enqueue(int stmt, int nparams, const char *const *params,
  * called).
  */
 enum db_refusal
-db_query(int stmt, int nparams, const char *const *params, db_cb cb,
-    void *arg)
+db_query(int stmt, int nparams, const char *const *params, db_cb cb, void *arg)
 {
 	return (db_enqueue(stmt, nparams, params, NULL, NULL, cb, arg));
 }
@@ -718,23 +726,22 @@ db_query(int stmt, int nparams, const char *const *params, db_cb cb,
  * other requests. Returns what db_query does, or DB_TOO_MANY_COPIES.
  */
 enum db_refusal
-db_copy(int stmt, int nparams, const char *const *params,
-    const char *copy_sql, db_row_cb row_cb, db_cb done, void *arg)
+db_copy(int stmt, int nparams, const char *const *params, const char *copy_sql,
+    db_row_cb row_cb, db_cb done, void *arg)
 {
-	int	max = db_nconns - (db_notify != NULL) - 1;
+	int max = db_nconns - (db_notify != NULL) - 1;
 
 	if (db_ncopies >= (max > 0 ? max : 1))
 		return (DB_TOO_MANY_COPIES);
-	return (db_enqueue(stmt, nparams, params, copy_sql, row_cb, done,
-	    arg));
+	return (db_enqueue(stmt, nparams, params, copy_sql, row_cb, done, arg));
 }
 
 /* The client of a paused export can take more: read rows again. */
 void
 db_copy_resume(void *arg)
 {
-	struct dbconn	*c;
-	int		 i;
+	struct dbconn *c;
+	int	       i;
 
 	for (i = 0; i < db_nconns; i++) {
 		c = &db_conns[i];
@@ -754,10 +761,10 @@ db_copy_resume(void *arg)
 void
 db_stop(void)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < db_nconns; i++) {
-		struct dbconn	*c = &db_conns[i];
+		struct dbconn *c = &db_conns[i];
 
 		if (c->ev != NULL)
 			event_free(c->ev);

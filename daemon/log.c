@@ -11,12 +11,11 @@
 
 #include "rosterd.h"
 
-static int	log_foreground = 1;
-static int	log_level = LOG_LVL_INFO;
+static int log_foreground = 1;
+static int log_level = LOG_LVL_INFO;
 
-static const char *const log_names[] = {
-	"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"
-};
+static const char *const log_names[] = { "emerg", "alert", "crit", "error",
+	"warning", "notice", "info", "debug" };
 
 void
 log_init(int foreground, int level)
@@ -30,9 +29,9 @@ log_init(int foreground, int level)
 void
 log_vmsg(int level, const char *fmt, va_list ap)
 {
-	char		 line[2048];
-	struct timespec	 ts;
-	struct tm	 tm;
+	char		line[2048];
+	struct timespec ts;
+	struct tm	tm;
 
 	if (level > log_level)
 		return;
@@ -44,15 +43,14 @@ log_vmsg(int level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s\n",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
-	    log_names[level & 7], line);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000L, log_names[level & 7], line);
 }
 
 void
 log_msg(int level, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
@@ -97,7 +95,7 @@ log_escape(char *dst, size_t dstlen, const char *src, size_t len)
 void
 fatalx(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	log_vmsg(LOG_LVL_ERROR, fmt, ap);

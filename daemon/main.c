@@ -15,7 +15,7 @@
 
 #include "rosterd.h"
 
-#define AUTH_WORKERS	2
+#define AUTH_WORKERS 2
 
 static void
 usage(FILE *f)
@@ -50,11 +50,11 @@ usage(FILE *f)
 static char *
 read_password(void)
 {
-	struct termios	 t, saved;
-	char		 a[PROTO_MAX_PASSWORD + 2], b[PROTO_MAX_PASSWORD + 2];
-	const char	*env = getenv("ROSTER_PASSWORD");
-	FILE		*in, *out;
-	char		*p = NULL;
+	struct termios t, saved;
+	char	       a[PROTO_MAX_PASSWORD + 2], b[PROTO_MAX_PASSWORD + 2];
+	const char    *env = getenv("ROSTER_PASSWORD");
+	FILE	      *in, *out;
+	char	      *p = NULL;
 
 	if (env != NULL)
 		return (strdup(env));
@@ -62,7 +62,8 @@ read_password(void)
 	    (out = fopen("/dev/tty", "w")) == NULL) {
 		if (in != NULL)
 			fclose(in);
-		fprintf(stderr, "rosterd: set ROSTER_PASSWORD or run on a "
+		fprintf(stderr,
+		    "rosterd: set ROSTER_PASSWORD or run on a "
 		    "terminal\n");
 		return (NULL);
 	}
@@ -81,7 +82,8 @@ read_password(void)
 			if (strcmp(a, b) == 0)
 				p = strdup(a);
 			else
-				fprintf(stderr, "\nrosterd: the passwords "
+				fprintf(stderr,
+				    "\nrosterd: the passwords "
 				    "differ\n");
 		}
 	}
@@ -98,15 +100,16 @@ static int
 add_user(struct config *cfg, const char *name, const char *role,
     const char *party)
 {
-	char	*pw;
-	int	 rc;
+	char *pw;
+	int   rc;
 
 	if (!proto_valid_code(name, strlen(name))) {
 		fprintf(stderr, "rosterd: %s: not a valid user name\n", name);
 		return (2);
 	}
 	if (role == NULL || role_from_name(role) == ROLE_NONE) {
-		fprintf(stderr, "rosterd: --role must be admin, secretariat, "
+		fprintf(stderr,
+		    "rosterd: --role must be admin, secretariat, "
 		    "host or focal\n");
 		return (2);
 	}
@@ -114,8 +117,10 @@ add_user(struct config *cfg, const char *name, const char *role,
 		return (1);
 	if (proto_utf8_count(pw, strlen(pw)) < PROTO_MIN_PASSWORD ||
 	    !proto_utf8_valid(pw, strlen(pw))) {
-		fprintf(stderr, "rosterd: a password has at least %d "
-		    "characters\n", PROTO_MIN_PASSWORD);
+		fprintf(stderr,
+		    "rosterd: a password has at least %d "
+		    "characters\n",
+		    PROTO_MIN_PASSWORD);
 		OPENSSL_cleanse(pw, strlen(pw));
 		free(pw);
 		return (1);
@@ -129,8 +134,11 @@ add_user(struct config *cfg, const char *name, const char *role,
 static void
 main_event_log_cb(int severity, const char *msg)
 {
-	log_msg(severity >= EVENT_LOG_ERR ? LOG_LVL_ERROR :
-	    severity == EVENT_LOG_WARN ? LOG_LVL_WARNING : LOG_LVL_DEBUG,
+	log_msg(severity >= EVENT_LOG_ERR ?
+		LOG_LVL_ERROR :
+		severity == EVENT_LOG_WARN ?
+		LOG_LVL_WARNING :
+		LOG_LVL_DEBUG,
 	    "libevent: %s", msg);
 }
 
@@ -138,9 +146,18 @@ int
 main(int argc, char **argv)
 {
 	enum {
-		OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_CLIENT_CA,
-		OPT_DATABASE, OPT_LOG_LEVEL, OPT_MIGRATE, OPT_ADD_USER,
-		OPT_ROLE, OPT_PARTY, OPT_VERSION, OPT_HELP
+		OPT_LISTEN = 256,
+		OPT_CERT,
+		OPT_KEY,
+		OPT_CLIENT_CA,
+		OPT_DATABASE,
+		OPT_LOG_LEVEL,
+		OPT_MIGRATE,
+		OPT_ADD_USER,
+		OPT_ROLE,
+		OPT_PARTY,
+		OPT_VERSION,
+		OPT_HELP
 	};
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -154,20 +171,19 @@ main(int argc, char **argv)
 		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "party", required_argument, NULL, OPT_PARTY },
 		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 }
+		{ "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
 	};
 	struct {
-		const char	*key;
-		const char	*value;
+		const char *key;
+		const char *value;
 	} flags[16];
-	static struct rosterd	 server;
-	struct config		 cfg;
-	const char		*conffile = NULL, *add = NULL, *role = NULL;
-	const char		*party = NULL;
-	char			 err[1024];
-	int			 ch, foreground = 0, migrate = 0, nflags = 0;
-	int			 i, listen_flag = 0, rc;
+	static struct rosterd server;
+	struct config	      cfg;
+	const char	     *conffile = NULL, *add = NULL, *role = NULL;
+	const char	     *party = NULL;
+	char		      err[1024];
+	int		      ch, foreground = 0, migrate = 0, nflags = 0;
+	int		      i, listen_flag = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:f", longopts, NULL)) != -1) {
 		const char *key = NULL;
@@ -236,8 +252,8 @@ main(int argc, char **argv)
 
 	/* the file first, then the flags over it */
 	config_defaults(&cfg);
-	if (conffile != NULL && config_load(&cfg, conffile, err,
-	    sizeof err) == -1) {
+	if (conffile != NULL &&
+	    config_load(&cfg, conffile, err, sizeof err) == -1) {
 		fprintf(stderr, "rosterd: %s\n", err);
 		goto fail;
 	}
@@ -248,7 +264,7 @@ main(int argc, char **argv)
 			listen_flag = 1;
 		}
 		if (config_set(&cfg, flags[i].key, flags[i].value, err,
-		    sizeof err) == -1) {
+			sizeof err) == -1) {
 			fprintf(stderr, "rosterd: %s\n", err);
 			goto fail;
 		}
@@ -259,7 +275,8 @@ main(int argc, char **argv)
 		if (getenv("ROSTER_DATABASE") != NULL)
 			cfg.database = strdup(getenv("ROSTER_DATABASE"));
 		else {
-			fprintf(stderr, "rosterd: no database configured "
+			fprintf(stderr,
+			    "rosterd: no database configured "
 			    "(database = CONNINFO)\n");
 			goto fail;
 		}

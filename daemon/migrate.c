@@ -22,7 +22,7 @@ migrate_latest(void)
 static PGconn *
 migrate_connect(const char *conninfo)
 {
-	PGconn	*pg;
+	PGconn *pg;
 
 	pg = PQconnectdb(conninfo);
 	if (PQstatus(pg) != CONNECTION_OK) {
@@ -37,8 +37,8 @@ migrate_connect(const char *conninfo)
 static int
 migrate_exec(PGconn *pg, const char *sql)
 {
-	PGresult	*res;
-	int		 ok;
+	PGresult *res;
+	int	  ok;
 
 	res = PQexec(pg, sql);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
@@ -80,10 +80,9 @@ static const char migrate_record_sql[] =
 static int
 migrate_error_line(PGresult *res, const char *sql)
 {
-	const char	*pos = PQresultErrorField(res,
-			    PG_DIAG_STATEMENT_POSITION);
-	long		 chars;
-	int		 line = 1;
+	const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+	long	    chars;
+	int	    line = 1;
 
 	if (pos == NULL || (chars = strtol(pos, NULL, 10)) < 1)
 		return (0);
@@ -103,10 +102,10 @@ migrate_error_line(PGresult *res, const char *sql)
 static int
 migrate_functions(PGconn *pg)
 {
-	const struct function_file	*ff;
-	PGresult			*res;
-	const char			*params[1] = { function_files_sha256 };
-	int				 i, line;
+	const struct function_file *ff;
+	PGresult		   *res;
+	const char		   *params[1] = { function_files_sha256 };
+	int			    i, line;
 
 	if (migrate_exec(pg, "BEGIN") == -1)
 		return (-1);
@@ -124,7 +123,8 @@ migrate_functions(PGconn *pg)
 				fprintf(stderr, "rosterd: %s: %s", ff->name,
 				    PQerrorMessage(pg));
 			PQclear(res);
-			fprintf(stderr, "rosterd: no function was loaded; those "
+			fprintf(stderr,
+			    "rosterd: no function was loaded; those "
 			    "in the database are as they were\n");
 			goto fail;
 		}
@@ -157,27 +157,30 @@ fail:
 int
 migrate_run(const char *conninfo)
 {
-	PGconn		*pg;
-	PGresult	*res;
-	const char	*params[2];
-	char		 vbuf[16];
-	int		 i, applied = 0, have;
+	PGconn	   *pg;
+	PGresult   *res;
+	const char *params[2];
+	char	    vbuf[16];
+	int	    i, applied = 0, have;
 
 	if ((pg = migrate_connect(conninfo)) == NULL)
 		return (-1);
 	if (migrate_exec(pg, "SET client_min_messages = warning") == -1 ||
 	    migrate_exec(pg, "SELECT pg_advisory_lock(7470)") == -1 ||
 	    migrate_exec(pg, "CREATE SCHEMA IF NOT EXISTS roster") == -1 ||
-	    migrate_exec(pg, "CREATE TABLE IF NOT EXISTS "
-	    "roster.schema_migration (version int PRIMARY KEY, "
-	    "name text NOT NULL, applied_at timestamptz NOT NULL "
-	    "DEFAULT now())") == -1)
+	    migrate_exec(pg,
+		"CREATE TABLE IF NOT EXISTS "
+		"roster.schema_migration (version int PRIMARY KEY, "
+		"name text NOT NULL, applied_at timestamptz NOT NULL "
+		"DEFAULT now())") == -1)
 		goto fail;
 	for (i = 0; i < nmigrations; i++) {
 		snprintf(vbuf, sizeof vbuf, "%d", migrations[i].version);
 		params[0] = vbuf;
-		res = PQexecParams(pg, "SELECT 1 FROM roster.schema_migration "
-		    "WHERE version = $1", 1, NULL, params, NULL, NULL, 0);
+		res = PQexecParams(pg,
+		    "SELECT 1 FROM roster.schema_migration "
+		    "WHERE version = $1",
+		    1, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			fprintf(stderr, "rosterd: %s", PQerrorMessage(pg));
 			PQclear(res);
@@ -196,9 +199,10 @@ migrate_run(const char *conninfo)
 			goto fail;
 		}
 		params[1] = migrations[i].name;
-		res = PQexecParams(pg, "INSERT INTO roster.schema_migration "
-		    "(version, name) VALUES ($1, $2)", 2, NULL, params, NULL,
-		    NULL, 0);
+		res = PQexecParams(pg,
+		    "INSERT INTO roster.schema_migration "
+		    "(version, name) VALUES ($1, $2)",
+		    2, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			fprintf(stderr, "rosterd: %s", PQerrorMessage(pg));
 			PQclear(res);
@@ -227,28 +231,35 @@ fail:
 static int
 migrate_functions_check(PGconn *pg, char *err, size_t errlen)
 {
-	PGresult	*res;
-	const char	*params[1] = { function_files_sha256 };
-	int		 rc = -1;
+	PGresult   *res;
+	const char *params[1] = { function_files_sha256 };
+	int	    rc = -1;
 
-	res = PQexecParams(pg, "SELECT files_sha256, files_sha256 = $1, "
+	res = PQexecParams(pg,
+	    "SELECT files_sha256, files_sha256 = $1, "
 	    "catalog_sha256 = " MIGRATE_CATALOG_HASH_SQL " FROM "
-	    "roster.function_set", 1, NULL, params, NULL, NULL, 0);
+	    "roster.function_set",
+	    1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		snprintf(err, errlen, "the database's functions cannot be "
-		    "checked: %s", PQresultErrorField(res,
-		    PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(res,
-		    PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(pg));
+		snprintf(err, errlen,
+		    "the database's functions cannot be "
+		    "checked: %s",
+		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
+			PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+			PQerrorMessage(pg));
 	else if (PQntuples(res) != 1)
-		snprintf(err, errlen, "the database has no functions loaded "
+		snprintf(err, errlen,
+		    "the database has no functions loaded "
 		    "by rosterd --migrate: run rosterd -c FILE --migrate");
 	else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
-		snprintf(err, errlen, "the database's functions are those of "
+		snprintf(err, errlen,
+		    "the database's functions are those of "
 		    "another rosterd (sha256 %.12s..., this one has %.12s...): "
-		    "run rosterd -c FILE --migrate", PQgetvalue(res, 0, 0),
-		    function_files_sha256);
+		    "run rosterd -c FILE --migrate",
+		    PQgetvalue(res, 0, 0), function_files_sha256);
 	else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)
-		snprintf(err, errlen, "the database's functions were changed "
+		snprintf(err, errlen,
+		    "the database's functions were changed "
 		    "since rosterd --migrate loaded them: run rosterd -c FILE "
 		    "--migrate");
 	else
@@ -264,10 +275,10 @@ migrate_functions_check(PGconn *pg, char *err, size_t errlen)
 int
 db_schema_check(const char *conninfo, char *err, size_t errlen)
 {
-	PGconn		*pg;
-	PGresult	*res;
-	int		 v, rc = 0;
-	char		*ci;
+	PGconn	 *pg;
+	PGresult *res;
+	int	  v, rc = 0;
+	char	 *ci;
 
 	/* do not wait long for an absent server */
 	if (asprintf(&ci, "%s connect_timeout=5", conninfo) == -1)
@@ -279,7 +290,8 @@ db_schema_check(const char *conninfo, char *err, size_t errlen)
 		PQfinish(pg);
 		return (1);
 	}
-	res = PQexec(pg, "SELECT coalesce(max(version), 0) FROM "
+	res = PQexec(pg,
+	    "SELECT coalesce(max(version), 0) FROM "
 	    "roster.schema_migration");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		v = 0;
@@ -287,9 +299,10 @@ db_schema_check(const char *conninfo, char *err, size_t errlen)
 		v = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (v < migrate_latest()) {
-		snprintf(err, errlen, "the database schema is at version %d, "
-		    "this rosterd needs %d: run rosterd -c FILE --migrate", v,
-		    migrate_latest());
+		snprintf(err, errlen,
+		    "the database schema is at version %d, "
+		    "this rosterd needs %d: run rosterd -c FILE --migrate",
+		    v, migrate_latest());
 		rc = -1;
 	} else if (migrate_functions_check(pg, err, errlen) == -1)
 		rc = -1;
@@ -303,11 +316,11 @@ int
 migrate_add_user(const char *conninfo, const char *name, const char *role,
     const char *party, const char *password)
 {
-	PGconn		*pg;
-	PGresult	*res;
-	char		 hash[256];
-	const char	*params[7];
-	int		 rc = -1;
+	PGconn	   *pg;
+	PGresult   *res;
+	char	    hash[256];
+	const char *params[7];
+	int	    rc = -1;
 
 	if (auth_hash_now(password, hash, sizeof hash) == -1) {
 		fprintf(stderr, "rosterd: password hashing failed\n");
@@ -322,8 +335,10 @@ migrate_add_user(const char *conninfo, const char *name, const char *role,
 	params[4] = role;
 	params[5] = party;
 	params[6] = hash;
-	res = PQexecParams(pg, "SELECT * FROM roster.user_add($1, $2, $3, $4, "
-	    "$5, $6, $7)", 7, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(pg,
+	    "SELECT * FROM roster.user_add($1, $2, $3, $4, "
+	    "$5, $6, $7)",
+	    7, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 		printf("user %s added role=%s%s%s\n", name, role,
 		    party ? " party=" : "", party ? party : "");
@@ -331,8 +346,8 @@ migrate_add_user(const char *conninfo, const char *name, const char *role,
 	} else
 		fprintf(stderr, "rosterd: %s",
 		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
-		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-		    PQerrorMessage(pg));
+			PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+			PQerrorMessage(pg));
 	if (rc == -1)
 		fputc('\n', stderr);
 	PQclear(res);

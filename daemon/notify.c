@@ -34,16 +34,16 @@
 #include "rosterd.h"
 
 /* Digits that always bring a double back exactly. */
-#define NOTIFY_REAL_DIGITS	17
+#define NOTIFY_REAL_DIGITS 17
 
 /* Write a real in the fewest digits that read back as the same double;
  * the length, or 0. */
 static size_t
 notify_real(const json_t *v, char *s, size_t size)
 {
-	double	 d = json_real_value(v);
-	size_t	 n = 0;
-	int	 digits;
+	double d = json_real_value(v);
+	size_t n = 0;
+	int    digits;
 
 	for (digits = 1; digits <= NOTIFY_REAL_DIGITS; digits++) {
 		n = json_dumpb(v, s, size - 1,
@@ -62,9 +62,9 @@ notify_real(const json_t *v, char *s, size_t size)
 static int
 notify_field(struct proto_buf *b, const char *key, const json_t *v)
 {
-	char		 s[64];
-	const char	*val = s;
-	size_t		 vlen;
+	char	    s[64];
+	const char *val = s;
+	size_t	    vlen;
 
 	switch (json_typeof(v)) {
 	case JSON_STRING:
@@ -100,7 +100,7 @@ notify_field(struct proto_buf *b, const char *key, const json_t *v)
 static const char *
 notify_code(const json_t *obj, const char *key)
 {
-	const json_t	*v;
+	const json_t *v;
 
 	if ((v = json_object_get(obj, key)) == NULL || !json_is_string(v) ||
 	    !proto_valid_code(json_string_value(v), json_string_length(v)))
@@ -115,14 +115,14 @@ notify_code(const json_t *obj, const char *key)
  * (whylen > 0; it quotes nothing of the payload but a valid key).
  */
 int
-notify_line(const char *payload, size_t len, struct proto_buf *out,
-    char *event, size_t eventlen, char *why, size_t whylen)
+notify_line(const char *payload, size_t len, struct proto_buf *out, char *event,
+    size_t eventlen, char *why, size_t whylen)
 {
-	struct proto_buf	 line;
-	json_error_t		 jerr;
-	json_t			*obj = NULL, *v;
-	const char		*key, *code, *kind;
-	int			 rc = -1;
+	struct proto_buf line;
+	json_error_t	 jerr;
+	json_t		*obj = NULL, *v;
+	const char	*key, *code, *kind;
+	int		 rc = -1;
 
 	proto_buf_init(&line);
 	event[0] = '\0';
@@ -132,8 +132,8 @@ notify_line(const char *payload, size_t len, struct proto_buf *out,
 		    NOTIFY_MAX_PAYLOAD);
 		goto done;
 	}
-	if ((obj = json_loadb(payload, len, JSON_DECODE_ANY |
-	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+	if ((obj = json_loadb(payload, len,
+		 JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		snprintf(why, whylen, "invalid JSON (byte %d)", jerr.position);
 		goto done;
 	}
@@ -157,7 +157,8 @@ notify_line(const char *payload, size_t len, struct proto_buf *out,
 	}
 	proto_buf_addstr(&line, "! ");
 	proto_buf_addstr(&line, kind);
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (strcmp(key, "event") == 0 || strcmp(key, "kind") == 0)
 			continue;
 		if (!proto_valid_key(key, strlen(key))) {

@@ -21,103 +21,100 @@ struct bufferevent;
 struct pg_result;
 typedef struct ssl_st SSL;
 
-#define ROSTERD_MAX_LISTEN	8
-#define ROSTERD_NAME		"rosterd"
+#define ROSTERD_MAX_LISTEN 8
+#define ROSTERD_NAME	   "rosterd"
 
 /* config.c */
 struct config {
-	char	*listen[ROSTERD_MAX_LISTEN];
-	int	 nlisten;
-	char	*cert;
-	char	*key;
-	char	*client_ca;
-	char	*database;
-	char	*user;
-	int	 db_connections;
-	int	 max_connections;
-	int	 max_line;
-	int	 max_pending;
-	int	 idle_timeout;
-	int	 handshake_timeout;
-	int	 log_level;
+	char *listen[ROSTERD_MAX_LISTEN];
+	int   nlisten;
+	char *cert;
+	char *key;
+	char *client_ca;
+	char *database;
+	char *user;
+	int   db_connections;
+	int   max_connections;
+	int   max_line;
+	int   max_pending;
+	int   idle_timeout;
+	int   handshake_timeout;
+	int   log_level;
 };
-void	 config_defaults(struct config *);
-int	 config_load(struct config *, const char *, char *, size_t);
-int	 config_set(struct config *, const char *, const char *, char *,
-	    size_t);
-void	 config_free(struct config *);
-int	 config_parse_level(const char *);
-int	 config_parse_addr(const char *, struct sockaddr_storage *,
-	    socklen_t *);
+void config_defaults(struct config *);
+int  config_load(struct config *, const char *, char *, size_t);
+int  config_set(struct config *, const char *, const char *, char *, size_t);
+void config_free(struct config *);
+int  config_parse_level(const char *);
+int  config_parse_addr(const char *, struct sockaddr_storage *, socklen_t *);
 const char *const *config_key_names(void);
 
 /* log.c */
 #define LOG_LVL_ERROR	3
-#define LOG_LVL_WARNING	4
+#define LOG_LVL_WARNING 4
 #define LOG_LVL_NOTICE	5
 #define LOG_LVL_INFO	6
 #define LOG_LVL_DEBUG	7
-void	 log_init(int, int);
-void	 log_msg(int, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	 log_vmsg(int, const char *, va_list);
+void log_init(int, int);
+void log_msg(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int, const char *, va_list);
 #define log_error(...)	log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warnx(...)	log_msg(LOG_LVL_WARNING, __VA_ARGS__)
-#define log_notice(...)	log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
-void	 log_escape(char *, size_t, const char *, size_t);
+void			       log_escape(char *, size_t, const char *, size_t);
 __attribute__((noreturn)) void fatalx(const char *, ...)
-	    __attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 
 /* tls.c */
-int	 tls_init(const struct config *, char *, size_t);
-int	 tls_reload(const struct config *);
-SSL	*tls_new(void);
-char	*tls_peer_user(SSL *);
-void	 tls_shutdown(void);
+int   tls_init(const struct config *, char *, size_t);
+int   tls_reload(const struct config *);
+SSL  *tls_new(void);
+char *tls_peer_user(SSL *);
+void  tls_shutdown(void);
 
 /* server.c */
 struct rosterd {
-	struct event_base	*base;
-	struct config		*cfg;
-	int			 nconns;
-	int			 nrefusing;
-	int			 draining;
-	uint64_t		 next_conn_id;
+	struct event_base *base;
+	struct config	  *cfg;
+	int		   nconns;
+	int		   nrefusing;
+	int		   draining;
+	uint64_t	   next_conn_id;
 };
 extern struct rosterd *rd;
-int	 server_listen(void);
-void	 server_drop_privileges(void);
-void	 server_run(void);
-void	 server_conn_closed(void);
+int		       server_listen(void);
+void		       server_drop_privileges(void);
+void		       server_run(void);
+void		       server_conn_closed(void);
 
 /* conn.c: one client connection, its request queue and its output */
 enum conn_state {
 	CONN_HANDSHAKE,
-	CONN_GREETING,		/* waiting for the client-certificate lookup */
+	CONN_GREETING, /* waiting for the client-certificate lookup */
 	CONN_READY,
 	CONN_CLOSING,
-	CONN_DEAD		/* detached, freed from the loop */
+	CONN_DEAD /* detached, freed from the loop */
 };
 
 struct conn;
 struct req {
-	TAILQ_ENTRY(req)	 entry;
-	struct conn		*conn;	/* NULL once the client has gone */
-	struct evbuffer		*out;
-	struct proto_request	 preq;
-	const struct cmd_entry	*cmd;
-	int			 cmdi;	/* cmd's index in the command table */
-	struct timespec		 started;
-	int			 done;
-	int			 waiting; /* a callback (db, auth) still owns it */
-	int			 close_after;
-	enum proto_code		 result;
-	void			*data;	/* handler's private state */
-	void			(*data_free)(void *);
-	void			(*at_head)(struct req *); /* run when first */
-	void			(*on_drain)(struct req *); /* output drained */
+	TAILQ_ENTRY(req) entry;
+	struct conn	       *conn; /* NULL once the client has gone */
+	struct evbuffer	       *out;
+	struct proto_request	preq;
+	const struct cmd_entry *cmd;
+	int			cmdi; /* cmd's index in the command table */
+	struct timespec		started;
+	int			done;
+	int		waiting; /* a callback (db, auth) still owns it */
+	int		close_after;
+	enum proto_code result;
+	void	       *data; /* handler's private state */
+	void (*data_free)(void *);
+	void (*at_head)(struct req *);	/* run when first */
+	void (*on_drain)(struct req *); /* output drained */
 };
 TAILQ_HEAD(reqq, req);
 
@@ -128,9 +125,9 @@ enum role {
 	ROLE_HOST = 0x04,
 	ROLE_FOCAL = 0x08
 };
-#define ROLE_ANY_USER	(ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST | ROLE_FOCAL)
-#define ROLE_ANYONE	0x10	/* logged in or not */
-#define ROLES_STAFF	(ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST)
+#define ROLE_ANY_USER (ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST | ROLE_FOCAL)
+#define ROLE_ANYONE   0x10 /* logged in or not */
+#define ROLES_STAFF   (ROLE_ADMIN | ROLE_SECRETARIAT | ROLE_HOST)
 
 /*
  * A mode replaces the reading of requests on a connection (WATCH reads
@@ -139,96 +136,96 @@ enum role {
  * has no idle timeout.
  */
 struct conn_mode {
-	const char	*name;
-	void		 (*line)(struct req *, const char *, size_t);
-	void		 (*close)(struct conn *, void *);
+	const char *name;
+	void (*line)(struct req *, const char *, size_t);
+	void (*close)(struct conn *, void *);
 };
 
 struct conn {
-	uint64_t		 id;
-	TAILQ_ENTRY(conn)	 entry;
-	struct bufferevent	*bev;
-	SSL			*ssl;
-	int			 fd;
-	char			 addr[64];
-	enum conn_state		 state;
-	int			 refusing;	/* over max_connections */
-	int			 broken;	/* EOF or error: no close_notify */
-	time_t			 deadline;	/* handshake or idle */
-	int			 framing_errors;
-	int			 discarding;	/* inside an over-long line */
-	int			 paused;
-	int			 processing;
-	struct req		*barrier;	/* no lines read past it */
-	const struct conn_mode	*mode;		/* NULL: requests */
-	void			*mode_data;
-	struct reqq		 reqs;
-	int			 npending;
+	uint64_t id;
+	TAILQ_ENTRY(conn) entry;
+	struct bufferevent     *bev;
+	SSL		       *ssl;
+	int			fd;
+	char			addr[64];
+	enum conn_state		state;
+	int			refusing; /* over max_connections */
+	int			broken;	  /* EOF or error: no close_notify */
+	time_t			deadline; /* handshake or idle */
+	int			framing_errors;
+	int			discarding; /* inside an over-long line */
+	int			paused;
+	int			processing;
+	struct req	       *barrier; /* no lines read past it */
+	const struct conn_mode *mode;	 /* NULL: requests */
+	void		       *mode_data;
+	struct reqq		reqs;
+	int			npending;
 	/* the session */
-	char			 user[PROTO_MAX_CODE + 1];
-	enum role		 role;
-	char			 party[PROTO_MAX_CODE + 1];
-	char			 event[PROTO_MAX_CODE + 1];
+	char	  user[PROTO_MAX_CODE + 1];
+	enum role role;
+	char	  party[PROTO_MAX_CODE + 1];
+	char	  event[PROTO_MAX_CODE + 1];
 };
-void	 conn_accept(int, struct sockaddr *, socklen_t);
+void	    conn_accept(int, struct sockaddr *, socklen_t);
 struct req *conn_new_req(struct conn *);
-void	 conn_close_all(void);
-void	 conn_free_all(void);
-void	 conn_user_changed(const char *);
+void	    conn_close_all(void);
+void	    conn_free_all(void);
+void	    conn_user_changed(const char *);
 const char *conn_host(struct conn *, char *, size_t);
-char	*conn_peer_user(struct conn *);
-void	 conn_sweep(time_t);
-void	 conn_set_mode(struct conn *, const struct conn_mode *, void *);
-void	 conn_established_hook(int (*)(struct conn *));
-void	 conn_notify(struct conn *, const char *, size_t);
-void	 conn_greet(struct conn *, const char *, enum role, const char *);
-void	 req_write(struct req *, const char *, size_t);
-void	 req_printf(struct req *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	 req_line(struct req *, const struct proto_buf *);
-void	 req_err(struct req *, enum proto_code, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	 req_done(struct req *);
-int	 req_resume(struct req *);
-size_t	 req_stream(struct req *);
-size_t	 req_pending(struct req *);
-void	 req_barrier(struct req *, void (*)(struct req *));
-void	 req_free(struct req *);
+char	   *conn_peer_user(struct conn *);
+void	    conn_sweep(time_t);
+void	    conn_set_mode(struct conn *, const struct conn_mode *, void *);
+void	    conn_established_hook(int (*)(struct conn *));
+void	    conn_notify(struct conn *, const char *, size_t);
+void	    conn_greet(struct conn *, const char *, enum role, const char *);
+void	    req_write(struct req *, const char *, size_t);
+void	    req_printf(struct req *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void req_line(struct req *, const struct proto_buf *);
+void req_err(struct req *, enum proto_code, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+void   req_done(struct req *);
+int    req_resume(struct req *);
+size_t req_stream(struct req *);
+size_t req_pending(struct req *);
+void   req_barrier(struct req *, void (*)(struct req *));
+void   req_free(struct req *);
 
 /* db.c: the asynchronous PostgreSQL pool */
 typedef void (*db_cb)(void *, struct pg_result *, enum proto_code,
-	    const char *);
+    const char *);
 typedef int (*db_row_cb)(void *, const char *, int);
 typedef void (*db_notify_cb)(const char *, const char *);
 /* Why a statement was not queued (db_query, db_copy). */
 enum db_refusal {
 	DB_QUEUED = 0,
-	DB_QUEUE_FULL,		/* too many statements waiting: BUSY */
-	DB_DOWN,		/* no connection to the database: UNAVAILABLE */
-	DB_NO_MEMORY,		/* INTERNAL */
-	DB_TOO_MANY_COPIES	/* every streaming connection in use: BUSY */
+	DB_QUEUE_FULL,	   /* too many statements waiting: BUSY */
+	DB_DOWN,	   /* no connection to the database: UNAVAILABLE */
+	DB_NO_MEMORY,	   /* INTERNAL */
+	DB_TOO_MANY_COPIES /* every streaming connection in use: BUSY */
 };
-int	 db_statement(const char *, int);
-void	 db_listen(db_notify_cb);
-enum db_refusal db_copy(int, int, const char *const *, const char *,
-	    db_row_cb, db_cb, void *);
-void	 db_copy_resume(void *);
-void	 db_start(struct event_base *, const char *, int);
+int		db_statement(const char *, int);
+void		db_listen(db_notify_cb);
+enum db_refusal db_copy(int, int, const char *const *, const char *, db_row_cb,
+    db_cb, void *);
+void		db_copy_resume(void *);
+void		db_start(struct event_base *, const char *, int);
 enum db_refusal db_query(int, int, const char *const *, db_cb, void *);
-void	 db_stop(void);
-int	 db_nfields(struct pg_result *);
-int	 db_ntuples(struct pg_result *);
-const char *db_fname(struct pg_result *, int);
-const char *db_value(struct pg_result *, int, int);
-int	 db_isnull(struct pg_result *, int, int);
-int	 db_getlength(struct pg_result *, int, int);
-int	 db_schema_check(const char *, char *, size_t);
+void		db_stop(void);
+int		db_nfields(struct pg_result *);
+int		db_ntuples(struct pg_result *);
+const char     *db_fname(struct pg_result *, int);
+const char     *db_value(struct pg_result *, int, int);
+int		db_isnull(struct pg_result *, int, int);
+int		db_getlength(struct pg_result *, int, int);
+int		db_schema_check(const char *, char *, size_t);
 
 /* migrate.c */
-int	 migrate_run(const char *);
-int	 migrate_latest(void);
-int	 migrate_add_user(const char *, const char *, const char *,
-	    const char *, const char *);
+int migrate_run(const char *);
+int migrate_latest(void);
+int migrate_add_user(const char *, const char *, const char *, const char *,
+    const char *);
 
 /*
  * A hash of the functions in schema roster as the catalog has them now,
@@ -236,106 +233,114 @@ int	 migrate_add_user(const char *, const char *, const char *,
  * --migrate records it after loading the function files, and rosterd
  * compares it at start and on each new pool connection.
  */
-#define MIGRATE_CATALOG_HASH_SQL					\
+#define MIGRATE_CATALOG_HASH_SQL                                             \
 	"(SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(" \
-	"coalesce(pg_catalog.string_agg(f.d, pg_catalog.chr(10) ORDER BY " \
-	"f.d COLLATE \"C\"), ''), 'UTF8')), 'hex') FROM (SELECT "	\
-	"pg_catalog.concat_ws(' ', p.proname, (SELECT "			\
-	"pg_catalog.string_agg(tn.nspname || '.' || t.typname, ',' "	\
-	"ORDER BY a.n) FROM pg_catalog.unnest(coalesce(p.proallargtypes, " \
-	"p.proargtypes::pg_catalog.oid[])) WITH ORDINALITY a(o, n) "	\
-	"JOIN pg_catalog.pg_type t ON t.oid = a.o JOIN "		\
-	"pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace), "	\
-	"p.proargmodes::text, p.proargnames::text, (SELECT "		\
-	"tn.nspname || '.' || t.typname FROM pg_catalog.pg_type t JOIN " \
-	"pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace WHERE "	\
-	"t.oid = p.prorettype), p.prokind, p.proretset, p.provolatile, " \
-	"p.proparallel, p.prosecdef, p.proisstrict, p.proleakproof, "	\
-	"l.lanname, p.proconfig::text, "				\
-	"pg_catalog.pg_get_expr(p.proargdefaults, 0), p.prosrc) AS d "	\
-	"FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON "	\
-	"l.oid = p.prolang JOIN pg_catalog.pg_namespace n ON "		\
+	"coalesce(pg_catalog.string_agg(f.d, pg_catalog.chr(10) ORDER BY "   \
+	"f.d COLLATE \"C\"), ''), 'UTF8')), 'hex') FROM (SELECT "            \
+	"pg_catalog.concat_ws(' ', p.proname, (SELECT "                      \
+	"pg_catalog.string_agg(tn.nspname || '.' || t.typname, ',' "         \
+	"ORDER BY a.n) FROM pg_catalog.unnest(coalesce(p.proallargtypes, "   \
+	"p.proargtypes::pg_catalog.oid[])) WITH ORDINALITY a(o, n) "         \
+	"JOIN pg_catalog.pg_type t ON t.oid = a.o JOIN "                     \
+	"pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace), "           \
+	"p.proargmodes::text, p.proargnames::text, (SELECT "                 \
+	"tn.nspname || '.' || t.typname FROM pg_catalog.pg_type t JOIN "     \
+	"pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace WHERE "       \
+	"t.oid = p.prorettype), p.prokind, p.proretset, p.provolatile, "     \
+	"p.proparallel, p.prosecdef, p.proisstrict, p.proleakproof, "        \
+	"l.lanname, p.proconfig::text, "                                     \
+	"pg_catalog.pg_get_expr(p.proargdefaults, 0), p.prosrc) AS d "       \
+	"FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON "        \
+	"l.oid = p.prolang JOIN pg_catalog.pg_namespace n ON "               \
 	"n.oid = p.pronamespace WHERE n.nspname = 'roster') f)"
 
 /* migrations.c (generated from sql/ by sql/embed.sh) */
 struct migration {
-	int		 version;
-	const char	*name;
-	const char	*sql;
+	int	    version;
+	const char *name;
+	const char *sql;
 };
 extern const struct migration migrations[];
-extern const int nmigrations;
+extern const int	      nmigrations;
 struct function_file {
-	const char	*name;
-	const char	*sql;
+	const char *name;
+	const char *sql;
 };
 extern const struct function_file function_files[];
-extern const int nfunction_files;
-extern const char function_files_sha256[];
+extern const int		  nfunction_files;
+extern const char		  function_files_sha256[];
 
 /* auth.c: password hashing on worker threads, login rate limits */
 struct auth_job;
 typedef void (*auth_cb)(struct auth_job *, void *);
-int	 auth_init(struct event_base *, int);
-void	 auth_stop(void);
-int	 auth_hash(const char *, auth_cb, void *);
-int	 auth_verify(const char *, const char *, auth_cb, void *);
-int	 auth_result(struct auth_job *);
+int	    auth_init(struct event_base *, int);
+void	    auth_stop(void);
+int	    auth_hash(const char *, auth_cb, void *);
+int	    auth_verify(const char *, const char *, auth_cb, void *);
+int	    auth_result(struct auth_job *);
 const char *auth_out_hash(struct auth_job *);
-void	 auth_job_free(struct auth_job *);
-int	 auth_hash_now(const char *, char *, size_t);
+void	    auth_job_free(struct auth_job *);
+int	    auth_hash_now(const char *, char *, size_t);
 
 /* cmd.c: the command table */
 enum key_type {
-	KEY_CODE,	/* event, party, session codes; user names */
-	KEY_ID,		/* positive integer */
-	KEY_COUNT,	/* non-negative integer (quota, capacity, version) */
-	KEY_NAME,	/* 1-200 characters after trimming */
-	KEY_TEXT,	/* free text: LF and TAB allowed */
-	KEY_LINE,	/* one line of text, no controls */
+	KEY_CODE,  /* event, party, session codes; user names */
+	KEY_ID,	   /* positive integer */
+	KEY_COUNT, /* non-negative integer (quota, capacity, version) */
+	KEY_NAME,  /* 1-200 characters after trimming */
+	KEY_TEXT,  /* free text: LF and TAB allowed */
+	KEY_LINE,  /* one line of text, no controls */
 	KEY_DATE,
 	KEY_TIME,
 	KEY_TIMESTAMP,
 	KEY_EMAIL,
 	KEY_TZ,
 	KEY_REF,
-	KEY_PASSWORD,	/* a new password: at least 12 characters */
-	KEY_SECRET,	/* a password to check */
-	KEY_ENUM,	/* one of cmd_key.choices */
-	KEY_COMMAND	/* HELP's command=WORDS */
+	KEY_PASSWORD, /* a new password: at least 12 characters */
+	KEY_SECRET,   /* a password to check */
+	KEY_ENUM,     /* one of cmd_key.choices */
+	KEY_COMMAND   /* HELP's command=WORDS */
 };
-#define KEY_REQUIRED	0x01
-#define KEY_EVENT	0x02	/* defaults to the session's USE event */
-#define KEY_OWN_PARTY	0x04	/* a focal point may only name its own party */
+#define KEY_REQUIRED  0x01
+#define KEY_EVENT     0x02 /* defaults to the session's USE event */
+#define KEY_OWN_PARTY 0x04 /* a focal point may only name its own party */
 
 struct cmd_key {
-	const char	*name;
-	enum key_type	 type;
-	int		 flags;
-	const char	*choices;	/* KEY_ENUM: "a|b|c" */
+	const char   *name;
+	enum key_type type;
+	int	      flags;
+	const char   *choices; /* KEY_ENUM: "a|b|c" */
 };
 
 /* Keys and choices that several commands share. */
-#define CMD_KEY_EVENT \
-	{ .name = "event", .type = KEY_CODE, .flags = KEY_REQUIRED | KEY_EVENT }
-#define CMD_KEY_EVENT_OPT \
-	{ .name = "event", .type = KEY_CODE, .flags = KEY_EVENT }
-#define CMD_KEYS_END	{ .name = NULL }
-#define CMD_CHOICES_PARTY_KIND		"country|organisation"
-#define CMD_CHOICES_PARTICIPANT_ROLE	"head|member|adviser|observer|staff"
-#define CMD_CHOICES_STATUS		"registered|confirmed|declined"
-#define CMD_CHOICES_SESSION_KIND	"plenary|panel|working_group|side_event"
-#define CMD_CHOICES_USER_ROLE		"admin|secretariat|host|focal"
+#define CMD_KEY_EVENT                              \
+	{                                          \
+		.name = "event", .type = KEY_CODE, \
+		.flags = KEY_REQUIRED | KEY_EVENT  \
+	}
+#define CMD_KEY_EVENT_OPT                                             \
+	{                                                             \
+		.name = "event", .type = KEY_CODE, .flags = KEY_EVENT \
+	}
+#define CMD_KEYS_END         \
+	{                    \
+		.name = NULL \
+	}
+#define CMD_CHOICES_PARTY_KIND	     "country|organisation"
+#define CMD_CHOICES_PARTICIPANT_ROLE "head|member|adviser|observer|staff"
+#define CMD_CHOICES_STATUS	     "registered|confirmed|declined"
+#define CMD_CHOICES_SESSION_KIND     "plenary|panel|working_group|side_event"
+#define CMD_CHOICES_USER_ROLE	     "admin|secretariat|host|focal"
 
 enum cmd_reply {
-	CMD_REPLY_CUSTOM,	/* the handler writes the reply */
-	CMD_REPLY_RECORDS,	/* each row a "*" record, then OK count=N */
-	CMD_REPLY_ONE,		/* exactly one row, else NOT_FOUND */
-	CMD_REPLY_FIELDS,	/* OK with the first row's fields */
-	CMD_REPLY_BARE		/* OK */
+	CMD_REPLY_CUSTOM,  /* the handler writes the reply */
+	CMD_REPLY_RECORDS, /* each row a "*" record, then OK count=N */
+	CMD_REPLY_ONE,	   /* exactly one row, else NOT_FOUND */
+	CMD_REPLY_FIELDS,  /* OK with the first row's fields */
+	CMD_REPLY_BARE	   /* OK */
 };
 
-#define CMD_MAX_KEYS	24
+#define CMD_MAX_KEYS 24
 
 /*
  * One command. When sql is set, the command's statement is
@@ -345,33 +350,33 @@ enum cmd_reply {
  * (and may send it with cmd_exec). dry_run: the command takes dry_run=yes.
  */
 struct cmd_entry {
-	const char		*name;
-	const struct cmd_key	*keys;
-	int			 roles;
-	const char		*sql;
-	enum cmd_reply		 reply;
-	int			 dry_run;
-	void			(*handler)(struct req *);
+	const char	     *name;
+	const struct cmd_key *keys;
+	int		      roles;
+	const char	     *sql;
+	enum cmd_reply	      reply;
+	int		      dry_run;
+	void (*handler)(struct req *);
 };
-void	 cmd_init(void);
-void	 cmd_dispatch(struct req *);
+void	    cmd_init(void);
+void	    cmd_dispatch(struct req *);
 const char *cmd_arg(struct req *, const char *);
-int	 cmd_key_index(const struct cmd_entry *, const char *);
+int	    cmd_key_index(const struct cmd_entry *, const char *);
 const char *role_name(enum role);
-enum role role_from_name(const char *);
-void	 cmd_exec(struct req *, const char *const *, int, db_cb);
-void	 cmd_query(struct req *, int, int, const char *const *, db_cb);
-void	 cmd_copy(struct req *, int, int, const char *const *, const char *,
-	    db_row_cb, db_cb);
-void	 cmd_help(struct req *);
-int	 cmd_result(struct req *, enum proto_code, const char *);
-void	 cmd_write_row(struct req *, struct pg_result *, int, const char *);
+enum role   role_from_name(const char *);
+void	    cmd_exec(struct req *, const char *const *, int, db_cb);
+void	    cmd_query(struct req *, int, int, const char *const *, db_cb);
+void	    cmd_copy(struct req *, int, int, const char *const *, const char *,
+	   db_row_cb, db_cb);
+void	    cmd_help(struct req *);
+int	    cmd_result(struct req *, enum proto_code, const char *);
+void	    cmd_write_row(struct req *, struct pg_result *, int, const char *);
 
 /* The command families: each file exports its entries, ended by one with
  * no name, and may have an init function that registers its statements. */
 /* cmd-session.c */
 extern const struct cmd_entry cmd_session_entries[];
-void	 cmd_session_init(void);
+void			      cmd_session_init(void);
 /* cmd-user.c */
 extern const struct cmd_entry cmd_user_entries[];
 /* cmd-event.c */
@@ -386,17 +391,17 @@ extern const struct cmd_entry cmd_participant_entries[];
 extern const struct cmd_entry cmd_agenda_entries[];
 /* cmd-export.c */
 extern const struct cmd_entry cmd_export_entries[];
-void	 cmd_export_init(void);
+void			      cmd_export_init(void);
 /* cmd-audit.c */
 extern const struct cmd_entry cmd_audit_entries[];
 /* cmd-watch.c */
 extern const struct cmd_entry cmd_watch_entries[];
-void	 cmd_watch_init(void);
+void			      cmd_watch_init(void);
 
 /* notify.c */
-#define NOTIFY_MAX_PAYLOAD	8000	/* bytes; PostgreSQL's own limit */
-#define NOTIFY_MAX_FIELDS	32	/* members, event and kind included */
-int	 notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
-	    char *, size_t);
+#define NOTIFY_MAX_PAYLOAD 8000 /* bytes; PostgreSQL's own limit */
+#define NOTIFY_MAX_FIELDS  32	/* members, event and kind included */
+int notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
+    char *, size_t);
 
 #endif /* ROSTERD_H */

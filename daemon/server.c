@@ -17,14 +17,14 @@
 
 #include "rosterd.h"
 
-#define SERVER_DRAIN_SECONDS	10
+#define SERVER_DRAIN_SECONDS 10
 
-struct rosterd		*rd;
+struct rosterd		     *rd;
 static struct evconnlistener *server_listeners[ROSTERD_MAX_LISTEN];
-static int		 server_nlisteners;
-static struct event	*server_sweep_ev;
-static struct event	*server_drain_ev;
-static struct event	*server_sig_ev[3];
+static int		      server_nlisteners;
+static struct event	     *server_sweep_ev;
+static struct event	     *server_drain_ev;
+static struct event	     *server_sig_ev[3];
 
 static void
 server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
@@ -43,16 +43,16 @@ server_reenable_cb(evutil_socket_t fd, short what, void *arg)
 static void
 server_accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	int	e = EVUTIL_SOCKET_ERROR();
+	int e = EVUTIL_SOCKET_ERROR();
 
 	log_warnx("accept: %s", evutil_socket_error_to_string(e));
 	/* out of descriptors: stop accepting for a second */
 	if (e == EMFILE || e == ENFILE) {
-		struct timeval	tv = { 1, 0 };
+		struct timeval tv = { 1, 0 };
 
 		evconnlistener_disable(l);
-		event_base_once(rd->base, -1, EV_TIMEOUT, server_reenable_cb,
-		    l, &tv);
+		event_base_once(rd->base, -1, EV_TIMEOUT, server_reenable_cb, l,
+		    &tv);
 	}
 }
 
@@ -60,10 +60,10 @@ server_accept_error_cb(struct evconnlistener *l, void *arg)
 int
 server_listen(void)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	struct evconnlistener	*l;
-	int			 i;
+	struct sockaddr_storage ss;
+	socklen_t		sslen;
+	struct evconnlistener  *l;
+	int			i;
 
 	for (i = 0; i < rd->cfg->nlisten; i++) {
 		if (config_parse_addr(rd->cfg->listen[i], &ss, &sslen) == -1) {
@@ -72,9 +72,9 @@ server_listen(void)
 		}
 		l = evconnlistener_new_bind(rd->base, server_accept_cb, NULL,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-		    LEV_OPT_REUSEABLE | (ss.ss_family == AF_INET6 ?
-		    LEV_OPT_BIND_IPV6ONLY : 0), 511, (struct sockaddr *)&ss,
-		    (int)sslen);
+			LEV_OPT_REUSEABLE |
+			(ss.ss_family == AF_INET6 ? LEV_OPT_BIND_IPV6ONLY : 0),
+		    511, (struct sockaddr *)&ss, (int)sslen);
 		if (l == NULL) {
 			log_error("listen %s: %s", rd->cfg->listen[i],
 			    strerror(errno));
@@ -91,7 +91,7 @@ server_listen(void)
 void
 server_drop_privileges(void)
 {
-	struct passwd	*pw;
+	struct passwd *pw;
 
 	if (rd->cfg->user == NULL)
 		return;
@@ -108,7 +108,7 @@ server_drop_privileges(void)
 static void
 server_stop_listening(void)
 {
-	int	i;
+	int i;
 
 	for (i = 0; i < server_nlisteners; i++)
 		evconnlistener_free(server_listeners[i]);
@@ -140,7 +140,7 @@ server_conn_closed(void)
 static void
 server_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct timeval	tv = { SERVER_DRAIN_SECONDS, 0 };
+	struct timeval tv = { SERVER_DRAIN_SECONDS, 0 };
 
 	if (sig == SIGHUP) {
 		tls_reload(rd->cfg);
@@ -148,8 +148,8 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	if (rd->draining)
 		return;
-	log_notice("signal %d: stopping, finishing %d connections",
-	    (int)sig, rd->nconns);
+	log_notice("signal %d: stopping, finishing %d connections", (int)sig,
+	    rd->nconns);
 	rd->draining = 1;
 	server_stop_listening();
 	server_drain_ev = evtimer_new(rd->base, server_drain_timeout_cb, NULL);
@@ -161,9 +161,9 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 void
 server_run(void)
 {
-	struct timeval	tv = { 1, 0 };
-	int		sigs[3] = { SIGHUP, SIGTERM, SIGINT };
-	int		i;
+	struct timeval tv = { 1, 0 };
+	int	       sigs[3] = { SIGHUP, SIGTERM, SIGINT };
+	int	       i;
 
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < 3; i++) {

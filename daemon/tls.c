@@ -12,13 +12,13 @@
 
 #include "rosterd.h"
 
-static SSL_CTX	*tls_ctx;
+static SSL_CTX *tls_ctx;
 
 static void
 tls_errors(char *err, size_t errlen, const char *what)
 {
-	unsigned long	e;
-	char		buf[256] = "";
+	unsigned long e;
+	char	      buf[256] = "";
 
 	if ((e = ERR_get_error()) != 0)
 		ERR_error_string_n(e, buf, sizeof buf);
@@ -38,8 +38,8 @@ tls_verify_cb(int ok, X509_STORE_CTX *ctx)
 static SSL_CTX *
 tls_make(const struct config *cfg, char *err, size_t errlen)
 {
-	SSL_CTX			*ctx;
-	STACK_OF(X509_NAME)	*names;
+	SSL_CTX *ctx;
+	STACK_OF(X509_NAME) * names;
 	static const unsigned char sid[] = "rosterd";
 
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
@@ -48,11 +48,12 @@ tls_make(const struct config *cfg, char *err, size_t errlen)
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+		SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_set_cipher_list(ctx,
-	    "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1") != 1) {
+		"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1") != 1) {
 		tls_errors(err, errlen, "cipher list");
 		goto fail;
 	}
@@ -74,8 +75,8 @@ tls_make(const struct config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	if (cfg->client_ca != NULL) {
-		if (SSL_CTX_load_verify_locations(ctx, cfg->client_ca,
-		    NULL) != 1) {
+		if (SSL_CTX_load_verify_locations(ctx, cfg->client_ca, NULL) !=
+		    1) {
 			tls_errors(err, errlen, cfg->client_ca);
 			goto fail;
 		}
@@ -102,7 +103,7 @@ tls_init(const struct config *cfg, char *err, size_t errlen)
 int
 tls_reload(const struct config *cfg)
 {
-	SSL_CTX	*ctx;
+	SSL_CTX *ctx;
 	char	 err[512];
 
 	if ((ctx = tls_make(cfg, err, sizeof err)) == NULL) {
@@ -110,7 +111,7 @@ tls_reload(const struct config *cfg)
 		    err);
 		return (-1);
 	}
-	SSL_CTX_free(tls_ctx);	/* live connections keep their reference */
+	SSL_CTX_free(tls_ctx); /* live connections keep their reference */
 	tls_ctx = ctx;
 	log_notice("tls reloaded cert=%s", cfg->cert);
 	return (0);
@@ -126,9 +127,9 @@ tls_new(void)
 char *
 tls_peer_user(SSL *ssl)
 {
-	X509		*cert;
-	char		 cn[256];
-	int		 n;
+	X509 *cert;
+	char  cn[256];
+	int   n;
 
 	if (SSL_get_verify_result(ssl) != X509_V_OK)
 		return (NULL);

@@ -11,7 +11,7 @@
 
 #include "proto.h"
 
-#define BUF_MIN_CAP	64
+#define BUF_MIN_CAP 64
 
 void
 proto_buf_init(struct proto_buf *b)
@@ -43,8 +43,8 @@ proto_buf_reset(struct proto_buf *b)
 static int
 buf_grow(struct proto_buf *b, size_t n)
 {
-	size_t	 need, cap;
-	char	*p;
+	size_t need, cap;
+	char  *p;
 
 	if (n > SIZE_MAX - 1 - b->len)
 		return (-1);

@@ -11,7 +11,7 @@
 
 #include "proto.h"
 
-#define CHECK_MAX_TIMEZONE	64
+#define CHECK_MAX_TIMEZONE 64
 
 static int
 check_is_digit(unsigned char c)
@@ -35,8 +35,8 @@ check_is_alnum(unsigned char c)
 static int
 check_digits(const char *s, size_t n)
 {
-	size_t	i;
-	int	v = 0;
+	size_t i;
+	int    v = 0;
 
 	for (i = 0; i < n; i++) {
 		if (!check_is_digit((unsigned char)s[i]))
@@ -49,7 +49,7 @@ check_digits(const char *s, size_t n)
 int
 proto_valid_code(const char *s, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (len < 1 || len > PROTO_MAX_CODE || !check_is_alnum(s[0]))
 		return (0);
@@ -64,13 +64,13 @@ proto_valid_code(const char *s, size_t len)
 int
 proto_valid_key(const char *s, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (len < 1 || len > PROTO_MAX_KEY)
 		return (0);
 	for (i = 0; i < len; i++) {
-		if (!(s[i] >= 'a' && s[i] <= 'z') &&
-		    !check_is_digit(s[i]) && s[i] != '_')
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !check_is_digit(s[i]) &&
+		    s[i] != '_')
 			return (0);
 	}
 	return (1);
@@ -79,7 +79,7 @@ proto_valid_key(const char *s, size_t len)
 int
 proto_valid_ref(const char *s, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (len < 1 || len > PROTO_MAX_REF)
 		return (0);
@@ -95,16 +95,14 @@ proto_valid_ref(const char *s, size_t len)
 static int
 check_date(const char *s)
 {
-	static const int mdays[] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-	int	 y, m, d, max;
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
+	int		 y, m, d, max;
 
 	if (s[4] != '-' || s[7] != '-')
 		return (0);
-	if ((y = check_digits(s, 4)) < 1 ||
-	    (m = check_digits(s + 5, 2)) < 1 || m > 12 ||
-	    (d = check_digits(s + 8, 2)) < 1)
+	if ((y = check_digits(s, 4)) < 1 || (m = check_digits(s + 5, 2)) < 1 ||
+	    m > 12 || (d = check_digits(s + 8, 2)) < 1)
 		return (0);
 	max = mdays[m - 1];
 	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
@@ -116,7 +114,7 @@ check_date(const char *s)
 static int
 check_time(const char *s)
 {
-	int	h, mi;
+	int h, mi;
 
 	if (!check_date(s) || s[10] != 'T' || s[13] != ':')
 		return (0);
@@ -142,7 +140,7 @@ proto_valid_time(const char *s, size_t len)
 int
 proto_valid_timestamp(const char *s, size_t len)
 {
-	int	sec;
+	int sec;
 
 	if (len < 16 || !check_time(s))
 		return (0);
@@ -163,7 +161,7 @@ proto_valid_timestamp(const char *s, size_t len)
 int
 proto_valid_name(const char *s, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	while (len > 0 && s[0] == ' ') {
 		s++;
@@ -183,7 +181,7 @@ proto_valid_name(const char *s, size_t len)
 int
 proto_valid_text(const char *s, size_t len, size_t maxchars)
 {
-	size_t	i;
+	size_t i;
 
 	if (!proto_utf8_valid(s, len))
 		return (0);
@@ -202,8 +200,8 @@ proto_valid_text(const char *s, size_t len, size_t maxchars)
 int
 proto_valid_email(const char *s, size_t len)
 {
-	const char	*at, *dom;
-	size_t		 i, dlen;
+	const char *at, *dom;
+	size_t	    i, dlen;
 
 	if (len < 3 || len > PROTO_MAX_EMAIL || !proto_utf8_valid(s, len))
 		return (0);
@@ -232,8 +230,8 @@ proto_valid_email(const char *s, size_t len)
 int
 proto_valid_timezone(const char *s, size_t len)
 {
-	size_t	i, parts = 1;
-	int	start = 1;
+	size_t i, parts = 1;
+	int    start = 1;
 
 	if (len == 3 && memcmp(s, "UTC", 3) == 0)
 		return (1);
@@ -258,9 +256,9 @@ int
 proto_valid_uint(const char *s, size_t len, uint64_t min, uint64_t max,
     uint64_t *out)
 {
-	uint64_t	 v = 0;
-	size_t		 i;
-	unsigned int	 d;
+	uint64_t     v = 0;
+	size_t	     i;
+	unsigned int d;
 
 	if (len < 1 || (len > 1 && s[0] == '0'))
 		return (0);

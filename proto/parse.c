@@ -13,15 +13,15 @@
 
 #include "proto.h"
 
-#define PARSE_EXCERPT	32	/* bytes of client text quoted in a message */
+#define PARSE_EXCERPT 32 /* bytes of client text quoted in a message */
 
 struct parse {
-	const unsigned char	*s;
-	size_t			 len;
-	size_t			 pos;
-	char			*out;	/* next free byte of the store */
-	char			*why;
-	size_t			 whylen;
+	const unsigned char *s;
+	size_t		     len;
+	size_t		     pos;
+	char		    *out; /* next free byte of the store */
+	char		    *why;
+	size_t		     whylen;
 };
 
 static const char *parse_codes[PROTO_NCODES] = {
@@ -53,7 +53,7 @@ proto_code_name(enum proto_code code)
 int
 proto_code_from_name(const char *name, size_t len, enum proto_code *out)
 {
-	unsigned int	i;
+	unsigned int i;
 
 	for (i = 0; i < PROTO_NCODES; i++) {
 		if (strlen(parse_codes[i]) == len &&
@@ -83,7 +83,7 @@ parse_seqlen(unsigned char c)
 static void
 parse_trim_utf8(char *s)
 {
-	size_t	n, i;
+	size_t n, i;
 
 	n = strlen(s);
 	i = n;
@@ -97,7 +97,7 @@ parse_trim_utf8(char *s)
 static void
 parse_why(struct parse *p, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	if (p->why == NULL || p->whylen == 0)
 		return;
@@ -114,7 +114,7 @@ parse_why(struct parse *p, const char *fmt, ...)
 static void
 parse_excerpt(char *dst, size_t dstlen, const unsigned char *s, size_t n)
 {
-	size_t	cut = n;
+	size_t cut = n;
 
 	if (n > PARSE_EXCERPT) {
 		cut = PARSE_EXCERPT;
@@ -140,7 +140,7 @@ parse_skip_sp(const struct parse *p, size_t pos)
 static int
 parse_check_raw(struct parse *p)
 {
-	size_t	bad, i;
+	size_t bad, i;
 
 	bad = proto_utf8_invalid((const char *)p->s, p->len);
 	for (i = 0; i < bad; i++) {
@@ -165,9 +165,9 @@ parse_check_raw(struct parse *p)
 static int
 parse_value(struct parse *p, const char *key, int empty_ok, int *flags)
 {
-	const unsigned char	*s = p->s;
-	char			 esc[8];
-	unsigned char		 c;
+	const unsigned char *s = p->s;
+	char		     esc[8];
+	unsigned char	     c;
 
 	*flags = 0;
 	if (p->pos < p->len && s[p->pos] == '"') {
@@ -175,8 +175,10 @@ parse_value(struct parse *p, const char *key, int empty_ok, int *flags)
 		p->pos++;
 		for (;;) {
 			if (p->pos == p->len) {
-				parse_why(p, "unterminated quote in value of "
-				    "key \"%s\"", key);
+				parse_why(p,
+				    "unterminated quote in value of "
+				    "key \"%s\"",
+				    key);
 				return (-1);
 			}
 			c = s[p->pos];
@@ -190,8 +192,10 @@ parse_value(struct parse *p, const char *key, int empty_ok, int *flags)
 				continue;
 			}
 			if (p->pos + 1 == p->len) {
-				parse_why(p, "backslash at end of line in "
-				    "value of key \"%s\"", key);
+				parse_why(p,
+				    "backslash at end of line in "
+				    "value of key \"%s\"",
+				    key);
 				return (-1);
 			}
 			switch (s[p->pos + 1]) {
@@ -218,27 +222,35 @@ parse_value(struct parse *p, const char *key, int empty_ok, int *flags)
 				snprintf(esc, sizeof esc, "%.*s",
 				    (int)parse_seqlen(s[p->pos + 1]),
 				    (const char *)s + p->pos + 1);
-				parse_why(p, "unknown escape \\%s in value "
-				    "of key \"%s\"", esc, key);
+				parse_why(p,
+				    "unknown escape \\%s in value "
+				    "of key \"%s\"",
+				    esc, key);
 				return (-1);
 			}
 			p->pos += 2;
 		}
 		if (p->pos < p->len && s[p->pos] != ' ') {
-			parse_why(p, "no space after the quoted value of key "
-			    "\"%s\"", key);
+			parse_why(p,
+			    "no space after the quoted value of key "
+			    "\"%s\"",
+			    key);
 			return (-1);
 		}
 	} else {
 		if (!empty_ok && (p->pos == p->len || s[p->pos] == ' ')) {
-			parse_why(p, "empty value for key \"%s\" (write "
-			    "%s=\"\")", key, key);
+			parse_why(p,
+			    "empty value for key \"%s\" (write "
+			    "%s=\"\")",
+			    key, key);
 			return (-1);
 		}
 		while (p->pos < p->len && (c = s[p->pos]) != ' ') {
 			if (c == '"' || c == '\\') {
-				parse_why(p, "'%c' in the bare value of key "
-				    "\"%s\" (quote the value)", c, key);
+				parse_why(p,
+				    "'%c' in the bare value of key "
+				    "\"%s\" (quote the value)",
+				    c, key);
 				return (-1);
 			}
 			*p->out++ = c;
@@ -251,12 +263,11 @@ parse_value(struct parse *p, const char *key, int empty_ok, int *flags)
 
 /* Add the command word s[start..end) to the request, upper-cased. */
 static int
-parse_word(struct parse *p, struct proto_request *req, size_t start,
-    size_t end)
+parse_word(struct parse *p, struct proto_request *req, size_t start, size_t end)
 {
-	char	 ex[PARSE_EXCERPT + 8];
-	size_t	 i, n = end - start, clen;
-	char	 c;
+	char   ex[PARSE_EXCERPT + 8];
+	size_t i, n = end - start, clen;
+	char   c;
 
 	for (i = start; i < end; i++) {
 		c = p->s[i];
@@ -276,7 +287,8 @@ parse_word(struct parse *p, struct proto_request *req, size_t start,
 		req->command[clen++] = ' ';
 	for (i = 0; i < n; i++) {
 		c = p->s[start + i];
-		req->command[clen++] = (c >= 'a' && c <= 'z') ? c - 'a' + 'A' :
+		req->command[clen++] = (c >= 'a' && c <= 'z') ?
+		    c - 'a' + 'A' :
 		    c;
 	}
 	req->command[clen] = '\0';
@@ -289,8 +301,8 @@ static int
 parse_key(struct parse *p, const struct proto_request *req, size_t start,
     size_t end)
 {
-	char	 ex[PARSE_EXCERPT + 8];
-	size_t	 i, n = end - start;
+	char   ex[PARSE_EXCERPT + 8];
+	size_t i, n = end - start;
 
 	if (n == 0) {
 		parse_why(p, "missing key before '='");
@@ -323,9 +335,9 @@ parse_key(struct parse *p, const struct proto_request *req, size_t start,
 static int
 parse_request_tokens(struct parse *p, struct proto_request *req)
 {
-	struct proto_arg	*arg;
-	char			 ex[PARSE_EXCERPT + 8];
-	size_t			 start;
+	struct proto_arg *arg;
+	char		  ex[PARSE_EXCERPT + 8];
+	size_t		  start;
 
 	/* The first token is a command word. */
 	start = p->pos;
@@ -355,8 +367,10 @@ parse_request_tokens(struct parse *p, struct proto_request *req)
 			}
 			parse_excerpt(ex, sizeof ex, p->s + start,
 			    p->pos - start);
-			parse_why(p, "unexpected word \"%s\" (arguments are "
-			    "key=value)", ex);
+			parse_why(p,
+			    "unexpected word \"%s\" (arguments are "
+			    "key=value)",
+			    ex);
 			return (-1);
 		}
 		if (parse_key(p, req, start, p->pos) == -1)
@@ -366,7 +380,7 @@ parse_request_tokens(struct parse *p, struct proto_request *req)
 		arg->key = p->out;
 		p->out += p->pos - start;
 		*p->out++ = '\0';
-		p->pos++;	/* '=' */
+		p->pos++; /* '=' */
 		arg->value = p->out;
 		if (parse_value(p, arg->key, 0, &arg->flags) == -1)
 			return (-1);
@@ -379,8 +393,8 @@ enum proto_code
 proto_parse_request(const char *line, size_t len, struct proto_request *req,
     int *framing, char *why, size_t whylen)
 {
-	struct parse	p;
-	int		dummy;
+	struct parse p;
+	int	     dummy;
 
 	if (framing == NULL)
 		framing = &dummy;
@@ -408,7 +422,7 @@ proto_parse_request(const char *line, size_t len, struct proto_request *req,
 	}
 	p.pos = parse_skip_sp(&p, 0);
 	if (p.pos == len)
-		return (PROTO_OK);	/* an empty line */
+		return (PROTO_OK); /* an empty line */
 
 	/* Decoded keys and values, with their NULs, never outgrow the line:
 	 * each arg is preceded by at least one space. */
@@ -439,7 +453,7 @@ proto_request_free(struct proto_request *req)
 const struct proto_arg *
 proto_request_arg(const struct proto_request *req, const char *key)
 {
-	size_t	i;
+	size_t i;
 
 	if (key == NULL)
 		return (NULL);
@@ -457,9 +471,9 @@ proto_request_arg(const struct proto_request *req, const char *key)
 static int
 parse_fields(struct parse *p, struct proto_reply *rep)
 {
-	struct proto_field	*f;
-	size_t			 start;
-	int			 flags;
+	struct proto_field *f;
+	size_t		    start;
+	int		    flags;
 
 	for (;;) {
 		p->pos = parse_skip_sp(p, p->pos);
@@ -485,16 +499,16 @@ parse_fields(struct parse *p, struct proto_reply *rep)
 				continue;
 			}
 			if (p->pos == start)
-				return (-1);	/* "=value" */
+				return (-1); /* "=value" */
 			memcpy(p->out, p->s + start, p->pos - start);
 			f->key = p->out;
 			p->out += p->pos - start;
 			*p->out++ = '\0';
-			p->pos++;	/* '=' */
+			p->pos++; /* '=' */
 		}
 		f->value = p->out;
-		if (parse_value(p, f->key != NULL ? f->key : "", 1,
-		    &flags) == -1)
+		if (parse_value(p, f->key != NULL ? f->key : "", 1, &flags) ==
+		    -1)
 			return (-1);
 		f->vlen = p->out - 1 - f->value;
 		rep->nfields++;
@@ -515,8 +529,8 @@ parse_text(struct parse *p, struct proto_reply *rep, size_t start)
 static enum proto_line_kind
 parse_reply_line(struct parse *p, struct proto_reply *rep)
 {
-	const unsigned char	*s = p->s;
-	size_t			 len = p->len, start;
+	const unsigned char *s = p->s;
+	size_t		     len = p->len, start;
 
 	/* An export's payload line is passed on as it is (TSV holds TABs). */
 	if (len >= 1 && s[0] == '=' && (len == 1 || s[1] == ' ')) {
@@ -528,13 +542,15 @@ parse_reply_line(struct parse *p, struct proto_reply *rep)
 
 	if (len >= 2 && memcmp(s, "OK", 2) == 0 && (len == 2 || s[2] == ' ')) {
 		p->pos = 2;
-		return (parse_fields(p, rep) == 0 ? PROTO_LINE_OK :
-		    PROTO_LINE_BAD);
+		return (parse_fields(p, rep) == 0 ?
+			PROTO_LINE_OK :
+			PROTO_LINE_BAD);
 	}
 	if (len >= 1 && s[0] == '*' && (len == 1 || s[1] == ' ')) {
 		p->pos = 1;
-		return (parse_fields(p, rep) == 0 ? PROTO_LINE_RECORD :
-		    PROTO_LINE_BAD);
+		return (parse_fields(p, rep) == 0 ?
+			PROTO_LINE_RECORD :
+			PROTO_LINE_BAD);
 	}
 	if (len > 4 && memcmp(s, "ERR ", 4) == 0) {
 		start = p->pos = 4;
@@ -543,7 +559,8 @@ parse_reply_line(struct parse *p, struct proto_reply *rep)
 		if (p->pos == start)
 			return (PROTO_LINE_BAD);
 		if (proto_code_from_name((const char *)s + start,
-		    p->pos - start, &rep->code) == -1 || rep->code == PROTO_OK)
+			p->pos - start, &rep->code) == -1 ||
+		    rep->code == PROTO_OK)
 			rep->code = PROTO_INTERNAL;
 		parse_text(p, rep, p->pos < len ? p->pos + 1 : len);
 		return (PROTO_LINE_ERR);
@@ -557,8 +574,9 @@ parse_reply_line(struct parse *p, struct proto_reply *rep)
 		memcpy(p->out, s + start, rep->textlen);
 		p->out += rep->textlen;
 		*p->out++ = '\0';
-		return (parse_fields(p, rep) == 0 ? PROTO_LINE_NOTIFY :
-		    PROTO_LINE_BAD);
+		return (parse_fields(p, rep) == 0 ?
+			PROTO_LINE_NOTIFY :
+			PROTO_LINE_BAD);
 	}
 	return (PROTO_LINE_BAD);
 }
@@ -566,7 +584,7 @@ parse_reply_line(struct parse *p, struct proto_reply *rep)
 enum proto_line_kind
 proto_parse_reply(const char *line, size_t len, struct proto_reply *rep)
 {
-	struct parse	p;
+	struct parse p;
 
 	rep->kind = PROTO_LINE_BAD;
 	rep->code = PROTO_OK;
@@ -608,7 +626,7 @@ proto_reply_free(struct proto_reply *rep)
 const struct proto_field *
 proto_reply_field(const struct proto_reply *rep, const char *key)
 {
-	size_t	i;
+	size_t i;
 
 	if (key == NULL)
 		return (NULL);

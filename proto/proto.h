@@ -14,23 +14,23 @@
 #include <stdint.h>
 
 /* Wire constants. */
-#define PROTO_VERSION		1
-#define PROTO_SERVER_VERSION	"0.1.0"
-#define PROTO_DEFAULT_PORT	7470
-#define PROTO_DEFAULT_MAX_LINE	16384
-#define PROTO_MAX_ARGS		32	/* arguments in one request */
-#define PROTO_MAX_KEY		32	/* bytes in a key */
-#define PROTO_MAX_WORD		32	/* bytes in a command word */
-#define PROTO_MAX_COMMAND	(2 * PROTO_MAX_WORD + 1)
-#define PROTO_MAX_CODE		32	/* characters in a code */
-#define PROTO_MAX_NAME		200	/* characters in a name, after trimming */
-#define PROTO_MAX_REF		64
-#define PROTO_MIN_PASSWORD	12
-#define PROTO_MAX_PASSWORD	1024	/* bytes */
-#define PROTO_MAX_TEXT		4000	/* characters in note, reason, topic */
-#define PROTO_MAX_EMAIL		254
-#define PROTO_FRAMING_LIMIT	4	/* the 4th framing error in a row closes */
-#define PROTO_MAX_REPLY_FIELDS	64
+#define PROTO_VERSION	       1
+#define PROTO_SERVER_VERSION   "0.1.0"
+#define PROTO_DEFAULT_PORT     7470
+#define PROTO_DEFAULT_MAX_LINE 16384
+#define PROTO_MAX_ARGS	       32 /* arguments in one request */
+#define PROTO_MAX_KEY	       32 /* bytes in a key */
+#define PROTO_MAX_WORD	       32 /* bytes in a command word */
+#define PROTO_MAX_COMMAND      (2 * PROTO_MAX_WORD + 1)
+#define PROTO_MAX_CODE	       32  /* characters in a code */
+#define PROTO_MAX_NAME	       200 /* characters in a name, after trimming */
+#define PROTO_MAX_REF	       64
+#define PROTO_MIN_PASSWORD     12
+#define PROTO_MAX_PASSWORD     1024 /* bytes */
+#define PROTO_MAX_TEXT	       4000 /* characters in note, reason, topic */
+#define PROTO_MAX_EMAIL	       254
+#define PROTO_FRAMING_LIMIT    4 /* the 4th framing error in a row closes */
+#define PROTO_MAX_REPLY_FIELDS 64
 
 /* Error codes: the complete set of section 3. PROTO_OK is not an error. */
 enum proto_code {
@@ -53,54 +53,55 @@ enum proto_code {
 };
 
 /* "SYNTAX", "INVALID", ...; "OK" for PROTO_OK; NULL when out of range. */
-const char	*proto_code_name(enum proto_code);
+const char *proto_code_name(enum proto_code);
 /* Name to code; -1 when the name is not one of the set. */
-int		 proto_code_from_name(const char *, size_t, enum proto_code *);
+int proto_code_from_name(const char *, size_t, enum proto_code *);
 
 /* --- growable byte buffer (utf8.c users, reply writers) --- */
 struct proto_buf {
-	char	*data;		/* always NUL-terminated when len > 0 */
-	size_t	 len;
-	size_t	 cap;
-	int	 oom;		/* an allocation failed; contents truncated */
+	char  *data; /* always NUL-terminated when len > 0 */
+	size_t len;
+	size_t cap;
+	int    oom; /* an allocation failed; contents truncated */
 };
-void	 proto_buf_init(struct proto_buf *);
-void	 proto_buf_free(struct proto_buf *);
-void	 proto_buf_reset(struct proto_buf *);
-void	 proto_buf_add(struct proto_buf *, const void *, size_t);
-void	 proto_buf_addstr(struct proto_buf *, const char *);
-void	 proto_buf_addch(struct proto_buf *, char);
+void proto_buf_init(struct proto_buf *);
+void proto_buf_free(struct proto_buf *);
+void proto_buf_reset(struct proto_buf *);
+void proto_buf_add(struct proto_buf *, const void *, size_t);
+void proto_buf_addstr(struct proto_buf *, const char *);
+void proto_buf_addch(struct proto_buf *, char);
 
 /* --- UTF-8 and controls --- */
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, nothing
  * above U+10FFFF, nothing truncated), else 0. */
-int	 proto_utf8_valid(const char *, size_t);
+int proto_utf8_valid(const char *, size_t);
 /* Offset of the first byte of the first ill-formed sequence; len when the
  * whole of s[0..len) is well-formed. */
-size_t	 proto_utf8_invalid(const char *, size_t);
+size_t proto_utf8_invalid(const char *, size_t);
 /* Number of code points in well-formed UTF-8. */
-size_t	 proto_utf8_count(const char *, size_t);
+size_t proto_utf8_count(const char *, size_t);
 /* 1 when the byte is a control character of section 2 (0x00-0x1F, 0x7F). */
-int	 proto_is_ctl(unsigned char);
+int proto_is_ctl(unsigned char);
 
 /* --- requests --- */
-#define PROTO_ARG_LF_TAB	0x01	/* decoded value holds LF or TAB */
-#define PROTO_ARG_OTHER_CTL	0x02	/* decoded value holds another control (CR) */
-#define PROTO_ARG_QUOTED	0x04	/* value was written quoted */
+#define PROTO_ARG_LF_TAB    0x01 /* decoded value holds LF or TAB */
+#define PROTO_ARG_OTHER_CTL 0x02 /* decoded value holds another control (CR) */
+#define PROTO_ARG_QUOTED    0x04 /* value was written quoted */
 
 struct proto_arg {
-	const char	*key;	/* NUL-terminated, lower case */
-	const char	*value;	/* decoded, NUL-terminated */
-	size_t		 vlen;	/* bytes in value, without the NUL */
-	int		 flags;	/* PROTO_ARG_* */
+	const char *key;   /* NUL-terminated, lower case */
+	const char *value; /* decoded, NUL-terminated */
+	size_t	    vlen;  /* bytes in value, without the NUL */
+	int	    flags; /* PROTO_ARG_* */
 };
 
 struct proto_request {
-	char		 command[PROTO_MAX_COMMAND + 1]; /* upper case, words joined by one SP; "" for an empty line */
+	char		 command[PROTO_MAX_COMMAND +
+		1]; /* upper case, words joined by one SP; "" for an empty line */
 	int		 nwords;
 	size_t		 nargs;
 	struct proto_arg args[PROTO_MAX_ARGS];
-	char		*store;	/* owns the decoded keys and values */
+	char		*store; /* owns the decoded keys and values */
 };
 
 /*
@@ -112,74 +113,79 @@ struct proto_request {
  * which keys a command accepts; that is the caller's table. On PROTO_OK the
  * request must be released with proto_request_free; on error it need not be.
  */
-enum proto_code	 proto_parse_request(const char *line, size_t len,
-		    struct proto_request *, int *framing, char *why,
-		    size_t whylen);
-void		 proto_request_free(struct proto_request *);
+enum proto_code proto_parse_request(const char *line, size_t len,
+    struct proto_request *, int *framing, char *why, size_t whylen);
+void		proto_request_free(struct proto_request *);
 /* The argument with that key, or NULL. */
 const struct proto_arg *proto_request_arg(const struct proto_request *,
-		    const char *key);
+    const char *key);
 
 /* --- writing values and replies --- */
 /* 1 when a value must be quoted: empty, or holds SP, DQUOTE, '\', '=' or a
  * control character. */
-int	 proto_needs_quote(const char *, size_t);
+int proto_needs_quote(const char *, size_t);
 /* Append the value, quoted and escaped when needed. Controls without an
  * escape (other than LF, TAB, CR) are written as U+FFFD. */
-void	 proto_buf_value(struct proto_buf *, const char *, size_t);
+void proto_buf_value(struct proto_buf *, const char *, size_t);
 /* Append " key=value" (leading space). */
-void	 proto_buf_field(struct proto_buf *, const char *key, const char *value,
-	    size_t vlen);
-/* Append "ERR CODE text\n"; text may be NULL. Controls in text become spaces. */
-void	 proto_buf_err(struct proto_buf *, enum proto_code, const char *text);
+void proto_buf_field(struct proto_buf *, const char *key, const char *value,
+    size_t vlen);
+/* Append "ERR CODE text\n"; text may be NULL; its controls become spaces. */
+void proto_buf_err(struct proto_buf *, enum proto_code, const char *text);
 
 /* --- reading replies (client side) --- */
 enum proto_line_kind {
-	PROTO_LINE_OK,		/* "OK ..." final */
-	PROTO_LINE_ERR,		/* "ERR CODE text" final */
-	PROTO_LINE_RECORD,	/* "* k=v ..." */
-	PROTO_LINE_DATA,	/* "= text" (export payload) */
-	PROTO_LINE_NOTIFY,	/* "! kind k=v ..." */
-	PROTO_LINE_BAD		/* none of the above */
+	PROTO_LINE_OK,	   /* "OK ..." final */
+	PROTO_LINE_ERR,	   /* "ERR CODE text" final */
+	PROTO_LINE_RECORD, /* "* k=v ..." */
+	PROTO_LINE_DATA,   /* "= text" (export payload) */
+	PROTO_LINE_NOTIFY, /* "! kind k=v ..." */
+	PROTO_LINE_BAD	   /* none of the above */
 };
 
 struct proto_field {
-	const char	*key;	/* NULL for a bare word such as "pong" */
-	const char	*value;
-	size_t		 vlen;
+	const char *key; /* NULL for a bare word such as "pong" */
+	const char *value;
+	size_t	    vlen;
 };
 
 struct proto_reply {
 	enum proto_line_kind kind;
-	enum proto_code	 code;	/* ERR: the code (PROTO_INTERNAL if unknown) */
-	const char	*text;	/* ERR: the text; DATA: the payload; NOTIFY: the kind */
-	size_t		 textlen;
-	size_t		 nfields;
+	enum proto_code code; /* ERR: the code (PROTO_INTERNAL if unknown) */
+	const char
+	      *text; /* ERR: the text; DATA: the payload; NOTIFY: the kind */
+	size_t textlen;
+	size_t nfields;
 	struct proto_field fields[PROTO_MAX_REPLY_FIELDS];
-	char		*store;
+	char		  *store;
 };
 /* Parse one reply line (without LF). Returns the kind; the reply must be
  * released with proto_reply_free whatever the kind. */
-enum proto_line_kind proto_parse_reply(const char *, size_t,
-		    struct proto_reply *);
-void		 proto_reply_free(struct proto_reply *);
+enum proto_line_kind	  proto_parse_reply(const char *, size_t,
+	 struct proto_reply *);
+void			  proto_reply_free(struct proto_reply *);
 const struct proto_field *proto_reply_field(const struct proto_reply *,
-		    const char *key);
+    const char *key);
 
 /* --- value formats (section 2); each returns 1 when valid --- */
-int	 proto_valid_code(const char *, size_t);	/* [A-Za-z0-9][A-Za-z0-9_.-]{0,31} */
-int	 proto_valid_key(const char *, size_t);		/* 1*[a-z0-9_], <= PROTO_MAX_KEY */
-int	 proto_valid_ref(const char *, size_t);		/* 1-64 of [A-Za-z0-9_.:-] */
-int	 proto_valid_date(const char *, size_t);	/* YYYY-MM-DD, a real day */
-int	 proto_valid_time(const char *, size_t);	/* YYYY-MM-DDTHH:MM */
-int	 proto_valid_timestamp(const char *, size_t);	/* YYYY-MM-DDTHH:MM[:SS]Z or same as time */
-int	 proto_valid_name(const char *, size_t);	/* 1-200 chars after trimming spaces, no controls */
-int	 proto_valid_text(const char *, size_t, size_t maxchars); /* no controls but LF, TAB */
-int	 proto_valid_email(const char *, size_t);	/* local@domain, no spaces, <= 254 */
-int	 proto_valid_timezone(const char *, size_t);	/* Area/City shape, or UTC */
+int proto_valid_code(const char *,
+    size_t);				   /* [A-Za-z0-9][A-Za-z0-9_.-]{0,31} */
+int proto_valid_key(const char *, size_t); /* 1*[a-z0-9_], <= PROTO_MAX_KEY */
+int proto_valid_ref(const char *, size_t); /* 1-64 of [A-Za-z0-9_.:-] */
+int proto_valid_date(const char *, size_t); /* YYYY-MM-DD, a real day */
+int proto_valid_time(const char *, size_t); /* YYYY-MM-DDTHH:MM */
+int proto_valid_timestamp(const char *,
+    size_t); /* YYYY-MM-DDTHH:MM[:SS]Z or same as time */
+int proto_valid_name(const char *,
+    size_t); /* 1-200 chars after trimming spaces, no controls */
+int proto_valid_text(const char *, size_t,
+    size_t maxchars); /* no controls but LF, TAB */
+int proto_valid_email(const char *,
+    size_t); /* local@domain, no spaces, <= 254 */
+int proto_valid_timezone(const char *, size_t); /* Area/City shape, or UTC */
 /* Decimal integer without sign or leading zero ("0" itself is fine),
  * min <= n <= max; out may be NULL. */
-int	 proto_valid_uint(const char *, size_t, uint64_t min, uint64_t max,
-	    uint64_t *out);
+int proto_valid_uint(const char *, size_t, uint64_t min, uint64_t max,
+    uint64_t *out);
 
 #endif /* PROTO_H */

@@ -10,13 +10,13 @@
 
 #include "proto.h"
 
-#define REPLY_FFFD	"\xef\xbf\xbd"
+#define REPLY_FFFD "\xef\xbf\xbd"
 
 int
 proto_needs_quote(const char *s, size_t len)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 i;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t		     i;
 
 	if (len == 0)
 		return (1);
@@ -31,8 +31,8 @@ proto_needs_quote(const char *s, size_t len)
 void
 proto_buf_value(struct proto_buf *b, const char *s, size_t len)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 i, run;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t		     i, run;
 
 	if (!proto_needs_quote(s, len)) {
 		proto_buf_add(b, s, len);
@@ -95,8 +95,8 @@ proto_buf_field(struct proto_buf *b, const char *key, const char *value,
 void
 proto_buf_err(struct proto_buf *b, enum proto_code code, const char *text)
 {
-	const char	*name;
-	size_t		 i, len;
+	const char *name;
+	size_t	    i, len;
 
 	name = proto_code_name(code);
 	if (code == PROTO_OK || name == NULL)

@@ -11,26 +11,26 @@
 static size_t
 utf8_seq(const unsigned char *s, size_t len)
 {
-	unsigned char	 c = s[0], lo = 0x80, hi = 0xbf;
-	size_t		 n, i;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t	      n, i;
 
 	if (c < 0x80)
 		return (1);
-	if (c < 0xc2)			/* continuation, or overlong C0/C1 */
+	if (c < 0xc2) /* continuation, or overlong C0/C1 */
 		return (0);
 	if (c < 0xe0)
 		n = 2;
 	else if (c < 0xf0) {
 		n = 3;
-		if (c == 0xe0)		/* overlong */
+		if (c == 0xe0) /* overlong */
 			lo = 0xa0;
-		else if (c == 0xed)	/* surrogates */
+		else if (c == 0xed) /* surrogates */
 			hi = 0x9f;
 	} else if (c < 0xf5) {
 		n = 4;
-		if (c == 0xf0)		/* overlong */
+		if (c == 0xf0) /* overlong */
 			lo = 0x90;
-		else if (c == 0xf4)	/* above U+10FFFF */
+		else if (c == 0xf4) /* above U+10FFFF */
 			hi = 0x8f;
 	} else
 		return (0);
@@ -47,8 +47,8 @@ utf8_seq(const unsigned char *s, size_t len)
 size_t
 proto_utf8_invalid(const char *s, size_t len)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 i = 0, n;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t		     i = 0, n;
 
 	while (i < len) {
 		if ((n = utf8_seq(u + i, len - i)) == 0)
@@ -67,8 +67,8 @@ proto_utf8_valid(const char *s, size_t len)
 size_t
 proto_utf8_count(const char *s, size_t len)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 i, n = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t		     i, n = 0;
 
 	for (i = 0; i < len; i++)
 		if ((u[i] & 0xc0) != 0x80)

@@ -42,114 +42,115 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#define LG_READ_CHUNK		16384
-#define LG_SETUP_SECONDS	120	/* connect, handshake, login, USE */
-#define LG_DRAIN_SECONDS	5	/* wait for replies still in flight */
-#define LG_MAX_THREADS		64
+#define LG_READ_CHUNK	 16384
+#define LG_SETUP_SECONDS 120 /* connect, handshake, login, USE */
+#define LG_DRAIN_SECONDS 5   /* wait for replies still in flight */
+#define LG_MAX_THREADS	 64
 
 enum lg_state {
 	LG_CONNECTING,
 	LG_HANDSHAKE,
-	LG_SETUP,		/* greeting, LOGIN and USE replies awaited */
-	LG_READY,		/* waiting for the start */
+	LG_SETUP, /* greeting, LOGIN and USE replies awaited */
+	LG_READY, /* waiting for the start */
 	LG_RUNNING,
-	LG_DRAINING,		/* past the end: reading what is in flight */
+	LG_DRAINING, /* past the end: reading what is in flight */
 	LG_CLOSED
 };
 
 struct lg_conn {
-	int		 fd;
-	SSL		*ssl;
-	enum lg_state	 state;
-	int		 want_write;	/* the last TLS call needs POLLOUT */
-	int		 setup_left;	/* final lines owed during setup */
-	const char	*setup_step;	/* what the next setup reply is for */
-	char		*rbuf;
-	size_t		 rlen, rcap;
-	char		*wbuf;
-	size_t		 woff, wlen, wcap;
-	uint64_t	*sent;		/* ring of send times, one per request */
-	size_t		 shead, scount, scap;
+	int	      fd;
+	SSL	     *ssl;
+	enum lg_state state;
+	int	      want_write; /* the last TLS call needs POLLOUT */
+	int	      setup_left; /* final lines owed during setup */
+	const char   *setup_step; /* what the next setup reply is for */
+	char	     *rbuf;
+	size_t	      rlen, rcap;
+	char	     *wbuf;
+	size_t	      woff, wlen, wcap;
+	uint64_t     *sent; /* ring of send times, one per request */
+	size_t	      shead, scount, scap;
 };
 
 struct lg_worker {
-	pthread_t	 thread;
-	SSL_CTX		*ctx;		/* one per thread: nothing shared */
-	struct lg_conn	*conns;
-	int		 nconns;
-	struct pollfd	*pfd;
-	int		*pidx;
-	uint64_t	 replies;
-	uint64_t	 errors;
-	uint64_t	 lost;		/* connections closed during the run */
-	uint64_t	*lat;		/* latencies in ns, of measured replies */
-	size_t		 nlat, caplat;
-	char		 first_err[256];
+	pthread_t	thread;
+	SSL_CTX	       *ctx; /* one per thread: nothing shared */
+	struct lg_conn *conns;
+	int		nconns;
+	struct pollfd  *pfd;
+	int	       *pidx;
+	uint64_t	replies;
+	uint64_t	errors;
+	uint64_t	lost; /* connections closed during the run */
+	uint64_t       *lat;  /* latencies in ns, of measured replies */
+	size_t		nlat, caplat;
+	char		first_err[256];
 };
 
 static struct {
-	const char	*host;
-	const char	*port;
-	const char	*ca;
-	const char	*user;
-	const char	*password_env;
-	const char	*event;
-	char		*request;	/* the request line, without LF */
-	size_t		 request_len;
-	int		 conns;
-	int		 window;
-	int		 threads;
-	int		 idle;
-	double		 secs;
+	const char *host;
+	const char *port;
+	const char *ca;
+	const char *user;
+	const char *password_env;
+	const char *event;
+	char	   *request; /* the request line, without LF */
+	size_t	    request_len;
+	int	    conns;
+	int	    window;
+	int	    threads;
+	int	    idle;
+	double	    secs;
 } opt;
 
-static struct addrinfo	*lg_addr;
-static int		 lg_host_is_ip;
-static char		*lg_login;	/* "LOGIN user=... password=...\n" */
-static char		*lg_use;	/* "USE event=...\n" */
+static struct addrinfo *lg_addr;
+static int		lg_host_is_ip;
+static char	       *lg_login; /* "LOGIN user=... password=...\n" */
+static char	       *lg_use;	  /* "USE event=...\n" */
 
-static atomic_int	 lg_ready;	/* connections past setup */
-static atomic_int	 lg_failed;	/* connections that failed setup */
-static atomic_int	 lg_go;		/* 1: run; 2: abort */
-static uint64_t		 lg_start_ns, lg_end_ns;	/* set before lg_go */
+static atomic_int lg_ready;		  /* connections past setup */
+static atomic_int lg_failed;		  /* connections that failed setup */
+static atomic_int lg_go;		  /* 1: run; 2: abort */
+static uint64_t	  lg_start_ns, lg_end_ns; /* set before lg_go */
 
 static void
 lg_usage(FILE *f)
 {
+	/* clang-format off */
 	fprintf(f,
-"usage: loadgen [-h HOST] [-p PORT] [--ca FILE] [-c CONNS] [-w WINDOW]\n"
-"               [-d SECONDS] [-t THREADS] [-u USER] [--password-env VAR]\n"
-"               [--event CODE] REQUEST-LINE\n"
-"       loadgen [-h HOST] [-p PORT] [--ca FILE] [-d SECONDS] --idle N\n"
-"\n"
-"  -h HOST             rosterd's address (default 127.0.0.1)\n"
-"  -p PORT             its port (default 7470)\n"
-"  --ca FILE           CA to verify the server with (default: the system's)\n"
-"  -c N                connections (default 1)\n"
-"  -w W                requests in flight on each connection (default 1)\n"
-"  -d SECONDS          how long to measure, or to hold idle (default 10)\n"
-"  -t THREADS          poll loops the connections are split over (default 1)\n"
-"  -u USER             LOGIN as USER on every connection first\n"
-"  --password-env VAR  the environment variable holding the password\n"
-"                      (default ROSTER_PASSWORD)\n"
-"  --event CODE        send USE event=CODE on every connection first\n"
-"  --idle N            open N connections, read the greetings, hold them\n"
-"                      open idle for -d seconds; prints \"idle: N open\"\n"
-"                      when all are open\n"
-"\n"
-"REQUEST-LINE is sent as given (several words are joined by spaces),\n"
-"e.g.  loadgen -c 16 -w 8 -d 10 PING\n"
-"      loadgen -c 16 -u bench --event bench EVENT SHOW\n");
+	    "usage: loadgen [-h HOST] [-p PORT] [--ca FILE] [-c CONNS] [-w WINDOW]\n"
+	    "               [-d SECONDS] [-t THREADS] [-u USER] [--password-env VAR]\n"
+	    "               [--event CODE] REQUEST-LINE\n"
+	    "       loadgen [-h HOST] [-p PORT] [--ca FILE] [-d SECONDS] --idle N\n"
+	    "\n"
+	    "  -h HOST             rosterd's address (default 127.0.0.1)\n"
+	    "  -p PORT             its port (default 7470)\n"
+	    "  --ca FILE           CA to verify the server with (default: the system's)\n"
+	    "  -c N                connections (default 1)\n"
+	    "  -w W                requests in flight on each connection (default 1)\n"
+	    "  -d SECONDS          how long to measure, or to hold idle (default 10)\n"
+	    "  -t THREADS          poll loops the connections are split over (default 1)\n"
+	    "  -u USER             LOGIN as USER on every connection first\n"
+	    "  --password-env VAR  the environment variable holding the password\n"
+	    "                      (default ROSTER_PASSWORD)\n"
+	    "  --event CODE        send USE event=CODE on every connection first\n"
+	    "  --idle N            open N connections, read the greetings, hold them\n"
+	    "                      open idle for -d seconds; prints \"idle: N open\"\n"
+	    "                      when all are open\n"
+	    "\n"
+	    "REQUEST-LINE is sent as given (several words are joined by spaces),\n"
+	    "e.g.  loadgen -c 16 -w 8 -d 10 PING\n"
+	    "      loadgen -c 16 -u bench --event bench EVENT SHOW\n");
+	/* clang-format on */
 }
 
-static void
-lg_fatal(const char *fmt, ...)
+static void lg_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
 static void
 lg_fatal(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	fputs("loadgen: ", stderr);
 	va_start(ap, fmt);
@@ -162,7 +163,7 @@ lg_fatal(const char *fmt, ...)
 static void *
 lg_xmalloc(size_t n)
 {
-	void	*p;
+	void *p;
 
 	if ((p = malloc(n)) == NULL)
 		lg_fatal("out of memory");
@@ -172,7 +173,7 @@ lg_xmalloc(size_t n)
 static uint64_t
 lg_now(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
@@ -181,8 +182,8 @@ lg_now(void)
 static int
 lg_int_arg(const char *s, const char *what, int min, int max)
 {
-	char	*ep;
-	long	 n;
+	char *ep;
+	long  n;
 
 	errno = 0;
 	n = strtol(s, &ep, 10);
@@ -196,18 +197,19 @@ lg_int_arg(const char *s, const char *what, int min, int max)
 static char *
 lg_quote(const char *v)
 {
-	const char	*p;
-	char		*out, *o;
-	int		 bare = *v != '\0';
+	const char *p;
+	char	   *out, *o;
+	int	    bare = *v != '\0';
 
 	for (p = v; *p != '\0'; p++) {
 		if (*p == ' ' || *p == '"' || *p == '\\' || *p == '=' ||
 		    (unsigned char)*p < 0x20 || *p == 0x7f)
 			bare = 0;
 		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' &&
-		    *p != '\r') || *p == 0x7f)
+			*p != '\r') ||
+		    *p == 0x7f)
 			lg_fatal("a control character cannot be sent in a "
-			    "value");
+				 "value");
 	}
 	if (bare)
 		return (strdup(v));
@@ -244,8 +246,8 @@ lg_quote(const char *v)
 static void
 lg_ssl_error(char *buf, size_t len, const char *what)
 {
-	unsigned long	e = ERR_get_error();
-	char		msg[200] = "";
+	unsigned long e = ERR_get_error();
+	char	      msg[200] = "";
 
 	if (e != 0)
 		ERR_error_string_n(e, msg, sizeof msg);
@@ -257,15 +259,14 @@ lg_ssl_error(char *buf, size_t len, const char *what)
 	snprintf(buf, len, "%s: %s", what, msg);
 }
 
-static void
-lg_note_error(struct lg_worker *w, const char *fmt, ...)
+static void lg_note_error(struct lg_worker *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Keep the first error a worker saw, for the report. */
 static void
 lg_note_error(struct lg_worker *w, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	if (w->first_err[0] != '\0')
 		return;
@@ -281,7 +282,7 @@ lg_close(struct lg_conn *c)
 		return;
 	if (c->ssl != NULL) {
 		if (c->state >= LG_SETUP)
-			(void)SSL_shutdown(c->ssl);	/* close_notify, once */
+			(void)SSL_shutdown(c->ssl); /* close_notify, once */
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}
@@ -303,7 +304,7 @@ lg_lost(struct lg_worker *w, struct lg_conn *c, const char *why)
 		atomic_fetch_add(&lg_failed, 1);
 	else {
 		w->lost++;
-		w->errors += c->scount;		/* requests never answered */
+		w->errors += c->scount; /* requests never answered */
 		c->scount = 0;
 	}
 	lg_close(c);
@@ -355,12 +356,12 @@ lg_record(struct lg_worker *w, uint64_t ns)
 static int
 lg_final(struct lg_worker *w, struct lg_conn *c, const char *line, int ok)
 {
-	uint64_t	now, t;
+	uint64_t now, t;
 
 	switch (c->state) {
 	case LG_SETUP:
 		if (!ok) {
-			char	why[300];
+			char why[300];
 
 			snprintf(why, sizeof why, "%s: %.200s", c->setup_step,
 			    line);
@@ -416,9 +417,9 @@ lg_final(struct lg_worker *w, struct lg_conn *c, const char *line, int ok)
 static int
 lg_lines(struct lg_worker *w, struct lg_conn *c)
 {
-	char	*p = c->rbuf, *end = c->rbuf + c->rlen, *nl;
-	size_t	 len;
-	int	 ok;
+	char  *p = c->rbuf, *end = c->rbuf + c->rlen, *nl;
+	size_t len;
+	int    ok;
 
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		len = (size_t)(nl - p);
@@ -444,8 +445,8 @@ lg_lines(struct lg_worker *w, struct lg_conn *c)
 static int
 lg_read(struct lg_worker *w, struct lg_conn *c)
 {
-	char	why[300];
-	int	n, e;
+	char why[300];
+	int  n, e;
 
 	for (;;) {
 		if (c->rcap - c->rlen < LG_READ_CHUNK) {
@@ -454,8 +455,8 @@ lg_read(struct lg_worker *w, struct lg_conn *c)
 				lg_fatal("out of memory");
 		}
 		errno = 0;
-		n = SSL_read(c->ssl, c->rbuf + c->rlen, (int)(c->rcap -
-		    c->rlen));
+		n = SSL_read(c->ssl, c->rbuf + c->rlen,
+		    (int)(c->rcap - c->rlen));
 		if (n > 0) {
 			c->rlen += (size_t)n;
 			if (lg_lines(w, c) == -1 || c->state == LG_CLOSED)
@@ -470,7 +471,8 @@ lg_read(struct lg_worker *w, struct lg_conn *c)
 			return (0);
 		}
 		if (e == SSL_ERROR_ZERO_RETURN)
-			snprintf(why, sizeof why, "the server closed the "
+			snprintf(why, sizeof why,
+			    "the server closed the "
 			    "connection");
 		else
 			lg_ssl_error(why, sizeof why, "read");
@@ -483,14 +485,14 @@ lg_read(struct lg_worker *w, struct lg_conn *c)
 static int
 lg_flush(struct lg_worker *w, struct lg_conn *c)
 {
-	char	why[300];
-	int	n, e;
+	char why[300];
+	int  n, e;
 
 	c->want_write = 0;
 	while (c->woff < c->wlen) {
 		errno = 0;
-		n = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen -
-		    c->woff));
+		n = SSL_write(c->ssl, c->wbuf + c->woff,
+		    (int)(c->wlen - c->woff));
 		if (n > 0) {
 			c->woff += (size_t)n;
 			continue;
@@ -513,15 +515,15 @@ lg_flush(struct lg_worker *w, struct lg_conn *c)
 static int
 lg_start_tls(struct lg_worker *w, struct lg_conn *c)
 {
-	char		 why[300];
-	int		 err = 0;
-	socklen_t	 len = sizeof err;
+	char	  why[300];
+	int	  err = 0;
+	socklen_t len = sizeof err;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
-		snprintf(why, sizeof why, "connect to %s port %s: %s",
-		    opt.host, opt.port, strerror(err));
+		snprintf(why, sizeof why, "connect to %s port %s: %s", opt.host,
+		    opt.port, strerror(err));
 		lg_lost(w, c, why);
 		return (-1);
 	}
@@ -530,7 +532,7 @@ lg_start_tls(struct lg_worker *w, struct lg_conn *c)
 		lg_fatal("SSL_new failed");
 	if (lg_host_is_ip) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
-		    opt.host) != 1)
+			opt.host) != 1)
 			lg_fatal("cannot check the address %s", opt.host);
 	} else {
 		SSL_set_tlsext_host_name(c->ssl, opt.host);
@@ -544,9 +546,9 @@ lg_start_tls(struct lg_worker *w, struct lg_conn *c)
 static int
 lg_handshake(struct lg_worker *w, struct lg_conn *c)
 {
-	char	why[300];
-	int	n, e;
-	long	v;
+	char why[300];
+	int  n, e;
+	long v;
 
 	errno = 0;
 	if ((n = SSL_connect(c->ssl)) == 1) {
@@ -604,16 +606,17 @@ lg_service(struct lg_worker *w, struct lg_conn *c)
 static int
 lg_open(struct lg_worker *w, struct lg_conn *c)
 {
-	int	one = 1;
+	int one = 1;
 
 	memset(c, 0, sizeof *c);
 	c->scap = (size_t)opt.window;
 	c->sent = lg_xmalloc(c->scap * sizeof *c->sent);
 	c->state = LG_CONNECTING;
-	c->fd = socket(lg_addr->ai_family, lg_addr->ai_socktype | SOCK_NONBLOCK
-	    | SOCK_CLOEXEC, lg_addr->ai_protocol);
+	c->fd = socket(lg_addr->ai_family,
+	    lg_addr->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    lg_addr->ai_protocol);
 	if (c->fd == -1) {
-		char	why[300];
+		char why[300];
 
 		snprintf(why, sizeof why, "socket: %s", strerror(errno));
 		lg_lost(w, c, why);
@@ -622,10 +625,10 @@ lg_open(struct lg_worker *w, struct lg_conn *c)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (connect(c->fd, lg_addr->ai_addr, lg_addr->ai_addrlen) == -1 &&
 	    errno != EINPROGRESS) {
-		char	why[300];
+		char why[300];
 
-		snprintf(why, sizeof why, "connect to %s port %s: %s",
-		    opt.host, opt.port, strerror(errno));
+		snprintf(why, sizeof why, "connect to %s port %s: %s", opt.host,
+		    opt.port, strerror(errno));
 		lg_lost(w, c, why);
 		return (-1);
 	}
@@ -636,8 +639,8 @@ lg_open(struct lg_worker *w, struct lg_conn *c)
 static void
 lg_begin(struct lg_worker *w)
 {
-	uint64_t	now = lg_now();
-	int		i, j;
+	uint64_t now = lg_now();
+	int	 i, j;
 
 	for (i = 0; i < w->nconns; i++) {
 		struct lg_conn *c = &w->conns[i];
@@ -656,9 +659,9 @@ lg_begin(struct lg_worker *w)
 static void *
 lg_worker_main(void *arg)
 {
-	struct lg_worker	*w = arg;
-	uint64_t		 now, drain_end = 0;
-	int			 i, n, timeout, go, begun = 0, live;
+	struct lg_worker *w = arg;
+	uint64_t	  now, drain_end = 0;
+	int		  i, n, timeout, go, begun = 0, live;
 
 	for (i = 0; i < w->nconns; i++)
 		lg_open(w, &w->conns[i]);
@@ -673,8 +676,8 @@ lg_worker_main(void *arg)
 		}
 		if (begun && now > lg_end_ns) {
 			if (drain_end == 0) {
-				drain_end = now + LG_DRAIN_SECONDS *
-				    1000000000ULL;
+				drain_end = now +
+				    LG_DRAIN_SECONDS * 1000000000ULL;
 				for (i = 0; i < w->nconns; i++) {
 					struct lg_conn *c = &w->conns[i];
 
@@ -682,7 +685,7 @@ lg_worker_main(void *arg)
 						c->state = LG_DRAINING;
 					if (c->state == LG_READY ||
 					    (c->state == LG_DRAINING &&
-					    c->scount == 0))
+						c->scount == 0))
 						lg_close(c);
 				}
 			}
@@ -691,8 +694,8 @@ lg_worker_main(void *arg)
 		}
 		live = 0;
 		for (i = 0; i < w->nconns; i++) {
-			struct lg_conn	*c = &w->conns[i];
-			short		 ev;
+			struct lg_conn *c = &w->conns[i];
+			short		ev;
 
 			if (c->state == LG_CLOSED)
 				continue;
@@ -710,7 +713,8 @@ lg_worker_main(void *arg)
 		if (!begun)
 			timeout = 10;
 		else {
-			uint64_t until = now <= lg_end_ns ? lg_end_ns :
+			uint64_t until = now <= lg_end_ns ?
+			    lg_end_ns :
 			    drain_end;
 
 			timeout = (int)((until - now) / 1000000ULL) + 1;
@@ -734,7 +738,7 @@ lg_worker_main(void *arg)
 		struct lg_conn *c = &w->conns[i];
 
 		if (c->state == LG_DRAINING)
-			w->errors += c->scount;	/* never answered */
+			w->errors += c->scount; /* never answered */
 		lg_close(c);
 		free(c->rbuf);
 		free(c->wbuf);
@@ -746,7 +750,7 @@ lg_worker_main(void *arg)
 static int
 lg_cmp(const void *a, const void *b)
 {
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x < y ? -1 : x > y);
 }
@@ -760,28 +764,32 @@ lg_ms(uint64_t ns)
 static void
 lg_raise_nofile(int need)
 {
-	struct rlimit	rl;
+	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= (rlim_t)need)
 		return;
-	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >=
-	    (rlim_t)need ? (rlim_t)need : rl.rlim_max;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		rl.rlim_max >= (rlim_t)need ?
+	    (rlim_t)need :
+	    rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < (rlim_t)need)
-		fprintf(stderr, "loadgen: warning: only %llu file descriptors "
-		    "(ulimit -n); %d wanted\n", (unsigned long long)rl.rlim_cur,
-		    need);
+		fprintf(stderr,
+		    "loadgen: warning: only %llu file descriptors "
+		    "(ulimit -n); %d wanted\n",
+		    (unsigned long long)rl.rlim_cur, need);
 }
 
 static SSL_CTX *
 lg_tls_context(void)
 {
-	SSL_CTX		*ctx;
+	SSL_CTX *ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		lg_fatal("SSL_CTX_new failed");
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (opt.ca != NULL) {
 		if (SSL_CTX_load_verify_locations(ctx, opt.ca, NULL) != 1) {
@@ -798,9 +806,9 @@ lg_tls_context(void)
 static void
 lg_setup_session(void)
 {
-	const char	*pw;
-	char		*qu, *qp, *qe;
-	size_t		 len;
+	const char *pw;
+	char	   *qu, *qp, *qe;
+	size_t	    len;
 
 	if (opt.user != NULL) {
 		if ((pw = getenv(opt.password_env)) == NULL || *pw == '\0')
@@ -826,7 +834,13 @@ lg_setup_session(void)
 static void
 lg_parse_args(int argc, char **argv)
 {
-	enum { OPT_CA = 256, OPT_PASSWORD_ENV, OPT_EVENT, OPT_IDLE, OPT_HELP };
+	enum {
+		OPT_CA = 256,
+		OPT_PASSWORD_ENV,
+		OPT_EVENT,
+		OPT_IDLE,
+		OPT_HELP
+	};
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, 'h' },
 		{ "port", required_argument, NULL, 'p' },
@@ -839,12 +853,11 @@ lg_parse_args(int argc, char **argv)
 		{ "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
 		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "idle", required_argument, NULL, OPT_IDLE },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 }
+		{ "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
 	};
-	char	*ep;
-	size_t	 len;
-	int	 ch, i;
+	char  *ep;
+	size_t len;
+	int    ch, i;
 
 	opt.host = "127.0.0.1";
 	opt.port = "7470";
@@ -854,7 +867,7 @@ lg_parse_args(int argc, char **argv)
 	opt.secs = 10;
 	opt.password_env = "ROSTER_PASSWORD";
 	while ((ch = getopt_long(argc, argv, "+h:p:c:w:d:t:u:", longopts,
-	    NULL)) != -1) {
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			opt.host = optarg;
@@ -875,7 +888,8 @@ lg_parse_args(int argc, char **argv)
 			if (errno != 0 || *ep != '\0' || ep == optarg ||
 			    !(opt.secs > 0 && opt.secs <= 86400))
 				lg_fatal("-d: \"%s\" is not a number of "
-				    "seconds (0 to 86400)", optarg);
+					 "seconds (0 to 86400)",
+				    optarg);
 			break;
 		case 't':
 			opt.threads = lg_int_arg(optarg, "-t", 1,
@@ -939,12 +953,12 @@ lg_parse_args(int argc, char **argv)
 static void
 lg_report(struct lg_worker *workers, int nworkers, uint64_t setup_ns)
 {
-	uint64_t	 replies = 0, errors = 0, lost = 0, *all, max = 0;
-	size_t		 nlat = 0, k;
-	double		 p50 = 0, p99 = 0;
-	int		 i;
-	const char	*label = opt.request;
-	char		*cut;
+	uint64_t    replies = 0, errors = 0, lost = 0, *all, max = 0;
+	size_t	    nlat = 0, k;
+	double	    p50 = 0, p99 = 0;
+	int	    i;
+	const char *label = opt.request;
+	char	   *cut;
 
 	for (i = 0; i < nworkers; i++) {
 		replies += workers[i].replies;
@@ -955,8 +969,8 @@ lg_report(struct lg_worker *workers, int nworkers, uint64_t setup_ns)
 	all = lg_xmalloc((nlat ? nlat : 1) * sizeof *all);
 	for (k = 0, i = 0; i < nworkers; i++) {
 		if (workers[i].nlat > 0)
-			memcpy(all + k, workers[i].lat, workers[i].nlat *
-			    sizeof *all);
+			memcpy(all + k, workers[i].lat,
+			    workers[i].nlat * sizeof *all);
 		k += workers[i].nlat;
 	}
 	if (nlat > 0) {
@@ -973,9 +987,10 @@ lg_report(struct lg_worker *workers, int nworkers, uint64_t setup_ns)
 	else
 		printf("%s", label);
 	printf(" conns=%d window=%d secs=%g requests=%llu rps=%.1f errors=%llu"
-	    " p50_ms=%.3f p99_ms=%.3f max_ms=%.3f", opt.conns, opt.window,
-	    opt.secs, (unsigned long long)replies, (double)replies / opt.secs,
-	    (unsigned long long)(errors + lost), p50, p99, lg_ms(max));
+	       " p50_ms=%.3f p99_ms=%.3f max_ms=%.3f",
+	    opt.conns, opt.window, opt.secs, (unsigned long long)replies,
+	    (double)replies / opt.secs, (unsigned long long)(errors + lost),
+	    p50, p99, lg_ms(max));
 	if (lost > 0)
 		printf(" lost_conns=%llu", (unsigned long long)lost);
 	printf(" setup_ms=%.0f\n", lg_ms(setup_ns));
@@ -985,12 +1000,12 @@ lg_report(struct lg_worker *workers, int nworkers, uint64_t setup_ns)
 int
 main(int argc, char **argv)
 {
-	struct lg_worker	*workers;
-	struct addrinfo		 hints;
-	struct in6_addr		 a6;
-	struct in_addr		 a4;
-	uint64_t		 t0, setup_ns;
-	int			 i, rc, nw, per, extra, failed;
+	struct lg_worker *workers;
+	struct addrinfo	  hints;
+	struct in6_addr	  a6;
+	struct in_addr	  a4;
+	uint64_t	  t0, setup_ns;
+	int		  i, rc, nw, per, extra, failed;
 
 	lg_parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
@@ -1022,21 +1037,23 @@ main(int argc, char **argv)
 		w->pidx = calloc((size_t)w->nconns, sizeof *w->pidx);
 		if (w->conns == NULL || w->pfd == NULL || w->pidx == NULL)
 			lg_fatal("out of memory");
-		if ((rc = pthread_create(&w->thread, NULL, lg_worker_main, w))
-		    != 0)
+		if ((rc = pthread_create(&w->thread, NULL, lg_worker_main,
+			 w)) != 0)
 			lg_fatal("pthread_create: %s", strerror(rc));
 	}
 
 	/* wait until every connection is ready or has failed */
 	for (;;) {
-		int	done = atomic_load(&lg_ready) + atomic_load(&lg_failed);
+		int done = atomic_load(&lg_ready) + atomic_load(&lg_failed);
 
 		if (done >= opt.conns)
 			break;
 		if (lg_now() - t0 > LG_SETUP_SECONDS * 1000000000ULL) {
-			fprintf(stderr, "loadgen: only %d of %d connections "
-			    "ready after %d s\n", atomic_load(&lg_ready),
-			    opt.conns, LG_SETUP_SECONDS);
+			fprintf(stderr,
+			    "loadgen: only %d of %d connections "
+			    "ready after %d s\n",
+			    atomic_load(&lg_ready), opt.conns,
+			    LG_SETUP_SECONDS);
 			break;
 		}
 		usleep(2000);
@@ -1074,22 +1091,22 @@ main(int argc, char **argv)
 			break;
 		}
 	if (opt.idle > 0) {
-		uint64_t	lost = 0;
+		uint64_t lost = 0;
 
 		for (i = 0; i < nw; i++)
 			lost += workers[i].lost;
 		printf("IDLE conns=%d open=%d secs=%g failed=%d "
-		    "closed_by_server=%llu setup_ms=%.0f\n", opt.idle,
-		    atomic_load(&lg_ready), opt.secs, failed,
+		       "closed_by_server=%llu setup_ms=%.0f\n",
+		    opt.idle, atomic_load(&lg_ready), opt.secs, failed,
 		    (unsigned long long)lost, lg_ms(setup_ns));
 		rc = failed > 0 || lost > 0;
 	} else {
-		uint64_t	lost = 0;
+		uint64_t lost = 0;
 
 		for (i = 0; i < nw; i++)
 			lost += workers[i].lost;
 		lg_report(workers, nw, setup_ns);
-		rc = lost > 0;	/* the figures are suspect */
+		rc = lost > 0; /* the figures are suspect */
 	}
 	for (i = 0; i < nw; i++) {
 		free(workers[i].conns);

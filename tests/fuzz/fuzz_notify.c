@@ -19,7 +19,7 @@
 
 #include "rosterd.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 fuzz_fail(const char *what, const char *s, size_t len)
@@ -33,7 +33,7 @@ fuzz_fail(const char *what, const char *s, size_t len)
 static int
 fuzz_lossy(const char *s, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < len; i++)
 		if (proto_is_ctl((unsigned char)s[i]) && s[i] != '\n' &&
@@ -82,15 +82,16 @@ static void
 fuzz_compare(const char *p, size_t len, const char *event,
     const struct proto_reply *rep)
 {
-	json_t			*obj, *v;
-	const json_t		*e, *k;
-	const char		*key, *val;
+	json_t			 *obj, *v;
+	const json_t		 *e, *k;
+	const char		 *key, *val;
 	const struct proto_field *f;
-	char			 s[64];
-	size_t			 i = 0, vlen;
+	char			  s[64];
+	size_t			  i = 0, vlen;
 
-	if ((obj = json_loadb(p, len, JSON_DECODE_ANY |
-	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(obj))
+	if ((obj = json_loadb(p, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+		 NULL)) == NULL ||
+	    !json_is_object(obj))
 		fuzz_fail("accepted but not an object", p, len);
 	e = json_object_get(obj, "event");
 	k = json_object_get(obj, "kind");
@@ -100,7 +101,8 @@ fuzz_compare(const char *p, size_t len, const char *event,
 	if (!json_is_string(k) || rep->textlen != json_string_length(k) ||
 	    memcmp(rep->text, json_string_value(k), rep->textlen) != 0)
 		fuzz_fail("kind", p, len);
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (strcmp(key, "event") == 0 || strcmp(key, "kind") == 0 ||
 		    !fuzz_expect(v, s, sizeof s, &val, &vlen))
 			continue;
@@ -112,8 +114,8 @@ fuzz_compare(const char *p, size_t len, const char *event,
 		if (val == NULL) {
 			if (strtod(f->value, NULL) != json_real_value(v))
 				fuzz_fail("real", p, len);
-		} else if (!fuzz_lossy(val, vlen) && (f->vlen != vlen ||
-		    memcmp(f->value, val, vlen) != 0))
+		} else if (!fuzz_lossy(val, vlen) &&
+		    (f->vlen != vlen || memcmp(f->value, val, vlen) != 0))
 			fuzz_fail("field value", p, len);
 	}
 	if (i != rep->nfields)
@@ -125,8 +127,8 @@ static void
 fuzz_line(const char *p, size_t len, const struct proto_buf *out,
     const char *event)
 {
-	struct proto_reply	 rep;
-	size_t			 i;
+	struct proto_reply rep;
+	size_t		   i;
 
 	if (out->len < 4 || memcmp(out->data, "! ", 2) != 0 ||
 	    out->data[out->len - 1] != '\n')
@@ -146,9 +148,9 @@ fuzz_line(const char *p, size_t len, const struct proto_buf *out,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct proto_buf	 out;
-	char			*p, event[PROTO_MAX_CODE + 1], why[128];
-	size_t			 i;
+	struct proto_buf out;
+	char		*p, event[PROTO_MAX_CODE + 1], why[128];
+	size_t		 i;
 
 	/* A copy of exactly size bytes, so that ASan sees any overread. */
 	if ((p = malloc(size > 0 ? size : 1)) == NULL)
@@ -157,8 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(p, data, size);
 	proto_buf_init(&out);
 	memset(event, 'x', sizeof event);
-	if (notify_line(p, size, &out, event, sizeof event, why,
-	    sizeof why) == 0)
+	if (notify_line(p, size, &out, event, sizeof event, why, sizeof why) ==
+	    0)
 		fuzz_line(p, size, &out, event);
 	else {
 		if (out.len != 0 || event[0] != '\0' || why[0] == '\0')

@@ -14,7 +14,7 @@
 
 #include "proto.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 fuzz_fail(const char *what, const char *line, size_t len)
@@ -27,10 +27,10 @@ fuzz_fail(const char *what, const char *line, size_t len)
 static void
 fuzz_value(const struct proto_arg *a)
 {
-	struct proto_request	 req;
-	struct proto_buf	 b;
-	char			 why[128];
-	int			 framing;
+	struct proto_request req;
+	struct proto_buf     b;
+	char		     why[128];
+	int		     framing;
 
 	proto_buf_init(&b);
 	proto_buf_addstr(&b, "X k=");
@@ -38,7 +38,7 @@ fuzz_value(const struct proto_arg *a)
 	if (b.oom)
 		abort();
 	if (proto_parse_request(b.data, b.len, &req, &framing, why,
-	    sizeof why) != PROTO_OK)
+		sizeof why) != PROTO_OK)
 		fuzz_fail(why, b.data, b.len);
 	if (req.nargs != 1 || req.args[0].vlen != a->vlen ||
 	    memcmp(req.args[0].value, a->value, a->vlen) != 0)
@@ -55,11 +55,11 @@ fuzz_value(const struct proto_arg *a)
 static void
 fuzz_request_again(const struct proto_request *req)
 {
-	struct proto_request	 again;
-	struct proto_buf	 b;
-	char			 why[128];
-	size_t			 i;
-	int			 framing;
+	struct proto_request again;
+	struct proto_buf     b;
+	char		     why[128];
+	size_t		     i;
+	int		     framing;
 
 	proto_buf_init(&b);
 	proto_buf_addstr(&b, req->command);
@@ -69,7 +69,7 @@ fuzz_request_again(const struct proto_request *req)
 	if (b.oom)
 		abort();
 	if (proto_parse_request(b.data, b.len, &again, &framing, why,
-	    sizeof why) != PROTO_OK)
+		sizeof why) != PROTO_OK)
 		fuzz_fail(why, b.data, b.len);
 	if (strcmp(again.command, req->command) != 0 ||
 	    again.nwords != req->nwords || again.nargs != req->nargs)
@@ -78,7 +78,7 @@ fuzz_request_again(const struct proto_request *req)
 		if (strcmp(again.args[i].key, req->args[i].key) != 0 ||
 		    again.args[i].vlen != req->args[i].vlen ||
 		    memcmp(again.args[i].value, req->args[i].value,
-		    req->args[i].vlen) != 0)
+			req->args[i].vlen) != 0)
 			fuzz_fail("argument round trip", b.data, b.len);
 	}
 	proto_request_free(&again);
@@ -88,11 +88,11 @@ fuzz_request_again(const struct proto_request *req)
 static void
 fuzz_request(const char *line, size_t len)
 {
-	struct proto_request	 req;
-	char			 why[128];
-	size_t			 i;
-	int			 framing = -1;
-	enum proto_code		 code;
+	struct proto_request req;
+	char		     why[128];
+	size_t		     i;
+	int		     framing = -1;
+	enum proto_code	     code;
 
 	code = proto_parse_request(line, len, &req, &framing, why, sizeof why);
 	if (framing != 0 && framing != 1)
@@ -110,7 +110,7 @@ fuzz_request(const char *line, size_t len)
 		fuzz_fail("framing set on success", line, len);
 	for (i = 0; i < req.nargs; i++) {
 		if (!proto_valid_key(req.args[i].key,
-		    strlen(req.args[i].key)) ||
+			strlen(req.args[i].key)) ||
 		    strlen(req.args[i].value) != req.args[i].vlen ||
 		    proto_request_arg(&req, req.args[i].key) != &req.args[i])
 			fuzz_fail("bad argument", line, len);
@@ -124,10 +124,10 @@ fuzz_request(const char *line, size_t len)
 static void
 fuzz_reply(const char *line, size_t len)
 {
-	struct proto_reply	 rep, again;
-	struct proto_buf	 b;
+	struct proto_reply	  rep, again;
+	struct proto_buf	  b;
 	const struct proto_field *f, *g;
-	size_t			 i;
+	size_t			  i;
 
 	if (proto_parse_reply(line, len, &rep) == PROTO_LINE_BAD ||
 	    (rep.kind != PROTO_LINE_RECORD && rep.kind != PROTO_LINE_OK)) {
@@ -169,7 +169,7 @@ fuzz_reply(const char *line, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*line;
+	char *line;
 
 	/* A copy of exactly size bytes, so that ASan sees any overread. */
 	if ((line = malloc(size > 0 ? size : 1)) == NULL)

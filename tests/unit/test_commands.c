@@ -18,59 +18,61 @@
 
 #include "roster.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#define MAXKEYS		16
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#define MAXKEYS	  16
 
-#define R	COMMANDS_REQUIRED
-#define U	COMMANDS_USE
-#define O	COMMANDS_OWN
-#define T(x)	COMMANDS_TYPE_##x
+#define R    COMMANDS_REQUIRED
+#define U    COMMANDS_USE
+#define O    COMMANDS_OWN
+#define T(x) COMMANDS_TYPE_##x
 
 struct want_key {
-	const char		*name;
-	enum commands_type	 type;
-	int			 flags;
-	const char		*choices;
+	const char	  *name;
+	enum commands_type type;
+	int		   flags;
+	const char	  *choices;
 };
 
 struct record_case {
-	const char	*line;
-	int		 rv;
-	const char	*name;		/* rv 0 */
-	int		 dry_run;
-	size_t		 nkeys;
-	struct want_key	 keys[MAXKEYS];
-	const char	*why;		/* rv -1 */
+	const char     *line;
+	int		rv;
+	const char     *name; /* rv 0 */
+	int		dry_run;
+	size_t		nkeys;
+	struct want_key keys[MAXKEYS];
+	const char     *why; /* rv -1 */
 };
 
 static const struct record_case record_cases[] = {
 	/* keys= as the new rosterd sends it, with args= beside it. */
 	{ "* command=\"PARTICIPANT ADD\" args=\"[event=] party= name= "
-	    "[honorific=] [title=] [email=] [role=] [ref=] [dry_run=]\" "
-	    "roles=admin,secretariat,host,focal keys=\"event:code:required:use "
-	    "party:code:required:own name:name:required honorific:name "
-	    "title:name email:email role:enum:choices=head|member|adviser|"
-	    "observer|staff ref:ref\" dry_run=yes", 0, "PARTICIPANT ADD", 1, 8,
+	  "[honorific=] [title=] [email=] [role=] [ref=] [dry_run=]\" "
+	  "roles=admin,secretariat,host,focal keys=\"event:code:required:use "
+	  "party:code:required:own name:name:required honorific:name "
+	  "title:name email:email role:enum:choices=head|member|adviser|"
+	  "observer|staff ref:ref\" dry_run=yes",
+	    0, "PARTICIPANT ADD", 1, 8,
 	    { { "event", T(CODE), R | U, NULL },
-	    { "party", T(CODE), R | O, NULL },
-	    { "name", T(NAME), R, NULL },
-	    { "honorific", T(NAME), 0, NULL },
-	    { "title", T(NAME), 0, NULL },
-	    { "email", T(EMAIL), 0, NULL },
-	    { "role", T(ENUM), 0, "head|member|adviser|observer|staff" },
-	    { "ref", T(REF), 0, NULL } }, NULL },
+		{ "party", T(CODE), R | O, NULL }, { "name", T(NAME), R, NULL },
+		{ "honorific", T(NAME), 0, NULL },
+		{ "title", T(NAME), 0, NULL }, { "email", T(EMAIL), 0, NULL },
+		{ "role", T(ENUM), 0, "head|member|adviser|observer|staff" },
+		{ "ref", T(REF), 0, NULL } },
+	    NULL },
 	/* The same command from rosterd 0.1.0: args= alone. */
 	{ "* command=\"PARTICIPANT ADD\" args=\"[event=] party= name= "
-	    "[honorific=] [title=] [email=] [role=] [ref=] [dry_run=]\" "
-	    "roles=admin,secretariat,host,focal", 0, "PARTICIPANT ADD", 1, 8,
+	  "[honorific=] [title=] [email=] [role=] [ref=] [dry_run=]\" "
+	  "roles=admin,secretariat,host,focal",
+	    0, "PARTICIPANT ADD", 1, 8,
 	    { { "event", T(UNKNOWN), R | U, NULL },
-	    { "party", T(UNKNOWN), R, NULL },
-	    { "name", T(UNKNOWN), R, NULL },
-	    { "honorific", T(UNKNOWN), 0, NULL },
-	    { "title", T(UNKNOWN), 0, NULL },
-	    { "email", T(UNKNOWN), 0, NULL },
-	    { "role", T(UNKNOWN), 0, NULL },
-	    { "ref", T(UNKNOWN), 0, NULL } }, NULL },
+		{ "party", T(UNKNOWN), R, NULL },
+		{ "name", T(UNKNOWN), R, NULL },
+		{ "honorific", T(UNKNOWN), 0, NULL },
+		{ "title", T(UNKNOWN), 0, NULL },
+		{ "email", T(UNKNOWN), 0, NULL },
+		{ "role", T(UNKNOWN), 0, NULL },
+		{ "ref", T(UNKNOWN), 0, NULL } },
+	    NULL },
 	{ "* command=PING args=\"\" roles=anyone keys=\"\" dry_run=no", 0,
 	    "PING", 0, 0, { { 0 } }, NULL },
 	{ "* command=PING args=\"\" roles=anyone", 0, "PING", 0, 0, { { 0 } },
@@ -79,14 +81,16 @@ static const struct record_case record_cases[] = {
 	{ "* command=USE args=\"event=\" roles=admin", 0, "USE", 0, 1,
 	    { { "event", T(UNKNOWN), R, NULL } }, NULL },
 	{ "* command=USE args=\"event=\" keys=event:code:required "
-	    "dry_run=no", 0, "USE", 0, 1, { { "event", T(CODE), R, NULL } },
-	    NULL },
+	  "dry_run=no",
+	    0, "USE", 0, 1, { { "event", T(CODE), R, NULL } }, NULL },
 	{ "* command=EXPORT args=\"what= [format=] [party=] [event=]\" "
-	    "roles=admin", 0, "EXPORT", 0, 4,
+	  "roles=admin",
+	    0, "EXPORT", 0, 4,
 	    { { "what", T(UNKNOWN), R, NULL },
-	    { "format", T(UNKNOWN), 0, NULL },
-	    { "party", T(UNKNOWN), 0, NULL },
-	    { "event", T(UNKNOWN), R | U, NULL } }, NULL },
+		{ "format", T(UNKNOWN), 0, NULL },
+		{ "party", T(UNKNOWN), 0, NULL },
+		{ "event", T(UNKNOWN), R | U, NULL } },
+	    NULL },
 	/* Spaces around and between the words of args=. */
 	{ "* command=X args=\"  a=   [b=]  \"", 0, "X", 0, 2,
 	    { { "a", T(UNKNOWN), R, NULL }, { "b", T(UNKNOWN), 0, NULL } },
@@ -95,8 +99,8 @@ static const struct record_case record_cases[] = {
 	{ "* command=X args=\"b= [dry_run=]\" keys=a:code dry_run=no", 0, "X",
 	    0, 1, { { "a", T(CODE), 0, NULL } }, NULL },
 	/* No dry_run= beside keys=: args= says. */
-	{ "* command=X args=\"a= [dry_run=]\" keys=a:code:required", 0, "X",
-	    1, 1, { { "a", T(CODE), R, NULL } }, NULL },
+	{ "* command=X args=\"a= [dry_run=]\" keys=a:code:required", 0, "X", 1,
+	    1, { { "a", T(CODE), R, NULL } }, NULL },
 	{ "* command=X keys=a:code dry_run=yes", 0, "X", 1, 1,
 	    { { "a", T(CODE), 0, NULL } }, NULL },
 	/* The fields in any order, a bare word among them. */
@@ -104,24 +108,27 @@ static const struct record_case record_cases[] = {
 	    "ROSTER", 1, 1, { { "id", T(ID), R, NULL } }, NULL },
 	/* Modifiers in any order; a type or modifier of a newer server. */
 	{ "* command=X keys=\"a:code:use:own:required b:instant:later "
-	    "c:enum:choices=x:required\"", 0, "X", 0, 3,
-	    { { "a", T(CODE), R | U | O, NULL },
-	    { "b", T(UNKNOWN), 0, NULL },
-	    { "c", T(ENUM), R, "x" } }, NULL },
+	  "c:enum:choices=x:required\"",
+	    0, "X", 0, 3,
+	    { { "a", T(CODE), R | U | O, NULL }, { "b", T(UNKNOWN), 0, NULL },
+		{ "c", T(ENUM), R, "x" } },
+	    NULL },
 	/* dry_run is not a key, even if listed. */
-	{ "* command=X keys=\"a:code dry_run:enum:choices=yes\" dry_run=yes",
-	    0, "X", 1, 1, { { "a", T(CODE), 0, NULL } }, NULL },
+	{ "* command=X keys=\"a:code dry_run:enum:choices=yes\" dry_run=yes", 0,
+	    "X", 1, 1, { { "a", T(CODE), 0, NULL } }, NULL },
 	{ "* command=X keys=\"a:code b:id c:count d:name e:text f:line g:date "
-	    "h:time i:timestamp j:email k:tz l:ref m:password n:secret o:enum "
-	    "p:command\"", 0, "X", 0, 16,
+	  "h:time i:timestamp j:email k:tz l:ref m:password n:secret o:enum "
+	  "p:command\"",
+	    0, "X", 0, 16,
 	    { { "a", T(CODE), 0, NULL }, { "b", T(ID), 0, NULL },
-	    { "c", T(COUNT), 0, NULL }, { "d", T(NAME), 0, NULL },
-	    { "e", T(TEXT), 0, NULL }, { "f", T(LINE), 0, NULL },
-	    { "g", T(DATE), 0, NULL }, { "h", T(TIME), 0, NULL },
-	    { "i", T(TIMESTAMP), 0, NULL }, { "j", T(EMAIL), 0, NULL },
-	    { "k", T(TZ), 0, NULL }, { "l", T(REF), 0, NULL },
-	    { "m", T(PASSWORD), 0, NULL }, { "n", T(SECRET), 0, NULL },
-	    { "o", T(ENUM), 0, NULL }, { "p", T(COMMAND), 0, NULL } }, NULL },
+		{ "c", T(COUNT), 0, NULL }, { "d", T(NAME), 0, NULL },
+		{ "e", T(TEXT), 0, NULL }, { "f", T(LINE), 0, NULL },
+		{ "g", T(DATE), 0, NULL }, { "h", T(TIME), 0, NULL },
+		{ "i", T(TIMESTAMP), 0, NULL }, { "j", T(EMAIL), 0, NULL },
+		{ "k", T(TZ), 0, NULL }, { "l", T(REF), 0, NULL },
+		{ "m", T(PASSWORD), 0, NULL }, { "n", T(SECRET), 0, NULL },
+		{ "o", T(ENUM), 0, NULL }, { "p", T(COMMAND), 0, NULL } },
+	    NULL },
 
 	/* Records that cannot be read, and why. */
 	{ "OK count=1", -1, NULL, 0, 0, { { 0 } }, "not a record" },
@@ -167,10 +174,10 @@ static int
 check_entry(size_t i, const struct record_case *c,
     const struct commands_entry *e)
 {
-	const struct commands_key	*k;
-	const struct want_key		*w;
-	size_t				 j;
-	int				 failed = 0;
+	const struct commands_key *k;
+	const struct want_key	  *w;
+	size_t			   j;
+	int			   failed = 0;
 
 	if (strcmp(e->name, c->name) != 0 || e->dry_run != c->dry_run ||
 	    e->nkeys != c->nkeys) {
@@ -183,13 +190,14 @@ check_entry(size_t i, const struct record_case *c,
 		k = &e->keys[j];
 		w = &c->keys[j];
 		if (strcmp(k->name, w->name) == 0 && k->type == w->type &&
-		    k->flags == w->flags && ((k->choices == NULL &&
-		    w->choices == NULL) || (k->choices != NULL &&
-		    w->choices != NULL && strcmp(k->choices, w->choices) ==
-		    0)))
+		    k->flags == w->flags &&
+		    ((k->choices == NULL && w->choices == NULL) ||
+			(k->choices != NULL && w->choices != NULL &&
+			    strcmp(k->choices, w->choices) == 0)))
 			continue;
 		print_error("case %zu: key %zu: %s type %d flags %d choices "
-		    "%s; not %s %d %d %s\n", i, j, k->name, k->type, k->flags,
+			    "%s; not %s %d %d %s\n",
+		    i, j, k->name, k->type, k->flags,
 		    k->choices ? k->choices : "-", w->name, w->type, w->flags,
 		    w->choices ? w->choices : "-");
 		failed = 1;
@@ -200,11 +208,11 @@ check_entry(size_t i, const struct record_case *c,
 static void
 test_records(void **state)
 {
-	const struct record_case	*c;
-	struct commands			 set;
-	char				 why[256];
-	size_t				 i;
-	int				 rv, failed = 0;
+	const struct record_case *c;
+	struct commands		  set;
+	char			  why[256];
+	size_t			  i;
+	int			  rv, failed = 0;
 
 	(void)state;
 	for (i = 0; i < nitems(record_cases); i++) {
@@ -220,7 +228,8 @@ test_records(void **state)
 		} else if (rv == -1) {
 			if (strcmp(why, c->why) != 0) {
 				print_error("case %zu: %s: \"%s\", not "
-				    "\"%s\"\n", i, c->line, why, c->why);
+					    "\"%s\"\n",
+				    i, c->line, why, c->why);
 				failed++;
 			}
 			if (set.nentries != 0) {
@@ -245,20 +254,21 @@ test_set(void **state)
 		"* command=PING args=\"\" roles=anyone",
 		"* command=\"PARTY ADD\" args=\"code= kind= name= [dry_run=]\"",
 		"* command=\"PARTY LIST\" keys=\"kind:enum:choices=country|"
-		    "organisation\" dry_run=no",
+		"organisation\" dry_run=no",
 	};
-	const struct commands_entry	*e;
-	const struct commands_key	*k;
-	struct commands			 set;
-	char				 why[256];
-	size_t				 i;
+	const struct commands_entry *e;
+	const struct commands_key   *k;
+	struct commands		     set;
+	char			     why[256];
+	size_t			     i;
 
 	(void)state;
 	commands_init(&set);
 	assert_int_equal(set.loaded, 0);
 	for (i = 0; i < nitems(lines); i++)
-		assert_int_equal(commands_add(&set, lines[i],
-		    strlen(lines[i]), why, sizeof why), 0);
+		assert_int_equal(commands_add(&set, lines[i], strlen(lines[i]),
+				     why, sizeof why),
+		    0);
 	assert_int_equal(set.nentries, 3);
 	assert_non_null(e = commands_find(&set, "party add"));
 	assert_string_equal(e->name, "PARTY ADD");
@@ -274,14 +284,18 @@ test_set(void **state)
 	assert_null(commands_find(&set, "PARTY ADDX"));
 
 	/* The same command again is refused; the set is unchanged. */
-	assert_int_equal(commands_add(&set, "* command=ping args=\"\"", 22,
-	    why, sizeof why), -1);
+	assert_int_equal(commands_add(&set, "* command=ping args=\"\"", 22, why,
+			     sizeof why),
+	    -1);
 	assert_string_equal(why, "ping: twice");
 	assert_int_equal(set.nentries, 3);
 
 	/* A record is read to its length only. */
-	assert_int_equal(commands_add(&set, "* command=USE args=\"event=\" "
-	    "and more", 27, why, sizeof why), 0);
+	assert_int_equal(commands_add(&set,
+			     "* command=USE args=\"event=\" "
+			     "and more",
+			     27, why, sizeof why),
+	    0);
 	assert_non_null(e = commands_find(&set, "USE"));
 	assert_int_equal(e->nkeys, 1);
 
@@ -295,9 +309,9 @@ test_set(void **state)
 static void
 test_many(void **state)
 {
-	struct commands		 set;
-	char			 line[2048], why[256], *p;
-	size_t			 i, j;
+	struct commands set;
+	char		line[2048], why[256], *p;
+	size_t		i, j;
 
 	(void)state;
 	commands_init(&set);
@@ -307,7 +321,8 @@ test_many(void **state)
 			p += sprintf(p, "%sk%zu:text", j ? " " : "", j);
 		sprintf(p, "\" dry_run=no");
 		assert_int_equal(commands_add(&set, line, strlen(line), why,
-		    sizeof why), 0);
+				     sizeof why),
+		    0);
 	}
 	assert_int_equal(set.nentries, 100);
 	assert_int_equal(commands_find(&set, "C99")->nkeys, 30);

@@ -19,8 +19,8 @@
 static const char *
 write_file(const char *text)
 {
-	static char	path[64];
-	int		fd;
+	static char path[64];
+	int	    fd;
 
 	snprintf(path, sizeof path, "/tmp/roster-config-XXXXXX");
 	fd = mkstemp(path);
@@ -33,7 +33,7 @@ write_file(const char *text)
 static void
 test_defaults(void **state)
 {
-	struct config	cfg;
+	struct config cfg;
 
 	config_defaults(&cfg);
 	assert_int_equal(cfg.db_connections, 4);
@@ -51,25 +51,25 @@ test_defaults(void **state)
 static void
 test_good_file(void **state)
 {
-	struct config	 cfg;
-	char		 err[256];
-	const char	*path = write_file(
-	    "# a comment\n"
-	    "\n"
-	    "listen = 127.0.0.1:7470\n"
-	    "listen=[::1]:7471\n"
-	    "  cert = /etc/roster/server.crt  \n"
-	    "key = /etc/roster/server.key\n"
-	    "client_ca = /etc/roster/ca.crt\n"
-	    "database = host=/run/postgresql dbname=roster\n"
-	    "db_connections = 8\n"
-	    "max_connections = 2000\n"
-	    "max_line = 4096\n"
-	    "max_pending = 16\n"
-	    "idle_timeout = 60\n"
-	    "handshake_timeout = 5\n"
-	    "log_level = debug\n"
-	    "user = roster\n");
+	struct config cfg;
+	char	      err[256];
+	const char   *path = write_file(
+	      "# a comment\n"
+		"\n"
+		"listen = 127.0.0.1:7470\n"
+		"listen=[::1]:7471\n"
+		"  cert = /etc/roster/server.crt  \n"
+		"key = /etc/roster/server.key\n"
+		"client_ca = /etc/roster/ca.crt\n"
+		"database = host=/run/postgresql dbname=roster\n"
+		"db_connections = 8\n"
+		"max_connections = 2000\n"
+		"max_line = 4096\n"
+		"max_pending = 16\n"
+		"idle_timeout = 60\n"
+		"handshake_timeout = 5\n"
+		"log_level = debug\n"
+		"user = roster\n");
 
 	config_defaults(&cfg);
 	assert_int_equal(config_load(&cfg, path, err, sizeof err), 0);
@@ -81,8 +81,7 @@ test_good_file(void **state)
 	assert_string_equal(cfg.key, "/etc/roster/server.key");
 	assert_string_equal(cfg.client_ca, "/etc/roster/ca.crt");
 	/* "=" inside the value belongs to the value */
-	assert_string_equal(cfg.database,
-	    "host=/run/postgresql dbname=roster");
+	assert_string_equal(cfg.database, "host=/run/postgresql dbname=roster");
 	assert_int_equal(cfg.db_connections, 8);
 	assert_int_equal(cfg.max_connections, 2000);
 	assert_int_equal(cfg.max_line, 4096);
@@ -99,9 +98,9 @@ static void
 test_bad_files(void **state)
 {
 	static const struct {
-		const char	*text;
-		int		 line;
-		const char	*want;
+		const char *text;
+		int	    line;
+		const char *want;
 	} cases[] = {
 		{ "listen = 127.0.0.1:7470\nbogus = 1\n", 2,
 		    "unknown key \"bogus\"" },
@@ -118,10 +117,10 @@ test_bad_files(void **state)
 		{ "cert =\n", 1, "cert: empty value" },
 		{ "just words\n", 1, "expected \"key = value\"" },
 	};
-	struct config	 cfg;
-	char		 err[256], want[512];
-	const char	*path;
-	size_t		 i;
+	struct config cfg;
+	char	      err[256], want[512];
+	const char   *path;
+	size_t	      i;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		path = write_file(cases[i].text);
@@ -140,12 +139,13 @@ test_bad_files(void **state)
 static void
 test_missing_file(void **state)
 {
-	struct config	cfg;
-	char		err[256];
+	struct config cfg;
+	char	      err[256];
 
 	config_defaults(&cfg);
 	assert_int_equal(config_load(&cfg, "/nonexistent/rosterd.conf", err,
-	    sizeof err), -1);
+			     sizeof err),
+	    -1);
 	assert_non_null(strstr(err, "/nonexistent/rosterd.conf"));
 	config_free(&cfg);
 }
@@ -154,23 +154,27 @@ static void
 test_set_and_addr(void **state)
 {
 	struct config		cfg;
-	struct sockaddr_storage	ss;
+	struct sockaddr_storage ss;
 	socklen_t		len;
 	char			err[256];
 	int			i;
 
 	config_defaults(&cfg);
 	assert_int_equal(config_set(&cfg, "db_connections", "64", err,
-	    sizeof err), 0);
+			     sizeof err),
+	    0);
 	assert_int_equal(config_set(&cfg, "db_connections", "65", err,
-	    sizeof err), -1);
+			     sizeof err),
+	    -1);
 	assert_int_equal(config_set(&cfg, "nope", "1", err, sizeof err), -1);
 	assert_string_equal(err, "unknown key \"nope\"");
 	for (i = 0; i < ROSTERD_MAX_LISTEN; i++)
 		assert_int_equal(config_set(&cfg, "listen", "127.0.0.1:1", err,
-		    sizeof err), 0);
+				     sizeof err),
+		    0);
 	assert_int_equal(config_set(&cfg, "listen", "127.0.0.1:1", err,
-	    sizeof err), -1);
+			     sizeof err),
+	    -1);
 	config_free(&cfg);
 
 	assert_int_equal(config_parse_addr("0.0.0.0:7470", &ss, &len), 0);
@@ -188,8 +192,8 @@ test_set_and_addr(void **state)
 static void
 test_key_names(void **state)
 {
-	const char *const	*names = config_key_names();
-	int			 i, j, n = 0;
+	const char *const *names = config_key_names();
+	int		   i, j, n = 0;
 
 	for (i = 0; names[i] != NULL; i++, n++)
 		for (j = 0; j < i; j++)

@@ -18,41 +18,49 @@
 
 #include "rosterd.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#define WHYLEN		128
-#define FFFD		"\xef\xbf\xbd"
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#define WHYLEN	  128
+#define FFFD	  "\xef\xbf\xbd"
 
 struct good_case {
-	const char	*payload;
-	size_t		 len;		/* 0: strlen(payload) */
-	const char	*event;
-	const char	*line;
+	const char *payload;
+	size_t	    len; /* 0: strlen(payload) */
+	const char *event;
+	const char *line;
 };
 
 static const struct good_case good_cases[] = {
 	/* The shapes the SQL in sql/ sends, compact and as json_build_object
 	 * spaces them. */
 	{ "{\"event\":\"E1\",\"kind\":\"participant.added\",\"id\":\"12\","
-	    "\"party\":\"TR\",\"name\":\"Serra Albayrako\xc4\x9flu\","
-	    "\"role\":\"head\"}", 0, "E1",
+	  "\"party\":\"TR\",\"name\":\"Serra Albayrako\xc4\x9flu\","
+	  "\"role\":\"head\"}",
+	    0, "E1",
 	    "! participant.added id=12 party=TR "
 	    "name=\"Serra Albayrako\xc4\x9flu\" role=head\n" },
 	{ "{\"event\" : \"E1\", \"kind\" : \"checkin\", \"id\" : \"7\", "
-	    "\"party\" : \"TR\", \"name\" : \"Ay\xc5\x9f" "e\", "
-	    "\"session\" : \"S1\", \"checked_in\" : \"2025-11-26T07:00:00Z\"}",
-	    0, "E1", "! checkin id=7 party=TR name=Ay\xc5\x9f" "e session=S1 "
+	  "\"party\" : \"TR\", \"name\" : \"Ay\xc5\x9f"
+	  "e\", "
+	  "\"session\" : \"S1\", \"checked_in\" : \"2025-11-26T07:00:00Z\"}",
+	    0, "E1",
+	    "! checkin id=7 party=TR name=Ay\xc5\x9f"
+	    "e session=S1 "
 	    "checked_in=2025-11-26T07:00:00Z\n" },
 	{ "{\"event\":\"GFMD2025\",\"kind\":\"event.updated\","
-	    "\"status\":\"open\",\"version\":\"3\"}", 0, "GFMD2025",
-	    "! event.updated status=open version=3\n" },
+	  "\"status\":\"open\",\"version\":\"3\"}",
+	    0, "GFMD2025", "! event.updated status=open version=3\n" },
 	{ "{\"event\":\"E1\",\"kind\":\"enrol\",\"session\":\"S1\","
-	    "\"id\":\"4\",\"party\":\"HU\",\"name\":\"T\xc3\xad" "mea\","
-	    "\"status\":\"enrolled\",\"promoted\":\"1\"}", 0, "E1",
-	    "! enrol session=S1 id=4 party=HU name=T\xc3\xad" "mea "
+	  "\"id\":\"4\",\"party\":\"HU\",\"name\":\"T\xc3\xad"
+	  "mea\","
+	  "\"status\":\"enrolled\",\"promoted\":\"1\"}",
+	    0, "E1",
+	    "! enrol session=S1 id=4 party=HU name=T\xc3\xad"
+	    "mea "
 	    "status=enrolled promoted=1\n" },
 	{ "{\"event\":\"E1\",\"kind\":\"session.created\",\"session\":\"S1\","
-	    "\"title\":\"Opening plenary\","
-	    "\"starts\":\"2025-11-26T10:00+03:00\"}", 0, "E1",
+	  "\"title\":\"Opening plenary\","
+	  "\"starts\":\"2025-11-26T10:00+03:00\"}",
+	    0, "E1",
 	    "! session.created session=S1 title=\"Opening plenary\" "
 	    "starts=2025-11-26T10:00+03:00\n" },
 
@@ -61,38 +69,44 @@ static const struct good_case good_cases[] = {
 	{ "{\"event\":\"E1\",\"kind\":\"event.created\"}", 0, "E1",
 	    "! event.created\n" },
 	{ "{\"id\":\"1\",\"kind\":\"enrol\",\"status\":\"enrolled\","
-	    "\"event\":\"e1\"}", 0, "e1", "! enrol id=1 status=enrolled\n" },
+	  "\"event\":\"e1\"}",
+	    0, "e1", "! enrol id=1 status=enrolled\n" },
 	{ "{\"kind\":\"Participant.Added\",\"event\":\"E-1_a.B\"}", 0,
 	    "E-1_a.B", "! Participant.Added\n" },
 
 	/* Null values are left out. */
 	{ "{\"event\":\"E1\",\"kind\":\"enrol\",\"session\":null,\"id\":\"3\","
-	    "\"was\":null}", 0, "E1", "! enrol id=3\n" },
+	  "\"was\":null}",
+	    0, "E1", "! enrol id=3\n" },
 
 	/* Non-string scalars as they are. */
 	{ "{\"event\":\"E1\",\"kind\":\"x\",\"quota\":3,\"neg\":-12,"
-	    "\"zero\":0,\"big\":9223372036854775807,"
-	    "\"small\":-9223372036854775808}", 0, "E1",
+	  "\"zero\":0,\"big\":9223372036854775807,"
+	  "\"small\":-9223372036854775808}",
+	    0, "E1",
 	    "! x quota=3 neg=-12 zero=0 big=9223372036854775807 "
 	    "small=-9223372036854775808\n" },
 	{ "{\"event\":\"E1\",\"kind\":\"x\",\"a\":1.5,\"b\":0.1,\"c\":2.0,"
-	    "\"d\":-0.25,\"e\":3.14159,\"f\":0.30000000000000004}", 0, "E1",
+	  "\"d\":-0.25,\"e\":3.14159,\"f\":0.30000000000000004}",
+	    0, "E1",
 	    "! x a=1.5 b=0.1 c=2.0 d=-0.25 e=3.14159 "
 	    "f=0.30000000000000004\n" },
 	{ "{\"event\":\"E1\",\"kind\":\"x\",\"a\":1.50,\"b\":1e5,"
-	    "\"c\":-1.25e-7,\"d\":1E+2}", 0, "E1",
-	    "! x a=1.5 b=1e5 c=-1.25e-7 d=1e2\n" },
+	  "\"c\":-1.25e-7,\"d\":1E+2}",
+	    0, "E1", "! x a=1.5 b=1e5 c=-1.25e-7 d=1e2\n" },
 	{ "{\"event\":\"E1\",\"kind\":\"x\",\"t\":true,\"f\":false}", 0, "E1",
 	    "! x t=true f=false\n" },
 
 	/* Strings: quoted and escaped when needed, JSON escapes decoded. */
 	{ "{\"event\":\"E1\",\"kind\":\"participant.added\","
-	    "\"name\":\"Anna \\\"Ani\\\" Back\\\\slash = \\u00d8re "
-	    "\\ud83d\\ude00\"}", 0, "E1",
+	  "\"name\":\"Anna \\\"Ani\\\" Back\\\\slash = \\u00d8re "
+	  "\\ud83d\\ude00\"}",
+	    0, "E1",
 	    "! participant.added name=\"Anna \\\"Ani\\\" Back\\\\slash = "
 	    "\xc3\x98re \xf0\x9f\x98\x80\"\n" },
 	{ "{\"event\":\"E1\",\"kind\":\"x\",\"a\":\"\\u0419\\u0432\\/\","
-	    "\"b\":\"a=b\",\"c\":\"\",\"d\":\"\\u2028\"}", 0, "E1",
+	  "\"b\":\"a=b\",\"c\":\"\",\"d\":\"\\u2028\"}",
+	    0, "E1",
 	    "! x a=\xd0\x99\xd0\xb2/ b=\"a=b\" c=\"\" d=\xe2\x80\xa8\n" },
 	{ "{\"event\":\"\\u0045\\u0031\",\"kind\":\"\\u006b\"}", 0, "E1",
 	    "! k\n" },
@@ -102,8 +116,8 @@ static const struct good_case good_cases[] = {
 	{ "{\"event\":\"E1\",\"kind\":\"x\",\"note\":\"a\\nb\\tc\\rd\"}", 0,
 	    "E1", "! x note=\"a\\nb\\tc\\rd\"\n" },
 	{ "{\"event\":\"E1\",\"kind\":\"x\",\"v\":\"\\u0001\\u001f\\u007f"
-	    "\\b\\f\"}", 0, "E1",
-	    "! x v=\"" FFFD FFFD FFFD FFFD FFFD "\"\n" },
+	  "\\b\\f\"}",
+	    0, "E1", "! x v=\"" FFFD FFFD FFFD FFFD FFFD "\"\n" },
 
 	/* White space around and inside. */
 	{ " \n\t{ \"event\" :\"E1\" ,\r\n\"kind\": \"k\" }\r\n\t ", 0, "E1",
@@ -118,12 +132,12 @@ static const struct good_case good_cases[] = {
 };
 
 struct bad_case {
-	const char	*payload;
-	size_t		 len;		/* 0: strlen(payload) */
-	const char	*why;		/* how the reason starts */
+	const char *payload;
+	size_t	    len; /* 0: strlen(payload) */
+	const char *why; /* how the reason starts */
 };
 
-#define EK	"{\"event\":\"E1\",\"kind\":\"k\","
+#define EK "{\"event\":\"E1\",\"kind\":\"k\","
 
 static const struct bad_case bad_cases[] = {
 	/* Truncated and broken escapes: the old decoder read past the end
@@ -247,7 +261,7 @@ static const struct bad_case bad_cases[] = {
 static char *
 copy_exact(const char *s, size_t len)
 {
-	char	*p;
+	char *p;
 
 	p = malloc(len > 0 ? len : 1);
 	assert_non_null(p);
@@ -261,8 +275,8 @@ static int
 run(const char *payload, size_t len, struct proto_buf *out, char *event,
     size_t eventlen, char *why)
 {
-	char	*p;
-	int	 rc;
+	char *p;
+	int   rc;
 
 	proto_buf_init(out);
 	proto_buf_addstr(out, "old");
@@ -277,9 +291,9 @@ static void
 check_good(size_t i, const char *payload, size_t len, const char *wevent,
     const char *wline)
 {
-	struct proto_buf	 out;
-	struct proto_reply	 rep;
-	char			 event[PROTO_MAX_CODE + 1], why[WHYLEN];
+	struct proto_buf   out;
+	struct proto_reply rep;
+	char		   event[PROTO_MAX_CODE + 1], why[WHYLEN];
 
 	if (run(payload, len, &out, event, sizeof event, why) != 0)
 		fail_msg("good case %zu [%.*s]: refused: %s", i, (int)len,
@@ -302,9 +316,9 @@ check_good(size_t i, const char *payload, size_t len, const char *wevent,
 static void
 check_bad(size_t i, const char *payload, size_t len, const char *wwhy)
 {
-	struct proto_buf	 out;
-	char			 event[PROTO_MAX_CODE + 1], why[WHYLEN];
-	size_t			 j;
+	struct proto_buf out;
+	char		 event[PROTO_MAX_CODE + 1], why[WHYLEN];
+	size_t		 j;
 
 	if (run(payload, len, &out, event, sizeof event, why) != -1)
 		fail_msg("bad case %zu [%.*s]: accepted: [%s]", i, (int)len,
@@ -325,24 +339,28 @@ check_bad(size_t i, const char *payload, size_t len, const char *wwhy)
 static void
 test_good(void **state)
 {
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(good_cases); i++)
-		check_good(i, good_cases[i].payload, good_cases[i].len ?
-		    good_cases[i].len : strlen(good_cases[i].payload),
+		check_good(i, good_cases[i].payload,
+		    good_cases[i].len ?
+			good_cases[i].len :
+			strlen(good_cases[i].payload),
 		    good_cases[i].event, good_cases[i].line);
 }
 
 static void
 test_bad(void **state)
 {
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(bad_cases); i++)
-		check_bad(i, bad_cases[i].payload, bad_cases[i].len ?
-		    bad_cases[i].len : strlen(bad_cases[i].payload),
+		check_bad(i, bad_cases[i].payload,
+		    bad_cases[i].len ?
+			bad_cases[i].len :
+			strlen(bad_cases[i].payload),
 		    bad_cases[i].why);
 }
 
@@ -350,8 +368,8 @@ test_bad(void **state)
 static void
 make_members(struct proto_buf *b, int n)
 {
-	char	 s[32];
-	int	 i;
+	char s[32];
+	int  i;
 
 	proto_buf_addstr(b, "{\"event\":\"E1\",\"kind\":\"k\"");
 	for (i = 3; i <= n; i++) {
@@ -365,9 +383,9 @@ make_members(struct proto_buf *b, int n)
 static void
 test_field_limit(void **state)
 {
-	struct proto_buf	 b, want;
-	char			 s[32];
-	int			 i;
+	struct proto_buf b, want;
+	char		 s[32];
+	int		 i;
 
 	(void)state;
 	proto_buf_init(&b);
@@ -399,8 +417,8 @@ test_field_limit(void **state)
 static void
 make_long(struct proto_buf *b, size_t n)
 {
-	const char	*head = "{\"event\":\"E1\",\"kind\":\"k\",\"name\":\"";
-	size_t		 i;
+	const char *head = "{\"event\":\"E1\",\"kind\":\"k\",\"name\":\"";
+	size_t	    i;
 
 	proto_buf_addstr(b, head);
 	for (i = strlen(head) + 2; i < n; i++)
@@ -413,15 +431,16 @@ make_long(struct proto_buf *b, size_t n)
 static void
 test_length_limit(void **state)
 {
-	struct proto_buf	 b, want;
-	size_t			 i, nx;
+	struct proto_buf b, want;
+	size_t		 i, nx;
 
 	(void)state;
 	proto_buf_init(&b);
 	proto_buf_init(&want);
 	make_long(&b, NOTIFY_MAX_PAYLOAD);
-	nx = NOTIFY_MAX_PAYLOAD - strlen("{\"event\":\"E1\",\"kind\":\"k\","
-	    "\"name\":\"\"}");
+	nx = NOTIFY_MAX_PAYLOAD -
+	    strlen("{\"event\":\"E1\",\"kind\":\"k\","
+		   "\"name\":\"\"}");
 	proto_buf_addstr(&want, "! k name=");
 	for (i = 0; i < nx; i++)
 		proto_buf_addch(&want, 'x');

@@ -16,43 +16,43 @@
 
 #include "proto.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#define WHYLEN		256
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#define WHYLEN	  256
 
 /* ------------------------------------------------------------------ */
 /* Requests */
 
 struct want_arg {
-	const char	*key;
-	const char	*value;
-	int		 flags;
+	const char *key;
+	const char *value;
+	int	    flags;
 };
 
 struct req_case {
-	const char	*line;
-	size_t		 len;		/* 0: strlen(line) */
-	enum proto_code	 code;
-	int		 framing;
-	const char	*command;	/* on PROTO_OK */
-	int		 nwords;
-	size_t		 nargs;
-	struct want_arg	 args[4];
-	const char	*why;		/* exact reason on error */
+	const char     *line;
+	size_t		len; /* 0: strlen(line) */
+	enum proto_code code;
+	int		framing;
+	const char     *command; /* on PROTO_OK */
+	int		nwords;
+	size_t		nargs;
+	struct want_arg args[4];
+	const char     *why; /* exact reason on error */
 };
 
-#define Q	PROTO_ARG_QUOTED
-#define LT	PROTO_ARG_LF_TAB
-#define OC	PROTO_ARG_OTHER_CTL
+#define Q  PROTO_ARG_QUOTED
+#define LT PROTO_ARG_LF_TAB
+#define OC PROTO_ARG_OTHER_CTL
 
 static const struct req_case req_ok_cases[] = {
 	/* Command words: one or two, case-insensitive, upper-cased. */
 	{ "PING", 0, PROTO_OK, 0, "PING", 1, 0, { { 0 } }, NULL },
 	{ "ping", 0, PROTO_OK, 0, "PING", 1, 0, { { 0 } }, NULL },
 	{ "PiNg", 0, PROTO_OK, 0, "PING", 1, 0, { { 0 } }, NULL },
-	{ "participant add", 0, PROTO_OK, 0, "PARTICIPANT ADD", 2, 0,
-	    { { 0 } }, NULL },
-	{ "Participant Add", 0, PROTO_OK, 0, "PARTICIPANT ADD", 2, 0,
-	    { { 0 } }, NULL },
+	{ "participant add", 0, PROTO_OK, 0, "PARTICIPANT ADD", 2, 0, { { 0 } },
+	    NULL },
+	{ "Participant Add", 0, PROTO_OK, 0, "PARTICIPANT ADD", 2, 0, { { 0 } },
+	    NULL },
 	{ "USER   LIST", 0, PROTO_OK, 0, "USER LIST", 2, 0, { { 0 } }, NULL },
 	{ "   PING", 0, PROTO_OK, 0, "PING", 1, 0, { { 0 } }, NULL },
 	{ "PING   ", 0, PROTO_OK, 0, "PING", 1, 0, { { 0 } }, NULL },
@@ -74,12 +74,12 @@ static const struct req_case req_ok_cases[] = {
 	/* Arguments. */
 	{ "USE event=GFMD2025", 0, PROTO_OK, 0, "USE", 1, 1,
 	    { { "event", "GFMD2025", 0 } }, NULL },
-	{ "LOGIN user=admin password=s3cret-pass!", 0, PROTO_OK, 0, "LOGIN",
-	    1, 2, { { "user", "admin", 0 }, { "password", "s3cret-pass!", 0 } },
+	{ "LOGIN user=admin password=s3cret-pass!", 0, PROTO_OK, 0, "LOGIN", 1,
+	    2, { { "user", "admin", 0 }, { "password", "s3cret-pass!", 0 } },
 	    NULL },
-	{ "participant add  party=TR   name=\"Ayşe Yılmaz\"  ", 0, PROTO_OK,
-	    0, "PARTICIPANT ADD", 2, 2, { { "party", "TR", 0 },
-	    { "name", "Ayşe Yılmaz", Q } }, NULL },
+	{ "participant add  party=TR   name=\"Ayşe Yılmaz\"  ", 0, PROTO_OK, 0,
+	    "PARTICIPANT ADD", 2, 2,
+	    { { "party", "TR", 0 }, { "name", "Ayşe Yılmaz", Q } }, NULL },
 	{ "X co_chair=HU n0te_2=x", 0, PROTO_OK, 0, "X", 1, 2,
 	    { { "co_chair", "HU", 0 }, { "n0te_2", "x", 0 } }, NULL },
 	{ "X abcdefghijklmnopqrstuvwxyz_01234=v", 0, PROTO_OK, 0, "X", 1, 1,
@@ -94,11 +94,13 @@ static const struct req_case req_ok_cases[] = {
 	    NULL },
 
 	/* Bare values with UTF-8 and punctuation. */
-	{ "X name=Ğüç€😀", 0, PROTO_OK, 0, "X", 1, 1,
-	    { { "name", "Ğüç€😀", 0 } }, NULL },
+	{ "X name=Ğüç€😀", 0, PROTO_OK, 0, "X", 1, 1, { { "name", "Ğüç€😀", 0 } },
+	    NULL },
 	{ "X since=2025-11-26T07:00:00Z ref=a.b:c-d_e", 0, PROTO_OK, 0, "X", 1,
-	    2, { { "since", "2025-11-26T07:00:00Z", 0 },
-	    { "ref", "a.b:c-d_e", 0 } }, NULL },
+	    2,
+	    { { "since", "2025-11-26T07:00:00Z", 0 },
+		{ "ref", "a.b:c-d_e", 0 } },
+	    NULL },
 
 	/* Quoted values and every escape. */
 	{ "X k=\"\"", 0, PROTO_OK, 0, "X", 1, 1, { { "k", "", Q } }, NULL },
@@ -131,10 +133,10 @@ static const struct req_case req_ok_cases[] = {
 	    NULL },
 
 	/* Edges of well-formed UTF-8 (C1 U+0080 is not a control here). */
-	{ "X v=\xc2\x80", 0, PROTO_OK, 0, "X", 1, 1,
-	    { { "v", "\xc2\x80", 0 } }, NULL },
-	{ "X v=\xdf\xbf", 0, PROTO_OK, 0, "X", 1, 1,
-	    { { "v", "\xdf\xbf", 0 } }, NULL },
+	{ "X v=\xc2\x80", 0, PROTO_OK, 0, "X", 1, 1, { { "v", "\xc2\x80", 0 } },
+	    NULL },
+	{ "X v=\xdf\xbf", 0, PROTO_OK, 0, "X", 1, 1, { { "v", "\xdf\xbf", 0 } },
+	    NULL },
 	{ "X v=\xe0\xa0\x80", 0, PROTO_OK, 0, "X", 1, 1,
 	    { { "v", "\xe0\xa0\x80", 0 } }, NULL },
 	{ "X v=\xed\x9f\xbf", 0, PROTO_OK, 0, "X", 1, 1,
@@ -163,8 +165,8 @@ static const struct req_case req_err_cases[] = {
 	    "bad command word \"\"x\"\"" },
 	{ "abcdefghijklmnopqrstuvwxyzABCDEFG", 0, PROTO_SYNTAX, 0, NULL, 0, 0,
 	    { { 0 } }, "command word too long (max 32 bytes)" },
-	{ "USER abcdefghijklmnopqrstuvwxyzABCDEFG", 0, PROTO_SYNTAX, 0, NULL,
-	    0, 0, { { 0 } }, "command word too long (max 32 bytes)" },
+	{ "USER abcdefghijklmnopqrstuvwxyzABCDEFG", 0, PROTO_SYNTAX, 0, NULL, 0,
+	    0, { { 0 } }, "command word too long (max 32 bytes)" },
 	{ "USER ADD EXTRA", 0, PROTO_SYNTAX, 0, NULL, 0, 0, { { 0 } },
 	    "unexpected word \"EXTRA\" (arguments are key=value)" },
 	{ "USER ADD name=x EXTRA", 0, PROTO_SYNTAX, 0, NULL, 0, 0, { { 0 } },
@@ -289,32 +291,35 @@ static const struct req_case req_err_cases[] = {
 
 /* Every kind of ill-formed UTF-8, placed after "X note=" (byte 8 on). */
 struct utf8_case {
-	const char	*bytes;
-	size_t		 len;
-	size_t		 at;		/* 1-based byte of the error */
+	const char *bytes;
+	size_t	    len;
+	size_t	    at; /* 1-based byte of the error */
 };
 
-#define U8(s, at)	{ s, sizeof(s) - 1, at }
+#define U8(s, at)                    \
+	{                            \
+		s, sizeof(s) - 1, at \
+	}
 static const struct utf8_case utf8_bad_cases[] = {
-	U8("\xc0\x80", 8),		/* overlong NUL, 2 bytes */
-	U8("\xc0\xaf", 8),		/* overlong '/' */
-	U8("\xc1\xbf", 8),		/* overlong U+007F */
-	U8("\xe0\x80\x80", 8),		/* overlong, 3 bytes */
+	U8("\xc0\x80", 8),     /* overlong NUL, 2 bytes */
+	U8("\xc0\xaf", 8),     /* overlong '/' */
+	U8("\xc1\xbf", 8),     /* overlong U+007F */
+	U8("\xe0\x80\x80", 8), /* overlong, 3 bytes */
 	U8("\xe0\x80\xaf", 8),
-	U8("\xe0\x9f\xbf", 8),		/* overlong U+07FF */
-	U8("\xf0\x80\x80\x80", 8),	/* overlong, 4 bytes */
+	U8("\xe0\x9f\xbf", 8),	   /* overlong U+07FF */
+	U8("\xf0\x80\x80\x80", 8), /* overlong, 4 bytes */
 	U8("\xf0\x80\x80\xaf", 8),
-	U8("\xf0\x8f\xbf\xbf", 8),	/* overlong U+FFFF */
-	U8("\xed\xa0\x80", 8),		/* U+D800 */
-	U8("\xed\xad\xbf", 8),		/* U+DB7F */
-	U8("\xed\xb0\x80", 8),		/* U+DC00 */
-	U8("\xed\xbf\xbf", 8),		/* U+DFFF */
+	U8("\xf0\x8f\xbf\xbf", 8),	   /* overlong U+FFFF */
+	U8("\xed\xa0\x80", 8),		   /* U+D800 */
+	U8("\xed\xad\xbf", 8),		   /* U+DB7F */
+	U8("\xed\xb0\x80", 8),		   /* U+DC00 */
+	U8("\xed\xbf\xbf", 8),		   /* U+DFFF */
 	U8("\xed\xa0\x80\xed\xb0\x80", 8), /* CESU-8 surrogate pair */
-	U8("\xf4\x90\x80\x80", 8),	/* U+110000 */
-	U8("\xf4\xbf\xbf\xbf", 8),	/* U+13FFFF */
-	U8("\xf5\x80\x80\x80", 8),	/* F5 lead byte */
-	U8("\xf7\xbf\xbf\xbf", 8),	/* U+1FFFFF */
-	U8("\xf8\x88\x80\x80\x80", 8),	/* 5-byte form */
+	U8("\xf4\x90\x80\x80", 8),	   /* U+110000 */
+	U8("\xf4\xbf\xbf\xbf", 8),	   /* U+13FFFF */
+	U8("\xf5\x80\x80\x80", 8),	   /* F5 lead byte */
+	U8("\xf7\xbf\xbf\xbf", 8),	   /* U+1FFFFF */
+	U8("\xf8\x88\x80\x80\x80", 8),	   /* 5-byte form */
 	U8("\xfc\x84\x80\x80\x80\x80", 8), /* 6-byte form */
 	U8("\xc0", 8),
 	U8("\xc1", 8),
@@ -323,18 +328,18 @@ static const struct utf8_case utf8_bad_cases[] = {
 	U8("\xfe", 8),
 	U8("\xff", 8),
 	U8("\xfe\xfe\xff\xff", 8),
-	U8("\x80", 8),			/* stray continuation bytes */
+	U8("\x80", 8), /* stray continuation bytes */
 	U8("\xbf", 8),
 	U8("a\x80", 9),
-	U8("\xc3\xa9\x80", 10),		/* é then a stray continuation */
-	U8("\xe2\x82\xac\xbf", 11),	/* € then a stray continuation */
-	U8("\xc3", 8),			/* truncated at the end of the line */
+	U8("\xc3\xa9\x80", 10),	    /* é then a stray continuation */
+	U8("\xe2\x82\xac\xbf", 11), /* € then a stray continuation */
+	U8("\xc3", 8),		    /* truncated at the end of the line */
 	U8("\xe2\x82", 8),
 	U8("\xe2", 8),
 	U8("\xf0\x9f\x98", 8),
 	U8("\xf0\x9f", 8),
 	U8("\xf0", 8),
-	U8("\xc3 x=1", 8),		/* truncated in the middle */
+	U8("\xc3 x=1", 8), /* truncated in the middle */
 	U8("\xe2\x82x", 8),
 	U8("\xe2x\xac", 8),
 	U8("\xf0\x9f\x98x", 8),
@@ -346,11 +351,11 @@ static const struct utf8_case utf8_bad_cases[] = {
 static void
 check_request(size_t idx, const struct req_case *c)
 {
-	struct proto_request	 req;
-	char			 why[WHYLEN];
-	enum proto_code		 code;
-	size_t			 len, i;
-	int			 framing = -1;
+	struct proto_request req;
+	char		     why[WHYLEN];
+	enum proto_code	     code;
+	size_t		     len, i;
+	int		     framing = -1;
 
 	len = c->len != 0 ? c->len : strlen(c->line);
 	memset(&req, 0xa5, sizeof req);
@@ -358,8 +363,9 @@ check_request(size_t idx, const struct req_case *c)
 	    sizeof why);
 	if (code != c->code || framing != c->framing)
 		fail_msg("case %zu \"%s\": code %d framing %d (why \"%s\"), "
-		    "want code %d framing %d", idx, c->line, code, framing,
-		    code == PROTO_OK ? "" : why, c->code, c->framing);
+			 "want code %d framing %d",
+		    idx, c->line, code, framing, code == PROTO_OK ? "" : why,
+		    c->code, c->framing);
 	if (code != PROTO_OK) {
 		if (c->why != NULL && strcmp(why, c->why) != 0)
 			fail_msg("case %zu \"%s\": why \"%s\", want \"%s\"",
@@ -371,20 +377,21 @@ check_request(size_t idx, const struct req_case *c)
 	if (strcmp(req.command, c->command) != 0 || req.nwords != c->nwords ||
 	    req.nargs != c->nargs)
 		fail_msg("case %zu \"%s\": command \"%s\" nwords %d nargs %zu, "
-		    "want \"%s\" %d %zu", idx, c->line, req.command, req.nwords,
-		    req.nargs, c->command, c->nwords, c->nargs);
+			 "want \"%s\" %d %zu",
+		    idx, c->line, req.command, req.nwords, req.nargs,
+		    c->command, c->nwords, c->nargs);
 	for (i = 0; i < c->nargs; i++) {
-		const struct proto_arg	*a = &req.args[i];
-		const struct want_arg	*w = &c->args[i];
+		const struct proto_arg *a = &req.args[i];
+		const struct want_arg  *w = &c->args[i];
 
 		if (strcmp(a->key, w->key) != 0 ||
 		    a->vlen != strlen(w->value) ||
 		    memcmp(a->value, w->value, a->vlen) != 0 ||
 		    a->value[a->vlen] != '\0' || a->flags != w->flags)
 			fail_msg("case %zu \"%s\": arg %zu %s=\"%s\" (%zu) "
-			    "flags %d, want %s=\"%s\" flags %d", idx, c->line,
-			    i, a->key, a->value, a->vlen, a->flags, w->key,
-			    w->value, w->flags);
+				 "flags %d, want %s=\"%s\" flags %d",
+			    idx, c->line, i, a->key, a->value, a->vlen,
+			    a->flags, w->key, w->value, w->flags);
 		assert_ptr_equal(proto_request_arg(&req, w->key), a);
 	}
 	assert_null(proto_request_arg(&req, "nosuchkey"));
@@ -396,7 +403,7 @@ check_request(size_t idx, const struct req_case *c)
 static void
 test_request_ok(void **state)
 {
-	size_t	i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(req_ok_cases); i++)
@@ -406,7 +413,7 @@ test_request_ok(void **state)
 static void
 test_request_errors(void **state)
 {
-	size_t	i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(req_err_cases); i++)
@@ -416,10 +423,10 @@ test_request_errors(void **state)
 static void
 test_request_utf8_invalid(void **state)
 {
-	struct proto_request	 req;
-	char			 line[64], why[WHYLEN], want[64];
-	size_t			 i, len;
-	int			 framing;
+	struct proto_request req;
+	char		     line[64], why[WHYLEN], want[64];
+	size_t		     i, len;
+	int		     framing;
 
 	(void)state;
 	for (i = 0; i < nitems(utf8_bad_cases); i++) {
@@ -430,10 +437,10 @@ test_request_utf8_invalid(void **state)
 		len += c->len;
 		framing = -1;
 		if (proto_parse_request(line, len, &req, &framing, why,
-		    sizeof why) != PROTO_SYNTAX || framing != 1)
+			sizeof why) != PROTO_SYNTAX ||
+		    framing != 1)
 			fail_msg("utf8 case %zu: not a framing error", i);
-		snprintf(want, sizeof want, "invalid UTF-8 at byte %zu",
-		    c->at);
+		snprintf(want, sizeof want, "invalid UTF-8 at byte %zu", c->at);
 		if (strcmp(why, want) != 0)
 			fail_msg("utf8 case %zu: why \"%s\", want \"%s\"", i,
 			    why, want);
@@ -444,7 +451,8 @@ test_request_utf8_invalid(void **state)
 		line[len++] = '"';
 		framing = -1;
 		if (proto_parse_request(line, len, &req, &framing, why,
-		    sizeof why) != PROTO_SYNTAX || framing != 1)
+			sizeof why) != PROTO_SYNTAX ||
+		    framing != 1)
 			fail_msg("utf8 case %zu quoted: not framing", i);
 		/* And proto_utf8_valid agrees. */
 		assert_false(proto_utf8_valid(c->bytes, c->len));
@@ -456,10 +464,10 @@ test_request_utf8_invalid(void **state)
 static void
 test_request_raw_controls(void **state)
 {
-	struct proto_request	 req;
-	char			 line[32], why[WHYLEN];
-	unsigned int		 c;
-	int			 framing;
+	struct proto_request req;
+	char		     line[32], why[WHYLEN];
+	unsigned int	     c;
+	int		     framing;
 
 	(void)state;
 	for (c = 0; c < 256; c++) {
@@ -470,21 +478,24 @@ test_request_raw_controls(void **state)
 		line[6] = (char)c;
 		framing = -1;
 		assert_int_equal(proto_parse_request(line, 9, &req, &framing,
-		    why, sizeof why), PROTO_SYNTAX);
+				     why, sizeof why),
+		    PROTO_SYNTAX);
 		assert_int_equal(framing, 1);
 		memcpy(line, "X?", 2);
 		line[1] = (char)c;
 		framing = -1;
 		if (c == '\r') {
 			assert_int_equal(proto_parse_request(line, 2, &req,
-			    &framing, why, sizeof why), PROTO_OK);
+					     &framing, why, sizeof why),
+			    PROTO_OK);
 			assert_int_equal(framing, 0);
 			assert_string_equal(req.command, "X");
 			proto_request_free(&req);
 			continue;
 		}
 		assert_int_equal(proto_parse_request(line, 2, &req, &framing,
-		    why, sizeof why), PROTO_SYNTAX);
+				     why, sizeof why),
+		    PROTO_SYNTAX);
 		assert_int_equal(framing, 1);
 	}
 }
@@ -493,10 +504,10 @@ test_request_raw_controls(void **state)
 static void
 test_request_max_args(void **state)
 {
-	struct proto_request	 req;
-	struct proto_buf	 b;
-	char			 why[WHYLEN], key[32];
-	int			 i, framing;
+	struct proto_request req;
+	struct proto_buf     b;
+	char		     why[WHYLEN], key[32];
+	int		     i, framing;
 
 	(void)state;
 	proto_buf_init(&b);
@@ -506,16 +517,18 @@ test_request_max_args(void **state)
 		proto_buf_addstr(&b, key);
 		proto_buf_addstr(&b, i % 2 ? "\"v v\"" : "v");
 	}
-	assert_int_equal(proto_parse_request(b.data, b.len, &req, &framing,
-	    why, sizeof why), PROTO_OK);
+	assert_int_equal(proto_parse_request(b.data, b.len, &req, &framing, why,
+			     sizeof why),
+	    PROTO_OK);
 	assert_int_equal(req.nargs, PROTO_MAX_ARGS);
 	assert_string_equal(req.args[31].key, "k31");
 	assert_string_equal(req.args[31].value, "v v");
 	proto_request_free(&req);
 
 	proto_buf_addstr(&b, " one=more");
-	assert_int_equal(proto_parse_request(b.data, b.len, &req, &framing,
-	    why, sizeof why), PROTO_SYNTAX);
+	assert_int_equal(proto_parse_request(b.data, b.len, &req, &framing, why,
+			     sizeof why),
+	    PROTO_SYNTAX);
 	assert_int_equal(framing, 0);
 	assert_string_equal(why, "too many arguments (max 32)");
 	proto_buf_free(&b);
@@ -525,22 +538,23 @@ test_request_max_args(void **state)
 static void
 test_request_store_bound(void **state)
 {
-	struct proto_request	 req;
-	char			 line[256], why[WHYLEN];
-	size_t			 len = 0;
-	int			 i, framing;
+	struct proto_request req;
+	char		     line[256], why[WHYLEN];
+	size_t		     len = 0;
+	int		     i, framing;
 
 	(void)state;
 	/* 26 letters and 6 digits as keys: 32 short arguments. */
 	len = (size_t)snprintf(line, sizeof line, "X");
 	for (i = 0; i < 26; i++)
-		len += (size_t)snprintf(line + len, sizeof line - len,
-		    " %c=v", 'a' + i);
+		len += (size_t)snprintf(line + len, sizeof line - len, " %c=v",
+		    'a' + i);
 	for (i = 0; i < 6; i++)
 		len += (size_t)snprintf(line + len, sizeof line - len,
 		    " %d=\"\"", i);
 	assert_int_equal(proto_parse_request(line, len, &req, &framing, why,
-	    sizeof why), PROTO_OK);
+			     sizeof why),
+	    PROTO_OK);
 	assert_int_equal(req.nargs, 32);
 	assert_string_equal(req.args[25].key, "z");
 	assert_string_equal(req.args[31].key, "5");
@@ -552,9 +566,9 @@ test_request_store_bound(void **state)
 static void
 test_request_why_buffers(void **state)
 {
-	struct proto_request	 req;
-	char			 why[WHYLEN], line[64];
-	size_t			 len;
+	struct proto_request req;
+	char		     why[WHYLEN], line[64];
+	size_t		     len;
 
 	(void)state;
 	assert_int_equal(proto_parse_request("X k=", 4, &req, NULL, NULL, 0),
@@ -562,14 +576,14 @@ test_request_why_buffers(void **state)
 	assert_int_equal(proto_parse_request("X\x01", 2, &req, NULL, why, 0),
 	    PROTO_SYNTAX);
 	/* Cut to fit, and never in the middle of a UTF-8 character. */
-	assert_int_equal(proto_parse_request("X ğğ=1", 8, &req, NULL,
-	    why, 12), PROTO_SYNTAX);
+	assert_int_equal(proto_parse_request("X ğğ=1", 8, &req, NULL, why, 12),
+	    PROTO_SYNTAX);
 	assert_string_equal(why, "bad key \"ğ");
-	assert_int_equal(proto_parse_request("X ğğ=1", 8, &req, NULL,
-	    why, 11), PROTO_SYNTAX);
+	assert_int_equal(proto_parse_request("X ğğ=1", 8, &req, NULL, why, 11),
+	    PROTO_SYNTAX);
 	assert_string_equal(why, "bad key \"");
-	assert_int_equal(proto_parse_request("X ğğ=1", 8, &req, NULL,
-	    why, 1), PROTO_SYNTAX);
+	assert_int_equal(proto_parse_request("X ğğ=1", 8, &req, NULL, why, 1),
+	    PROTO_SYNTAX);
 	assert_string_equal(why, "");
 	/* A long bad word is quoted in part, cut on a character. */
 	memset(line, 0, sizeof line);
@@ -582,8 +596,10 @@ test_request_why_buffers(void **state)
 		len += 2;
 	}
 	assert_int_equal(proto_parse_request(line, len, &req, NULL, why,
-	    sizeof why), PROTO_SYNTAX);
-	assert_string_equal(why, "bad command word "
+			     sizeof why),
+	    PROTO_SYNTAX);
+	assert_string_equal(why,
+	    "bad command word "
 	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
 	assert_int_equal(strlen(why), strlen("bad command word \"...\"") + 31);
 	/* A NULL line is an empty line. */
@@ -599,10 +615,10 @@ test_request_why_buffers(void **state)
 /* Writing values: quoting and the round trip through the parser */
 
 struct quote_case {
-	const char	*in;
-	size_t		 len;	/* 0: strlen, except for "" */
-	int		 quote;
-	const char	*out;	/* exact bytes written by proto_buf_value */
+	const char *in;
+	size_t	    len; /* 0: strlen, except for "" */
+	int	    quote;
+	const char *out; /* exact bytes written by proto_buf_value */
 };
 
 static const struct quote_case quote_cases[] = {
@@ -627,16 +643,17 @@ static const struct quote_case quote_cases[] = {
 	{ "\x01", 0, 1, "\"\xef\xbf\xbd\"" },
 	{ "\x1b[31m", 0, 1, "\"\xef\xbf\xbd[31m\"" },
 	{ "a\x7f", 0, 1, "\"a\xef\xbf\xbd\"" },
-	{ "a\0b", 3, 1, "\"a\xef\xbf\xbd" "b\"" },
-	{ "\x1f\x0b\x0c", 0, 1,
-	    "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+	{ "a\0b", 3, 1,
+	    "\"a\xef\xbf\xbd"
+	    "b\"" },
+	{ "\x1f\x0b\x0c", 0, 1, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
 };
 
 static void
 test_needs_quote_and_value(void **state)
 {
-	struct proto_buf	b;
-	size_t			i, len;
+	struct proto_buf b;
+	size_t		 i, len;
 
 	(void)state;
 	proto_buf_init(&b);
@@ -657,39 +674,71 @@ test_needs_quote_and_value(void **state)
 }
 
 struct rt_case {
-	const char	*s;
-	size_t		 len;	/* 0: strlen */
+	const char *s;
+	size_t	    len; /* 0: strlen */
 };
 
 static const struct rt_case rt_cases[] = {
-	{ "", 0 }, { "a", 0 }, { "0", 0 }, { "TR", 0 }, { " ", 0 },
-	{ "  ", 0 }, { " leading", 0 }, { "trailing ", 0 },
-	{ "two words", 0 }, { "\"", 0 }, { "\"\"", 0 }, { "\"quoted\"", 0 },
-	{ "\\", 0 }, { "\\\\", 0 }, { "\\\"", 0 }, { "\"\\", 0 },
-	{ "C:\\Temp\\new", 0 }, { "=", 0 }, { "==", 0 }, { "a=b", 0 },
-	{ "k=\"v\"", 0 }, { "\n", 0 }, { "\t", 0 }, { "\r", 0 },
-	{ "\r\n", 0 }, { "line one\nline two\n", 0 }, { "col\tcol", 0 },
-	{ "a \"b\" \\c\\ =d\te\nf\rg", 0 }, { "\\n is not a newline", 0 },
-	{ "Ayşe Yılmaz", 0 }, { "Ğüç€😀 \"ş\"", 0 }, { "\xc2\x80", 0 },
-	{ "\xf4\x8f\xbf\xbf", 0 }, { "'single'", 0 }, { "a'b", 0 },
-	{ "*", 0 }, { "!", 0 }, { "OK", 0 }, { "ERR SYNTAX x", 0 },
-	{ "x=", 0 }, { "=x", 0 }, { " \" ", 0 }, { "end\\", 0 },
+	{ "", 0 },
+	{ "a", 0 },
+	{ "0", 0 },
+	{ "TR", 0 },
+	{ " ", 0 },
+	{ "  ", 0 },
+	{ " leading", 0 },
+	{ "trailing ", 0 },
+	{ "two words", 0 },
+	{ "\"", 0 },
+	{ "\"\"", 0 },
+	{ "\"quoted\"", 0 },
+	{ "\\", 0 },
+	{ "\\\\", 0 },
+	{ "\\\"", 0 },
+	{ "\"\\", 0 },
+	{ "C:\\Temp\\new", 0 },
+	{ "=", 0 },
+	{ "==", 0 },
+	{ "a=b", 0 },
+	{ "k=\"v\"", 0 },
+	{ "\n", 0 },
+	{ "\t", 0 },
+	{ "\r", 0 },
+	{ "\r\n", 0 },
+	{ "line one\nline two\n", 0 },
+	{ "col\tcol", 0 },
+	{ "a \"b\" \\c\\ =d\te\nf\rg", 0 },
+	{ "\\n is not a newline", 0 },
+	{ "Ayşe Yılmaz", 0 },
+	{ "Ğüç€😀 \"ş\"", 0 },
+	{ "\xc2\x80", 0 },
+	{ "\xf4\x8f\xbf\xbf", 0 },
+	{ "'single'", 0 },
+	{ "a'b", 0 },
+	{ "*", 0 },
+	{ "!", 0 },
+	{ "OK", 0 },
+	{ "ERR SYNTAX x", 0 },
+	{ "x=", 0 },
+	{ "=x", 0 },
+	{ " \" ", 0 },
+	{ "end\\", 0 },
 };
 
 static void
 test_value_round_trip(void **state)
 {
-	struct proto_request	 req;
-	struct proto_reply	 rep;
-	struct proto_buf	 b;
-	char			 why[WHYLEN];
-	size_t			 i, len;
-	int			 framing;
+	struct proto_request req;
+	struct proto_reply   rep;
+	struct proto_buf     b;
+	char		     why[WHYLEN];
+	size_t		     i, len;
+	int		     framing;
 
 	(void)state;
 	proto_buf_init(&b);
 	for (i = 0; i < nitems(rt_cases); i++) {
-		len = rt_cases[i].len != 0 ? rt_cases[i].len :
+		len = rt_cases[i].len != 0 ?
+		    rt_cases[i].len :
 		    strlen(rt_cases[i].s);
 
 		/* As a request argument. */
@@ -698,7 +747,7 @@ test_value_round_trip(void **state)
 		proto_buf_value(&b, rt_cases[i].s, len);
 		proto_buf_addstr(&b, " version=2");
 		if (proto_parse_request(b.data, b.len, &req, &framing, why,
-		    sizeof why) != PROTO_OK)
+			sizeof why) != PROTO_OK)
 			fail_msg("rt case %zu: [%s] does not parse: %s", i,
 			    b.data, why);
 		assert_int_equal(req.nargs, 3);
@@ -714,8 +763,7 @@ test_value_round_trip(void **state)
 		proto_buf_addstr(&b, "*");
 		proto_buf_field(&b, "note", rt_cases[i].s, len);
 		proto_buf_field(&b, "id", "7", 1);
-		if (proto_parse_reply(b.data, b.len, &rep) !=
-		    PROTO_LINE_RECORD)
+		if (proto_parse_reply(b.data, b.len, &rep) != PROTO_LINE_RECORD)
 			fail_msg("rt case %zu: record [%s] does not parse", i,
 			    b.data);
 		assert_int_equal(rep.nfields, 2);
@@ -734,19 +782,24 @@ test_value_round_trip(void **state)
 static void
 test_value_lossy_controls(void **state)
 {
-	struct proto_request	 req;
-	struct proto_buf	 b;
-	char			 why[WHYLEN];
-	int			 framing;
+	struct proto_request req;
+	struct proto_buf     b;
+	char		     why[WHYLEN];
+	int		     framing;
 
 	(void)state;
 	proto_buf_init(&b);
 	proto_buf_addstr(&b, "X k=");
-	proto_buf_value(&b, "a\0\x01\x7f" "b", 5);
-	assert_int_equal(proto_parse_request(b.data, b.len, &req, &framing,
-	    why, sizeof why), PROTO_OK);
+	proto_buf_value(&b,
+	    "a\0\x01\x7f"
+	    "b",
+	    5);
+	assert_int_equal(proto_parse_request(b.data, b.len, &req, &framing, why,
+			     sizeof why),
+	    PROTO_OK);
 	assert_string_equal(req.args[0].value,
-	    "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b");
+	    "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	    "b");
 	assert_int_equal(req.args[0].flags, PROTO_ARG_QUOTED);
 	proto_request_free(&req);
 	proto_buf_free(&b);
@@ -755,13 +808,13 @@ test_value_lossy_controls(void **state)
 static void
 test_buf_field(void **state)
 {
-	struct proto_buf	b;
+	struct proto_buf b;
 
 	(void)state;
 	proto_buf_init(&b);
 	proto_buf_addstr(&b, "OK");
 	proto_buf_field(&b, "id", "42", 2);
-	proto_buf_field(&b, "venue", NULL, 0);	/* absent: left out */
+	proto_buf_field(&b, "venue", NULL, 0); /* absent: left out */
 	proto_buf_field(&b, "name", "Ayşe Yılmaz", strlen("Ayşe Yılmaz"));
 	proto_buf_field(&b, "note", "", 0);
 	proto_buf_field(&b, "eq", "a=b", 3);
@@ -775,26 +828,39 @@ test_buf_field(void **state)
 /* Error replies and code names */
 
 static const char *code_names[PROTO_NCODES] = {
-	"OK", "SYNTAX", "INVALID", "TOO_LONG", "AUTH_REQUIRED", "AUTH_FAILED",
-	"RATE_LIMITED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "QUOTA",
-	"CLOSED", "BUSY", "UNAVAILABLE", "INTERNAL",
+	"OK",
+	"SYNTAX",
+	"INVALID",
+	"TOO_LONG",
+	"AUTH_REQUIRED",
+	"AUTH_FAILED",
+	"RATE_LIMITED",
+	"FORBIDDEN",
+	"NOT_FOUND",
+	"CONFLICT",
+	"QUOTA",
+	"CLOSED",
+	"BUSY",
+	"UNAVAILABLE",
+	"INTERNAL",
 };
 
 static void
 test_code_names(void **state)
 {
-	enum proto_code	c, out;
+	enum proto_code c, out;
 
 	(void)state;
 	for (c = PROTO_OK; c < PROTO_NCODES; c++) {
 		assert_string_equal(proto_code_name(c), code_names[c]);
 		out = PROTO_NCODES;
 		assert_int_equal(proto_code_from_name(code_names[c],
-		    strlen(code_names[c]), &out), 0);
+				     strlen(code_names[c]), &out),
+		    0);
 		assert_int_equal(out, c);
 	}
 	assert_null(proto_code_name(PROTO_NCODES));
-	assert_null(proto_code_name((enum proto_code)-1));
+	assert_null(proto_code_name((enum proto_code) - 1));
 	assert_null(proto_code_name((enum proto_code)1000));
 	assert_int_equal(proto_code_from_name("syntax", 6, &out), -1);
 	assert_int_equal(proto_code_from_name("SYNTA", 5, &out), -1);
@@ -809,10 +875,10 @@ test_code_names(void **state)
 }
 
 struct err_case {
-	enum proto_code	 code;
-	const char	*text;
-	const char	*out;
-	const char	*rtext;	/* text read back */
+	enum proto_code code;
+	const char     *text;
+	const char     *out;
+	const char     *rtext; /* text read back */
 };
 
 static const struct err_case err_cases[] = {
@@ -835,10 +901,10 @@ static const struct err_case err_cases[] = {
 static void
 test_buf_err(void **state)
 {
-	struct proto_reply	rep;
-	struct proto_buf	b;
-	enum proto_code		c;
-	size_t			i;
+	struct proto_reply rep;
+	struct proto_buf   b;
+	enum proto_code	   c;
+	size_t		   i;
 
 	(void)state;
 	proto_buf_init(&b);
@@ -852,8 +918,10 @@ test_buf_err(void **state)
 		/* Read back, without the LF. */
 		assert_int_equal(proto_parse_reply(b.data, b.len - 1, &rep),
 		    PROTO_LINE_ERR);
-		assert_int_equal(rep.code, e->code == PROTO_OK ||
-		    e->code == PROTO_NCODES ? PROTO_INTERNAL : e->code);
+		assert_int_equal(rep.code,
+		    e->code == PROTO_OK || e->code == PROTO_NCODES ?
+			PROTO_INTERNAL :
+			e->code);
 		assert_string_equal(rep.text, e->rtext);
 		assert_int_equal(rep.textlen, strlen(e->rtext));
 		proto_reply_free(&rep);
@@ -875,18 +943,18 @@ test_buf_err(void **state)
 /* Replies */
 
 struct want_field {
-	const char	*key;	/* NULL: a bare word */
-	const char	*value;
+	const char *key; /* NULL: a bare word */
+	const char *value;
 };
 
 struct reply_case {
-	const char		*line;
-	size_t			 len;		/* 0: strlen */
-	enum proto_line_kind	 kind;
-	enum proto_code		 code;
-	const char		*text;		/* NULL: want text NULL */
-	size_t			 nfields;
-	struct want_field	 fields[6];
+	const char	    *line;
+	size_t		     len; /* 0: strlen */
+	enum proto_line_kind kind;
+	enum proto_code	     code;
+	const char	    *text; /* NULL: want text NULL */
+	size_t		     nfields;
+	struct want_field    fields[6];
 };
 
 static const struct reply_case reply_cases[] = {
@@ -898,12 +966,14 @@ static const struct reply_case reply_cases[] = {
 	    { { NULL, "pong" } } },
 	{ "OK id=42 version=1", 0, PROTO_LINE_OK, PROTO_OK, NULL, 2,
 	    { { "id", "42" }, { "version", "1" } } },
-	{ "OK rosterd ready proto=1 version=0.1.0", 0, PROTO_LINE_OK,
-	    PROTO_OK, NULL, 4, { { NULL, "rosterd" }, { NULL, "ready" },
-	    { "proto", "1" }, { "version", "0.1.0" } } },
+	{ "OK rosterd ready proto=1 version=0.1.0", 0, PROTO_LINE_OK, PROTO_OK,
+	    NULL, 4,
+	    { { NULL, "rosterd" }, { NULL, "ready" }, { "proto", "1" },
+		{ "version", "0.1.0" } } },
 	{ "OK status=waitlisted position=3 already=1", 0, PROTO_LINE_OK,
-	    PROTO_OK, NULL, 3, { { "status", "waitlisted" },
-	    { "position", "3" }, { "already", "1" } } },
+	    PROTO_OK, NULL, 3,
+	    { { "status", "waitlisted" }, { "position", "3" },
+		{ "already", "1" } } },
 	{ "OK user=-", 0, PROTO_LINE_OK, PROTO_OK, NULL, 1,
 	    { { "user", "-" } } },
 	{ "OK   name=\"a b\"   note=\"\"  ", 0, PROTO_LINE_OK, PROTO_OK, NULL,
@@ -917,24 +987,25 @@ static const struct reply_case reply_cases[] = {
 
 	/* Records. */
 	{ "* id=1 name=\"Ayşe Yılmaz\" note=\"a\\nb\\t\\\"c\\\"\\\\\"", 0,
-	    PROTO_LINE_RECORD, PROTO_OK, NULL, 3, { { "id", "1" },
-	    { "name", "Ayşe Yılmaz" }, { "note", "a\nb\t\"c\"\\" } } },
+	    PROTO_LINE_RECORD, PROTO_OK, NULL, 3,
+	    { { "id", "1" }, { "name", "Ayşe Yılmaz" },
+		{ "note", "a\nb\t\"c\"\\" } } },
 	{ "* command=\"PARTICIPANT ADD\" args=\"party name\" roles=admin", 0,
 	    PROTO_LINE_RECORD, PROTO_OK, NULL, 3,
 	    { { "command", "PARTICIPANT ADD" }, { "args", "party name" },
-	    { "roles", "admin" } } },
+		{ "roles", "admin" } } },
 	{ "* cr=\"\\r\"", 0, PROTO_LINE_RECORD, PROTO_OK, NULL, 1,
 	    { { "cr", "\r" } } },
 	{ "*", 0, PROTO_LINE_RECORD, PROTO_OK, NULL, 0, { { 0 } } },
 	{ "* ", 0, PROTO_LINE_RECORD, PROTO_OK, NULL, 0, { { 0 } } },
 
 	/* Errors. */
-	{ "ERR SYNTAX duplicate key \"party\"", 0, PROTO_LINE_ERR,
-	    PROTO_SYNTAX, "duplicate key \"party\"", 0, { { 0 } } },
+	{ "ERR SYNTAX duplicate key \"party\"", 0, PROTO_LINE_ERR, PROTO_SYNTAX,
+	    "duplicate key \"party\"", 0, { { 0 } } },
 	{ "ERR BUSY", 0, PROTO_LINE_ERR, PROTO_BUSY, "", 0, { { 0 } } },
 	{ "ERR BUSY ", 0, PROTO_LINE_ERR, PROTO_BUSY, "", 0, { { 0 } } },
-	{ "ERR UNAVAILABLE  two  spaces ", 0, PROTO_LINE_ERR,
-	    PROTO_UNAVAILABLE, " two  spaces ", 0, { { 0 } } },
+	{ "ERR UNAVAILABLE  two  spaces ", 0, PROTO_LINE_ERR, PROTO_UNAVAILABLE,
+	    " two  spaces ", 0, { { 0 } } },
 	{ "ERR NOT_FOUND\r", 0, PROTO_LINE_ERR, PROTO_NOT_FOUND, "", 0,
 	    { { 0 } } },
 	{ "ERR WHATEVER text", 0, PROTO_LINE_ERR, PROTO_INTERNAL, "text", 0,
@@ -957,9 +1028,9 @@ static const struct reply_case reply_cases[] = {
 	{ "= a,b\r", 0, PROTO_LINE_DATA, PROTO_OK, "a,b", 0, { { 0 } } },
 
 	/* Notifications. */
-	{ "! checkin id=17 party=TR name=\"Ayşe Yılmaz\"", 0,
-	    PROTO_LINE_NOTIFY, PROTO_OK, "checkin", 3, { { "id", "17" },
-	    { "party", "TR" }, { "name", "Ayşe Yılmaz" } } },
+	{ "! checkin id=17 party=TR name=\"Ayşe Yılmaz\"", 0, PROTO_LINE_NOTIFY,
+	    PROTO_OK, "checkin", 3,
+	    { { "id", "17" }, { "party", "TR" }, { "name", "Ayşe Yılmaz" } } },
 	{ "! participant.added", 0, PROTO_LINE_NOTIFY, PROTO_OK,
 	    "participant.added", 0, { { 0 } } },
 
@@ -997,9 +1068,9 @@ static const struct reply_case reply_cases[] = {
 static void
 check_reply(size_t idx, const struct reply_case *c)
 {
-	struct proto_reply	 rep;
-	enum proto_line_kind	 kind;
-	size_t			 len, i;
+	struct proto_reply   rep;
+	enum proto_line_kind kind;
+	size_t		     len, i;
 
 	len = c->len != 0 ? c->len : strlen(c->line);
 	memset(&rep, 0xa5, sizeof rep);
@@ -1020,8 +1091,8 @@ check_reply(size_t idx, const struct reply_case *c)
 		fail_msg("reply case %zu \"%s\": %zu fields, want %zu", idx,
 		    c->line, rep.nfields, c->nfields);
 	for (i = 0; i < c->nfields; i++) {
-		const struct proto_field	*f = &rep.fields[i];
-		const struct want_field		*w = &c->fields[i];
+		const struct proto_field *f = &rep.fields[i];
+		const struct want_field	 *w = &c->fields[i];
 
 		if ((w->key == NULL) != (f->key == NULL) ||
 		    (w->key != NULL && strcmp(w->key, f->key) != 0) ||
@@ -1042,7 +1113,7 @@ check_reply(size_t idx, const struct reply_case *c)
 static void
 test_reply_lines(void **state)
 {
-	size_t	i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(reply_cases); i++)
@@ -1052,10 +1123,10 @@ test_reply_lines(void **state)
 static void
 test_reply_max_fields(void **state)
 {
-	struct proto_reply	rep;
-	struct proto_buf	b;
-	char			f[32];
-	int			i;
+	struct proto_reply rep;
+	struct proto_buf   b;
+	char		   f[32];
+	int		   i;
 
 	(void)state;
 	proto_buf_init(&b);
@@ -1092,8 +1163,8 @@ test_reply_max_fields(void **state)
 static void
 test_utf8(void **state)
 {
-	char	buf[800];
-	size_t	i;
+	char   buf[800];
+	size_t i;
 
 	(void)state;
 	assert_true(proto_utf8_valid("", 0));
@@ -1127,8 +1198,8 @@ test_utf8(void **state)
 static void
 test_buf(void **state)
 {
-	struct proto_buf	b;
-	size_t			i;
+	struct proto_buf b;
+	size_t		 i;
 
 	(void)state;
 	proto_buf_init(&b);
@@ -1177,15 +1248,15 @@ test_buf(void **state)
 /* Value formats */
 
 struct fmt_case {
-	const char	*s;
-	int		 ok;
+	const char *s;
+	int	    ok;
 };
 
 static void
-check_fmt(const char *what, int (*fn)(const char *, size_t),
+check_fmt(const char	  *what, int (*fn)(const char *, size_t),
     const struct fmt_case *cases, size_t n)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (fn(cases[i].s, strlen(cases[i].s)) != cases[i].ok)
@@ -1195,92 +1266,156 @@ check_fmt(const char *what, int (*fn)(const char *, size_t),
 }
 
 static const struct fmt_case code_cases[] = {
-	{ "TR", 1 }, { "GFMD2025", 1 }, { "a", 1 }, { "0", 1 },
-	{ "ICMPD", 1 }, { "gfmd-2025.side_1", 1 }, { "A.", 1 }, { "a-", 1 },
-	{ "abcdefghijklmnopqrstuvwxyz012345", 1 },	/* 32 */
-	{ "abcdefghijklmnopqrstuvwxyz0123456", 0 },	/* 33 */
-	{ "", 0 }, { "-a", 0 }, { "_a", 0 }, { ".a", 0 }, { "a b", 0 },
-	{ "a/b", 0 }, { "a:b", 0 }, { "ğ", 0 }, { "a\n", 0 }, { " TR", 0 },
+	{ "TR", 1 },
+	{ "GFMD2025", 1 },
+	{ "a", 1 },
+	{ "0", 1 },
+	{ "ICMPD", 1 },
+	{ "gfmd-2025.side_1", 1 },
+	{ "A.", 1 },
+	{ "a-", 1 },
+	{ "abcdefghijklmnopqrstuvwxyz012345", 1 },  /* 32 */
+	{ "abcdefghijklmnopqrstuvwxyz0123456", 0 }, /* 33 */
+	{ "", 0 },
+	{ "-a", 0 },
+	{ "_a", 0 },
+	{ ".a", 0 },
+	{ "a b", 0 },
+	{ "a/b", 0 },
+	{ "a:b", 0 },
+	{ "ğ", 0 },
+	{ "a\n", 0 },
+	{ " TR", 0 },
 };
 
 static const struct fmt_case key_cases[] = {
-	{ "party", 1 }, { "co_chair", 1 }, { "a", 1 }, { "0", 1 }, { "_", 1 },
-	{ "abcdefghijklmnopqrstuvwxyz_01234", 1 },	/* 32 */
-	{ "abcdefghijklmnopqrstuvwxyz_012345", 0 },	/* 33 */
-	{ "", 0 }, { "Party", 0 }, { "PARTY", 0 }, { "co-chair", 0 },
-	{ "a.b", 0 }, { "a b", 0 }, { "ğ", 0 }, { "a=", 0 },
+	{ "party", 1 },
+	{ "co_chair", 1 },
+	{ "a", 1 },
+	{ "0", 1 },
+	{ "_", 1 },
+	{ "abcdefghijklmnopqrstuvwxyz_01234", 1 },  /* 32 */
+	{ "abcdefghijklmnopqrstuvwxyz_012345", 0 }, /* 33 */
+	{ "", 0 },
+	{ "Party", 0 },
+	{ "PARTY", 0 },
+	{ "co-chair", 0 },
+	{ "a.b", 0 },
+	{ "a b", 0 },
+	{ "ğ", 0 },
+	{ "a=", 0 },
 };
 
 static const struct fmt_case ref_cases[] = {
-	{ "a", 1 }, { "retry-1:2025.11_26", 1 }, { ":", 1 }, { "-", 1 },
+	{ "a", 1 },
+	{ "retry-1:2025.11_26", 1 },
+	{ ":", 1 },
+	{ "-", 1 },
 	{ "0123456789012345678901234567890123456789012345678901234567890123",
-	    1 },					/* 64 */
+	    1 }, /* 64 */
 	{ "01234567890123456789012345678901234567890123456789012345678901234",
-	    0 },					/* 65 */
-	{ "", 0 }, { "a b", 0 }, { "a/b", 0 }, { "a=b", 0 }, { "ğ", 0 },
+	    0 }, /* 65 */
+	{ "", 0 },
+	{ "a b", 0 },
+	{ "a/b", 0 },
+	{ "a=b", 0 },
+	{ "ğ", 0 },
 	{ "a\"", 0 },
 };
 
 static const struct fmt_case date_cases[] = {
-	{ "2024-02-29", 1 }, { "2000-02-29", 1 }, { "2025-11-26", 1 },
-	{ "2025-01-31", 1 }, { "2025-12-31", 1 }, { "2025-04-30", 1 },
-	{ "0001-01-01", 1 }, { "9999-12-31", 1 },
-	{ "2023-02-29", 0 }, { "1900-02-29", 0 }, { "2100-02-29", 0 },
-	{ "2025-13-01", 0 }, { "2025-00-10", 0 }, { "2025-01-00", 0 },
-	{ "2025-01-32", 0 }, { "2025-04-31", 0 }, { "2025-06-31", 0 },
-	{ "0000-01-01", 0 }, { "2025-1-01", 0 }, { "2025-01-1", 0 },
-	{ "25-01-01", 0 }, { "2025/01/01", 0 }, { "2025-01-01 ", 0 },
-	{ "2025-01-01T10:00", 0 }, { "2025-0a-01", 0 }, { "+025-01-01", 0 },
-	{ "2025--1-01", 0 }, { "", 0 },
+	{ "2024-02-29", 1 },
+	{ "2000-02-29", 1 },
+	{ "2025-11-26", 1 },
+	{ "2025-01-31", 1 },
+	{ "2025-12-31", 1 },
+	{ "2025-04-30", 1 },
+	{ "0001-01-01", 1 },
+	{ "9999-12-31", 1 },
+	{ "2023-02-29", 0 },
+	{ "1900-02-29", 0 },
+	{ "2100-02-29", 0 },
+	{ "2025-13-01", 0 },
+	{ "2025-00-10", 0 },
+	{ "2025-01-00", 0 },
+	{ "2025-01-32", 0 },
+	{ "2025-04-31", 0 },
+	{ "2025-06-31", 0 },
+	{ "0000-01-01", 0 },
+	{ "2025-1-01", 0 },
+	{ "2025-01-1", 0 },
+	{ "25-01-01", 0 },
+	{ "2025/01/01", 0 },
+	{ "2025-01-01 ", 0 },
+	{ "2025-01-01T10:00", 0 },
+	{ "2025-0a-01", 0 },
+	{ "+025-01-01", 0 },
+	{ "2025--1-01", 0 },
+	{ "", 0 },
 };
 
 static const struct fmt_case time_cases[] = {
-	{ "2025-11-26T10:00", 1 }, { "2025-11-26T00:00", 1 },
-	{ "2025-11-26T23:59", 1 }, { "2024-02-29T12:30", 1 },
-	{ "2025-11-26T24:00", 0 }, { "2025-11-26T10:60", 0 },
-	{ "2023-02-29T10:00", 0 }, { "2025-11-26 10:00", 0 },
-	{ "2025-11-26t10:00", 0 }, { "2025-11-26T10:00Z", 0 },
-	{ "2025-11-26T10:00:00", 0 }, { "2025-11-26T10:00+03:00", 0 },
-	{ "2025-11-26T1:00", 0 }, { "2025-11-26T10-00", 0 },
-	{ "2025-11-26", 0 }, { "", 0 },
+	{ "2025-11-26T10:00", 1 },
+	{ "2025-11-26T00:00", 1 },
+	{ "2025-11-26T23:59", 1 },
+	{ "2024-02-29T12:30", 1 },
+	{ "2025-11-26T24:00", 0 },
+	{ "2025-11-26T10:60", 0 },
+	{ "2023-02-29T10:00", 0 },
+	{ "2025-11-26 10:00", 0 },
+	{ "2025-11-26t10:00", 0 },
+	{ "2025-11-26T10:00Z", 0 },
+	{ "2025-11-26T10:00:00", 0 },
+	{ "2025-11-26T10:00+03:00", 0 },
+	{ "2025-11-26T1:00", 0 },
+	{ "2025-11-26T10-00", 0 },
+	{ "2025-11-26", 0 },
+	{ "", 0 },
 };
 
 static const struct fmt_case timestamp_cases[] = {
-	{ "2025-11-26T07:00:00Z", 1 }, { "2025-11-26T07:00Z", 1 },
-	{ "2025-11-26T07:00", 1 }, { "2025-11-26T07:00:59", 1 },
+	{ "2025-11-26T07:00:00Z", 1 },
+	{ "2025-11-26T07:00Z", 1 },
+	{ "2025-11-26T07:00", 1 },
+	{ "2025-11-26T07:00:59", 1 },
 	{ "2025-11-26T23:59:59Z", 1 },
-	{ "2025-11-26T07:00:60Z", 0 }, { "2025-11-26T07:00:0Z", 0 },
-	{ "2025-11-26T07:00:00ZZ", 0 }, { "2025-11-26T07:00:00+03:00", 0 },
-	{ "2025-11-26T07:00:00.5Z", 0 }, { "2025-11-26T07:00:", 0 },
-	{ "2025-11-26T07:00z", 0 }, { "2025-11-26", 0 },
-	{ "2025-02-30T07:00:00Z", 0 }, { "", 0 },
+	{ "2025-11-26T07:00:60Z", 0 },
+	{ "2025-11-26T07:00:0Z", 0 },
+	{ "2025-11-26T07:00:00ZZ", 0 },
+	{ "2025-11-26T07:00:00+03:00", 0 },
+	{ "2025-11-26T07:00:00.5Z", 0 },
+	{ "2025-11-26T07:00:", 0 },
+	{ "2025-11-26T07:00z", 0 },
+	{ "2025-11-26", 0 },
+	{ "2025-02-30T07:00:00Z", 0 },
+	{ "", 0 },
 };
 
 static const struct fmt_case tz_cases[] = {
 	{ "UTC", 1 }, { "Europe/Istanbul", 1 }, { "Europe/Budapest", 1 },
 	{ "America/Argentina/Buenos_Aires", 1 }, { "Etc/GMT+3", 1 },
-	{ "America/Port-au-Prince", 1 }, { "Etc/UTC", 1 },
-	{ "", 0 }, { "utc", 0 }, { "Europe", 0 }, { "Europe/", 0 },
-	{ "/Istanbul", 0 }, { "Europe//Istanbul", 0 },
-	{ "Europe/Ist anbul", 0 },
+	{ "America/Port-au-Prince", 1 }, { "Etc/UTC", 1 }, { "", 0 },
+	{ "utc", 0 }, { "Europe", 0 }, { "Europe/", 0 }, { "/Istanbul", 0 },
+	{ "Europe//Istanbul", 0 }, { "Europe/Ist anbul", 0 },
 	{ "../etc/passwd", 0 }, { "Europe/../x", 0 }, { "+03:00", 0 },
 	{ "Europe/İstanbul", 0 },
 	{ "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-	    0 },					/* 65 */
+	    0 }, /* 65 */
 };
 
 static const struct fmt_case email_cases[] = {
 	{ "a@b", 1 }, { "ayse.yilmaz@mfa.gov.tr", 1 },
-	{ "x+tag@ex-ample.org", 1 },
-	{ "ğ@example.com", 1 },
-	{ "", 0 }, { "a", 0 }, { "@b.c", 0 }, { "a@", 0 }, { "a@@b", 0 },
-	{ "a@b@c", 0 }, { "a b@c.d", 0 }, { "a@b c.d", 0 }, { "a@.b", 0 },
-	{ "a@b.", 0 }, { "a@b..c", 0 }, { "a\n@b.c", 0 }, { "\"a\"@b.c", 0 },
+	{ "x+tag@ex-ample.org", 1 }, { "ğ@example.com", 1 }, { "", 0 },
+	{ "a", 0 }, { "@b.c", 0 }, { "a@", 0 }, { "a@@b", 0 }, { "a@b@c", 0 },
+	{ "a b@c.d", 0 }, { "a@b c.d", 0 }, { "a@.b", 0 }, { "a@b.", 0 },
+	{ "a@b..c", 0 }, { "a\n@b.c", 0 }, { "\"a\"@b.c", 0 },
 	{ "a@[1.2.3.4]", 0 }, { "a,b@c.d", 0 },
 	{ "0123456789012345678901234567890123456789012345678901234567890123"
-	    "4@b.c", 0 },				/* local 65 */
+	  "4@b.c",
+	    0 }, /* local 65 */
 	{ "0123456789012345678901234567890123456789012345678901234567890123"
-	    "@b.c", 1 },				/* local 64 */
+	  "@b.c",
+	    1 }, /* local 64 */
 };
 
 static int
@@ -1306,10 +1441,8 @@ test_valid_simple(void **state)
 	check_fmt("time", proto_valid_time, time_cases, nitems(time_cases));
 	check_fmt("timestamp", proto_valid_timestamp, timestamp_cases,
 	    nitems(timestamp_cases));
-	check_fmt("timezone", proto_valid_timezone, tz_cases,
-	    nitems(tz_cases));
-	check_fmt("email", proto_valid_email, email_cases,
-	    nitems(email_cases));
+	check_fmt("timezone", proto_valid_timezone, tz_cases, nitems(tz_cases));
+	check_fmt("email", proto_valid_email, email_cases, nitems(email_cases));
 	/* Length, not the NUL, ends the value. */
 	assert_true(proto_valid_date("2025-11-26junk", 10));
 	assert_true(proto_valid_code("TR ", 2));
@@ -1318,25 +1451,43 @@ test_valid_simple(void **state)
 }
 
 static const struct fmt_case name_cases[] = {
-	{ "Ayşe Yılmaz", 1 }, { "X", 1 }, { "  padded  ", 1 },
-	{ "ICMPD", 1 }, { "O'Brien-Smith, Jr.", 1 }, { "a \"q\" = b", 1 },
-	{ "", 0 }, { " ", 0 }, { "     ", 0 }, { "a\tb", 0 }, { "a\nb", 0 },
-	{ "a\rb", 0 }, { "a\x7f", 0 }, { "\tx", 0 }, { "x\xff", 0 },
+	{ "Ayşe Yılmaz", 1 },
+	{ "X", 1 },
+	{ "  padded  ", 1 },
+	{ "ICMPD", 1 },
+	{ "O'Brien-Smith, Jr.", 1 },
+	{ "a \"q\" = b", 1 },
+	{ "", 0 },
+	{ " ", 0 },
+	{ "     ", 0 },
+	{ "a\tb", 0 },
+	{ "a\nb", 0 },
+	{ "a\rb", 0 },
+	{ "a\x7f", 0 },
+	{ "\tx", 0 },
+	{ "x\xff", 0 },
 	{ "\xed\xa0\x80", 0 },
 };
 
 static const struct fmt_case text_cases[] = {
-	{ "", 1 }, { "free text", 1 }, { "line\nline\ttab", 1 },
-	{ "12345678901234567890", 1 }, { "ğğğğğğğğğğğğğğğğğğğğ", 1 },
-	{ "123456789012345678901", 0 }, { "ğğğğğğğğğğğğğğğğğğğğğ", 0 },
-	{ "cr\r", 0 }, { "nul\x01", 0 }, { "del\x7f", 0 }, { "\xc0\x80", 0 },
+	{ "", 1 },
+	{ "free text", 1 },
+	{ "line\nline\ttab", 1 },
+	{ "12345678901234567890", 1 },
+	{ "ğğğğğğğğğğğğğğğğğğğğ", 1 },
+	{ "123456789012345678901", 0 },
+	{ "ğğğğğğğğğğğğğğğğğğğğğ", 0 },
+	{ "cr\r", 0 },
+	{ "nul\x01", 0 },
+	{ "del\x7f", 0 },
+	{ "\xc0\x80", 0 },
 };
 
 static void
 test_valid_name_text(void **state)
 {
-	char	buf[1024];
-	size_t	i;
+	char   buf[1024];
+	size_t i;
 
 	(void)state;
 	check_fmt("name", fmt_name, name_cases, nitems(name_cases));
@@ -1369,10 +1520,10 @@ test_valid_name_text(void **state)
 }
 
 struct uint_case {
-	const char	*s;
-	uint64_t	 min, max;
-	int		 ok;
-	uint64_t	 value;
+	const char *s;
+	uint64_t    min, max;
+	int	    ok;
+	uint64_t    value;
 };
 
 static const struct uint_case uint_cases[] = {
@@ -1382,13 +1533,13 @@ static const struct uint_case uint_cases[] = {
 	{ "42", 0, UINT64_MAX, 1, 42 },
 	{ "18446744073709551615", 0, UINT64_MAX, 1, UINT64_MAX },
 	{ "9223372036854775807", 1, INT64_MAX, 1, INT64_MAX },
-	{ "18446744073709551616", 0, UINT64_MAX, 0, 0 },	/* overflow */
+	{ "18446744073709551616", 0, UINT64_MAX, 0, 0 }, /* overflow */
 	{ "99999999999999999999", 0, UINT64_MAX, 0, 0 },
 	{ "184467440737095516150", 0, UINT64_MAX, 0, 0 },
 	{ "9223372036854775808", 1, INT64_MAX, 0, 0 },
-	{ "0", 1, 10, 0, 0 },		/* below min */
-	{ "11", 1, 10, 0, 0 },		/* above max */
-	{ "00", 0, 10, 0, 0 },		/* leading zeros */
+	{ "0", 1, 10, 0, 0 },  /* below min */
+	{ "11", 1, 10, 0, 0 }, /* above max */
+	{ "00", 0, 10, 0, 0 }, /* leading zeros */
 	{ "01", 0, 10, 0, 0 },
 	{ "007", 0, 10, 0, 0 },
 	{ "", 0, 10, 0, 0 },
@@ -1406,9 +1557,9 @@ static const struct uint_case uint_cases[] = {
 static void
 test_valid_uint(void **state)
 {
-	uint64_t	v;
-	size_t		i;
-	int		ok;
+	uint64_t v;
+	size_t	 i;
+	int	 ok;
 
 	(void)state;
 	for (i = 0; i < nitems(uint_cases); i++) {
@@ -1424,7 +1575,8 @@ test_valid_uint(void **state)
 		if (!ok && v != 12345)
 			fail_msg("uint case %zu: out written on failure", i);
 		assert_int_equal(proto_valid_uint(c->s, strlen(c->s), c->min,
-		    c->max, NULL), c->ok);
+				     c->max, NULL),
+		    c->ok);
 	}
 }
 
