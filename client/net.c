@@ -384,12 +384,6 @@ net_queue(struct net_conn *c, const char *line, size_t len)
 	proto_buf_addch(&c->out, '\n');
 }
 
-size_t
-net_pending(const struct net_conn *c)
-{
-	return (c->out.len - c->outoff);
-}
-
 /* Room for more input: move unread bytes to the front, grow up to the line
  * limit. 0 when there is no room. */
 static size_t

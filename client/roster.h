@@ -224,12 +224,11 @@ const struct commands_key   *commands_key(const struct commands_entry *,
       const char *);
 
 /* net.c */
-int    net_open(struct net_conn *, const struct net_params *);
-void   net_close(struct net_conn *);
-void   net_queue(struct net_conn *, const char *, size_t);
-int    net_flush(struct net_conn *);
-int    net_read_line(struct net_conn *, char **, size_t *);
-size_t net_pending(const struct net_conn *);
+int  net_open(struct net_conn *, const struct net_params *);
+void net_close(struct net_conn *);
+void net_queue(struct net_conn *, const char *, size_t);
+int  net_flush(struct net_conn *);
+int  net_read_line(struct net_conn *, char **, size_t *);
 
 /* output.c */
 void   output_init(struct output *, enum output_format, FILE *);

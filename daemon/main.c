@@ -38,7 +38,7 @@ usage(FILE *f)
 	    "  --client-ca FILE     CA for client certificates (optional)\n"
 	    "  --database CONNINFO  libpq connection string\n"
 	    "  --log-level LEVEL    debug, info, notice, warning or error\n"
-	    "  --migrate            apply the schema migrations and exit\n"
+	    "  --migrate            apply the migrations, load the SQL functions, exit\n"
 	    "  --add-user NAME      create a user and exit; the password "
 	    "comes from\n"
 	    "                       ROSTER_PASSWORD or a prompt\n",
