@@ -8,20 +8,35 @@ Results are TAP for automake's tap-driver.sh. Standard library only, and
 nothing here uses the C code under test: the reply parser below follows
 PROTOCOL.md section 2 on its own.
 
+A test reads as request -> expected reply:
+
     import harness as h
-    env, rd = h.setup(max_line=1024)
-    c = rd.connect()
-    h.is_(c.request('PING').final, 'OK pong', 'PING answers pong')
+    env, rd = h.setup(users=[('hst', 'host', None)])
+    A = rd.login('admin')
+    H = rd.login('hst')
+    h.must(A, 'PARTY ADD code=IOM kind=organisation name=IOM')  # set-up
+    with h.section('PARTY ADD'):
+        h.write(H, 'PARTY ADD code=ICMPD kind=organisation name=ICMPD',
+                'host adds a party')          # OK, one audit row, by hst
+        h.refused(H, 'PARTY ADD code=X kind=planet name=X', 'INVALID',
+                  'unknown kind')             # ERR INVALID, no audit row
+        h.ok_reply(H.request('PARTY LIST kind=organisation'),
+                   'both organisations', count='2')
+        h.err_reply(H.request('PARTY SHOW'), 'SYNTAX', 'without party=')
     h.done_testing()
 
 Everything started is stopped when the test exits, fails, is interrupted or
 runs past its watchdog (ROSTER_TEST_TIMEOUT seconds, default 180). The
 environment gives ROSTER_BUILDDIR and ROSTER_SRCDIR (Makefile.am's
-AM_TESTS_ENVIRONMENT); ROSTER_KEEP_TMP=1 keeps the temporary directory.
+AM_TESTS_ENVIRONMENT); ROSTER_KEEP_TMP=1 keeps the temporary directory;
+ROSTER_PG_NO_TEMPLATE=1 runs initdb for each test instead of copying the
+cluster it made once (Postgres._template).
 """
 
 import atexit
 import contextlib
+import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -31,6 +46,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -586,14 +602,17 @@ class Client:
     """A TLS connection to rosterd that speaks the line protocol.
 
     Client(port, ca=...) connects, handshakes and reads the greeting (a
-    Reply, in .greeting) unless greeting=False."""
+    Reply, in .greeting) unless greeting=False. .env is the Env of the
+    daemon when Rosterd.connect made it (write() and refused() below read
+    the audit table through it)."""
 
     def __init__(self, port, host='127.0.0.1', ca=None, cert=None, key=None,
                  server_hostname='localhost', timeout=10.0, greeting=True,
-                 context=None, rcvbuf=None, sndbuf=None):
+                 context=None, rcvbuf=None, sndbuf=None, env=None):
         self.timeout = timeout
         self.buf = bytearray()
         self.eof = False
+        self.env = env
         ctx = context or client_context(ca, cert, key)
         raw = tcp_connect(host, port, timeout, rcvbuf, sndbuf)
         try:
@@ -726,6 +745,22 @@ class Client:
         self.close()
 
 
+class RecordingClient(Client):
+    """A Client that keeps every byte received after the handshake in
+    .raw (to check what a reply never contains)."""
+
+    def __init__(self, *args, **kw):
+        self.raw = bytearray()
+        super().__init__(*args, **kw)
+
+    def _fill(self, deadline):
+        n = len(self.buf)
+        try:
+            super()._fill(deadline)
+        finally:
+            self.raw += self.buf[n:]
+
+
 # --------------------------------------------------------------------------
 # PostgreSQL
 
@@ -744,6 +779,10 @@ def pg_bindir():
                        'apt-get install postgresql-15')
 
 
+class _SqlEnded(Exception):
+    """The psql of Postgres.query ended."""
+
+
 class Postgres:
     """A private PostgreSQL cluster in base/pg, on 127.0.0.1 and a unix
     socket in the same directory. As root its programs run as the postgres
@@ -752,12 +791,17 @@ class Postgres:
 
     def __init__(self, base):
         self.dir = os.path.join(base, 'pg')
+        self.template_base = os.path.dirname(os.path.abspath(base))
         self.data = os.path.join(self.dir, 'data')
         self.logfile = os.path.join(self.dir, 'postgres.log')
         self.bindir = pg_bindir()
         self.as_root = os.geteuid() == 0
         self.port = None
         self.started = False
+        self._sql = None            # the psql that query() keeps open
+        self._sql_n = 0
+        self._sql_lock = threading.Lock()
+        self._sql_cleanup = False
         _logs.append(('PostgreSQL log', self.logfile, 40))
 
     def _argv(self, prog, *args):
@@ -770,15 +814,16 @@ class Postgres:
         with open(os.path.join(self.data, 'postgresql.auto.conf'), 'a') as f:
             f.write("port = %d\n" % self.port)
 
+    _INITDB = ('-E', 'UTF8', '--locale=C.UTF-8', '-A', 'trust', '-U',
+               'postgres', '--no-sync', '--wal-segsize=1')
+
     def init(self):
         os.makedirs(self.dir)
-        if self.as_root:
-            import pwd
-            pw = pwd.getpwnam('postgres')
-            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
-        run(self._argv('initdb', '-D', self.data, '-E', 'UTF8',
-                       '--locale=C.UTF-8', '-A', 'trust', '-U', 'postgres',
-                       '--no-sync'))
+        self._chown(self.dir)
+        if os.environ.get('ROSTER_PG_NO_TEMPLATE'):
+            run(self._argv('initdb', '-D', self.data, *self._INITDB))
+        else:
+            run(['cp', '-a', self._template(), self.data])
         with open(os.path.join(self.data, 'postgresql.conf'), 'a') as f:
             f.write("\n# roster test cluster\n"
                     "listen_addresses = '127.0.0.1'\n"
@@ -791,6 +836,36 @@ class Postgres:
                     "full_page_writes = off\n"
                     "log_min_messages = warning\n" % self.dir)
         on_cleanup(self._cleanup)
+
+    def _chown(self, path):
+        if self.as_root:
+            import pwd
+            pw = pwd.getpwnam('postgres')
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    def _template(self):
+        """The data directory of a cluster fresh from initdb, made once for
+        this user, PostgreSQL build and initdb arguments and kept beside
+        the test directories; each test copies it (initdb took most of a
+        test's set-up time). ROSTER_PG_NO_TEMPLATE=1 runs initdb instead."""
+        st = os.stat(os.path.join(self.bindir, 'postgres'))
+        key = hashlib.sha256(repr((self.bindir, st.st_size, st.st_mtime_ns,
+                                   self._INITDB, os.geteuid()))
+                             .encode()).hexdigest()[:16]
+        path = os.path.join(self.template_base, 'roster-pg-template-' + key)
+        ready = os.path.join(path, 'ready')
+        if not os.path.exists(ready):
+            with open(path + '.lock', 'a') as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)       # one makes it
+                if not os.path.exists(ready):
+                    shutil.rmtree(path, ignore_errors=True)  # unfinished
+                    os.makedirs(path)
+                    os.chmod(path, 0o755)
+                    self._chown(path)
+                    run(self._argv('initdb', '-D', os.path.join(path, 'data'),
+                                   *self._INITDB))
+                    open(ready, 'w').close()
+        return os.path.join(path, 'data')
 
     def start(self):
         """Start the cluster (first time: on a free port, retried if another
@@ -853,13 +928,72 @@ class Postgres:
                    check=check, env=env).stdout
 
     def query(self, sql):
-        """Rows of a query as lists of strings."""
-        out = self.psql(sql)
-        return [line.split('\x1f') for line in out.splitlines()]
+        """The rows of one SQL statement as lists of strings, through one
+        psql kept open (a query costs about a millisecond instead of a
+        process). A psql that ended (the server was stopped or restarted)
+        is started again once; an error in the SQL raises RuntimeError."""
+        with self._sql_lock:
+            for attempt in (1, 2):
+                if self._sql is None or self._sql.poll() is not None:
+                    self._sql_open()
+                try:
+                    return self._sql_query(sql)
+                except _SqlEnded as e:
+                    self._sql_close()
+                    if attempt == 2:
+                        raise RuntimeError('psql: %s' % e)
 
     def scalar(self, sql):
-        out = self.psql(sql).strip()
-        return out
+        """The first column of the first row, or None when there is none."""
+        rows = self.query(sql)
+        return rows[0][0] if rows else None
+
+    def _sql_open(self):
+        argv = [os.path.join(self.bindir, 'psql'), '-X', '-q', '-A', '-t',
+                '-F', '\x1f', '-h', '127.0.0.1', '-p', str(self.port),
+                '-U', 'postgres', '-d', 'roster']
+        self._sql = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, encoding='utf-8',
+            bufsize=1, env=dict(os.environ, PGCONNECT_TIMEOUT='5'))
+        if not self._sql_cleanup:
+            self._sql_cleanup = True
+            on_cleanup(self._sql_close)
+
+    def _sql_query(self, sql):
+        self._sql_n += 1
+        marker = '__harness_end_%d__' % self._sql_n
+        try:
+            self._sql.stdin.write(sql.strip().rstrip(';') + ';\n\\echo '
+                                  + marker + '\n')
+            self._sql.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise _SqlEnded('%s: %s' % (sql, e))
+        rows, errors = [], []
+        for line in self._sql.stdout:
+            line = line.rstrip('\n')
+            if line == marker:
+                break
+            if line.startswith(('ERROR:', 'FATAL:', 'psql:')) or errors:
+                errors.append(line)
+            else:
+                rows.append(line.split('\x1f'))
+        else:
+            raise _SqlEnded('ended at %s\n%s' % (sql, '\n'.join(errors)))
+        if errors:
+            raise RuntimeError('psql: %s\n%s' % (sql, '\n'.join(errors)))
+        return rows
+
+    def _sql_close(self):
+        p, self._sql = self._sql, None
+        if p is None or p.poll() is not None:
+            return
+        try:
+            p.stdin.close()
+            p.wait(5)
+        except Exception:
+            p.kill()
+            p.wait()
 
     def createdb(self, name='roster'):
         self.psql('CREATE DATABASE %s' % name, db='postgres')
@@ -1124,17 +1258,36 @@ class Rosterd:
         with open(self.logfile, 'rb') as f:
             return f.read().decode('utf-8', 'replace')
 
-    def connect(self, host=None, port=None, **kw):
-        """A Client to this daemon, verifying against the test CA."""
+    def connect(self, host=None, port=None, cls=None, **kw):
+        """A Client (or an instance of cls, e.g. RecordingClient) to this
+        daemon, verifying against the test CA."""
         kw.setdefault('ca', self.env.certs.ca)
-        return Client(port or self.port, host=host or self.host, **kw)
+        return (cls or Client)(port or self.port, host=host or self.host,
+                               env=self.env, **kw)
 
-    def login(self, user=ADMIN, password=PASSWORD, **kw):
-        """A Client already logged in (fails the calling test otherwise)."""
+    def login(self, user=ADMIN, password=PASSWORD, use=None, **kw):
+        """A connection logged in as user, with USE event=use when given;
+        raises SetupError when that fails."""
         c = self.connect(**kw)
         r = c.login(user, password)
         if not r.ok:
-            raise RuntimeError('LOGIN %s: %s' % (user, r.final))
+            c.close()
+            raise SetupError('LOGIN %s: %s' % (user, r.final))
+        if use:
+            must(c, 'USE event=%s' % use)
+        return c
+
+    def cert_login(self, user, use=None, timeout=30.0):
+        """A connection logged in by a client certificate with CN=user (no
+        password hashing: quick to open many)."""
+        crt, key = self.env.client_cert(user)
+        c = self.connect(cert=crt, key=key, timeout=timeout)
+        if not c.greeting.ok or c.greeting.fields.get('user') != user:
+            c.close()
+            raise SetupError('certificate login of %s: %s'
+                             % (user, c.greeting.final))
+        if use:
+            must(c, 'USE event=%s' % use)
         return c
 
 
@@ -1161,6 +1314,7 @@ class Env:
         self.pg.start()
         self.pg.createdb('roster')
         self.daemons = []
+        self._client_certs = {}
 
     def _remove(self):
         if os.environ.get('ROSTER_KEEP_TMP'):
@@ -1180,8 +1334,20 @@ class Env:
             rd.start()
         return rd
 
+    def client_cert(self, user):
+        """(cert, key) of a client certificate for user, made once."""
+        if user not in self._client_certs:
+            self._client_certs[user] = self.certs.client(user)
+        return self._client_certs[user]
+
     def audit_count(self):
         return int(self.pg.scalar('SELECT count(*) FROM roster.audit'))
+
+    def last_audit(self):
+        """(username, command, target) of the newest audit row, or None."""
+        rows = self.pg.query("SELECT username, command, coalesce(target, '') "
+                             "FROM roster.audit ORDER BY id DESC LIMIT 1")
+        return tuple(rows[0]) if rows else None
 
     def cli(self, rd, *args, user=None, password=None, ca=None,
             host='127.0.0.1', port=None, env=None, input=None, timeout=60):
@@ -1249,3 +1415,198 @@ def err_reply(r, code, name):
     return ok(r is not None and r.kind == 'ERR' and r.code == code, name,
               '    got: %r' % (r.final if r else None,),
               '    expected: ERR %s ...' % code)
+
+
+# --------------------------------------------------------------------------
+# requests that set a test up, writes checked against the audit table
+
+BADGE_RE = re.compile(r'^[A-Z2-7]{10}$')
+TIMESTAMP_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
+
+
+class SetupError(RuntimeError):
+    """A set-up step the test depends on did not succeed."""
+
+
+def must(conn, line, **want):
+    """Send a set-up request that has to succeed (with the want fields);
+    raises SetupError otherwise. Returns the Reply."""
+    r = conn.request(line)
+    if not r.ok or any(r.fields.get(k) != v for k, v in want.items()):
+        raise SetupError('%s -> %s' % (line, r.final))
+    return r
+
+
+def event(conn, code, country='TR', city='Ankara', status='open',
+          timezone='Europe/Istanbul', starts='2025-11-26',
+          ends='2025-11-28', title=None):
+    """EVENT CREATE (and EVENT SET status= unless draft) as conn."""
+    must(conn, 'EVENT CREATE code=%s title=%s city=%s country=%s starts=%s '
+         'ends=%s timezone=%s' % (code, quote(title or 'Meeting ' + code),
+                                  quote(city), country, starts, ends,
+                                  timezone))
+    if status != 'draft':
+        must(conn, 'EVENT SET event=%s status=%s' % (code, status))
+
+
+_commands = None        # the server's command names, from HELP
+
+
+def commands(conn):
+    """The names of the server's commands ("PING", "PARTICIPANT ADD" ...)
+    as the command= fields of HELP, asked once per test run on conn."""
+    global _commands
+    if _commands is None:
+        r = conn.request('HELP')
+        if not r.ok or not r.records:
+            raise ProtocolError('HELP -> %s' % r.final)
+        _commands = frozenset(rec.get('command', '').upper()
+                              for rec in r.records)
+    return _commands
+
+
+def command_of(conn, line):
+    """The command of a request line as HELP names it, upper case:
+    "PARTICIPANT ADD party=TR" is PARTICIPANT ADD, "CHECKIN id=1" is
+    CHECKIN."""
+    words = line.split()
+    two = ' '.join(words[:2]).upper()
+    if len(words) > 1 and two in commands(conn):
+        return two
+    return words[0].upper() if words else ''
+
+
+def write(conn, line, name, /, changes=1, **want):
+    """Send a write that must succeed: OK with the want fields, `changes`
+    new audit rows, and when that is one, the newest is this command (as
+    HELP names it) by conn's user (as WHOAMI names it). Returns the
+    Reply."""
+    env = conn.env
+    before = env.audit_count()
+    r = conn.request(line)
+    ok_reply(r, name, **want)
+    is_(env.audit_count() - before, changes,
+        '%s: %d audit row%s' % (name, changes, '' if changes == 1 else 's'))
+    if changes == 1 and r.ok:
+        last = env.last_audit() or ('', '', '')
+        cmd = command_of(conn, line)
+        user = conn.request('WHOAMI').fields.get('user')
+        is_((last[0], last[1]), (user, cmd),
+            '%s: audit row is %s by %s' % (name, cmd, user))
+    return r
+
+
+def refused(conn, line, code, name):
+    """Send a write that must be refused: ERR code, and no audit row."""
+    env = conn.env
+    before = env.audit_count()
+    r = conn.request(line)
+    err_reply(r, code, name)
+    is_(env.audit_count() - before, 0, name + ': no audit row')
+    return r
+
+
+def records(conn, line):
+    """The records of a LIST (with a diagnostic when it is refused)."""
+    r = conn.request(line)
+    if not r.ok:
+        diag('%s -> %s' % (line, r.final))
+    return r.records
+
+
+def show(conn, line):
+    """The one record of a SHOW, or {} (with a diagnostic)."""
+    r = conn.request(line)
+    if r.ok and len(r.records) == 1 and r.fields.get('count') == '1':
+        return r.records[0]
+    diag('%s -> %r' % (line, r))
+    return {}
+
+
+def only_for(roles, nobody, line, allowed, name=None, nobody_line=None):
+    """Who may send line: each connection of roles (role -> Client) whose
+    role is not in allowed is refused FORBIDDEN (no audit row), and
+    nobody (a connection not logged in) gets AUTH_REQUIRED for
+    nobody_line (default line)."""
+    if name is None:
+        name = line if len(line) < 45 else command_of(nobody, line)
+    for role, conn in roles.items():
+        if role not in allowed:
+            refused(conn, line, 'FORBIDDEN', '%s: %s -> FORBIDDEN'
+                    % (name, role))
+    err_reply(nobody.request(nobody_line or line), 'AUTH_REQUIRED',
+              '%s: not logged in -> AUTH_REQUIRED' % name)
+
+
+# --------------------------------------------------------------------------
+# threads, notifications
+
+def race(n, fn, timeout=60):
+    """Run fn(i) for i in 0..n-1 in n threads that start at the same
+    moment (a barrier); returns the n results. An exception in a thread
+    is raised here once all have ended."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+    errors = [None] * n
+
+    def run_one(i):
+        try:
+            barrier.wait(timeout)
+            results[i] = fn(i)
+        except BaseException as e:      # reported below
+            errors[i] = e
+
+    threads = [threading.Thread(target=run_one, args=(i,), daemon=True)
+               for i in range(n)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.1, deadline - time.monotonic()))
+    if any(t.is_alive() for t in threads):
+        raise TimeoutError('race: threads still running after %d s'
+                           % timeout)
+    for e in errors:
+        if e is not None:
+            raise e
+    return results
+
+
+def read_note(conn, timeout=10):
+    """The next line of a watching connection, which must be a "! " line:
+    (kind, fields dict)."""
+    return read_note_line(conn.read_line(timeout))
+
+
+def read_note_line(line):
+    """(kind, fields dict) of a "! " line."""
+    if not line.startswith('! '):
+        raise ProtocolError('expected a "!" line, got %r' % line)
+    pairs = parse_fields(line[2:])
+    if not pairs or pairs[0][0] is not None:
+        raise ProtocolError('bad notification %r' % line)
+    return pairs[0][1], fields_dict(pairs[1:], line)
+
+
+def drain(conn, wait=0.5):
+    """Read lines until none comes for `wait` seconds; how many came."""
+    n = 0
+    while True:
+        try:
+            conn.read_line(wait)
+        except (socket.timeout, TimeoutError):
+            return n
+        n += 1
+
+
+def quiet(conn, seconds):
+    """True when nothing at all arrives on conn within seconds."""
+    if conn.buf:
+        return False
+    conn.sock.settimeout(seconds)
+    try:
+        data = conn.sock.recv(4096)
+    except (socket.timeout, TimeoutError, ssl.SSLWantReadError):
+        return True
+    conn.buf += data
+    return False

@@ -18,27 +18,26 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-import regutil as u  # noqa: E402
 
 NCLIENTS = 16
 
 env, rd = h.setup(users=[('sec', 'secretariat', None),
                          ('hst', 'host', None)])
-pg = u.Pg(env)
-A = u.login(rd, 'admin')
+pg = env.pg
+A = rd.login('admin')
 
 with h.section('set-up: event, delegations, %d client connections'
                % NCLIENTS):
-    u.event(A, 'E1')
-    u.must(A, 'USE event=E1')
+    h.event(A, 'E1')
+    h.must(A, 'USE event=E1')
     for line in ('DELEGATION REGISTER party=TR',
                  'DELEGATION REGISTER party=HU quota=10',
                  'DELEGATION REGISTER party=RS',
                  'DELEGATION REGISTER party=DE'):
-        u.must(A, line)
+        h.must(A, line)
     # Clients log in with client certificates (no password hashing), half
     # as secretariat, half as host.
-    C = [u.cert_client(rd, 'sec' if i % 2 == 0 else 'hst', use='E1')
+    C = [rd.cert_login('sec' if i % 2 == 0 else 'hst', use='E1')
          for i in range(NCLIENTS)]
     h.is_(len(C), NCLIENTS, '%d connections logged in' % NCLIENTS)
 
@@ -49,14 +48,14 @@ def add_people(party, n, prefix):
                           % (party, prefix, i) for i in range(n)])
     bad = [r.final for r in replies if not r.ok]
     if bad:
-        raise u.SetupError('PARTICIPANT ADD: %s' % bad[:3])
+        raise h.SetupError('PARTICIPANT ADD: %s' % bad[:3])
     return [r.fields['id'] for r in replies]
 
 
 def roster(session):
     r = A.request('ROSTER session=%s' % session)
     if not r.ok:
-        raise u.SetupError('ROSTER %s: %s' % (session, r.final))
+        raise h.SetupError('ROSTER %s: %s' % (session, r.final))
     return r.records
 
 
@@ -67,14 +66,14 @@ def gapless(positions):
 # --------------------------------------------------------------------------
 with h.section('the last places of a session'):
     CAP, PRE, EACH = 20, 12, 3
-    u.must(A, 'SESSION CREATE code=CAP kind=panel title="Full house" '
+    h.must(A, 'SESSION CREATE code=CAP kind=panel title="Full house" '
            'starts=2025-11-26T10:00 ends=2025-11-26T11:00 capacity=%d' % CAP)
     people = add_people('TR', PRE + NCLIENTS * EACH, 'Cap')
     for pid in people[:PRE]:
-        u.must(A, 'ENROL session=CAP participant=%s' % pid,
+        h.must(A, 'ENROL session=CAP participant=%s' % pid,
                status='enrolled')
     racers = people[PRE:]
-    audit0 = pg.audit_count()
+    audit0 = env.audit_count()
 
     def enrol_three(i):
         out = []
@@ -83,7 +82,7 @@ with h.section('the last places of a session'):
             out.append((pid, r))
         return out
 
-    got = [x for res in u.race(NCLIENTS, enrol_three) for x in res]
+    got = [x for res in h.race(NCLIENTS, enrol_three) for x in res]
     bad = [(pid, r.final) for pid, r in got if not r.ok]
     h.is_(bad, [], 'every ENROL answered OK')
     enrolled = [pid for pid, r in got if r.fields.get('status') == 'enrolled']
@@ -121,13 +120,13 @@ with h.section('the last places of a session'):
     s = A.request('SESSION SHOW session=CAP').records
     h.is_((s[0].get('enrolled'), s[0].get('waitlisted')) if s else None,
           (str(CAP), str(len(waiting))), 'SESSION SHOW: the same counts')
-    h.is_(pg.audit_count() - audit0, len(racers), 'one audit row per ENROL')
+    h.is_(env.audit_count() - audit0, len(racers), 'one audit row per ENROL')
 
     # Free places are taken from the waiting list in order, under a race
     # of UNENROLs too.
     leavers = people[:PRE][:NCLIENTS // 2]
     first = [r.get('participant') for r in recs[CAP:CAP + len(leavers)]]
-    got = u.race(len(leavers), lambda i: C[i].request(
+    got = h.race(len(leavers), lambda i: C[i].request(
         'UNENROL session=CAP participant=%s' % leavers[i]))
     h.is_([r.final.split()[0] for r in got], ['OK'] * len(leavers),
           '%d UNENROLs at once all OK' % len(leavers))
@@ -147,13 +146,13 @@ with h.section('the last places of a session'):
 with h.section('the last places of a delegation\'s quota'):
     QUOTA, PRE, EACH = 10, 4, 2
     add_people('HU', PRE, 'Quota')
-    audit0 = pg.audit_count()
+    audit0 = env.audit_count()
 
     def add_two(i):
         return [C[i].request('PARTICIPANT ADD party=HU name="Racer %02d-%d"'
                              % (i, k)) for k in range(EACH)]
 
-    got = [r for res in u.race(NCLIENTS, add_two) for r in res]
+    got = [r for res in h.race(NCLIENTS, add_two) for r in res]
     oks = [r for r in got if r.ok]
     h.is_(len(oks), QUOTA - PRE, 'exactly %d ADDs succeeded'
           % (QUOTA - PRE))
@@ -169,11 +168,11 @@ with h.section('the last places of a delegation\'s quota'):
           % QUOTA)
     h.is_(A.request('PARTICIPANT LIST party=HU').fields.get('count'),
           str(QUOTA), 'PARTICIPANT LIST party=HU: %d' % QUOTA)
-    h.is_(pg.audit_count() - audit0, QUOTA - PRE,
+    h.is_(env.audit_count() - audit0, QUOTA - PRE,
           'one audit row per participant added, none for QUOTA')
 
 with h.section('one head: a race of heads'):
-    got = u.race(NCLIENTS, lambda i: C[i].request(
+    got = h.race(NCLIENTS, lambda i: C[i].request(
         'PARTICIPANT ADD party=RS name="Head %02d" role=head' % i))
     h.is_(sum(r.ok for r in got), 1, 'exactly one head was added')
     h.is_(sorted({r.code for r in got if not r.ok}), ['CONFLICT'],
@@ -184,10 +183,10 @@ with h.section('one head: a race of heads'):
 # --------------------------------------------------------------------------
 with h.section('the same ref= from %d clients at once' % NCLIENTS):
     for k in range(3):
-        audit0 = pg.audit_count()
+        audit0 = env.audit_count()
         line = ('PARTICIPANT ADD party=DE name="Ref Race %d" role=member '
                 'ref=race-%d' % (k, k))
-        got = u.race(NCLIENTS, lambda i: C[i].request(line))
+        got = h.race(NCLIENTS, lambda i: C[i].request(line))
         h.is_([r.kind for r in got], ['OK'] * NCLIENTS,
               'round %d: every client answered OK' % k)
         firsts = [r for r in got if 'replay' not in r.fields]
@@ -205,16 +204,16 @@ with h.section('the same ref= from %d clients at once' % NCLIENTS):
             'PARTICIPANT LIST party=DE').records]
         h.is_(names.count('Ref Race %d' % k), 1,
               'round %d: one participant added' % k)
-        h.is_(pg.audit_count() - audit0, 1, 'round %d: one audit row' % k)
+        h.is_(env.audit_count() - audit0, 1, 'round %d: one audit row' % k)
     line = ('SESSION CREATE code=REF kind=side_event title="Side event" '
             'starts=2025-11-27T18:00 ends=2025-11-27T19:00 ref=race-session')
-    got = u.race(NCLIENTS, lambda i: C[i].request(line))
+    got = h.race(NCLIENTS, lambda i: C[i].request(line))
     h.is_(sorted(r.final for r in got),
           ['OK code=REF version=1'] +
           ['OK code=REF version=1 replay=1'] * (NCLIENTS - 1),
           'SESSION CREATE: one created, %d replays' % (NCLIENTS - 1))
     line = 'DELEGATION REGISTER party=FR quota=3 ref=race-fr'
-    got = u.race(NCLIENTS, lambda i: C[i].request(line))
+    got = h.race(NCLIENTS, lambda i: C[i].request(line))
     h.is_(sum(r.ok and 'replay' not in r.fields for r in got), 1,
           'DELEGATION REGISTER: one created')
     h.is_(sum(r.fields.get('replay') == '1' for r in got), NCLIENTS - 1,
@@ -230,7 +229,7 @@ with h.section('CHECKIN of one participant from %d clients at once'
     for label, pid, session in (('event', who[0], None),
                                 ('session', who[0], 'CAP'),
                                 ('event, half by badge', who[1], None)):
-        audit0 = pg.audit_count()
+        audit0 = env.audit_count()
 
         def checkin(i, pid=pid, session=session):
             key = ('badge=%s' % badge if pid == who[1] and i % 2
@@ -238,7 +237,7 @@ with h.section('CHECKIN of one participant from %d clients at once'
             return C[i].request('CHECKIN %s%s' % (
                 key, ' session=' + session if session else ''))
 
-        got = u.race(NCLIENTS, checkin)
+        got = h.race(NCLIENTS, checkin)
         h.is_([r.kind for r in got], ['OK'] * NCLIENTS,
               '%s: every CHECKIN answered OK' % label)
         h.is_(sum('already' not in r.fields for r in got), 1,
@@ -246,12 +245,12 @@ with h.section('CHECKIN of one participant from %d clients at once'
         h.is_(sum(r.fields.get('already') == '1' for r in got),
               NCLIENTS - 1, '%s: %d with already=1' % (label, NCLIENTS - 1))
         times = {r.fields.get('checked_in') for r in got}
-        h.ok(len(times) == 1 and u.TIMESTAMP_RE.match(times.pop() or ''),
+        h.ok(len(times) == 1 and h.TIMESTAMP_RE.match(times.pop() or ''),
              '%s: all with the same checked_in time' % label,
              '    %r' % {r.fields.get('checked_in') for r in got})
         h.is_({r.fields.get('id') for r in got}, {pid},
               '%s: all for the same participant' % label)
-        h.is_(pg.audit_count() - audit0, 1, '%s: one audit row' % label)
+        h.is_(env.audit_count() - audit0, 1, '%s: one audit row' % label)
     h.is_(pg.scalar('SELECT count(*) FROM roster.checkin WHERE '
                     'participant_id IN (%s, %s)' % tuple(who)), '3',
           'three check-in rows in all')
@@ -259,14 +258,14 @@ with h.section('CHECKIN of one participant from %d clients at once'
 # --------------------------------------------------------------------------
 with h.section('ENROL and UNENROL racing'):
     CAP, PER, ROUNDS = 5, 2, 15
-    u.must(A, 'SESSION CREATE code=MIX kind=working_group title=Mix '
+    h.must(A, 'SESSION CREATE code=MIX kind=working_group title=Mix '
            'starts=2025-11-26T14:00 ends=2025-11-26T15:00 capacity=%d' % CAP)
     people = add_people('TR', NCLIENTS * PER, 'Mix')
     mine = [people[i * PER:(i + 1) * PER] for i in range(NCLIENTS)]
     state = [dict.fromkeys(m, False) for m in mine]   # in the session?
     stop = threading.Event()
     seen = {'max_enrolled': 0, 'bad': [], 'looks': 0}
-    W = u.cert_client(rd, 'sec', use='E1')
+    W = rd.cert_login('sec', use='E1')
 
     def watch_roster():
         while not stop.is_set():
@@ -310,7 +309,7 @@ with h.section('ENROL and UNENROL racing'):
         return errors
 
     try:
-        errors = [e for res in u.race(NCLIENTS, mix) for e in res]
+        errors = [e for res in h.race(NCLIENTS, mix) for e in res]
     finally:
         time.sleep(0.2)
         stop.set()

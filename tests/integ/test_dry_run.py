@@ -1,26 +1,27 @@
-#!/usr/bin/env python3
-"""dry_run=yes (proto/PROTOCOL.md section 5): a write is checked against
-every rule and answered as it would be, and nothing changes: no row, no
-audit entry, no notification."""
-import harness as h
+"""test_dry_run.py -- dry_run=yes (PROTOCOL.md section 5): a write is
+checked against every rule and answered as it would be, and nothing
+changes: no row, no audit entry, no notification."""
 
+import os
+import sys
 
-def main():
-    h.plan(13)
-    env, rd = h.setup()
-    c = h.Client(rd.port, ca=env.certs.ca)
-    c.login(h.ADMIN)
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+env, rd = h.setup()
+c = rd.login('admin')
+w = rd.login('admin')
+
+with h.section('set-up: event dry, a delegation of TR with a quota of 1'):
     for line in ('EVENT CREATE code=dry title=Dry city=Istanbul country=TR '
                  'starts=2025-11-26 ends=2025-11-27',
                  'EVENT SET event=dry status=open', 'USE event=dry',
                  'DELEGATION REGISTER party=TR quota=1'):
-        r = c.request(line)
-        if not r.ok:
-            h.bail('set-up: %s -> %s' % (line, r.final))
-    w = h.Client(rd.port, ca=env.certs.ca)
-    w.login(h.ADMIN)
-    h.is_(w.request('WATCH event=dry').final, 'OK watching', 'a watcher')
+        h.must(c, line)
 
+with h.section('dry runs'):
+    h.is_(w.request('WATCH event=dry').final, 'OK watching', 'a watcher')
     audit = env.audit_count()
     r = c.request('PARTICIPANT ADD party=TR name="Ayşe Yılmaz" role=head '
                   'dry_run=yes')
@@ -49,10 +50,6 @@ def main():
                 'INVALID', 'dry_run=no: INVALID')
     h.err_reply(c.request('EVENT LIST dry_run=yes'), 'SYNTAX',
                 'a read takes no dry_run')
-    c.close()
-    w.close()
-    h.done_testing()
-
-
-if __name__ == '__main__':
-    main()
+c.close()
+w.close()
+h.done_testing()

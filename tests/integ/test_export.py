@@ -18,12 +18,11 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-import regutil as u  # noqa: E402
 
 env, rd = h.setup(users=[('sec', 'secretariat', None),
                          ('hst', 'host', None),
                          ('ftr', 'focal', 'TR')])
-pg = u.Pg(env)
+pg = env.pg
 
 # Countries (their names from the installation) and organisations, in the
 # order of the Unicode collation; Python's sorted() (code points, the same
@@ -56,51 +55,53 @@ def export(conn, line):
 
 
 with h.section('set-up: event E1, parties, delegations, participants'):
-    A = u.login(rd, 'admin')
-    u.event(A, 'E1')
-    u.must(A, 'USE event=E1')
+    A = rd.login('admin')
+    h.event(A, 'E1')
+    h.must(A, 'USE event=E1')
     for code, name in ORGS:
-        u.must(A, 'PARTY ADD code=%s kind=organisation name=%s'
-               % (code, u.q(name)))
+        h.must(A, 'PARTY ADD code=%s kind=organisation name=%s'
+               % (code, h.quote(name)))
     # Registered in neither order, so that the order seen is the export's.
     for code, name in reversed(COUNTRIES + ORGS):
         note = ' note="Line one\\nLine two, with a comma"'
-        u.must(A, 'DELEGATION REGISTER party=%s%s'
+        h.must(A, 'DELEGATION REGISTER party=%s%s'
                % (code, note if code == 'AT' else ''))
     for code, name in COUNTRIES + ORGS:
         if code == 'TR':
             continue
-        r = u.must(A, 'PARTICIPANT ADD party=%s name=%s role=head'
-                   % (code, u.q('Head of ' + name)))
+        r = h.must(A, 'PARTICIPANT ADD party=%s name=%s role=head'
+                   % (code, h.quote('Head of ' + name)))
         ID[code] = r.fields['id']
     for i, name in enumerate(reversed(TR_PEOPLE)):
-        r = u.must(A, 'PARTICIPANT ADD party=TR name=%s role=%s' % (
-            u.q(name), 'head' if name == 'Zeynep Kaya' else 'member'))
+        r = h.must(A, 'PARTICIPANT ADD party=TR name=%s role=%s' % (
+            h.quote(name), 'head' if name == 'Zeynep Kaya' else 'member'))
         ID[name] = r.fields['id']
-    u.must(A, 'DELEGATION REGISTER party=IE')
-    r = u.must(A, 'PARTICIPANT ADD party=IE name=%s title="Adviser, '
-               'legal"' % u.q(TRICKY))
+    h.must(A, 'DELEGATION REGISTER party=IE')
+    r = h.must(A, 'PARTICIPANT ADD party=IE name=%s title="Adviser, '
+               'legal"' % h.quote(TRICKY))
     ID[TRICKY] = r.fields['id']
-    r = u.must(A, 'PARTICIPANT ADD party=IE name="Declined Person"')
+    r = h.must(A, 'PARTICIPANT ADD party=IE name="Declined Person"')
     ID['declined'] = r.fields['id']
-    u.must(A, 'PARTICIPANT DECLINE id=%s' % ID['declined'])
-    u.must(A, 'PARTICIPANT CONFIRM id=%s' % ID['Zeynep Kaya'])
-    u.must(A, 'SESSION CREATE code=S1 kind=plenary title="Opening, plenary" '
+    h.must(A, 'PARTICIPANT DECLINE id=%s' % ID['declined'])
+    h.must(A, 'PARTICIPANT CONFIRM id=%s' % ID['Zeynep Kaya'])
+    h.must(A, 'SESSION CREATE code=S1 kind=plenary title="Opening, plenary" '
            'starts=2025-11-26T09:00 ends=2025-11-26T10:00 capacity=2')
-    u.must(A, 'SESSION CREATE code=S2 kind=panel title=Panel '
+    h.must(A, 'SESSION CREATE code=S2 kind=panel title=Panel '
            'starts=2025-11-26T11:00 ends=2025-11-26T12:00')
     for name in ('Zeynep Kaya', 'Ahmet Demir', TRICKY):
-        u.must(A, 'ENROL session=S1 participant=%s' % ID[name])
-    u.must(A, 'ENROL session=S2 participant=%s' % ID['Deniz Ak'])
-    u.must(A, 'SPEAKER ADD session=S1 participant=%s role=chair topic=%s'
-           % (ID['Zeynep Kaya'], u.q('Opening "remarks", welcome')))
-    u.must(A, 'SPEAKER ADD session=S2 participant=%s' % ID[TRICKY])
-    CHECKED = u.must(A, 'CHECKIN id=%s' % ID['Ahmet Demir']).fields[
+        h.must(A, 'ENROL session=S1 participant=%s' % ID[name])
+    h.must(A, 'ENROL session=S2 participant=%s' % ID['Deniz Ak'])
+    h.must(A, 'SPEAKER ADD session=S1 participant=%s role=chair topic=%s'
+           % (ID['Zeynep Kaya'], h.quote('Opening "remarks", welcome')))
+    h.must(A, 'SPEAKER ADD session=S2 participant=%s' % ID[TRICKY])
+    CHECKED = h.must(A, 'CHECKIN id=%s' % ID['Ahmet Demir']).fields[
         'checked_in']
-    u.must(A, 'CHECKIN id=%s session=S1' % ID['Ahmet Demir'])
-    S = u.login(rd, 'sec', use='E1')
-    H = u.login(rd, 'hst', use='E1')
-    F = u.login(rd, 'ftr', use='E1')
+    h.must(A, 'CHECKIN id=%s session=S1' % ID['Ahmet Demir'])
+    S = rd.login('sec', use='E1')
+    H = rd.login('hst', use='E1')
+    F = rd.login('ftr', use='E1')
+    N = rd.connect()               # nobody logged in
+    ROLES = {'admin': A, 'secretariat': S, 'host': H, 'focal': F}
 
 NPART = len(COUNTRIES) + len(ORGS) - 1 + len(TR_PEOPLE) + 1  # not declined
 
@@ -270,15 +271,15 @@ with h.section('the other exports: CSV and TSV, rows=N'):
 
 with h.section('EXPORT: roles and errors'):
     r = export(H, 'EXPORT what=attendance')
-    h.ok(r.ok and len(r.data) == NPART + 1, 'host exports attendance',
+    h.ok(r.ok and r.final.startswith('OK rows=') and
+         len(r.data) == NPART + 1, 'host exports attendance',
          '    %r' % r.final)
     for what in ('participants', 'delegations', 'speakers', 'sessions',
-                 'enrolments'):
-        h.err_reply(H.request('EXPORT what=%s' % what), 'FORBIDDEN',
-                    'host: EXPORT what=%s -> FORBIDDEN' % what)
-    for what in ('participants', 'attendance'):
-        h.err_reply(F.request('EXPORT what=%s' % what), 'FORBIDDEN',
-                    'focal: EXPORT what=%s -> FORBIDDEN' % what)
+                 'enrolments', 'attendance'):
+        line = 'EXPORT what=%s' % what
+        allowed = ('admin', 'secretariat') + (
+            ('host',) if what == 'attendance' else ())
+        h.only_for(ROLES, N, line, allowed, nobody_line=line + ' event=E1')
     h.ok(export(A, 'EXPORT what=participants format=csv').ok,
          'admin exports, format=csv')
     for line, code in (('EXPORT', 'SYNTAX'),
@@ -294,6 +295,13 @@ with h.section('EXPORT: roles and errors'):
         r = S.request(line)
         h.err_reply(r, code, '%s -> %s' % (line, code))
         h.is_(r.data, [], '%s: no payload before the error' % line)
+    for line, code in (('EXPORT what=participants event=NOPE', 'NOT_FOUND'),
+                       ('EXPORT what=participants party=ZZ', 'NOT_FOUND'),
+                       ('EXPORT what=enrolments session=ZZZ', 'NOT_FOUND'),
+                       ('EXPORT what=everything', 'INVALID'),
+                       ('EXPORT what=participants format=xlsx', 'INVALID'),
+                       ('EXPORT', 'SYNTAX')):
+        h.err_reply(A.request(line), code, '%s -> %s' % (line, code))
     r = S.request('PING')
     h.is_(r.final, 'OK pong', 'the connection is still in order')
 
@@ -314,7 +322,7 @@ FOURBYTE = '\U0001D504'        # MATHEMATICAL FRAKTUR CAPITAL A: 4 bytes
 with h.section('a big export read slowly'):
     parties = ['DE', 'FR', 'IT', 'ES', 'PT', 'NL', 'BE', 'LU', 'PL', 'CZ',
                'SK', 'SI', 'HU', 'RO', 'BG', 'GR', 'CY', 'MT', 'SE', 'FI']
-    u.event(A, 'BIG', country='DE', city='Berlin', timezone='Europe/Berlin')
+    h.event(A, 'BIG', country='DE', city='Berlin', timezone='Europe/Berlin')
     t0 = time.monotonic()
     pg.query("INSERT INTO roster.delegation (event_id, party_id) "
              "SELECT e.id, p.id FROM roster.event e, roster.party p "
@@ -348,14 +356,14 @@ with h.section('a big export read slowly'):
     # Warm up (the same export, small) and take the baseline. The other
     # clients below log in with certificates: a LOGIN's memory-hard hash
     # would make VmRSS jump for reasons of its own.
-    u.cert_client(rd, 'hst').close()
-    u.cert_client(rd, 'admin').close()
+    rd.cert_login('hst').close()
+    rd.cert_login('admin').close()
     export(A, 'EXPORT what=participants event=BIG party=DE')
     base = rd.rss_kb()
     h.diag('rosterd VmRSS before: %d kB%s' % (base, ' (AddressSanitizer '
                                               'build)' if rd.asan else ''))
-    slow = u.connect(rd, rcvbuf=16384, timeout=60)
-    u.must(slow, 'LOGIN user=sec password=%s' % u.q(h.PASSWORD))
+    slow = rd.connect(rcvbuf=16384, timeout=60)
+    h.must(slow, 'LOGIN user=sec password=%s' % h.quote(h.PASSWORD))
     slow.send('EXPORT what=participants event=BIG')
     slow.send('PING')
     peak = base
@@ -372,7 +380,7 @@ with h.section('a big export read slowly'):
         time.sleep(0.4)
         peak = max(peak, rd.rss_kb() or 0)
         t = time.monotonic()
-        with u.cert_client(rd, 'hst') as c:
+        with rd.cert_login('hst') as c:
             ping = c.request('PING')
             lst = c.request('PARTICIPANT LIST event=E1 party=TR')
             others.append((ping.final, lst.ok and len(lst.records) == 6,
@@ -382,7 +390,7 @@ with h.section('a big export read slowly'):
     h.cmp_ok(max(t for _, _, t in others), '<', 3.0,
              'and promptly (slowest %.2f s, with a TLS handshake)'
              % max(t for _, _, t in others))
-    with u.cert_client(rd, 'admin', timeout=60) as c:
+    with rd.cert_login('admin', timeout=60) as c:
         r = c.request('EXPORT what=participants event=E1', timeout=60)
         h.is_(r.final, 'OK rows=%d' % NPART,
               'another EXPORT runs to the end meanwhile')
@@ -422,8 +430,8 @@ with h.section('exports whose client leaves'):
     # daemon must finish (or drop) the COPY and free its place, so that
     # exports keep working after more of these than it runs at once.
     for i in range(5):
-        with u.connect(rd, timeout=30) as c:
-            u.must(c, 'LOGIN user=sec password=%s' % u.q(h.PASSWORD))
+        with rd.connect(timeout=30) as c:
+            h.must(c, 'LOGIN user=sec password=%s' % h.quote(h.PASSWORD))
             c.send('EXPORT what=participants event=BIG')
             c.read_line_bytes(30)
     deadline = time.monotonic() + 30

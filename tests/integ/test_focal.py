@@ -14,14 +14,12 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-import regutil as u  # noqa: E402
 
 env, rd = h.setup(users=[('sec', 'secretariat', None),
                          ('ftr', 'focal', 'TR'),
                          ('fhu', 'focal', 'HU')])
-pg = u.Pg(env)
-A = u.login(rd, 'admin')
-S = u.login(rd, 'sec')
+A = rd.login('admin')
+S = rd.login('sec')
 
 # Personal data of each party; ids and badges filled in below.
 PEOPLE = {
@@ -39,14 +37,14 @@ BADGE = {}      # name -> badge
 PARTY_OF = {}   # id -> party
 
 with h.section('set-up: event E1 with TR, HU and RS, sessions, speakers'):
-    u.event(A, 'E1')
-    u.must(A, 'USE event=E1')
+    h.event(A, 'E1')
+    h.must(A, 'USE event=E1')
     for party, people in PEOPLE.items():
-        u.must(A, 'DELEGATION REGISTER party=%s' % party)
+        h.must(A, 'DELEGATION REGISTER party=%s' % party)
         for name, role, email, title in people:
-            r = u.must(A, 'PARTICIPANT ADD party=%s name=%s role=%s email=%s '
-                       'title=%s ref=ref-%s' % (party, u.q(name), role,
-                                                email, u.q(title),
+            r = h.must(A, 'PARTICIPANT ADD party=%s name=%s role=%s email=%s '
+                       'title=%s ref=ref-%s' % (party, h.quote(name), role,
+                                                email, h.quote(title),
                                                 email.split('@')[0]))
             ID[name] = r.fields['id']
             BADGE[name] = r.fields['badge']
@@ -55,19 +53,19 @@ with h.section('set-up: event E1 with TR, HU and RS, sessions, speakers'):
     TIMEA, ZOLTAN = ID['Tímea Lehoczki'], ID['Zoltán Kovács']
     JOVAN = ID['Јован Петровић']
     MISSING = str(max(int(i) for i in ID.values()) + 1000)
-    u.must(A, 'SESSION CREATE code=S1 kind=plenary title=Opening '
+    h.must(A, 'SESSION CREATE code=S1 kind=plenary title=Opening '
            'starts=2025-11-26T09:00 ends=2025-11-26T10:00')
-    u.must(A, 'SESSION CREATE code=S2 kind=panel title=Panel capacity=1 '
+    h.must(A, 'SESSION CREATE code=S2 kind=panel title=Panel capacity=1 '
            'starts=2025-11-26T11:00 ends=2025-11-26T12:00')
-    u.must(A, 'ENROL session=S1 participant=%s' % ZOLTAN)
-    u.must(A, 'ENROL session=S1 participant=%s' % JOVAN)
-    u.must(A, 'SPEAKER ADD session=S1 participant=%s topic="Hungarian '
+    h.must(A, 'ENROL session=S1 participant=%s' % ZOLTAN)
+    h.must(A, 'ENROL session=S1 participant=%s' % JOVAN)
+    h.must(A, 'SPEAKER ADD session=S1 participant=%s topic="Hungarian '
            'position"' % TIMEA)
-    u.must(A, 'SPEAKER ADD session=S1 participant=%s' % SERRA)
-    u.must(A, 'CHECKIN id=%s' % TIMEA)
+    h.must(A, 'SPEAKER ADD session=S1 participant=%s' % SERRA)
+    h.must(A, 'CHECKIN id=%s' % TIMEA)
 
-F = u.login(rd, 'ftr', cls=u.RecordingClient, use='E1')
-FH = u.login(rd, 'fhu', cls=u.RecordingClient, use='E1')
+F = rd.login('ftr', cls=h.RecordingClient, use='E1')
+FH = rd.login('fhu', cls=h.RecordingClient, use='E1')
 
 
 def ids(recs):
@@ -77,13 +75,13 @@ def ids(recs):
 def same_answer(conn, fmt, other, name):
     """The reply for another party's id is the reply for a missing id,
     but for the id itself: NOT_FOUND, indistinguishable."""
-    before = pg.audit_count()
+    before = env.audit_count()
     r1 = conn.request(fmt % other)
     r2 = conn.request(fmt % MISSING)
     h.err_reply(r1, 'NOT_FOUND', name + ': NOT_FOUND')
     h.is_(r1.final.replace(other, 'N'), r2.final.replace(MISSING, 'N'),
           name + ': the same answer as for a missing id')
-    h.is_(pg.audit_count(), before, name + ': nothing changed')
+    h.is_(env.audit_count(), before, name + ': nothing changed')
 
 
 def admin_view(pid):
@@ -144,7 +142,7 @@ with h.section('another party\'s participant is NOT_FOUND'):
           'nobody was enrolled in S2')
 
 with h.section('naming another party: FORBIDDEN'):
-    before = pg.audit_count()
+    before = env.audit_count()
     for line in ('PARTICIPANT ADD party=HU name="Planted Person"',
                  'PARTICIPANT ADD party=hu name="Planted Person"',
                  'PARTICIPANT ADD party=RS name="Planted Person"',
@@ -153,14 +151,14 @@ with h.section('naming another party: FORBIDDEN'):
                  'DELEGATION DECLINE party=HU reason=No',
                  'DELEGATION SHOW party=RS'):
         h.err_reply(F.request(line), 'FORBIDDEN', line + ' -> FORBIDDEN')
-    h.is_(pg.audit_count(), before, 'nothing changed')
+    h.is_(env.audit_count(), before, 'nothing changed')
     h.is_(A.request('PARTICIPANT LIST party=HU').fields.get('count'), '2',
           'HU still has two participants')
     h.is_(A.request('DELEGATION SHOW party=HU').records[0].get('status'),
           'registered', 'the HU delegation is still registered')
 
 with h.section('commands a focal point may not run'):
-    before = pg.audit_count()
+    before = env.audit_count()
     for line in ('EXPORT what=participants',
                  'EXPORT what=participants party=TR',
                  'EXPORT what=attendance', 'EXPORT what=attendance party=TR',
@@ -179,7 +177,7 @@ with h.section('commands a focal point may not run'):
                  'starts=2025-11-26T09:00 ends=2025-11-26T10:00',
                  'USER LIST'):
         h.err_reply(F.request(line), 'FORBIDDEN', line + ' -> FORBIDDEN')
-    h.is_(pg.audit_count(), before, 'nothing changed')
+    h.is_(env.audit_count(), before, 'nothing changed')
     r = F.request('PING')
     h.is_(r.final, 'OK pong', 'not watching after the refused WATCH')
 
@@ -204,15 +202,15 @@ with h.section('DELEGATION LIST and SHOW: own only'):
           ['HU'], 'focal HU: DELEGATION LIST: HU only')
 
 with h.section('what a focal point may do with its own people'):
-    u.write(pg, F, 'PARTICIPANT SET id=%s title=Minister-Counsellor' % KEMAL,
+    h.write(F, 'PARTICIPANT SET id=%s title=Minister-Counsellor' % KEMAL,
             'SET own participant', id=KEMAL, version='2')
-    u.write(pg, F, 'PARTICIPANT CONFIRM id=%s' % KEMAL, 'CONFIRM own',
+    h.write(F, 'PARTICIPANT CONFIRM id=%s' % KEMAL, 'CONFIRM own',
             status='confirmed')
-    u.write(pg, F, 'ENROL session=S2 participant=%s' % SERRA, 'ENROL own',
+    h.write(F, 'ENROL session=S2 participant=%s' % SERRA, 'ENROL own',
             status='enrolled')
-    u.write(pg, A, 'ENROL session=S2 participant=%s' % TIMEA, 'admin ENROLs '
+    h.write(A, 'ENROL session=S2 participant=%s' % TIMEA, 'admin ENROLs '
             'HU in the full S2', status='waitlisted', position='1')
-    r = u.write(pg, F, 'UNENROL session=S2 participant=%s' % SERRA,
+    r = h.write(F, 'UNENROL session=S2 participant=%s' % SERRA,
                 'UNENROL own: the HU participant is promoted', session='S2',
                 participant=SERRA)
     h.ok(TIMEA not in r.fields.values(),
@@ -221,7 +219,7 @@ with h.section('what a focal point may do with its own people'):
     h.is_([x.get('participant') for x in A.request('ROSTER '
                                                    'session=S2').records],
           [TIMEA], 'the HU participant was promoted all the same')
-    r = u.write(pg, F, 'PARTICIPANT ADD party=TR name="Ayşe Çelik"',
+    r = h.write(F, 'PARTICIPANT ADD party=TR name="Ayşe Çelik"',
                 'ADD to own party', party='TR')
     AYSE = r.fields.get('id')
     r = F.request('PARTICIPANT ADD party=TR name="Ayşe Çelik" ref=ref-timea')

@@ -1,7 +1,8 @@
-"""test_session.py -- the session commands of PROTOCOL.md section 4: PING,
-HELP, LOGIN, LOGOUT, WHOAMI, PASSWORD, USE, QUIT, and the request grammar
-of section 2 as those commands see it (missing, unknown, duplicate and
-upper-case keys, quoted values, escapes)."""
+"""test_session.py -- the session commands of PROTOCOL.md section 4
+(daemon/cmd-session.c): PING, HELP, LOGIN, LOGOUT, WHOAMI, PASSWORD, USE,
+QUIT, and the request grammar of section 2 as those commands see it
+(case-insensitive commands, unknown commands, missing, unknown, duplicate
+and upper-case keys, quoted values, escapes)."""
 
 import os
 import re
@@ -31,6 +32,19 @@ with h.section('not logged in'):
                 'EVENT LIST needs a login')
     h.err_reply(c.request('USER LIST'), 'AUTH_REQUIRED',
                 'USER LIST needs a login (before the role check)')
+
+with h.section('PING'):
+    h.is_(c.request('PING').final, 'OK pong', 'PING -> OK pong')
+    h.is_(c.request('ping').final, 'OK pong', 'commands are case-insensitive')
+    h.is_(c.request('PiNg').final, 'OK pong', 'mixed case')
+    h.is_(c.request('PING   ').final, 'OK pong', 'trailing spaces allowed')
+    r = c.request('PING extra=1')
+    h.err_reply(r, 'SYNTAX', 'PING with an unknown key -> ERR SYNTAX')
+    r = c.request('NOSUCHCOMMAND')
+    h.err_reply(r, 'SYNTAX', 'unknown command -> ERR SYNTAX')
+    r = c.request('NO SUCH COMMAND')
+    h.err_reply(r, 'SYNTAX', 'unknown three words -> ERR SYNTAX')
+    h.is_(c.request('PING').final, 'OK pong', 'still usable after errors')
 
 with h.section('HELP'):
     r = c.request('HELP')
@@ -204,5 +218,17 @@ with h.section('QUIT'):
     with rd.connect() as c8:
         h.err_reply(c8.request('QUIT now=1'), 'SYNTAX', 'QUIT with a key')
         h.is_(c8.request('PING').final, 'OK pong', 'still open')
+    c9 = rd.connect()
+    c9.send('QUIT')
+    h.is_(c9.read_reply().final, 'OK bye', 'QUIT -> OK bye')
+    h.ok(c9.closed_within(5), 'server closes after QUIT')
+    h.is_(c9.after, [], 'nothing after OK bye')
+    c9 = rd.connect()
+    replies = c9.pipeline(['PING', 'QUIT'])
+    h.is_([r.final for r in replies], ['OK pong', 'OK bye'],
+          'pipelined PING QUIT')
+    c9.send_raw(b'PING\n')
+    h.ok(c9.closed_within(5), 'requests after QUIT are not answered')
+    h.is_(c9.after, [], 'no reply after QUIT')
 
 h.done_testing()

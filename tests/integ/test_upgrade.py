@@ -10,7 +10,6 @@ import os
 import subprocess
 
 import harness as h
-import regutil as u
 
 FIXTURE = os.path.join(h.SRCDIR, 'tests', 'integ', 'fixtures',
                        'roster-0.1.0.sql')
@@ -160,7 +159,7 @@ def main():
         r = a.request('SESSION SHOW session=twg-return')
         h.is_([(x['enrolled'], x['waitlisted']) for x in r.records],
               [('2', '0')], 'the waiting list moved up')
-        got = [u.read_note(w) for _ in range(4)]
+        got = [h.read_note(w) for _ in range(4)]
         h.is_([(k, f.get('id'), f.get('session'), f.get('promoted'))
                for k, f in got],
               [('participant.added', new_id, None, None),

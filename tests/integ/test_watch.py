@@ -13,7 +13,6 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-import regutil as u  # noqa: E402
 
 SERRA = 'Serra Albayrakoğlu'
 TIMEA = 'Tímea Lehoczki'
@@ -22,30 +21,29 @@ JOVAN = 'Јован Петровић'
 env, rd = h.setup(users=[('sec', 'secretariat', None),
                          ('hst', 'host', None),
                          ('ftr', 'focal', 'TR')])
-pg = u.Pg(env)
 
 with h.section('set-up: a second rosterd on the same database, events'):
-    rd2 = u.second_rosterd(env)
+    rd2 = env.rosterd(migrate=False)
     h.ok(rd2.running() and rd2.port != rd.port,
          'a second rosterd runs on its own port')
-    A = u.login(rd, 'admin')
-    u.event(A, 'E1')
-    u.event(A, 'E2')
-    u.must(A, 'USE event=E1')
-    DTR = u.must(A, 'DELEGATION REGISTER party=TR').fields['id']
-    u.must(A, 'DELEGATION REGISTER party=HU')
-    u.must(A, 'DELEGATION REGISTER party=RS quota=1')
-    u.must(A, 'DELEGATION REGISTER event=E2 party=TR')
-    u.must(A, 'SESSION CREATE code=S1 kind=panel title=Panel capacity=1 '
+    A = rd.login('admin')
+    h.event(A, 'E1')
+    h.event(A, 'E2')
+    h.must(A, 'USE event=E1')
+    DTR = h.must(A, 'DELEGATION REGISTER party=TR').fields['id']
+    h.must(A, 'DELEGATION REGISTER party=HU')
+    h.must(A, 'DELEGATION REGISTER party=RS quota=1')
+    h.must(A, 'DELEGATION REGISTER event=E2 party=TR')
+    h.must(A, 'SESSION CREATE code=S1 kind=panel title=Panel capacity=1 '
            'starts=2025-11-26T10:00 ends=2025-11-26T11:00')
-    A2 = u.login(rd2, 'admin', use='E1')          # through the second daemon
+    A2 = rd2.login('admin', use='E1')          # through the second daemon
 
 
 def expect(conn, kind, label, /, **want):
     """The next line on a watching conn is "! kind" with the want fields;
     returns its fields."""
     try:
-        k, f = u.read_note(conn)
+        k, f = h.read_note(conn)
     except Exception as e:
         h.ok(False, label, '    %s: %s' % (type(e).__name__, e))
         return {}
@@ -57,40 +55,41 @@ def expect(conn, kind, label, /, **want):
 
 
 with h.section('WATCH answers OK watching'):
-    W = u.login(rd, 'hst')
+    W = rd.login('hst')
     r = W.request('WATCH event=E1')
     h.is_(r.lines, ['OK watching'], 'host: WATCH event=E1 -> OK watching')
-    W2 = u.login(rd2, 'sec', use='E1')
+    W2 = rd2.login('sec', use='E1')
     r = W2.request('WATCH')
     h.is_(r.final, 'OK watching', 'secretariat on the second daemon: WATCH '
           '(event from USE)')
-    WX = u.login(rd, 'sec')
+    WX = rd.login('sec')
     h.is_(WX.request('WATCH event=e2').final, 'OK watching',
           'a watcher of E2 (code in lower case)')
-    WA = u.login(rd, 'admin')
+    WA = rd.login('admin')
     h.is_(WA.request('WATCH event=E1').final, 'OK watching', 'admin: WATCH')
-    h.ok(u.quiet(W, 0.3), 'nothing more until something changes')
+    h.ok(h.quiet(W, 0.3), 'nothing more until something changes')
 
 with h.section('changes made by another client'):
-    r = u.must(A, 'PARTICIPANT ADD party=TR name=%s role=head' % u.q(SERRA))
+    r = h.must(A, 'PARTICIPANT ADD party=TR name=%s role=head'
+               % h.quote(SERRA))
     serra = r.fields['id']
     for c, where in ((W, 'first daemon'), (W2, 'second daemon'),
                      (WA, 'admin')):
         expect(c, 'participant.added', '%s: ! participant.added' % where,
                party='TR', id=serra, name=SERRA)
-    u.must(A, 'DELEGATION CONFIRM party=TR')
+    h.must(A, 'DELEGATION CONFIRM party=TR')
     f = expect(W, 'delegation.confirmed', '! delegation.confirmed',
                party='TR')
     h.is_(f.get('id'), DTR, 'delegation.confirmed: id= of the delegation')
     expect(W2, 'delegation.confirmed', 'second daemon: '
            '! delegation.confirmed', party='TR')
-    u.must(A, 'ENROL session=S1 participant=%s' % serra, status='enrolled')
+    h.must(A, 'ENROL session=S1 participant=%s' % serra, status='enrolled')
     expect(W, 'enrol', '! enrol', session='S1', party='TR', id=serra,
            name=SERRA, status='enrolled')
     expect(W2, 'enrol', 'second daemon: ! enrol', session='S1', id=serra)
-    r = u.must(A, 'CHECKIN id=%s' % serra)
+    r = h.must(A, 'CHECKIN id=%s' % serra)
     line = W.read_line(10)
-    k, f = u.read_note_line(line)
+    k, f = h.read_note_line(line)
     h.ok(k == 'checkin' and f.get('id') == serra and
          f.get('party') == 'TR' and f.get('name') == SERRA and
          f.get('checked_in') == r.fields['checked_in'],
@@ -102,55 +101,56 @@ with h.section('changes made by another client'):
           'PROTOCOL.md section 8 writes them')
     expect(W2, 'checkin', 'second daemon: ! checkin', id=serra,
            checked_in=r.fields['checked_in'])
-    u.must(A, 'CHECKIN id=%s' % serra, already='1')
-    u.must(A, 'PARTICIPANT CONFIRM id=%s' % serra)
+    h.must(A, 'CHECKIN id=%s' % serra, already='1')
+    h.must(A, 'PARTICIPANT CONFIRM id=%s' % serra)
     expect(W, 'participant.confirmed', 'a repeated check-in (no change) '
            'sends nothing: the next line is the next change', id=serra)
     expect(W2, 'participant.confirmed', 'second daemon: the same',
            id=serra)
-    h.is_(u.drain(WA), 4, 'admin watcher: the other four changes')
+    h.is_(h.drain(WA), 4, 'admin watcher: the other four changes')
 
 with h.section('a change through the second daemon'):
-    r = u.must(A2, 'PARTICIPANT ADD party=HU name=%s role=head' % u.q(TIMEA))
+    r = h.must(A2, 'PARTICIPANT ADD party=HU name=%s role=head'
+               % h.quote(TIMEA))
     timea = r.fields['id']
     expect(W, 'participant.added', 'a watcher on the first daemon sees an '
            'ADD made through the second', party='HU', id=timea, name=TIMEA)
     expect(W2, 'participant.added', 'and so does the one on the second',
            id=timea)
-    r = u.must(A2, 'CHECKIN id=%s' % timea)
+    r = h.must(A2, 'CHECKIN id=%s' % timea)
     expect(W, 'checkin', 'a CHECKIN made through the second daemon',
            id=timea, party='HU', name=TIMEA,
            checked_in=r.fields['checked_in'])
     expect(W2, 'checkin', 'second daemon: ! checkin', id=timea)
-    u.must(A2, 'ENROL session=S1 participant=%s' % timea,
+    h.must(A2, 'ENROL session=S1 participant=%s' % timea,
            status='waitlisted', position='1')
     expect(W, 'enrol', 'waitlisted: ! enrol status=waitlisted position=1',
            id=timea, status='waitlisted', position='1')
-    u.must(A2, 'UNENROL session=S1 participant=%s' % serra)
-    kinds = [u.read_note(W) for _ in range(2)]
+    h.must(A2, 'UNENROL session=S1 participant=%s' % serra)
+    kinds = [h.read_note(W) for _ in range(2)]
     h.is_(sorted(k for k, f in kinds), ['enrol', 'unenrol'],
           'UNENROL with a promotion: ! unenrol and ! enrol')
     prom = [f for k, f in kinds if k == 'enrol']
     h.ok(prom and prom[0].get('id') == timea and
          prom[0].get('status') == 'enrolled',
          'the promoted participant is now enrolled', '    %r' % kinds)
-    h.is_(u.drain(W2), 3, 'second daemon: the other three changes')
-    h.is_(u.drain(WA), 5, 'admin watcher: the five changes')
+    h.is_(h.drain(W2), 3, 'second daemon: the other three changes')
+    h.is_(h.drain(WA), 5, 'admin watcher: the five changes')
 
 with h.section('no line for a refused request or a replay; commit order'):
     for line in ('PARTICIPANT ADD party=TR name=X role=head',      # CONFLICT
                  'PARTICIPANT ADD party=FR name=X',               # NOT_FOUND
                  'ENROL session=S1 participant=999999'):          # NOT_FOUND
         h.ok(not A.request(line).ok, 'refused: %s' % line)
-    r = u.must(A, 'PARTICIPANT ADD party=RS name=%s ref=w-jovan'
-               % u.q(JOVAN))
+    r = h.must(A, 'PARTICIPANT ADD party=RS name=%s ref=w-jovan'
+               % h.quote(JOVAN))
     jovan = r.fields['id']
-    u.must(A, 'PARTICIPANT ADD party=RS name=%s ref=w-jovan' % u.q(JOVAN),
+    h.must(A, 'PARTICIPANT ADD party=RS name=%s ref=w-jovan' % h.quote(JOVAN),
            replay='1')
     h.ok(not A.request('PARTICIPANT ADD party=RS name=Y').ok,
          'refused: past the quota of RS')
-    u.must(A, 'PARTICIPANT SET id=%s title="Head of Section"' % jovan)
-    u.must(A, 'PARTICIPANT DECLINE id=%s' % jovan)
+    h.must(A, 'PARTICIPANT SET id=%s title="Head of Section"' % jovan)
+    h.must(A, 'PARTICIPANT DECLINE id=%s' % jovan)
     expect(W, 'participant.added', 'the first line after the refusals is '
            'the ADD, with a Cyrillic name', party='RS', id=jovan, name=JOVAN)
     expect(W, 'participant.updated', 'then the SET (the replay sent '
@@ -159,27 +159,27 @@ with h.section('no line for a refused request or a replay; commit order'):
 
 with h.section('values that need quoting'):
     odd = 'Anna "Ani" Back\\slash = Øre 😀'
-    r = u.must(A, 'PARTICIPANT ADD party=TR name=%s' % u.q(odd))
+    r = h.must(A, 'PARTICIPANT ADD party=TR name=%s' % h.quote(odd))
     expect(W, 'participant.added', 'a name with a quote, a backslash, an '
            '"=", and a character outside the BMP arrives intact',
            id=r.fields['id'], name=odd)
-    u.must(A, 'PARTICIPANT DECLINE id=%s' % r.fields['id'])
+    h.must(A, 'PARTICIPANT DECLINE id=%s' % r.fields['id'])
     expect(W, 'participant.declined', 'and its DECLINE', name=odd)
 
 with h.section('a watcher of another event sees nothing of E1'):
-    r = u.must(A, 'PARTICIPANT ADD event=E2 party=TR name="Only In E2"')
+    r = h.must(A, 'PARTICIPANT ADD event=E2 party=TR name="Only In E2"')
     e2 = r.fields['id']
     expect(WX, 'participant.added', 'the E2 watcher\'s first line is the '
            'first change in E2', id=e2, name='Only In E2')
-    u.must(A, 'CHECKIN event=E2 id=%s' % e2)
+    h.must(A, 'CHECKIN event=E2 id=%s' % e2)
     expect(WX, 'checkin', 'and then its check-in', id=e2)
-    u.must(A, 'PARTICIPANT SET id=%s title=Ambassador' % serra)
+    h.must(A, 'PARTICIPANT SET id=%s title=Ambassador' % serra)
     expect(W, 'participant.updated', 'the E1 watcher saw nothing of E2: '
            'its next line is the next change in E1', id=serra)
-    h.ok(u.quiet(WX, 0.5), 'the E2 watcher got nothing of that E1 change')
+    h.ok(h.quiet(WX, 0.5), 'the E2 watcher got nothing of that E1 change')
 
 with h.section('while watching, only DONE is read'):
-    before = pg.audit_count()
+    before = env.audit_count()
     W.send('PING')
     line = W.read_line(10)
     h.like(line, r'^ERR SYNTAX( |$)', 'PING while watching -> ERR SYNTAX')
@@ -189,25 +189,25 @@ with h.section('while watching, only DONE is read'):
     W.send('WATCH event=E2')
     h.like(W.read_line(10), r'^ERR SYNTAX( |$)',
            'WATCH while watching -> ERR SYNTAX')
-    h.is_(pg.audit_count(), before, 'nothing was done')
+    h.is_(env.audit_count(), before, 'nothing was done')
     h.is_([x.get('name') for x in A.request('PARTICIPANT LIST '
                                             'party=TR').records
            if x.get('name') == 'Sneaky'], [], 'no participant Sneaky')
-    u.must(A, 'PARTICIPANT SET id=%s title="Deputy Minister"' % serra)
+    h.must(A, 'PARTICIPANT SET id=%s title="Deputy Minister"' % serra)
     expect(W, 'participant.updated', 'notifications go on meanwhile',
            id=serra)
     W.send('done')
     h.is_(W.read_line(10), 'OK', 'DONE (any case) -> OK')
     r = W.request('PING')
     h.is_(r.lines, ['OK pong'], 'after DONE requests are served again')
-    u.must(A, 'PARTICIPANT SET id=%s title="Minister"' % serra)
+    h.must(A, 'PARTICIPANT SET id=%s title="Minister"' % serra)
     r = W.request('WHOAMI')
     h.is_((r.notes, r.final), ([], 'OK user=hst role=host'),
           'after DONE no more "!" lines')
-    h.ok(u.quiet(W, 0.3), 'nothing more arrives')
+    h.ok(h.quiet(W, 0.3), 'nothing more arrives')
 
 with h.section('WATCH pipelined with what follows'):
-    with u.login(rd, 'sec') as c:
+    with rd.login('sec') as c:
         c.send_raw(b'WATCH event=E1\nPING\nDONE\nPING\n')
         got = [c.read_line(10) for _ in range(4)]
         h.is_([got[0], got[1].split(' ')[:2], got[2], got[3]],
@@ -216,14 +216,13 @@ with h.section('WATCH pipelined with what follows'):
               'ERR SYNTAX, OK, OK pong')
 
 with h.section('WATCH: who and which event'):
-    F = u.login(rd, 'ftr', use='E1')
-    h.err_reply(F.request('WATCH'), 'FORBIDDEN', 'focal: WATCH -> FORBIDDEN')
+    F = rd.login('ftr', use='E1')
+    N = rd.connect()
+    h.only_for({'focal': F}, N, 'WATCH', ('admin', 'secretariat', 'host'),
+               nobody_line='WATCH event=E1')
     h.is_(F.request('PING').final, 'OK pong', 'and the focal point is not '
           'watching')
-    N = u.connect(rd)
-    h.err_reply(N.request('WATCH event=E1'), 'AUTH_REQUIRED',
-                'not logged in: WATCH -> AUTH_REQUIRED')
-    S = u.login(rd, 'sec')
+    S = rd.login('sec')
     h.err_reply(S.request('WATCH event=NOPE'), 'NOT_FOUND',
                 'WATCH of an unknown event')
     h.err_reply(S.request('WATCH'), 'SYNTAX', 'WATCH without event= and no '
