@@ -1394,6 +1394,35 @@ def setup(users=(), **config):
     return env, rd
 
 
+
+# The users of the family tests: one per role, and two focal points.
+ROLE_USERS = [('sec', 'secretariat', None), ('hst', 'host', None),
+              ('ftr', 'focal', 'TR'), ('fhu', 'focal', 'HU')]
+
+
+class Roles:
+    """A connection logged in as each of ROLE_USERS: A (admin), S
+    (secretariat), H (host), F (focal TR), FH (focal HU); N logged in as
+    nobody; S2 a second secretariat with no USE; by_role maps each role's
+    name to its connection."""
+
+    def __init__(self, rd):
+        self.A = rd.login('admin')
+        self.S = rd.login('sec')
+        self.H = rd.login('hst')
+        self.F = rd.login('ftr')
+        self.FH = rd.login('fhu')
+        self.N = rd.connect()
+        self.S2 = rd.login('sec')
+        self.by_role = {'admin': self.A, 'secretariat': self.S,
+                        'host': self.H, 'focal': self.F}
+
+
+def setup_roles(**config):
+    """setup() with ROLE_USERS, and a Roles of connections."""
+    env, rd = setup(users=ROLE_USERS, **config)
+    return env, rd, Roles(rd)
+
 # --------------------------------------------------------------------------
 # checks on replies
 

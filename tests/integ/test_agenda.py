@@ -13,18 +13,10 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
-env, rd = h.setup(users=[('sec', 'secretariat', None),
-                         ('hst', 'host', None),
-                         ('ftr', 'focal', 'TR'),
-                         ('fhu', 'focal', 'HU')])
-
-A = rd.login('admin')
-S = rd.login('sec')
-H = rd.login('hst')
-F = rd.login('ftr')
-FH = rd.login('fhu')
-N = rd.connect()                   # nobody logged in
-ROLES = {'admin': A, 'secretariat': S, 'host': H, 'focal': F}
+env, rd, roles = h.setup_roles()
+A, S, H, F, FH, N, S2 = (roles.A, roles.S, roles.H, roles.F, roles.FH,
+                         roles.N, roles.S2)
+ROLES = roles.by_role
 
 SERRA = 'Serra Albayrakoğlu'
 TIMEA = 'Tímea Lehoczki'

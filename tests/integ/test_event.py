@@ -14,16 +14,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
-env, rd = h.setup(users=[('sec', 'secretariat', None),
-                         ('hst', 'host', None),
-                         ('fp', 'focal', 'TR')])
-
-A = rd.login('admin')
-S = rd.login('sec')
-H = rd.login('hst')
-F = rd.login('fp')
-N = rd.connect()                   # nobody logged in
-ROLES = {'admin': A, 'secretariat': S, 'host': H, 'focal': F}
+env, rd, roles = h.setup_roles()
+A, S, H, F, N = roles.A, roles.S, roles.H, roles.F, roles.N
+ROLES = roles.by_role
 
 with h.section('set-up: organisation ICMPD'):
     h.must(A, 'PARTY ADD code=ICMPD kind=organisation name="International '
