@@ -172,15 +172,26 @@ csv_quoted(struct csv *csv, const char *d, size_t len, size_t *pos,
 	return (0);
 }
 
-/* Cut d[0..len) into csv->rows; 0, or -1 with errline and err set. */
+/*
+ * Cut d[0..len) into csv->rows; 0, or -1 with errline and err set. A NUL
+ * byte is refused: a field could not hold it (it would be cut there), and
+ * a text full of them is UTF-16, which a spreadsheet may have written.
+ */
 int
 csv_parse(struct csv *csv, const char *d, size_t len)
 {
 	struct csv_row	*row;
 	struct proto_buf field;
+	const char	*nul;
 	size_t		 pos = 0, line = 1, cap;
 	int		 rv = -1;
 
+	if (len > 0 && (nul = memchr(d, '\0', len)) != NULL) {
+		for (pos = 0; pos < (size_t)(nul - d); pos++)
+			line += d[pos] == '\n';
+		return (csv_fail(csv, line,
+		    "a NUL byte (is the file UTF-16?)"));
+	}
 	proto_buf_init(&field);
 	if (len >= 3 && memcmp(d, CSV_BOM, 3) == 0)
 		pos = 3;

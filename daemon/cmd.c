@@ -198,141 +198,14 @@ cmd_arg(struct req *r, const char *key)
 	return (a != NULL ? a->value : NULL);
 }
 
-static int
-cmd_valid_id(const char *v, size_t n)
-{
-	return (proto_valid_uint(v, n, 1, INT64_MAX, NULL));
-}
-
-static int
-cmd_valid_count(const char *v, size_t n)
-{
-	return (proto_valid_uint(v, n, 0, 1000000, NULL));
-}
-
-static int
-cmd_valid_text(const char *v, size_t n)
-{
-	return (proto_valid_text(v, n, PROTO_MAX_TEXT));
-}
-
-static int
-cmd_valid_password(const char *v, size_t n)
-{
-	return (n <= PROTO_MAX_PASSWORD &&
-	    proto_utf8_count(v, n) >= PROTO_MIN_PASSWORD);
-}
-
-static int
-cmd_valid_secret(const char *v, size_t n)
-{
-	return (n > 0 && n <= PROTO_MAX_PASSWORD);
-}
-
-static int
-cmd_valid_command(const char *v, size_t n)
-{
-	return (n > 0 && n <= PROTO_MAX_COMMAND);
-}
-
-#define CMD_STR(x)  CMD_STR1(x)
-#define CMD_STR1(x) #x
-
-/*
- * Each type of key: its name in HELP, its check, the message that follows
- * the key's name when the check fails, and whether an empty value is
- * taken for an optional key (an update clears the field).
- */
-static const struct cmd_type {
-	const char *name;
-	int (*valid)(const char *, size_t);
-	const char *message;
-	int	    clears;
-} cmd_types[] = {
-	[KEY_CODE] = { "code", proto_valid_code,
-	    "a code is 1-32 of A-Z a-z "
-	    "0-9 _ . - starting with a letter or digit",
-	    0 },
-	[KEY_ID] = { "id", cmd_valid_id, "must be a positive integer", 0 },
-	[KEY_COUNT] = { "count", cmd_valid_count,
-	    "must be an integer from 0 "
-	    "to 1000000",
-	    1 },
-	[KEY_NAME] = { "name", proto_valid_name,
-	    "must be 1-" CMD_STR(PROTO_MAX_NAME) " characters", 1 },
-	[KEY_TEXT] = { "text", cmd_valid_text,
-	    "at most " CMD_STR(PROTO_MAX_TEXT) " characters", 1 },
-	[KEY_LINE] = { "line", cmd_valid_text,
-	    "at most " CMD_STR(PROTO_MAX_TEXT) " characters", 1 },
-	[KEY_DATE] = { "date", proto_valid_date, "must be a date YYYY-MM-DD",
-	    0 },
-	[KEY_TIME] = { "time", proto_valid_time,
-	    "must be a time "
-	    "YYYY-MM-DDTHH:MM",
-	    0 },
-	[KEY_TIMESTAMP] = { "timestamp", proto_valid_timestamp,
-	    "must be a "
-	    "UTC time YYYY-MM-DDTHH:MM:SSZ",
-	    0 },
-	[KEY_EMAIL] = { "email", proto_valid_email, "not an e-mail address",
-	    1 },
-	[KEY_TZ] = { "tz", proto_valid_timezone,
-	    "must be a time zone such "
-	    "as Europe/Istanbul",
-	    0 },
-	[KEY_REF] = { "ref", proto_valid_ref, "1-64 of A-Z a-z 0-9 _ . : -",
-	    0 },
-	[KEY_PASSWORD] = { "password", cmd_valid_password,
-	    "a password has at "
-	    "least " CMD_STR(PROTO_MIN_PASSWORD) " characters",
-	    0 },
-	[KEY_SECRET] = { "secret", cmd_valid_secret,
-	    "must be 1-" CMD_STR(PROTO_MAX_PASSWORD) " bytes", 0 },
-	[KEY_ENUM] = { "enum", NULL, "must be one of ", 0 },
-	[KEY_COMMAND] = { "command", cmd_valid_command, "not a command", 0 },
-};
-
-/* Is v (n bytes) one of "a|b|c"? */
-static int
-cmd_valid_choice(const char *choices, const char *v, size_t n)
-{
-	const char *c, *e;
-
-	for (c = choices; *c != '\0'; c = *e ? e + 1 : e) {
-		e = c + strcspn(c, "|");
-		if ((size_t)(e - c) == n && memcmp(c, v, n) == 0)
-			return (1);
-	}
-	return (0);
-}
-
 /* Check one value against its key's type; on failure write why. */
 static int
 cmd_check_value(const struct cmd_key *k, const struct proto_arg *a, char *why,
     size_t len)
 {
-	const struct cmd_type *t = &cmd_types[k->type];
-	int		       ok;
-
-	if ((a->flags & PROTO_ARG_OTHER_CTL) ||
-	    ((a->flags & PROTO_ARG_LF_TAB) && k->type != KEY_TEXT)) {
-		snprintf(why, len,
-		    "%s: control characters are not allowed "
-		    "here",
-		    k->name);
-		return (-1);
-	}
-	if (a->vlen == 0 && t->clears && !(k->flags & KEY_REQUIRED))
-		return (0);
-	if (k->type == KEY_ENUM)
-		ok = cmd_valid_choice(k->choices, a->value, a->vlen);
-	else
-		ok = t->valid(a->value, a->vlen);
-	if (ok)
-		return (0);
-	snprintf(why, len, "%s: %s%s", k->name, t->message,
-	    k->type == KEY_ENUM ? k->choices : "");
-	return (-1);
+	return (proto_check_value(k->type, k->name, k->choices,
+	    (k->flags & KEY_REQUIRED) != 0, a->value, a->vlen, a->flags, why,
+	    len));
 }
 
 /* Keys: every argument known, well-formed, the required ones present. */
@@ -632,7 +505,7 @@ cmd_help_keys(struct proto_buf *b, const struct cmd_entry *e)
 			proto_buf_addch(b, ' ');
 		proto_buf_addstr(b, k->name);
 		proto_buf_addch(b, ':');
-		proto_buf_addstr(b, cmd_types[k->type].name);
+		proto_buf_addstr(b, proto_key_type_name(k->type));
 		if (k->flags & KEY_REQUIRED)
 			proto_buf_addstr(b, ":required");
 		if (k->flags & KEY_EVENT)

@@ -283,33 +283,16 @@ void	    auth_job_free(struct auth_job *);
 int	    auth_hash_now(const char *, char *, size_t);
 
 /* cmd.c: the command table */
-enum key_type {
-	KEY_CODE,  /* event, party, session codes; user names */
-	KEY_ID,	   /* positive integer */
-	KEY_COUNT, /* non-negative integer (quota, capacity, version) */
-	KEY_NAME,  /* 1-200 characters after trimming */
-	KEY_TEXT,  /* free text: LF and TAB allowed */
-	KEY_LINE,  /* one line of text, no controls */
-	KEY_DATE,
-	KEY_TIME,
-	KEY_TIMESTAMP,
-	KEY_EMAIL,
-	KEY_TZ,
-	KEY_REF,
-	KEY_PASSWORD, /* a new password: at least 12 characters */
-	KEY_SECRET,   /* a password to check */
-	KEY_ENUM,     /* one of cmd_key.choices */
-	KEY_COMMAND   /* HELP's command=WORDS */
-};
+/* The key types (enum proto_key_type, KEY_CODE ...) are proto.h's. */
 #define KEY_REQUIRED  0x01
 #define KEY_EVENT     0x02 /* defaults to the session's USE event */
 #define KEY_OWN_PARTY 0x04 /* a focal point may only name its own party */
 
 struct cmd_key {
-	const char   *name;
-	enum key_type type;
-	int	      flags;
-	const char   *choices; /* KEY_ENUM: "a|b|c" */
+	const char	   *name;
+	enum proto_key_type type;
+	int		    flags;
+	const char	   *choices; /* KEY_ENUM: "a|b|c" */
 };
 
 /* Keys and choices that several commands share. */

@@ -29,6 +29,7 @@
 #define PROTO_MAX_PASSWORD     1024 /* bytes */
 #define PROTO_MAX_TEXT	       4000 /* characters in note, reason, topic */
 #define PROTO_MAX_EMAIL	       254
+#define PROTO_MAX_COUNT	       1000000 /* a count key: 0 to this */
 #define PROTO_FRAMING_LIMIT    4 /* the 4th framing error in a row closes */
 #define PROTO_MAX_REPLY_FIELDS 64
 
@@ -187,5 +188,40 @@ int proto_valid_timezone(const char *, size_t); /* Area/City shape, or UTC */
  * min <= n <= max; out may be NULL. */
 int proto_valid_uint(const char *, size_t, uint64_t min, uint64_t max,
     uint64_t *out);
+
+/* --- the types of a command's keys (keys.c; PROTOCOL.md 2 and 4) --- */
+/* The names are short because every command table spells them. */
+enum proto_key_type {
+	KEY_CODE,  /* event, party, session codes; user names */
+	KEY_ID,	   /* positive integer */
+	KEY_COUNT, /* integer 0 to PROTO_MAX_COUNT (quota, capacity, version) */
+	KEY_NAME,  /* 1-200 characters after trimming */
+	KEY_TEXT,  /* free text: LF and TAB allowed */
+	KEY_LINE,  /* one line of text, no controls */
+	KEY_DATE,
+	KEY_TIME,
+	KEY_TIMESTAMP,
+	KEY_EMAIL,
+	KEY_TZ,
+	KEY_REF,
+	KEY_PASSWORD, /* a new password: at least 12 characters */
+	KEY_SECRET,   /* a password to check */
+	KEY_ENUM,     /* one of the key's choices, "a|b|c" */
+	KEY_COMMAND,  /* HELP's command=WORDS */
+	KEY_NTYPES
+};
+/* The type's name in HELP's keys= ("code", "id", ...); NULL when out of
+ * range. */
+const char *proto_key_type_name(enum proto_key_type);
+/*
+ * Check one decoded value of the key named key: value[0..len), flags the
+ * PROTO_ARG_* bits the parser set, choices the "a|b|c" of a KEY_ENUM key
+ * (NULL: none), required whether the command needs the key (then an empty
+ * value does not clear the field). Returns 0 when the value will do, else
+ * -1 with "key: what is wrong" in why; why is not written on success.
+ */
+int proto_check_value(enum proto_key_type, const char *key, const char *choices,
+    int required, const char *value, size_t len, int flags, char *why,
+    size_t whylen);
 
 #endif /* PROTO_H */

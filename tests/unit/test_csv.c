@@ -2,7 +2,8 @@
  * test_csv.c -- unit tests for client/csv.c, the CSV reader of roster
  * import: separators (',' ';' TAB, seen in the header), LF and CRLF, a
  * byte order mark, quoted fields with separators, line ends and doubled
- * quotes, blank lines, ragged rows, and the errors with their lines.
+ * quotes, blank lines, ragged rows, and the errors with their lines (a NUL
+ * byte among them).
  *
  * Table-driven: each row is one text and the exact rows, or the exact
  * error, expected. A failing row is reported with its name.
@@ -192,6 +193,29 @@ test_csv_length(void **state)
 	csv_free(&csv); /* twice is harmless */
 }
 
+/* A NUL byte is refused on its line, not kept as the end of a shorter
+ * field; UTF-16 from a spreadsheet is full of them. */
+static void
+test_csv_nul(void **state)
+{
+	struct csv csv;
+	const char text[] = "a,b\n\"1\n2\",x\0y\n";
+	const char utf16[] =
+	    "\xff\xfe"
+	    "a\0,\0b\0\n\0";
+
+	(void)state;
+	csv_init(&csv);
+	assert_int_equal(csv_parse(&csv, text, sizeof text - 1), -1);
+	assert_int_equal(csv.errline, 3);
+	assert_string_equal(csv.err, "a NUL byte (is the file UTF-16?)");
+	csv_free(&csv);
+	csv_init(&csv);
+	assert_int_equal(csv_parse(&csv, utf16, sizeof utf16 - 1), -1);
+	assert_int_equal(csv.errline, 1);
+	csv_free(&csv);
+}
+
 /* Many rows and many fields: the arrays grow. */
 static void
 test_csv_large(void **state)
@@ -227,6 +251,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv_cases),
 		cmocka_unit_test(test_csv_length),
+		cmocka_unit_test(test_csv_nul),
 		cmocka_unit_test(test_csv_large),
 	};
 

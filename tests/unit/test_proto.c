@@ -1580,6 +1580,242 @@ test_valid_uint(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Key types: proto_check_value and proto_key_type_name */
+
+struct check_case {
+	enum proto_key_type type;
+	const char	   *choices;
+	int		    required;
+	const char	   *value;
+	size_t		    repeat; /* value written this many times; 0: once */
+	int		    flags;
+	const char	   *why; /* NULL: accepted; else the exact reason */
+};
+
+#define WHY_CODE                                                         \
+	"k: a code is 1-32 of A-Z a-z 0-9 _ . - starting with a letter " \
+	"or digit"
+#define WHY_ID	      "k: must be a positive integer"
+#define WHY_COUNT     "k: must be an integer from 0 to 1000000"
+#define WHY_NAME      "k: must be 1-200 characters"
+#define WHY_TEXT      "k: at most 4000 characters"
+#define WHY_DATE      "k: must be a date YYYY-MM-DD"
+#define WHY_TIME      "k: must be a time YYYY-MM-DDTHH:MM"
+#define WHY_TIMESTAMP "k: must be a UTC time YYYY-MM-DDTHH:MM:SSZ"
+#define WHY_EMAIL     "k: not an e-mail address"
+#define WHY_TZ	      "k: must be a time zone such as Europe/Istanbul"
+#define WHY_REF	      "k: 1-64 of A-Z a-z 0-9 _ . : -"
+#define WHY_PASSWORD  "k: a password has at least 12 characters"
+#define WHY_SECRET    "k: must be 1-1024 bytes"
+#define WHY_ENUM      "k: must be one of a|bb|c"
+#define WHY_COMMAND   "k: not a command"
+#define WHY_CTL	      "k: control characters are not allowed here"
+#define LF_TAB	      PROTO_ARG_LF_TAB
+#define OTHER_CTL     PROTO_ARG_OTHER_CTL
+#define QUOTED	      PROTO_ARG_QUOTED
+
+static const struct check_case check_cases[] = {
+	/* code: good, bad, 32 and 33 characters, empty never clears */
+	{ KEY_CODE, NULL, 1, "SOM-37", 0, 0, NULL },
+	{ KEY_CODE, NULL, 0, "a_b.c-d", 0, 0, NULL },
+	{ KEY_CODE, NULL, 1, "9", 0, 0, NULL },
+	{ KEY_CODE, NULL, 1, "-x", 0, 0, WHY_CODE },
+	{ KEY_CODE, NULL, 1, "a b", 0, QUOTED, WHY_CODE },
+	{ KEY_CODE, NULL, 1, "ş", 0, 0, WHY_CODE },
+	{ KEY_CODE, NULL, 1, "a", 32, 0, NULL },
+	{ KEY_CODE, NULL, 1, "a", 33, 0, WHY_CODE },
+	{ KEY_CODE, NULL, 0, "", 0, QUOTED, WHY_CODE },
+	{ KEY_CODE, NULL, 1, "", 0, QUOTED, WHY_CODE },
+
+	/* id: 1 to INT64_MAX */
+	{ KEY_ID, NULL, 1, "1", 0, 0, NULL },
+	{ KEY_ID, NULL, 1, "9223372036854775807", 0, 0, NULL },
+	{ KEY_ID, NULL, 1, "9223372036854775808", 0, 0, WHY_ID },
+	{ KEY_ID, NULL, 1, "0", 0, 0, WHY_ID },
+	{ KEY_ID, NULL, 1, "01", 0, 0, WHY_ID },
+	{ KEY_ID, NULL, 1, "-1", 0, 0, WHY_ID },
+	{ KEY_ID, NULL, 1, "1x", 0, 0, WHY_ID },
+	{ KEY_ID, NULL, 0, "", 0, QUOTED, WHY_ID },
+
+	/* count: 0 to 1000000; empty clears an optional one */
+	{ KEY_COUNT, NULL, 1, "0", 0, 0, NULL },
+	{ KEY_COUNT, NULL, 1, "1000000", 0, 0, NULL },
+	{ KEY_COUNT, NULL, 1, "1000001", 0, 0, WHY_COUNT },
+	{ KEY_COUNT, NULL, 1, "00", 0, 0, WHY_COUNT },
+	{ KEY_COUNT, NULL, 1, "+5", 0, 0, WHY_COUNT },
+	{ KEY_COUNT, NULL, 0, "", 0, QUOTED, NULL },
+	{ KEY_COUNT, NULL, 1, "", 0, QUOTED, WHY_COUNT },
+
+	/* name: 1-200 code points after trimming; empty clears */
+	{ KEY_NAME, NULL, 1, "Ayşe Yılmaz", 0, QUOTED, NULL },
+	{ KEY_NAME, NULL, 1, " x ", 0, QUOTED, NULL },
+	{ KEY_NAME, NULL, 1, "ğ", 200, 0, NULL },
+	{ KEY_NAME, NULL, 1, "ğ", 201, 0, WHY_NAME },
+	{ KEY_NAME, NULL, 1, " ", 0, QUOTED, WHY_NAME },
+	{ KEY_NAME, NULL, 1, "a\tb", 0, LF_TAB, WHY_CTL },
+	{ KEY_NAME, NULL, 1, "a\rb", 0, OTHER_CTL, WHY_CTL },
+	{ KEY_NAME, NULL, 0, "", 0, QUOTED, NULL },
+	{ KEY_NAME, NULL, 1, "", 0, QUOTED, WHY_NAME },
+
+	/* text: LF and TAB allowed, 4000 code points; empty is text */
+	{ KEY_TEXT, NULL, 1, "two\nlines\tand a tab", 0, LF_TAB, NULL },
+	{ KEY_TEXT, NULL, 1, "ş", 4000, 0, NULL },
+	{ KEY_TEXT, NULL, 1, "ş", 4001, 0, WHY_TEXT },
+	{ KEY_TEXT, NULL, 1, "cr\r", 0, OTHER_CTL, WHY_CTL },
+	{ KEY_TEXT, NULL, 0, "", 0, QUOTED, NULL },
+	{ KEY_TEXT, NULL, 1, "", 0, QUOTED, NULL },
+
+	/* line: text without LF or TAB */
+	{ KEY_LINE, NULL, 1, "one line", 0, QUOTED, NULL },
+	{ KEY_LINE, NULL, 1, "x", 4000, 0, NULL },
+	{ KEY_LINE, NULL, 1, "x", 4001, 0, WHY_TEXT },
+	{ KEY_LINE, NULL, 1, "two\nlines", 0, LF_TAB, WHY_CTL },
+	{ KEY_LINE, NULL, 1, "a\tb", 0, LF_TAB, WHY_CTL },
+	{ KEY_LINE, NULL, 0, "", 0, QUOTED, NULL },
+	{ KEY_LINE, NULL, 1, "", 0, QUOTED, NULL },
+
+	/* date, time, timestamp */
+	{ KEY_DATE, NULL, 1, "2024-02-29", 0, 0, NULL },
+	{ KEY_DATE, NULL, 1, "2025-02-29", 0, 0, WHY_DATE },
+	{ KEY_DATE, NULL, 1, "2025-11-26T10:00", 0, 0, WHY_DATE },
+	{ KEY_DATE, NULL, 0, "", 0, QUOTED, WHY_DATE },
+	{ KEY_TIME, NULL, 1, "2025-11-26T23:59", 0, 0, NULL },
+	{ KEY_TIME, NULL, 1, "2025-11-26T24:00", 0, 0, WHY_TIME },
+	{ KEY_TIME, NULL, 1, "2025-11-26T10:00Z", 0, 0, WHY_TIME },
+	{ KEY_TIME, NULL, 0, "", 0, QUOTED, WHY_TIME },
+	{ KEY_TIMESTAMP, NULL, 1, "2025-11-26T07:00:00Z", 0, 0, NULL },
+	{ KEY_TIMESTAMP, NULL, 1, "2025-11-26T07:00", 0, 0, NULL },
+	{ KEY_TIMESTAMP, NULL, 1, "2025-11-26T07:00:60Z", 0, 0, WHY_TIMESTAMP },
+	{ KEY_TIMESTAMP, NULL, 1, "2025-11-26T07:00:00+03:00", 0, 0,
+	    WHY_TIMESTAMP },
+	{ KEY_TIMESTAMP, NULL, 0, "", 0, QUOTED, WHY_TIMESTAMP },
+
+	/* email: empty clears */
+	{ KEY_EMAIL, NULL, 1, "ayse@example.org", 0, 0, NULL },
+	{ KEY_EMAIL, NULL, 1, "a@b", 0, 0, NULL },
+	{ KEY_EMAIL, NULL, 1, "no-at.example.org", 0, 0, WHY_EMAIL },
+	{ KEY_EMAIL, NULL, 1, "a@@b", 0, 0, WHY_EMAIL },
+	{ KEY_EMAIL, NULL, 1, "a b@c", 0, QUOTED, WHY_EMAIL },
+	{ KEY_EMAIL, NULL, 0, "", 0, QUOTED, NULL },
+	{ KEY_EMAIL, NULL, 1, "", 0, QUOTED, WHY_EMAIL },
+
+	/* tz, ref */
+	{ KEY_TZ, NULL, 1, "Europe/Istanbul", 0, 0, NULL },
+	{ KEY_TZ, NULL, 1, "UTC", 0, 0, NULL },
+	{ KEY_TZ, NULL, 1, "Istanbul", 0, 0, WHY_TZ },
+	{ KEY_TZ, NULL, 1, "Europe/", 0, 0, WHY_TZ },
+	{ KEY_TZ, NULL, 0, "", 0, QUOTED, WHY_TZ },
+	{ KEY_REF, NULL, 1, "form:2025-11.a_b", 0, 0, NULL },
+	{ KEY_REF, NULL, 1, "r", 64, 0, NULL },
+	{ KEY_REF, NULL, 1, "r", 65, 0, WHY_REF },
+	{ KEY_REF, NULL, 1, "a/b", 0, 0, WHY_REF },
+	{ KEY_REF, NULL, 0, "", 0, QUOTED, WHY_REF },
+
+	/* password: 12 code points to 1024 bytes; secret: 1-1024 bytes */
+	{ KEY_PASSWORD, NULL, 1, "ş", 12, 0, NULL },
+	{ KEY_PASSWORD, NULL, 1, "ş", 11, 0, WHY_PASSWORD },
+	{ KEY_PASSWORD, NULL, 1, "x", 1024, 0, NULL },
+	{ KEY_PASSWORD, NULL, 1, "x", 1025, 0, WHY_PASSWORD },
+	{ KEY_PASSWORD, NULL, 1, "with spaces", 2, QUOTED, NULL },
+	{ KEY_PASSWORD, NULL, 1, "tab\there-long", 0, LF_TAB, WHY_CTL },
+	{ KEY_PASSWORD, NULL, 0, "", 0, QUOTED, WHY_PASSWORD },
+	{ KEY_SECRET, NULL, 1, "x", 0, 0, NULL },
+	{ KEY_SECRET, NULL, 1, "x", 1024, 0, NULL },
+	{ KEY_SECRET, NULL, 1, "x", 1025, 0, WHY_SECRET },
+	{ KEY_SECRET, NULL, 0, "", 0, QUOTED, WHY_SECRET },
+
+	/* enum: one of the choices, whole */
+	{ KEY_ENUM, "a|bb|c", 1, "a", 0, 0, NULL },
+	{ KEY_ENUM, "a|bb|c", 1, "bb", 0, 0, NULL },
+	{ KEY_ENUM, "a|bb|c", 1, "c", 0, 0, NULL },
+	{ KEY_ENUM, "a|bb|c", 1, "b", 0, 0, WHY_ENUM },
+	{ KEY_ENUM, "a|bb|c", 1, "a|bb", 0, 0, WHY_ENUM },
+	{ KEY_ENUM, "a|bb|c", 1, "A", 0, 0, WHY_ENUM },
+	{ KEY_ENUM, "a|bb|c", 0, "", 0, QUOTED, WHY_ENUM },
+	{ KEY_ENUM, "a||c", 1, "", 0, QUOTED, NULL },
+	{ KEY_ENUM, NULL, 1, "a", 0, 0, "k: must be one of " },
+
+	/* command: 1 to 65 bytes */
+	{ KEY_COMMAND, NULL, 1, "participant add", 0, QUOTED, NULL },
+	{ KEY_COMMAND, NULL, 1, "w", 65, 0, NULL },
+	{ KEY_COMMAND, NULL, 1, "w", 66, 0, WHY_COMMAND },
+	{ KEY_COMMAND, NULL, 0, "", 0, QUOTED, WHY_COMMAND },
+
+	/* a type out of range */
+	{ KEY_NTYPES, NULL, 1, "x", 0, 0, "k: a key of no known type" },
+};
+
+static void
+test_check_value(void **state)
+{
+	const struct check_case *c;
+	char			 why[WHYLEN], *v;
+	size_t			 i, j, n, vlen;
+	int			 rv, failed = 0;
+
+	(void)state;
+	for (i = 0; i < nitems(check_cases); i++) {
+		c = &check_cases[i];
+		n = c->repeat ? c->repeat : 1;
+		vlen = strlen(c->value) * n;
+		/* exactly vlen bytes and no NUL: the length ends the value */
+		assert_non_null(v = malloc(vlen + 1));
+		for (j = 0; j < n; j++)
+			memcpy(v + j * strlen(c->value), c->value,
+			    strlen(c->value));
+		snprintf(why, sizeof why, "untouched");
+		rv = proto_check_value(c->type, "k", c->choices, c->required, v,
+		    vlen, c->flags, why, sizeof why);
+		if (c->why == NULL && (rv != 0 || strcmp(why, "untouched"))) {
+			print_error("check case %zu (type %d \"%s\" x%zu): "
+				    "refused: %s\n",
+			    i, c->type, c->value, n, why);
+			failed++;
+		} else if (c->why != NULL &&
+		    (rv != -1 || strcmp(why, c->why) != 0)) {
+			print_error("check case %zu (type %d \"%s\" x%zu): "
+				    "%d \"%s\", not \"%s\"\n",
+			    i, c->type, c->value, n, rv, why, c->why);
+			failed++;
+		}
+		free(v);
+	}
+	assert_int_equal(failed, 0);
+
+	/* why is cut to its buffer, and may be NULL with no room. */
+	assert_int_equal(proto_check_value(KEY_ID, "key", NULL, 1, "x", 1, 0,
+			     why, 5),
+	    -1);
+	assert_string_equal(why, "key:");
+	assert_int_equal(proto_check_value(KEY_ID, "key", NULL, 1, "x", 1, 0,
+			     NULL, 0),
+	    -1);
+	/* An empty value may have no bytes at all. */
+	assert_int_equal(proto_check_value(KEY_NAME, "k", NULL, 0, NULL, 0, 0,
+			     why, sizeof why),
+	    0);
+	assert_int_equal(proto_check_value(KEY_ENUM, "k", "a||b", 1, NULL, 0, 0,
+			     why, sizeof why),
+	    0);
+}
+
+static void
+test_key_type_names(void **state)
+{
+	static const char *const names[] = { "code", "id", "count", "name",
+		"text", "line", "date", "time", "timestamp", "email", "tz",
+		"ref", "password", "secret", "enum", "command" };
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(nitems(names), KEY_NTYPES);
+	for (i = 0; i < nitems(names); i++)
+		assert_string_equal(proto_key_type_name(i), names[i]);
+	assert_null(proto_key_type_name(KEY_NTYPES));
+	assert_null(proto_key_type_name((enum proto_key_type) - 1));
+}
+
 int
 main(void)
 {
@@ -1604,6 +1840,8 @@ main(void)
 		cmocka_unit_test(test_valid_simple),
 		cmocka_unit_test(test_valid_name_text),
 		cmocka_unit_test(test_valid_uint),
+		cmocka_unit_test(test_check_value),
+		cmocka_unit_test(test_key_type_names),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
