@@ -4,10 +4,12 @@
  * requests in flight. Which columns a kind accepts and which it needs come
  * from the server's HELP for its command; what is kept here is only which
  * kind maps to which command, and the column the CLI resolves itself (a
- * speaker's participant_name). Each row carries ref=imp-<hash of its
- * content> when the command takes ref=, so that running the same import
- * again adds nothing; parties, which have no ref, are checked against
- * PARTY LIST instead. Refused rows are listed at the end.
+ * speaker's participant_name). Each row carries ref=imp-<HMAC of its
+ * content under the event's import key> when the command takes ref=, so
+ * that running the same import again adds nothing, while a ref cannot be
+ * recomputed from the row by anyone without the key; parties, which have
+ * no ref, are checked against PARTY LIST instead. Refused rows are listed
+ * at the end.
  */
 #include <sys/stat.h>
 
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "roster.h"
 
@@ -27,6 +30,7 @@
 #define IMPORT_MAX_FILE (64 * 1024 * 1024)
 #define IMPORT_RETRIES	3  /* after BUSY, UNAVAILABLE */
 #define IMPORT_BAR	30 /* progress bar width */
+#define IMPORT_KEY	32 /* bytes of an event's import key */
 
 struct import_kind {
 	const char *name;
@@ -59,6 +63,14 @@ struct import_row {
 	int		  retry; /* BUSY or UNAVAILABLE */
 };
 
+/* An event's import key (EVENT SHOW import_key=), for the refs of the
+ * rows of that event. */
+struct import_key {
+	char	     *event;
+	unsigned char key[IMPORT_KEY];
+	int	      have; /* else: an unkeyed ref, as before 0.2 */
+};
+
 /* A participant known by name, for speakers. */
 struct import_person {
 	char *name;
@@ -80,6 +92,8 @@ struct import {
 	struct import_person	    *people;
 	size_t			     npeople;
 	size_t			     capeople;
+	struct import_key	    *keys;
+	size_t			     nkeys;
 	int			     bar; /* show progress */
 	long long		     lastbar;
 	size_t			     total;
@@ -101,6 +115,9 @@ import_free(struct import *im)
 		free(im->people[i].id);
 	}
 	free(im->people);
+	for (i = 0; i < im->nkeys; i++)
+		free(im->keys[i].event);
+	free(im->keys);
 }
 
 static void
@@ -268,18 +285,152 @@ import_header(struct import *im)
 	return (0);
 }
 
-/* ref=imp-<32 hex digits of SHA-256 over the kind and the row's columns
- * in name order>: the same content gives the same ref. */
+/* The event of a row: its event= cell, else --event; NULL for none. */
+static const char *
+import_event(const struct import *im, const struct csv_row *row)
+{
+	ssize_t col = import_col(im, "event");
+
+	if (col != -1 && (size_t)col < row->nfields && *row->fields[col])
+		return (row->fields[col]);
+	return (im->r->event);
+}
+
+/* The import key of an event, or NULL. */
+static const struct import_key *
+import_key_of(const struct import *im, const char *event)
+{
+	size_t i;
+
+	for (i = 0; event != NULL && i < im->nkeys; i++)
+		if (strcasecmp(im->keys[i].event, event) == 0)
+			return (im->keys[i].have ? &im->keys[i] : NULL);
+	return (NULL);
+}
+
+static int
+import_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return (ch - '0');
+	if (ch >= 'a' && ch <= 'f')
+		return (ch - 'a' + 10);
+	return (-1);
+}
+
+/* n bytes from 2n lower-case hex digits; -1 when s is not that. */
+static int
+import_unhex(const char *s, size_t len, unsigned char *out, size_t n)
+{
+	size_t i;
+	int    hi, lo;
+
+	if (len != 2 * n)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		hi = import_hexval(s[2 * i]);
+		lo = import_hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return (-1);
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return (0);
+}
+
+/*
+ * Read the import key of every event the rows name (EVENT SHOW). An event
+ * that is unknown, or a server that gives no key, leaves its rows with
+ * unkeyed refs (the server refuses the rows of an unknown event anyway).
+ * -1 when the connection fails.
+ */
+static int
+import_keys(struct import *im)
+{
+	struct net_conn		 *c = &im->r->conn;
+	struct proto_buf	  req;
+	struct proto_reply	  rep;
+	const struct proto_field *f;
+	struct import_key	 *k;
+	const char		 *ev;
+	char			 *line;
+	size_t			  i, j, len;
+	int			  kind, rv = 0;
+
+	proto_buf_init(&req);
+	for (i = 1; rv == 0 && i < im->nrows; i++) {
+		if ((ev = import_event(im, &im->csv.rows[i])) == NULL)
+			continue;
+		for (j = 0; j < im->nkeys; j++)
+			if (strcasecmp(im->keys[j].event, ev) == 0)
+				break;
+		if (j < im->nkeys)
+			continue;
+		k = reallocarray(im->keys, im->nkeys + 1, sizeof *k);
+		if (k == NULL) {
+			req.oom = 1;
+			rv = -1;
+			break;
+		}
+		im->keys = k;
+		k = &im->keys[im->nkeys];
+		memset(k, 0, sizeof *k);
+		if ((k->event = strdup(ev)) == NULL) {
+			req.oom = 1;
+			rv = -1;
+			break;
+		}
+		im->nkeys++;
+		proto_buf_reset(&req);
+		proto_buf_addstr(&req, "EVENT SHOW");
+		proto_buf_field(&req, "event", ev, strlen(ev));
+		if (req.oom) {
+			rv = -1;
+			break;
+		}
+		net_queue(c, req.data, req.len);
+		for (;;) {
+			if (net_read_line(c, &line, &len) != NET_LINE) {
+				fprintf(stderr, "roster: %s\n", c->err);
+				rv = -1;
+				break;
+			}
+			kind = proto_parse_reply(line, len, &rep);
+			if (kind == PROTO_LINE_RECORD &&
+			    (f = proto_reply_field(&rep, "import_key")) !=
+				NULL &&
+			    import_unhex(f->value, f->vlen, k->key,
+				sizeof k->key) == 0)
+				k->have = 1;
+			proto_reply_free(&rep);
+			if (kind == PROTO_LINE_OK || kind == PROTO_LINE_ERR)
+				break;
+		}
+	}
+	if (rv == -1 && req.oom)
+		fprintf(stderr, "roster: out of memory\n");
+	proto_buf_free(&req);
+	return (rv);
+}
+
+/*
+ * ref=imp-<32 hex digits of HMAC-SHA256(K, D)>, where K is the row's
+ * event's import key and D the first 16 bytes of SHA-256 over the kind and
+ * the row's columns in name order: the same content gives the same ref,
+ * and without K nobody can tell which content a ref is of. D alone is
+ * the ref when the server gives no key (it did not before migration 012,
+ * which keyed the stored refs of that form the same way).
+ */
 static void
 import_ref(const struct import *im, const struct csv_row *row,
     struct proto_buf *buf)
 {
-	static const char hex[] = "0123456789abcdef";
-	struct proto_buf  content;
-	unsigned char	  md[EVP_MAX_MD_SIZE];
-	unsigned int	  mdlen = 0;
-	char		  ref[PROTO_MAX_REF + 1] = "imp-";
-	size_t		  i, c;
+	static const char	 hex[] = "0123456789abcdef";
+	const struct import_key *k;
+	struct proto_buf	 content;
+	unsigned char		 d[EVP_MAX_MD_SIZE], md[EVP_MAX_MD_SIZE];
+	unsigned int		 dlen = 0, mdlen = 0;
+	char			 ref[PROTO_MAX_REF + 1] = "imp-";
+	size_t			 i, c;
 
 	proto_buf_init(&content);
 	proto_buf_add(&content, im->kind->name, strlen(im->kind->name) + 1);
@@ -290,17 +441,26 @@ import_ref(const struct import *im, const struct csv_row *row,
 		proto_buf_add(&content, row->fields[c],
 		    strlen(row->fields[c]) + 1);
 	}
-	if (!content.oom &&
-	    EVP_Digest(content.data, content.len, md, &mdlen, EVP_sha256(),
-		NULL) == 1) {
-		for (i = 0; i < 16 && i < mdlen; i++) {
+	k = import_key_of(im, import_event(im, row));
+	if (content.oom ||
+	    EVP_Digest(content.data, content.len, d, &dlen, EVP_sha256(),
+		NULL) != 1 ||
+	    dlen < 16)
+		buf->oom = 1;
+	else if (k == NULL) {
+		memcpy(md, d, 16);
+		mdlen = 16;
+	} else if (HMAC(EVP_sha256(), k->key, sizeof k->key, d, 16, md,
+		       &mdlen) == NULL)
+		buf->oom = 1;
+	if (!buf->oom && mdlen >= 16) {
+		for (i = 0; i < 16; i++) {
 			ref[4 + 2 * i] = hex[md[i] >> 4];
 			ref[5 + 2 * i] = hex[md[i] & 0xf];
 		}
 		ref[4 + 2 * i] = '\0';
 		proto_buf_field(buf, "ref", ref, strlen(ref));
-	} else
-		buf->oom = 1;
+	}
 	proto_buf_free(&content);
 }
 
@@ -707,6 +867,8 @@ import_connect(struct import *im)
 		return (ROSTER_EXIT_FAIL);
 	if (strcmp(im->kind->name, "parties") == 0 &&
 	    import_list(im, "PARTY LIST", import_skip_party) == -1)
+		return (ROSTER_EXIT_FAIL);
+	if (im->ref && import_keys(im) == -1)
 		return (ROSTER_EXIT_FAIL);
 	return (ROSTER_EXIT_OK);
 }

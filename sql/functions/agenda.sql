@@ -9,7 +9,7 @@ CREATE FUNCTION roster._session_records(p_event_id integer,
 RETURNS TABLE (code text, kind text, title text, starts text, ends text,
     room text, capacity text, theme text, enrolled text, waitlisted text,
     version text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT s.code, s.kind, s.title, roster._fmt_time(s.starts, e.timezone),
 	    roster._fmt_time(s.ends, e.timezone), s.room, s.capacity::text,
 	    s.theme,
@@ -26,7 +26,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION roster._session_kind(p_value text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value NOT IN ('plenary', 'panel', 'working_group', 'side_event') THEN
 		PERFORM _fail('RSINV', 'kind: must be plenary, panel, working_group or side_event');
@@ -41,7 +41,7 @@ CREATE FUNCTION roster.session_create(p_actor text, p_actor_role text,
     p_title text, p_starts text, p_ends text, p_room text,
     p_capacity text, p_theme text, p_ref text)
 RETURNS TABLE (code text, version text, replay text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -89,7 +89,7 @@ BEGIN
 	    'session', s.code, 'title', s.title,
 	    'starts', _fmt_time(s.starts, e.timezone)));
 	v_reply := jsonb_build_object('code', s.code::text, 'version', s.version::text);
-	PERFORM _ref_store(e.id, p_ref, v_reply);
+	PERFORM _ref_store(e.id, p_ref, NULL, v_reply);
 	RETURN QUERY SELECT s.code::text, s.version::text, NULL::text;
 END $$;
 
@@ -99,7 +99,7 @@ CREATE FUNCTION roster.session_list(p_actor text, p_actor_role text,
 RETURNS TABLE (code text, kind text, title text, starts text, ends text,
     room text, capacity text, theme text, enrolled text, waitlisted text,
     version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	e roster.event;
 BEGIN
@@ -115,7 +115,7 @@ CREATE FUNCTION roster.session_show(p_actor text, p_actor_role text,
 RETURNS TABLE (code text, kind text, title text, starts text, ends text,
     room text, capacity text, theme text, enrolled text, waitlisted text,
     version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	e roster.event;
 BEGIN
@@ -133,7 +133,7 @@ CREATE FUNCTION roster.session_set(p_actor text, p_actor_role text,
     p_title text, p_starts text, p_ends text, p_room text,
     p_capacity text, p_theme text, p_version text)
 RETURNS TABLE (code text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -225,7 +225,7 @@ CREATE FUNCTION roster.speaker_add(p_actor text, p_actor_role text,
     p_role text, p_topic text, p_position text, p_ref text)
 RETURNS TABLE (session text, participant text, role text, "position" text,
     replay text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -278,19 +278,19 @@ BEGIN
 	    'role', k.role, 'position', k.position::text));
 	v_reply := jsonb_build_object('session', s.code::text,
 	    'participant', c.id::text, 'role', k.role, 'position', k.position::text);
-	PERFORM _ref_store(e.id, p_ref, v_reply);
+	PERFORM _ref_store(e.id, p_ref, c.party_id, v_reply);
 	RETURN QUERY SELECT s.code::text, c.id::text, k.role, k.position::text,
 	    NULL::text;
 END $$;
 
 -- SPEAKER LIST [session=]: by session time, then position. The agenda is
--- for every role, but a focal point sees the participant id and name of
--- their own party's speakers only.
+-- for every role, but a focal point sees the participant id, name and
+-- topic of their own party's speakers only.
 CREATE FUNCTION roster.speaker_list(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_session text)
 RETURNS TABLE (session text, participant text, name text, party text,
     role text, topic text, "position" text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -305,7 +305,8 @@ BEGIN
 	SELECT s.code::text,
 	    CASE WHEN v.visible THEN p.id::text END,
 	    CASE WHEN v.visible THEN p.name::text END,
-	    pa.code::text, k.role, k.topic::text, k.position::text
+	    pa.code::text, k.role, CASE WHEN v.visible THEN k.topic::text END,
+	    k.position::text
 	FROM speaker k
 	JOIN session s ON s.id = k.session_id
 	JOIN participant p ON p.id = k.participant_id
@@ -321,7 +322,7 @@ END $$;
 CREATE FUNCTION roster.speaker_remove(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_session text, p_participant text)
 RETURNS TABLE (session text, participant text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -350,7 +351,7 @@ END $$;
 -- The place of a waiting participant: 1 for the first.
 CREATE FUNCTION roster._wait_position(p_session_id integer, p_seq bigint)
 RETURNS integer
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT count(*)::integer FROM roster.enrolment
 	WHERE session_id = p_session_id AND status = 'waitlisted' AND seq <= p_seq
 $$;
@@ -360,7 +361,7 @@ $$;
 CREATE FUNCTION roster.enrol(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_session text, p_participant text)
 RETURNS TABLE (status text, "position" text, already text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -414,7 +415,7 @@ END $$;
 CREATE FUNCTION roster.unenrol(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_session text, p_participant text)
 RETURNS TABLE (session text, participant text, promoted text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -456,7 +457,7 @@ CREATE FUNCTION roster.roster(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_session text)
 RETURNS TABLE (participant text, name text, party text, status text,
     "position" text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;

@@ -7,7 +7,7 @@
 CREATE FUNCTION roster.audit(p_actor text, p_actor_role text,
     p_actor_party text, p_since text, p_user text, p_limit text)
 RETURNS TABLE (at text, "user" text, command text, target text, detail text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	v_since timestamptz;

@@ -18,7 +18,7 @@
 
 -- Raise one of the protocol's errors (sql/README.md).
 CREATE FUNCTION roster._fail(p_state text, p_message text) RETURNS void
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = p_message;
 END $$;
@@ -26,7 +26,7 @@ END $$;
 -- RSFRB unless the role is one of those allowed.
 CREATE FUNCTION roster._need_role(p_actor_role text, VARIADIC p_allowed text[])
 RETURNS void
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_actor_role IS NULL OR NOT p_actor_role = ANY (p_allowed) THEN
 		RAISE EXCEPTION USING ERRCODE = 'RSFRB',
@@ -36,7 +36,7 @@ END $$;
 
 -- RSSYN when a required key is missing (the daemon checks first).
 CREATE FUNCTION roster._need(p_key text, p_value text) RETURNS void
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'RSSYN',
@@ -48,7 +48,7 @@ END $$;
 
 -- A code (event, party, session, user name): checked, returned as given.
 CREATE FUNCTION roster._code(p_key text, p_value text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value IS NULL THEN
 		RETURN NULL;
@@ -62,7 +62,7 @@ END $$;
 
 -- A name or title: trimmed, NFC, 1-200 characters. NULL stays NULL.
 CREATE FUNCTION roster._name(p_key text, p_value text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v text;
 BEGIN
@@ -80,7 +80,7 @@ END $$;
 -- Free text (note, reason, topic): NFC, at most p_max characters; '' is NULL.
 CREATE FUNCTION roster._text(p_key text, p_value text, p_max integer DEFAULT 4000)
 RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v text;
 BEGIN
@@ -98,7 +98,7 @@ END $$;
 -- A decimal number p_min..p_max.
 CREATE FUNCTION roster._int(p_key text, p_value text, p_min integer DEFAULT 0,
     p_max integer DEFAULT 2147483647) RETURNS integer
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v bigint;
 BEGIN
@@ -119,7 +119,7 @@ END $$;
 
 -- An id: a positive integer.
 CREATE FUNCTION roster._id(p_key text, p_value text) RETURNS bigint
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value IS NULL THEN
 		RETURN NULL;
@@ -133,7 +133,7 @@ END $$;
 
 -- An e-mail address (the daemon checks the shape first); '' is NULL.
 CREATE FUNCTION roster._email(p_value text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v text := btrim(p_value);
 BEGIN
@@ -149,7 +149,7 @@ END $$;
 
 -- A date YYYY-MM-DD.
 CREATE FUNCTION roster._date(p_key text, p_value text) RETURNS date
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value IS NULL THEN
 		RETURN NULL;
@@ -168,7 +168,7 @@ END $$;
 -- A time YYYY-MM-DDTHH:MM in the time zone p_tz.
 CREATE FUNCTION roster._local_time(p_key text, p_value text, p_tz text)
 RETURNS timestamptz
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value IS NULL THEN
 		RETURN NULL;
@@ -186,7 +186,7 @@ END $$;
 
 -- A timestamp YYYY-MM-DDTHH:MM[:SS][Z], always UTC.
 CREATE FUNCTION roster._timestamp(p_key text, p_value text) RETURNS timestamptz
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value IS NULL THEN
 		RETURN NULL;
@@ -206,18 +206,18 @@ END $$;
 
 -- Wire formats (sql/README.md).
 CREATE FUNCTION roster._fmt_date(p date) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT to_char(p, 'YYYY-MM-DD')
 $$;
 
 CREATE FUNCTION roster._fmt_ts(p timestamptz) RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT to_char(p AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 
 -- 2025-11-26T10:00+03:00: the local time in p_tz and its offset.
 CREATE FUNCTION roster._fmt_time(p timestamptz, p_tz text) RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT to_char(l, 'YYYY-MM-DD"T"HH24:MI')
 	    || CASE WHEN o < 0 THEN '-' ELSE '+' END
 	    || lpad((abs(o) / 3600)::text, 2, '0') || ':'
@@ -228,13 +228,13 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION roster._fmt_bool(p boolean) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT CASE WHEN p THEN 'yes' WHEN NOT p THEN 'no' END
 $$;
 
 -- jsonb as compact text: {"a":1,"b":"x"} (jsonb's own text has spaces).
 CREATE FUNCTION roster._json_compact(p jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT CASE jsonb_typeof(p)
 	WHEN 'object' THEN '{' || coalesce((SELECT string_agg(to_jsonb(k)::text
 	    || ':' || roster._json_compact(v), ',' ORDER BY k)
@@ -250,7 +250,7 @@ $$;
 
 -- The event by code, or RSNFD.
 CREATE FUNCTION roster._event(p_event text) RETURNS roster.event
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v event;
 BEGIN
@@ -265,7 +265,7 @@ END $$;
 
 -- Lock the event for a registration write; RSCLO unless it is open.
 CREATE FUNCTION roster._event_open(p_event_id integer) RETURNS roster.event
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v event;
 BEGIN
@@ -279,7 +279,7 @@ END $$;
 
 -- The party by code, or RSNFD naming the key. NULL stays NULL.
 CREATE FUNCTION roster._party(p_key text, p_code text) RETURNS roster.party
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v party;
 BEGIN
@@ -296,7 +296,7 @@ END $$;
 
 -- The party id for a code, or RSNFD naming the key; NULL for NULL.
 CREATE FUNCTION roster._party_id(p_key text, p_code text) RETURNS integer
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT (roster._party(p_key, p_code)).id
 $$;
 
@@ -305,7 +305,7 @@ $$;
 -- the party named (RSNFD if unknown), or NULL when none was named.
 CREATE FUNCTION roster._scope_party(p_actor_role text, p_actor_party text,
     p_party text) RETURNS roster.party
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v party;
 BEGIN
@@ -326,7 +326,7 @@ END $$;
 -- finds their own party's: another party's is "not found", like a missing one.
 CREATE FUNCTION roster._participant(p_actor_role text, p_actor_party text,
     p_event_id integer, p_key text, p_id text) RETURNS roster.participant_ctx
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v participant_ctx;
 	v_id bigint;
@@ -346,7 +346,7 @@ END $$;
 -- A session of the event by code, or RSNFD.
 CREATE FUNCTION roster._session(p_event_id integer, p_session text)
 RETURNS roster.session
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v session;
 BEGIN
@@ -361,15 +361,18 @@ END $$;
 
 -- ------------------------------------------------------------------ refs
 
--- Claim p_ref for a create. NULL: this request is the first with the ref
--- (its row is now held by this transaction; a concurrent duplicate waits on
--- the primary key until we commit or roll back). Else the stored reply of
--- the first request. A ref reused for another command or another party is
--- RSCNF: it is not a repeat (and a focal point must not see another party's
--- reply).
+-- Claim p_ref for a create. A ref belongs to its event and its scope
+-- p_party_id: the party the request creates something for (PARTICIPANT
+-- ADD, DELEGATION REGISTER), the participant's party (SPEAKER ADD), or
+-- NULL (SESSION CREATE). The same ref in another scope is another request,
+-- so that nothing about another party's refs is observable. NULL: this
+-- request is the first with the ref in its scope (its row is now held by
+-- this transaction; a concurrent duplicate waits on the unique index until
+-- we commit or roll back). Else the stored reply of the first request. A
+-- ref reused in its scope for another command is RSCNF.
 CREATE FUNCTION roster._ref_claim(p_event_id integer, p_ref text,
     p_command text, p_party_id integer) RETURNS jsonb
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	r request_ref;
 BEGIN
@@ -385,19 +388,35 @@ BEGIN
 	IF FOUND THEN
 		RETURN NULL;
 	END IF;
-	SELECT * INTO r FROM request_ref WHERE event_id = p_event_id AND ref = p_ref;
-	IF r.command <> p_command OR r.reply IS NULL
-	    OR r.party_id IS DISTINCT FROM p_party_id THEN
+	SELECT * INTO r FROM request_ref
+	WHERE event_id = p_event_id AND coalesce(party_id, 0) = coalesce(p_party_id, 0)
+	    AND ref = p_ref;
+	IF r.command <> p_command OR r.reply IS NULL THEN
 		PERFORM _fail('RSCNF', 'ref: already used for another request');
 	END IF;
 	RETURN r.reply;
 END $$;
 
-CREATE FUNCTION roster._ref_store(p_event_id integer, p_ref text, p_reply jsonb)
+-- Keep the reply of the request that claimed p_ref in scope p_party_id.
+CREATE FUNCTION roster._ref_store(p_event_id integer, p_ref text,
+    p_party_id integer, p_reply jsonb)
 RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
 	UPDATE roster.request_ref SET reply = p_reply
-	WHERE p_ref IS NOT NULL AND event_id = p_event_id AND ref = p_ref
+	WHERE p_ref IS NOT NULL AND event_id = p_event_id
+	    AND coalesce(party_id, 0) = coalesce(p_party_id, 0) AND ref = p_ref
+$$;
+
+-- Forget the refs that created participant p_id or made them a speaker
+-- (PARTICIPANT ERASE): their replies name the participant.
+CREATE FUNCTION roster._ref_forget(p_event_id integer, p_id bigint)
+RETURNS void
+LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
+	DELETE FROM roster.request_ref r
+	WHERE r.event_id = p_event_id
+	    AND ((r.command = 'PARTICIPANT ADD' AND r.reply->>'id' = p_id::text)
+	      OR (r.command = 'SPEAKER ADD'
+	          AND r.reply->>'participant' = p_id::text))
 $$;
 
 -- --------------------------------------------------------- waiting lists
@@ -407,7 +426,7 @@ $$;
 -- promoted and notifies each.
 CREATE FUNCTION roster._promote(p_session_id integer)
 RETURNS SETOF bigint
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	s session;
 	v_enrolled bigint;
@@ -438,7 +457,7 @@ END $$;
 -- lists. Sessions are locked in id order. Returns the participants promoted.
 CREATE FUNCTION roster._drop_enrolments(p_ids bigint[])
 RETURNS SETOF bigint
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v_sid integer;
 	v_freed boolean;
@@ -481,7 +500,7 @@ $$;
 CREATE FUNCTION roster._changed(p_event_id integer, p_actor text,
     p_command text, p_target text, p_detail jsonb, p_notice json)
 RETURNS void
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	INSERT INTO audit (event_id, username, command, target, detail)
 	VALUES (p_event_id, coalesce(p_actor, '-'), p_command, p_target,

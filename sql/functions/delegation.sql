@@ -8,7 +8,7 @@ CREATE FUNCTION roster._delegation_records(p_event_id integer,
 RETURNS TABLE (id text, event text, party text, kind text, name text,
     status text, quota text, size text, confirmed text, note text,
     version text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT d.id::text, e.code, pa.code, pa.kind, pa.name, d.status,
 	    d.quota::text,
 	    (SELECT count(*) FROM roster.participant p
@@ -29,7 +29,7 @@ $$;
 -- The delegation of a party in an event, locked for update; RSNFD if none.
 CREATE FUNCTION roster._delegation_lock(p_event_id integer, p_party roster.party)
 RETURNS roster.delegation
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	d delegation;
 BEGIN
@@ -48,7 +48,7 @@ CREATE FUNCTION roster.delegation_register(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_quota text,
     p_note text, p_ref text)
 RETURNS TABLE (id text, party text, status text, version text, replay text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -87,7 +87,7 @@ BEGIN
 	    'name', pa.name, 'quota', d.quota::text));
 	v_reply := jsonb_build_object('id', d.id::text, 'party', pa.code::text,
 	    'status', d.status, 'version', d.version::text);
-	PERFORM _ref_store(e.id, p_ref, v_reply);
+	PERFORM _ref_store(e.id, p_ref, pa.id, v_reply);
 	RETURN QUERY SELECT d.id::text, pa.code::text, d.status, d.version::text,
 	    NULL::text;
 END $$;
@@ -98,7 +98,7 @@ CREATE FUNCTION roster.delegation_list(p_actor text, p_actor_role text,
 RETURNS TABLE (id text, event text, party text, kind text, name text,
     status text, quota text, size text, confirmed text, note text,
     version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -124,7 +124,7 @@ CREATE FUNCTION roster.delegation_show(p_actor text, p_actor_role text,
 RETURNS TABLE (id text, event text, party text, kind text, name text,
     status text, quota text, size text, confirmed text, note text,
     version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -149,7 +149,7 @@ CREATE FUNCTION roster.delegation_set(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_quota text,
     p_note text, p_version text)
 RETURNS TABLE (id text, party text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -204,7 +204,7 @@ END $$;
 CREATE FUNCTION roster.delegation_confirm(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text)
 RETURNS TABLE (id text, party text, status text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -239,7 +239,7 @@ END $$;
 CREATE FUNCTION roster.delegation_decline(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_reason text)
 RETURNS TABLE (id text, party text, status text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;

@@ -5,7 +5,7 @@
 -- The trigger is event_timezone_check (migration 001; the function was
 -- renamed with a "_" by 010).
 CREATE OR REPLACE FUNCTION roster._timezone_check() RETURNS trigger
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF TG_OP = 'UPDATE' AND NEW.timezone = OLD.timezone THEN
 		RETURN NEW;
@@ -21,7 +21,7 @@ CREATE FUNCTION roster._event_records(p_id integer)
 RETURNS TABLE (code text, title text, venue text, city text, country text,
     starts text, ends text, timezone text, chair text, co_chair text,
     secretariat text, status text, version text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT e.code, e.title, e.venue, e.city, c.code, roster._fmt_date(e.starts),
 	    roster._fmt_date(e.ends), e.timezone, ch.code, co.code, se.code, e.status,
 	    e.version::text
@@ -36,7 +36,7 @@ $$;
 
 -- RSINV unless PostgreSQL knows the time zone.
 CREATE FUNCTION roster._timezone(p_value text) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value IS NOT NULL
 	    AND NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = p_value) THEN
@@ -48,7 +48,7 @@ END $$;
 -- The id of the country named by country=: RSNFD if unknown, RSINV if the
 -- party is an organisation. NULL for NULL.
 CREATE FUNCTION roster._country_id(p_code text) RETURNS integer
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v party;
 BEGIN
@@ -61,7 +61,7 @@ END $$;
 
 -- A party's code by id, NULL for NULL.
 CREATE FUNCTION roster._party_code(p_id integer) RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT code::text FROM roster.party WHERE id = p_id
 $$;
 
@@ -72,7 +72,7 @@ CREATE FUNCTION roster.event_create(p_actor text, p_actor_role text,
     p_country text, p_starts text, p_ends text, p_venue text,
     p_timezone text, p_chair text, p_co_chair text, p_secretariat text)
 RETURNS TABLE (code text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -122,22 +122,29 @@ CREATE FUNCTION roster.event_list(p_actor text, p_actor_role text,
 RETURNS TABLE (code text, title text, venue text, city text, country text,
     starts text, ends text, timezone text, chair text, co_chair text,
     secretariat text, status text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
 	RETURN QUERY SELECT * FROM _event_records(NULL);
 END $$;
 
--- EVENT SHOW event=: one record. Any role.
+-- EVENT SHOW event=: one record, with the event's import key (hex; migration
+-- 012) with which `roster import` keys the refs of its rows. Any role: a
+-- focal point imports its participants too, and a ref it makes is scoped
+-- to its own party.
 CREATE FUNCTION roster.event_show(p_actor text, p_actor_role text,
     p_actor_party text, p_event text)
 RETURNS TABLE (code text, title text, venue text, city text, country text,
     starts text, ends text, timezone text, chair text, co_chair text,
-    secretariat text, status text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+    secretariat text, status text, version text, import_key text)
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+DECLARE
+	e event;
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
-	RETURN QUERY SELECT * FROM _event_records((_event(p_event)).id);
+	e := _event(p_event);
+	RETURN QUERY SELECT r.*, encode(e.import_key, 'hex')
+	FROM _event_records(e.id) r;
 END $$;
 
 -- EVENT SET event= [title=] [venue=] [city=] [country=] [starts=] [ends=]
@@ -150,7 +157,7 @@ CREATE FUNCTION roster.event_set(p_actor text, p_actor_role text,
     p_timezone text, p_chair text, p_co_chair text, p_secretariat text,
     p_status text, p_version text)
 RETURNS TABLE (code text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	o event;

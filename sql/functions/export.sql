@@ -14,24 +14,34 @@
 -- parameters: the actor, then p_event, p_party, p_session, p_status. A
 -- filter that does not apply to an export is RSINV naming it.
 -- Participants exports leave out the declined unless status= asks for
--- them.
+-- them. A cell of free text (a name, title, e-mail address, topic, note)
+-- that begins with = + - or @ is written with a ' before it (_cell), so
+-- that a spreadsheet opening the file shows it as text instead of running
+-- it as a formula.
 
 -- The parameters of the next export_arg() calls on this connection.
 CREATE FUNCTION roster.export_args(VARIADIC p text[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT set_config('roster.export_args', array_to_json(p)::text, false);
 $$;
 
 -- The i-th parameter kept by export_args (1: the actor), or NULL.
 CREATE FUNCTION roster.export_arg(i int) RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT current_setting('roster.export_args', true)::json ->> (i - 1);
+$$;
+
+-- A cell of free text as an export writes it: with a ' before a first
+-- character that makes a spreadsheet read a formula (= + - @).
+CREATE FUNCTION roster._cell(p text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN p ~ '^[=+@-]' THEN '''' || p ELSE p END
 $$;
 
 -- The checks every export shares; returns the event.
 CREATE FUNCTION roster._export_start(p_actor_role text, p_event text,
     p_what text, p_allow_host boolean) RETURNS roster.event
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_allow_host THEN
 		PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host');
@@ -43,7 +53,7 @@ END $$;
 
 CREATE FUNCTION roster._export_unused(p_what text, p_key text, p_value text)
 RETURNS void
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value IS NOT NULL THEN
 		PERFORM _fail('RSINV', format('%s: not used by what=%s', p_key, p_what));
@@ -51,7 +61,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION roster._export_pstatus(p_value text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value NOT IN ('registered', 'confirmed', 'declined') THEN
 		PERFORM _fail('RSINV', 'status: must be registered, confirmed or declined');
@@ -71,7 +81,7 @@ CREATE FUNCTION roster._export_people(p_actor_role text, p_event text,
     p_what text, p_party text, p_session text, p_status text)
 RETURNS TABLE (person roster.participant, party_code text, party_name text,
     party_kind text, session_id integer)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	e event;
 	v_party_id integer;
@@ -108,10 +118,11 @@ CREATE FUNCTION roster.export_participants(p_actor text, p_actor_role text,
 RETURNS TABLE (party text, delegation text, kind text, id text,
     honorific text, name text, title text, email text, role text,
     status text, badge text)
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog AS $$
-	SELECT x.party_code, x.party_name, x.party_kind, (x.person).id::text,
-	    (x.person).honorific, (x.person).name::text, (x.person).title,
-	    (x.person).email, (x.person).role, (x.person).status,
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+	SELECT x.party_code, _cell(x.party_name), x.party_kind,
+	    (x.person).id::text, _cell((x.person).honorific),
+	    _cell((x.person).name), _cell((x.person).title),
+	    _cell((x.person).email), (x.person).role, (x.person).status,
 	    (x.person).badge::text
 	FROM _export_people(p_actor_role, p_event, 'participants', p_party,
 	    p_session, p_status) WITH ORDINALITY x
@@ -129,9 +140,10 @@ CREATE FUNCTION roster.export_attendance(p_actor text, p_actor_role text,
 RETURNS TABLE (party text, delegation text, kind text, id text,
     honorific text, name text, title text, role text, status text,
     badge text, checked_in text, sessions text, session_checked_in text)
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog AS $$
-	SELECT x.party_code, x.party_name, x.party_kind, (x.person).id::text,
-	    (x.person).honorific, (x.person).name::text, (x.person).title,
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+	SELECT x.party_code, _cell(x.party_name), x.party_kind,
+	    (x.person).id::text, _cell((x.person).honorific),
+	    _cell((x.person).name), _cell((x.person).title),
 	    (x.person).role, (x.person).status, (x.person).badge::text,
 	    _fmt_ts((x.person).checked_in),
 	    (SELECT string_agg(s.code || ' ' || _fmt_ts(k.at), '; '
@@ -152,7 +164,7 @@ CREATE FUNCTION roster.export_delegations(p_actor text, p_actor_role text,
     p_status text)
 RETURNS TABLE (party text, name text, kind text, status text, quota text,
     size text, confirmed text, checked_in text, note text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -163,14 +175,14 @@ BEGIN
 	PERFORM _export_unused('delegations', 'session', p_session);
 	PERFORM _export_pstatus(p_status);
 	RETURN QUERY
-	SELECT pa.code::text, pa.name::text, pa.kind, d.status, d.quota::text,
+	SELECT pa.code::text, _cell(pa.name), pa.kind, d.status, d.quota::text,
 	    (SELECT count(*) FROM participant p
 	     WHERE p.delegation_id = d.id AND p.status <> 'declined')::text,
 	    (SELECT count(*) FROM participant p
 	     WHERE p.delegation_id = d.id AND p.status = 'confirmed')::text,
 	    (SELECT count(*) FROM participant p
 	     WHERE p.delegation_id = d.id AND p.checked_in IS NOT NULL)::text,
-	    d.note::text
+	    _cell(d.note)
 	FROM delegation d JOIN party pa ON pa.id = d.party_id
 	WHERE d.event_id = e.id
 	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
@@ -185,7 +197,7 @@ CREATE FUNCTION roster.export_speakers(p_actor text, p_actor_role text,
 RETURNS TABLE (session text, session_title text, starts text, ends text,
     "position" text, role text, participant text, honorific text, name text,
     title text, party text, delegation text, topic text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -199,10 +211,10 @@ BEGIN
 	END IF;
 	PERFORM _export_unused('speakers', 'status', p_status);
 	RETURN QUERY
-	SELECT s.code::text, s.title::text, _fmt_time(s.starts, e.timezone),
+	SELECT s.code::text, _cell(s.title), _fmt_time(s.starts, e.timezone),
 	    _fmt_time(s.ends, e.timezone), k.position::text, k.role, p.id::text,
-	    p.honorific, p.name::text, p.title, pa.code::text, pa.name::text,
-	    k.topic::text
+	    _cell(p.honorific), _cell(p.name), _cell(p.title), pa.code::text,
+	    _cell(pa.name), _cell(k.topic)
 	FROM speaker k
 	JOIN session s ON s.id = k.session_id
 	JOIN participant p ON p.id = k.participant_id
@@ -221,7 +233,7 @@ CREATE FUNCTION roster.export_sessions(p_actor text, p_actor_role text,
 RETURNS TABLE (code text, kind text, title text, starts text, ends text,
     room text, capacity text, theme text, enrolled text, waitlisted text,
     checked_in text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -234,8 +246,8 @@ BEGIN
 		v_sid := (_session(e.id, p_session)).id;
 	END IF;
 	RETURN QUERY
-	SELECT r.code, r.kind, r.title, r.starts, r.ends, r.room, r.capacity,
-	    r.theme, r.enrolled, r.waitlisted,
+	SELECT r.code, r.kind, _cell(r.title), r.starts, r.ends, _cell(r.room),
+	    r.capacity, _cell(r.theme), r.enrolled, r.waitlisted,
 	    (SELECT count(*) FROM checkin k JOIN session s ON s.id = k.session_id
 	     WHERE s.event_id = e.id AND lower(s.code) = lower(r.code))::text
 	FROM _session_records(e.id, v_sid, NULL) r;
@@ -248,7 +260,7 @@ CREATE FUNCTION roster.export_enrolments(p_actor text, p_actor_role text,
     p_status text)
 RETURNS TABLE (session text, participant text, name text, party text,
     delegation text, status text, "position" text, enrolled_at text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -264,7 +276,8 @@ BEGIN
 		PERFORM _fail('RSINV', 'status: must be enrolled or waitlisted');
 	END IF;
 	RETURN QUERY
-	SELECT x.code, x.pid, x.pname, x.pcode, x.dname, x.status, x.position,
+	SELECT x.code, x.pid, _cell(x.pname), x.pcode, _cell(x.dname), x.status,
+	    x.position,
 	    x.created
 	FROM (SELECT s.code::text AS code, p.id::text AS pid,
 	        p.name::text AS pname, pa.code::text AS pcode,

@@ -9,7 +9,7 @@
 -- The login record of a user (name case-insensitive); no row if unknown.
 CREATE FUNCTION roster._login_record(p_user text)
 RETURNS TABLE (name text, role text, party text, hash text, enabled text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
 	RETURN QUERY
@@ -22,7 +22,7 @@ END $$;
 -- names (no row if unknown); the daemon logs in an enabled one.
 CREATE FUNCTION roster.cert_login(p_user text)
 RETURNS TABLE (name text, role text, party text, hash text, enabled text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT * FROM roster._login_record(p_user)
 $$;
 
@@ -31,7 +31,7 @@ $$;
 -- a minute.
 CREATE FUNCTION roster._login_blocked(p_at timestamptz[], p_limit integer)
 RETURNS boolean
-LANGUAGE sql AS $$
+LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT EXISTS (
 	    SELECT 1 FROM unnest(p_at) f(at)
 	    WHERE f.at > clock_timestamp() - interval '1 minute'
@@ -45,7 +45,7 @@ $$;
 CREATE FUNCTION roster.login_check(p_user text, p_address text)
 RETURNS TABLE (name text, role text, party text, hash text, enabled text,
     limited text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v_limited boolean;
 BEGIN
@@ -68,7 +68,7 @@ END $$;
 -- A failed login (or wrong old password); rows older than ten minutes go.
 CREATE FUNCTION roster.login_failed(p_user text, p_address text)
 RETURNS void
-LANGUAGE sql SET search_path = roster, pg_catalog AS $$
+LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
 	DELETE FROM login_failure WHERE at < clock_timestamp() - interval '10 minutes';
 	INSERT INTO login_failure (username, address)
 	VALUES (lower(p_user), p_address);
@@ -79,7 +79,7 @@ $$;
 CREATE FUNCTION roster.password_set(p_actor text, p_actor_role text,
     p_actor_party text, p_new text)
 RETURNS TABLE (name text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	v_name text;
@@ -104,7 +104,7 @@ END $$;
 CREATE FUNCTION roster.use(p_actor text, p_actor_role text,
     p_actor_party text, p_event text)
 RETURNS TABLE (event text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
 	RETURN QUERY SELECT (_event(p_event)).code::text;

@@ -10,7 +10,7 @@
 -- gen_random_bytes when it is installed, else the random bytes of a
 -- version 4 UUID (both come from the server's strong random source).
 CREATE FUNCTION roster._badge() RETURNS text
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v_nsp text;
 	v_bytes bytea;
@@ -52,7 +52,7 @@ CREATE FUNCTION roster._participant_records(p_event_id integer,
 RETURNS TABLE (id text, event text, party text, name text, honorific text,
     title text, email text, role text, status text, badge text,
     checked_in text, version text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT p.id::text, e.code, pa.code, p.name, p.honorific, p.title, p.email,
 	    p.role, p.status, p.badge::text, roster._fmt_ts(p.checked_in),
 	    p.version::text
@@ -70,7 +70,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION roster._participant_role(p_value text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_value NOT IN ('head', 'member', 'adviser', 'observer', 'staff') THEN
 		PERFORM _fail('RSINV', 'role: must be head, member, adviser, observer or staff');
@@ -81,7 +81,7 @@ END $$;
 -- RSQUO when the (locked) delegation is at its quota.
 CREATE FUNCTION roster._quota_check(d roster.delegation, p_code text)
 RETURNS void
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v_size bigint;
 BEGIN
@@ -100,7 +100,7 @@ END $$;
 -- other than participant p_except.
 CREATE FUNCTION roster._head_check(p_delegation_id integer, p_except bigint)
 RETURNS void
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM participant WHERE delegation_id = p_delegation_id
 	    AND role = 'head' AND status <> 'declined'
@@ -116,7 +116,7 @@ CREATE FUNCTION roster.participant_add(p_actor text, p_actor_role text,
     p_honorific text, p_title text, p_email text, p_role text,
     p_ref text)
 RETURNS TABLE (id text, party text, badge text, version text, replay text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -166,7 +166,7 @@ BEGIN
 	    'name', p.name, 'role', p.role));
 	v_reply := jsonb_build_object('id', p.id::text, 'party', pa.code::text,
 	    'badge', p.badge::text, 'version', p.version::text);
-	PERFORM _ref_store(e.id, p_ref, v_reply);
+	PERFORM _ref_store(e.id, p_ref, pa.id, v_reply);
 	RETURN QUERY SELECT p.id::text, pa.code::text, p.badge::text,
 	    p.version::text, NULL::text;
 END $$;
@@ -179,7 +179,7 @@ CREATE FUNCTION roster.participant_list(p_actor text, p_actor_role text,
 RETURNS TABLE (id text, event text, party text, name text, honorific text,
     title text, email text, role text, status text, badge text,
     checked_in text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	e event;
@@ -202,7 +202,7 @@ CREATE FUNCTION roster.participant_show(p_actor text, p_actor_role text,
 RETURNS TABLE (id text, event text, party text, name text, honorific text,
     title text, email text, role text, status text, badge text,
     checked_in text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	c participant_ctx;
@@ -219,7 +219,7 @@ END $$;
 CREATE FUNCTION roster._participant_lock(c roster.participant_ctx,
     p_need_open boolean DEFAULT true)
 RETURNS roster.participant
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	p participant;
 BEGIN
@@ -238,7 +238,7 @@ CREATE FUNCTION roster.participant_set(p_actor text, p_actor_role text,
     p_honorific text, p_title text, p_email text, p_role text,
     p_version text)
 RETURNS TABLE (id text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	c participant_ctx;
@@ -309,7 +309,7 @@ END $$;
 CREATE FUNCTION roster.participant_confirm(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text)
 RETURNS TABLE (id text, status text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	c participant_ctx;
@@ -354,7 +354,7 @@ END $$;
 CREATE FUNCTION roster.participant_decline(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text, p_reason text)
 RETURNS TABLE (id text, status text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	c participant_ctx;
@@ -386,13 +386,16 @@ BEGIN
 END $$;
 
 -- PARTICIPANT ERASE id= (admin): the personal data becomes 'erased', in
--- the participant and in the audit trail; status, role, badge and
--- check-ins stay, so counts do not change. Allowed whatever the event's
--- status.
+-- the participant, their speakers' topics and the audit trail (where the
+-- refs of their rows become 'erased' too: an import's ref is keyed by the
+-- row's content); the refs that created them or made them a speaker are
+-- forgotten (request_ref, whose replies name them). Status, role, badge,
+-- enrolments and check-ins stay, so counts do not change. Allowed whatever
+-- the event's status.
 CREATE FUNCTION roster.participant_erase(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text)
 RETURNS TABLE (id text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	c participant_ctx;
@@ -414,13 +417,18 @@ BEGIN
 	    reason = CASE WHEN reason IS NOT NULL THEN 'erased' END,
 	    erased = true, version = version + 1
 	WHERE id = p.id RETURNING * INTO p;
+	UPDATE speaker SET topic = 'erased'
+	WHERE participant_id = p.id AND topic IS NOT NULL;
+	PERFORM _ref_forget(c.event_id, p.id);
 	v_target := c.event || '/participant/' || p.id;
 	UPDATE audit SET detail = (
 		SELECT jsonb_object_agg(k, CASE WHEN k IN ('name', 'honorific',
-		    'title', 'email', 'reason') THEN '"erased"'::jsonb ELSE v END)
+		    'title', 'email', 'reason', 'topic', 'ref')
+		    THEN '"erased"'::jsonb ELSE v END)
 		FROM jsonb_each(detail) AS x(k, v))
 	WHERE target = v_target
-	    AND detail ?| ARRAY['name', 'honorific', 'title', 'email', 'reason'];
+	    AND detail ?| ARRAY['name', 'honorific', 'title', 'email', 'reason',
+	        'topic', 'ref'];
 	PERFORM _changed(c.event_id, p_actor, 'PARTICIPANT ERASE', v_target,
 	    jsonb_build_object('erased', true),
 	    json_build_object('event', c.event,
@@ -436,7 +444,7 @@ CREATE FUNCTION roster.checkin(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text, p_badge text,
     p_session text)
 RETURNS TABLE (id text, party text, name text, checked_in text, already text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	v_event_id integer;

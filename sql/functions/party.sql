@@ -5,7 +5,7 @@
 CREATE FUNCTION roster.party_add(p_actor text, p_actor_role text,
     p_actor_party text, p_code text, p_kind text, p_name text)
 RETURNS TABLE (code text, version text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	v_code text;
@@ -39,7 +39,7 @@ END $$;
 CREATE FUNCTION roster.party_list(p_actor text, p_actor_role text,
     p_actor_party text, p_kind text)
 RETURNS TABLE (code text, kind text, name text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
@@ -57,7 +57,7 @@ END $$;
 CREATE FUNCTION roster.party_show(p_actor text, p_actor_role text,
     p_actor_party text, p_party text)
 RETURNS TABLE (code text, kind text, name text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	p party;

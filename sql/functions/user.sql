@@ -8,7 +8,7 @@
 -- payload is the user name). The trigger is app_user_changed (migration
 -- 008), which calls it after an UPDATE that changes those.
 CREATE OR REPLACE FUNCTION roster._user_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM pg_notify('roster_user', NEW.name);
 	RETURN NULL;
@@ -18,7 +18,7 @@ END $$;
 CREATE FUNCTION roster.user_add(p_actor text, p_actor_role text,
     p_actor_party text, p_name text, p_role text, p_party text, p_password text)
 RETURNS TABLE (name text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	v_party party;
@@ -57,7 +57,7 @@ END $$;
 CREATE FUNCTION roster.user_list(p_actor text, p_actor_role text,
     p_actor_party text)
 RETURNS TABLE (name text, role text, party text, enabled text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin');
@@ -74,7 +74,7 @@ CREATE FUNCTION roster.user_set(p_actor text, p_actor_role text,
     p_actor_party text, p_name text, p_password text, p_role text,
     p_party text, p_enabled text)
 RETURNS TABLE (name text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
 	u app_user;
