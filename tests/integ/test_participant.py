@@ -83,11 +83,11 @@ with h.section('PARTICIPANT ADD'):
             'request', changes=0, id=P[SERRA], badge=BADGE[SERRA], replay='1')
     h.is_(len(h.records(A, 'PARTICIPANT LIST')), n_before,
           'the replays added nobody')
-    r = S.request('DELEGATION REGISTER party=FR ref=add-serra')
-    h.ok(not (r.ok and 'replay' not in r.fields) and
-         S.request('DELEGATION SHOW party=FR').code == 'NOT_FOUND',
+    # refs are scoped to the party: the clash is within TR's own refs
+    r = S.request('DELEGATION REGISTER party=TR ref=add-serra')
+    h.ok(r.code == 'CONFLICT' and 'ref' in r.text,
          'a DELEGATION REGISTER reusing the ref= of a PARTICIPANT ADD '
-         'creates nothing', '    got: %r' % r.final)
+         'of the same party creates nothing', '    got: %r' % r.final)
     h.refused(S, 'PARTICIPANT ADD party=TR name="Kemal Yıldız" role=head',
               'CONFLICT', 'a second head in TR')
     r = h.write(S, 'PARTICIPANT ADD party=TR name="Kemal Yıldız"',

@@ -28,23 +28,22 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-import regutil as u  # noqa: E402
 
 env, rd = h.setup(users=[('ftr', 'focal', 'TR'), ('fhu', 'focal', 'HU')])
 if not os.access(h.ROSTER, os.X_OK):
     h.bail('%s is not built' % h.ROSTER)
-pg = u.Pg(env)
-A = u.login(rd, 'admin')
-u.event(A, 'P1')
-u.must(A, 'USE event=P1')
+pg = env.pg
+A = rd.login('admin')
+h.event(A, 'P1')
+h.must(A, 'USE event=P1')
 for party in ('TR', 'HU'):
-    u.must(A, 'DELEGATION REGISTER party=%s' % party)
-u.must(A, 'SESSION CREATE code=S1 kind=plenary title=Opening '
+    h.must(A, 'DELEGATION REGISTER party=%s' % party)
+h.must(A, 'SESSION CREATE code=S1 kind=plenary title=Opening '
        'starts=2025-11-26T09:00 ends=2025-11-26T10:00')
-u.must(A, 'SESSION CREATE code=S2 kind=panel title=Panel '
+h.must(A, 'SESSION CREATE code=S2 kind=panel title=Panel '
        'starts=2025-11-26T11:00 ends=2025-11-26T12:00')
-FT = u.login(rd, 'ftr', cls=u.RecordingClient, use='P1')
-FH = u.login(rd, 'fhu', cls=u.RecordingClient, use='P1')
+FT = rd.login('ftr', cls=h.RecordingClient, use='P1')
+FH = rd.login('fhu', cls=h.RecordingClient, use='P1')
 
 
 def cli(*args):
@@ -82,11 +81,11 @@ def refs():
 
 
 with h.section('refs are scoped to the party'):
-    r = u.write(pg, FH, 'PARTICIPANT ADD party=HU name="Hanna Kertesz" '
+    r = h.write(FH, 'PARTICIPANT ADD party=HU name="Hanna Kertesz" '
                 'email=hanna@hu.example ref=shared-1', 'focal HU adds with '
                 'ref=shared-1', party='HU')
     HANNA, HANNA_BADGE = r.fields.get('id'), r.fields.get('badge')
-    before = pg.audit_count()
+    before = env.audit_count()
     used = FT.request('PARTICIPANT ADD party=TR name="Tarik Aydin" '
                       'ref=shared-1 dry_run=yes')
     fresh = FT.request('PARTICIPANT ADD party=TR name="Tarik Aydin" '
@@ -96,26 +95,26 @@ with h.section('refs are scoped to the party'):
     h.is_(sorted(used.fields), sorted(fresh.fields),
           'the same answer as a dry run with a ref nobody used')
     h.ok('replay' not in used.fields, 'no replay=1')
-    h.is_(pg.audit_count(), before, 'the dry runs changed nothing')
-    r = u.write(pg, FT, 'PARTICIPANT ADD party=TR name="Tarik Aydin" '
+    h.is_(env.audit_count(), before, 'the dry runs changed nothing')
+    r = h.write(FT, 'PARTICIPANT ADD party=TR name="Tarik Aydin" '
                 'ref=shared-1', 'focal TR adds with ref=shared-1: its own '
                 'participant', party='TR')
     TARIK = r.fields.get('id')
     h.ok('replay' not in r.fields and TARIK != HANNA
          and HANNA_BADGE not in r.final,
          'not a replay, and nothing of the HU participant', '    %r' % r.final)
-    u.write(pg, FT, 'PARTICIPANT ADD party=TR name="Tarik Aydin" '
+    h.write(FT, 'PARTICIPANT ADD party=TR name="Tarik Aydin" '
             'ref=shared-1', 'focal TR again: the replay of its own', changes=0,
             id=TARIK, party='TR', replay='1')
-    u.write(pg, FH, 'PARTICIPANT ADD party=HU name="Hanna Kertesz" '
+    h.write(FH, 'PARTICIPANT ADD party=HU name="Hanna Kertesz" '
             'ref=shared-1', 'focal HU again: the replay of its own', changes=0,
             id=HANNA, party='HU', replay='1')
-    u.write(pg, A, 'PARTICIPANT ADD party=HU name="Hanna Kertesz" '
+    h.write(A, 'PARTICIPANT ADD party=HU name="Hanna Kertesz" '
             'ref=shared-1', 'staff for HU: the same scope, HU\'s replay',
             changes=0, id=HANNA, replay='1')
-    u.write(pg, FT, 'PARTICIPANT ADD party=TR name="Ayse Celik" '
+    h.write(FT, 'PARTICIPANT ADD party=TR name="Ayse Celik" '
             'ref=hu-next', 'focal TR takes a ref first', party='TR')
-    r = u.write(pg, FH, 'PARTICIPANT ADD party=HU name="Hu Person" '
+    r = h.write(FH, 'PARTICIPANT ADD party=HU name="Hu Person" '
                 'ref=hu-next', 'focal HU with the same ref: not pre-claimed',
                 party='HU')
     h.ok('replay' not in r.fields, 'a new participant of HU')
@@ -190,10 +189,10 @@ with h.section('PARTICIPANT ERASE leaves nothing of the person'):
                 .records if x.get('name') == P['name']), None)
     h.ok(ZID is not None, 'the participant is there')
     for line in ('PARTICIPANT SET id=%s email=%s' % (ZID, EMAIL2),
-                 'PARTICIPANT DECLINE id=%s reason=%s' % (ZID, u.q(REASON)),
+                 'PARTICIPANT DECLINE id=%s reason=%s' % (ZID, h.quote(REASON)),
                  'PARTICIPANT CONFIRM id=%s' % ZID,
                  'SPEAKER ADD session=S1 participant=%s topic=%s ref=spk-1'
-                 % (ZID, u.q(TOPIC)),
+                 % (ZID, h.quote(TOPIC)),
                  'ENROL session=S1 participant=%s' % ZID):
         h.ok(A.request(line).ok, line.split(' ', 2)[0] + ' ' +
              line.split(' ', 2)[1])
@@ -201,13 +200,13 @@ with h.section('PARTICIPANT ERASE leaves nothing of the person'):
             ('PARTICIPANT SET id=%s email=%s version=99 dry_run=yes'
              % (ZID, EMAIL3), 'CONFLICT'),
             ('PARTICIPANT ADD party=RS name=%s honorific=%s title=%s '
-             'email=%s dry_run=yes' % (u.q(P['name']), u.q(P['honorific']),
-                                       u.q(P['title']), P['email']),
+             'email=%s dry_run=yes' % (h.quote(P['name']), h.quote(P['honorific']),
+                                       h.quote(P['title']), P['email']),
              'NOT_FOUND'),
             ('SPEAKER ADD session=S9 participant=%s topic=%s dry_run=yes'
-             % (ZID, u.q(TOPIC)), 'NOT_FOUND'),
+             % (ZID, h.quote(TOPIC)), 'NOT_FOUND'),
             ('USER ADD name=admin role=admin password=%s dry_run=yes'
-             % u.q(SECRET), 'CONFLICT')):
+             % h.quote(SECRET), 'CONFLICT')):
         h.err_reply(A.request(line), code, 'a failed dry run: ' + code)
     h.ok(P['name'] in dump(), 'before ERASE the dump holds the name (the '
          'search below can find it)')
@@ -257,8 +256,8 @@ with h.section('every function sets its search_path'):
 with h.section('SPEAKER LIST: a focal point sees its own speakers\' topics'):
     for pid, topic in ((HANNA, 'Hungarian border position'),
                        (TARIK, 'Turkish migration view')):
-        u.must(A, 'SPEAKER ADD session=S2 participant=%s topic=%s'
-               % (pid, u.q(topic)))
+        h.must(A, 'SPEAKER ADD session=S2 participant=%s topic=%s'
+               % (pid, h.quote(topic)))
     for conn, own, other in ((FT, 'TR', 'HU'), (FH, 'HU', 'TR')):
         recs = conn.request('SPEAKER LIST session=S2').records
         got = {x.get('party'): x.get('topic') for x in recs}
@@ -286,15 +285,15 @@ def export(line):
 
 
 with h.section('exports: cells that a spreadsheet would run as formulas'):
-    r = u.must(A, 'PARTICIPANT ADD party=TR name="=1+2" honorific="+Hon" '
+    r = h.must(A, 'PARTICIPANT ADD party=TR name="=1+2" honorific="+Hon" '
                'title="-Head" email=plain@tr.example')
     FID = r.fields['id']
-    r = u.must(A, 'PARTICIPANT ADD party=TR name="@Ali=Veli+" '
+    r = h.must(A, 'PARTICIPANT ADD party=TR name="@Ali=Veli+" '
                'title="Director-General"')
     OID = r.fields['id']
-    u.must(A, 'DELEGATION SET party=HU note="@SUM(A1)"')
-    u.must(A, 'SPEAKER ADD session=S2 participant=%s topic="=topic()"' % FID)
-    u.must(A, 'SESSION SET session=S2 theme="-theme" room="+room"')
+    h.must(A, 'DELEGATION SET party=HU note="@SUM(A1)"')
+    h.must(A, 'SPEAKER ADD session=S2 participant=%s topic="=topic()"' % FID)
+    h.must(A, 'SESSION SET session=S2 theme="-theme" room="+room"')
     for fmt in ('csv', 'tsv'):
         got = {x['id']: x for x in export('EXPORT what=participants '
                                           'party=TR format=%s' % fmt)}
@@ -318,7 +317,7 @@ with h.section('exports: cells that a spreadsheet would run as formulas'):
     got = {x['code']: x for x in export('EXPORT what=sessions')}
     h.is_((got.get('S2', {}).get('theme'), got.get('S2', {}).get('room')),
           ("'-theme", "'+room"), 'sessions: theme and room')
-    u.must(A, 'ENROL session=S2 participant=%s' % FID)
+    h.must(A, 'ENROL session=S2 participant=%s' % FID)
     got = {x['participant']: x for x in export('EXPORT what=enrolments')}
     h.is_(got.get(FID, {}).get('name'), "'=1+2", 'enrolments: the name')
     h.is_(A.request('PARTICIPANT SHOW id=%s' % FID).records[0].get('name'),

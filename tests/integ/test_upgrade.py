@@ -6,7 +6,10 @@ with their old passwords, writes and reads work, the functions' old names
 are gone, --migrate again (with rosterd running) changes nothing, and a
 function changed by hand makes a restarted rosterd refuse the database
 until --migrate loads the functions again."""
+import hashlib
+import hmac
 import os
+import re
 import subprocess
 
 import harness as h
@@ -40,11 +43,46 @@ def start_fails(rd):
     return p.returncode, p.stderr
 
 
+# Columns that a later migration changes on purpose, left out of the
+# digest (and checked on their own below): each event's new import key,
+# and the import refs that 012 re-keys with it.
+CHANGED = {'event': ['import_key'], 'request_ref': ['ref'],
+           'audit': ['detail']}
+
+
 def snapshot(pg):
     """A digest of every data table's rows, by table."""
-    return {t: pg.scalar("SELECT count(*) || ' ' || coalesce(md5(string_agg("
-                         "x::text, '|' ORDER BY x::text)), '-') FROM "
-                         "roster.%s x" % t) for t in TABLES}
+    return {t: pg.scalar(
+        "SELECT count(*) || ' ' || coalesce(md5(string_agg(j::text, '|' "
+        "ORDER BY j::text)), '-') FROM (SELECT to_jsonb(x) - ARRAY[%s]::text[]"
+        " AS j FROM roster.%s x) y"
+        % (', '.join("'%s'" % c for c in CHANGED.get(t, [])), t))
+        for t in TABLES}
+
+
+def import_refs(pg):
+    """(event, ref) of every import ref, and of every audit row's."""
+    return sorted(tuple(r) for r in pg.query(
+        "SELECT e.code, r.ref FROM roster.request_ref r JOIN roster.event e "
+        "ON e.id = r.event_id WHERE r.ref LIKE 'imp-%' UNION ALL "
+        "SELECT e.code, a.detail->>'ref' FROM roster.audit a JOIN "
+        "roster.event e ON e.id = a.event_id WHERE a.detail->>'ref' LIKE "
+        "'imp-%'"))
+
+
+def rekeyed(refs, keys):
+    """What the CLI makes of an old import ref imp-<32 hex> now: imp- and
+    32 hex digits of HMAC-SHA256(the event's import key, the old bytes)."""
+    return sorted((ev, 'imp-' + hmac.new(keys[ev], bytes.fromhex(ref[4:]),
+                                         hashlib.sha256).hexdigest()[:32])
+                  for ev, ref in refs)
+
+
+def later_migrations():
+    """The migrations after 0.1.0's last (009), as NNN_name."""
+    names = [f[:-4] for f in os.listdir(os.path.join(h.SRCDIR, 'sql'))
+             if re.match(r'^\d{3}_.*\.sql$', f) and int(f[:3]) > 9]
+    return sorted(names)
 
 
 def functions(pg):
@@ -62,6 +100,7 @@ def main():
     h.is_(pg.scalar('SELECT max(version) FROM roster.schema_migration'),
           '9', 'the 0.1.0 dump is restored: schema at version 9')
     before = snapshot(pg)
+    refs_before = import_refs(pg)
     hash_060 = pg.scalar("SELECT hash FROM roster.app_user "
                          "WHERE name = 'fp-hu'")
 
@@ -74,9 +113,12 @@ def main():
     with h.section('--migrate'):
         p = rd.command('--migrate')
         h.is_(p.returncode, 0, '--migrate upgrades it')
-        h.like(p.stdout, r'applied 010_function_set\n', 'migration 010 is '
-               'applied')
-        h.like(p.stdout, r'schema at version 10 \(1 applied\)', 'only 010')
+        later = later_migrations()
+        h.is_(re.findall(r'^applied (\S+)$', p.stdout, re.M), later,
+              'the migrations after 009 are applied, in order: %s'
+              % ', '.join(later))
+        h.like(p.stdout, r'schema at version %d \(%d applied\)'
+               % (int(later[-1][:3]), len(later)), 'and no other')
         h.like(p.stdout, r'functions loaded: \d+ from \d+ files '
                r'\(sha256 [0-9a-f]{64}\)', 'the functions are loaded')
         if p.returncode != 0:
@@ -85,7 +127,16 @@ def main():
                           'FROM roster.function_set')
 
     with h.section('the data is all there'):
-        h.is_(snapshot(pg), before, 'every row of every table as it was')
+        h.is_(snapshot(pg), before, 'every row of every table as it was '
+              '(but for the columns below)')
+        keys = {r[0]: bytes.fromhex(r[1]) for r in pg.query(
+            "SELECT code, encode(import_key, 'hex') FROM roster.event")}
+        h.is_(len(set(keys.values())), len(keys), 'each event has an import '
+              'key of its own')
+        h.cmp_ok(len(refs_before), '>', 0, 'the dump has import refs')
+        h.is_(import_refs(pg), rekeyed(refs_before, keys), 'its import refs '
+              '(%d, with the audit\'s) are re-keyed with the event\'s import '
+              'key, as the CLI now makes them' % len(refs_before))
         counts = pg.query(
             'SELECT (SELECT count(*) FROM roster.participant), '
             '(SELECT count(*) FROM roster.delegation), '
