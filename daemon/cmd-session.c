@@ -137,46 +137,6 @@ cmd_login_lookup(struct req *r, const char *user, db_cb cb)
 	cmd_query(r, stmt_login_check, 2, params, cb);
 }
 
-/*
- * The first step's answer, for LOGIN and PASSWORD: -1 when r is answered
- * (refused for a while, or the attempt could not be counted: then it is
- * not checked either), 0 when the password is to be checked.
- */
-static int
-cmd_login_claimed(struct req *r, struct pg_result *res, enum proto_code code,
-    const char *msg)
-{
-	struct login *l;
-
-	if (code == PROTO_OK && cmd_login_row(r, res) == -1) {
-		req_err(r, PROTO_INTERNAL, "out of memory");
-		return (-1);
-	}
-	l = r->data;
-	if (code == PROTO_OK && !l->limited && l->attempt[0] == '\0') {
-		code = PROTO_INTERNAL;
-		msg = "no attempt claimed";
-	}
-	if (code != PROTO_OK) {
-		log_warnx("conn=%llu login attempt not counted: %s",
-		    (unsigned long long)r->conn->id, msg);
-		if (code == PROTO_BUSY)
-			req_err(r, PROTO_BUSY, "%s", msg);
-		else
-			req_err(r, PROTO_UNAVAILABLE,
-			    "login attempts cannot be "
-			    "counted now; try again later");
-		return (-1);
-	}
-	if (l->limited) {
-		req_err(r, PROTO_RATE_LIMITED,
-		    "too many failed or concurrent "
-		    "attempts; try again in a minute");
-		return (-1);
-	}
-	return (0);
-}
-
 static void
 cmd_release_cb(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
@@ -213,6 +173,50 @@ cmd_auth_refused(struct req *r, enum auth_refusal why)
 		    "try again shortly");
 	else
 		req_err(r, PROTO_INTERNAL, "out of memory");
+}
+
+/*
+ * The first step's answer, for LOGIN and PASSWORD: -1 when r is answered
+ * (refused for a while, or the attempt could not be counted: then it is
+ * not checked either) and its secrets (keys, ended by NULL) are wiped, 0
+ * when the password is to be checked.
+ */
+static int
+cmd_login_claimed(struct req *r, struct pg_result *res, enum proto_code code,
+    const char *msg, const char *const *secrets)
+{
+	static const char not_counted[] =
+	    "login attempts cannot be counted "
+	    "now; try again later";
+	struct login   *l;
+	enum proto_code answer = PROTO_OK;
+	const char     *text = NULL;
+
+	if (code != PROTO_OK) {
+		log_warnx("conn=%llu login attempt not counted: %s",
+		    (unsigned long long)r->conn->id, msg);
+		answer = code == PROTO_BUSY ? PROTO_BUSY : PROTO_UNAVAILABLE;
+		text = code == PROTO_BUSY ? msg : not_counted;
+	} else if (cmd_login_row(r, res) == -1) {
+		cmd_login_release(r->data);
+		answer = PROTO_INTERNAL;
+		text = "out of memory";
+	} else if ((l = r->data)->limited) {
+		answer = PROTO_RATE_LIMITED;
+		text = "too many failed or concurrent attempts; try again in "
+		       "a minute";
+	} else if (l->attempt[0] == '\0') {
+		log_warnx("conn=%llu login attempt not counted: none claimed",
+		    (unsigned long long)r->conn->id);
+		answer = PROTO_UNAVAILABLE;
+		text = not_counted;
+	}
+	if (answer == PROTO_OK)
+		return (0);
+	while (*secrets != NULL)
+		cmd_wipe(r, *secrets++);
+	req_err(r, answer, "%s", text);
+	return (-1);
 }
 
 static void
@@ -302,12 +306,12 @@ cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
 	struct req	 *r = arg;
 	enum auth_refusal why;
 
+	static const char *const secrets[] = { "password", NULL };
+
 	if (req_resume(r) == -1)
 		return;
-	if (cmd_login_claimed(r, res, code, msg) == -1) {
-		cmd_wipe(r, "password");
+	if (cmd_login_claimed(r, res, code, msg, secrets) == -1)
 		return;
-	}
 	r->waiting = 1;
 	why = auth_verify(r->conn->id, cmd_arg(r, "password"),
 	    ((struct login *)r->data)->hash, cmd_login_checked, r);
@@ -469,13 +473,12 @@ cmd_password_found(void *arg, struct pg_result *res, enum proto_code code,
 	struct req	 *r = arg;
 	enum auth_refusal why;
 
+	static const char *const secrets[] = { "old", "new", NULL };
+
 	if (req_resume(r) == -1)
 		return;
-	if (cmd_login_claimed(r, res, code, msg) == -1) {
-		cmd_wipe(r, "old");
-		cmd_wipe(r, "new");
+	if (cmd_login_claimed(r, res, code, msg, secrets) == -1)
 		return;
-	}
 	r->waiting = 1;
 	why = auth_verify(r->conn->id, cmd_arg(r, "old"),
 	    ((struct login *)r->data)->hash, cmd_password_checked, r);
