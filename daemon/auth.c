@@ -3,6 +3,12 @@
  * pool of worker threads, never on the event loop; a finished job comes
  * back through a pipe that the loop watches. (Failed logins are counted in
  * the database: sql/functions/login.sql.)
+ *
+ * The workers are shared fairly: each job has an owner (a connection), an
+ * owner has at most one job running at a time, and the workers serve the
+ * owners with jobs waiting in turn (round robin), so that a connection
+ * with many hashes to do delays another's by at most one hash per worker.
+ * At most AUTH_MAX_QUEUE jobs wait; past that a job is refused (BUSY).
  */
 #include <sys/queue.h>
 
@@ -26,6 +32,7 @@
 #define AUTH_PARALLELISM 1
 #define AUTH_SALT_LEN	 16
 #define AUTH_HASH_LEN	 32
+#define AUTH_MAX_QUEUE	 64 /* jobs waiting for a worker, all owners */
 
 enum auth_kind {
 	AUTH_HASH,
@@ -44,16 +51,26 @@ struct auth_job {
 };
 TAILQ_HEAD(auth_jobq, auth_job);
 
-static pthread_mutex_t	auth_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	auth_cond = PTHREAD_COND_INITIALIZER;
-static struct auth_jobq auth_todo = TAILQ_HEAD_INITIALIZER(auth_todo);
-static struct auth_jobq auth_done = TAILQ_HEAD_INITIALIZER(auth_done);
-static pthread_t       *auth_threads;
-static int		auth_nthreads;
-static int		auth_quit;
-static int		auth_pipe[2] = { -1, -1 };
-static struct event    *auth_ev;
-static char		auth_dummy[256]; /* for unknown users */
+/* The jobs of one owner, while it has some waiting or running. */
+struct auth_lane {
+	TAILQ_ENTRY(auth_lane) entry;
+	uint64_t	 owner;
+	struct auth_jobq jobs; /* waiting, in order */
+	int		 running;
+};
+TAILQ_HEAD(auth_laneq, auth_lane);
+
+static pthread_mutex_t	 auth_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 auth_cond = PTHREAD_COND_INITIALIZER;
+static struct auth_laneq auth_lanes = TAILQ_HEAD_INITIALIZER(auth_lanes);
+static int		 auth_nwaiting;
+static struct auth_jobq	 auth_done = TAILQ_HEAD_INITIALIZER(auth_done);
+static pthread_t	*auth_threads;
+static int		 auth_nthreads;
+static int		 auth_quit;
+static int		 auth_pipe[2] = { -1, -1 };
+static struct event	*auth_ev;
+static char		 auth_dummy[256]; /* for unknown users */
 
 static void
 auth_work(struct auth_job *job)
@@ -86,27 +103,63 @@ auth_work(struct auth_job *job)
 	OPENSSL_cleanse(job->password, strlen(job->password));
 }
 
+/* With auth_lock held: the next job to run, taken from the first owner in
+ * turn that has one waiting and none running; that owner goes to the back
+ * of the turn. NULL when there is none. */
+static struct auth_job *
+auth_next(struct auth_lane **lanep)
+{
+	struct auth_lane *lane;
+	struct auth_job	 *job;
+
+	TAILQ_FOREACH (lane, &auth_lanes, entry) {
+		if (!lane->running && !TAILQ_EMPTY(&lane->jobs))
+			break;
+	}
+	if (lane == NULL)
+		return (NULL);
+	job = TAILQ_FIRST(&lane->jobs);
+	TAILQ_REMOVE(&lane->jobs, job, entry);
+	auth_nwaiting--;
+	lane->running = 1;
+	TAILQ_REMOVE(&auth_lanes, lane, entry);
+	TAILQ_INSERT_TAIL(&auth_lanes, lane, entry);
+	*lanep = lane;
+	return (job);
+}
+
 static void *
 auth_thread(void *arg)
 {
-	struct auth_job *job;
-	char		 c = 0;
+	struct auth_lane *lane;
+	struct auth_job	 *job;
+	char		  c = 0;
 
 	for (;;) {
+		job = NULL;
 		pthread_mutex_lock(&auth_lock);
-		while (!auth_quit && TAILQ_EMPTY(&auth_todo))
+		while (!auth_quit && (job = auth_next(&lane)) == NULL)
 			pthread_cond_wait(&auth_cond, &auth_lock);
 		if (auth_quit) {
+			if (job != NULL) { /* back to its owner, not run */
+				TAILQ_INSERT_HEAD(&lane->jobs, job, entry);
+				auth_nwaiting++;
+				lane->running = 0;
+			}
 			pthread_mutex_unlock(&auth_lock);
 			return (NULL);
 		}
-		job = TAILQ_FIRST(&auth_todo);
-		TAILQ_REMOVE(&auth_todo, job, entry);
 		pthread_mutex_unlock(&auth_lock);
 
 		auth_work(job);
 
 		pthread_mutex_lock(&auth_lock);
+		lane->running = 0;
+		if (TAILQ_EMPTY(&lane->jobs)) {
+			TAILQ_REMOVE(&auth_lanes, lane, entry);
+			free(lane);
+		} else
+			pthread_cond_signal(&auth_cond);
 		TAILQ_INSERT_TAIL(&auth_done, job, entry);
 		pthread_mutex_unlock(&auth_lock);
 		while (write(auth_pipe[1], &c, 1) == -1 && errno == EINTR)
@@ -183,8 +236,9 @@ auth_init(struct event_base *base, int nthreads)
 void
 auth_stop(void)
 {
-	struct auth_job *job;
-	int		 i;
+	struct auth_lane *lane;
+	struct auth_job	 *job;
+	int		  i;
 
 	pthread_mutex_lock(&auth_lock);
 	auth_quit = 1;
@@ -196,11 +250,16 @@ auth_stop(void)
 	auth_threads = NULL;
 	auth_nthreads = 0;
 	/* jobs never run or never delivered still belong to their owners */
-	while ((job = TAILQ_FIRST(&auth_todo)) != NULL) {
-		TAILQ_REMOVE(&auth_todo, job, entry);
-		job->result = -1;
-		job->cb(job, job->arg);
+	while ((lane = TAILQ_FIRST(&auth_lanes)) != NULL) {
+		while ((job = TAILQ_FIRST(&lane->jobs)) != NULL) {
+			TAILQ_REMOVE(&lane->jobs, job, entry);
+			job->result = -1;
+			job->cb(job, job->arg);
+		}
+		TAILQ_REMOVE(&auth_lanes, lane, entry);
+		free(lane);
 	}
+	auth_nwaiting = 0;
 	while ((job = TAILQ_FIRST(&auth_done)) != NULL) {
 		TAILQ_REMOVE(&auth_done, job, entry);
 		job->cb(job, job->arg);
@@ -214,41 +273,65 @@ auth_stop(void)
 	}
 }
 
-static int
-auth_submit(enum auth_kind kind, const char *password, const char *hash,
-    auth_cb cb, void *arg)
+static enum auth_refusal
+auth_submit(uint64_t owner, enum auth_kind kind, const char *password,
+    const char *hash, auth_cb cb, void *arg)
 {
-	struct auth_job *job;
+	struct auth_lane *lane;
+	struct auth_job	 *job;
 
 	if ((job = calloc(1, sizeof *job)) == NULL)
-		return (-1);
+		return (AUTH_NO_MEMORY);
 	job->kind = kind;
 	job->cb = cb;
 	job->arg = arg;
 	if ((job->password = strdup(password)) == NULL ||
 	    (hash != NULL && (job->hash = strdup(hash)) == NULL)) {
 		auth_job_free(job);
-		return (-1);
+		return (AUTH_NO_MEMORY);
 	}
 	pthread_mutex_lock(&auth_lock);
-	TAILQ_INSERT_TAIL(&auth_todo, job, entry);
+	if (auth_nwaiting >= AUTH_MAX_QUEUE) {
+		pthread_mutex_unlock(&auth_lock);
+		auth_job_free(job);
+		return (AUTH_BUSY);
+	}
+	TAILQ_FOREACH (lane, &auth_lanes, entry) {
+		if (lane->owner == owner)
+			break;
+	}
+	if (lane == NULL) {
+		if ((lane = calloc(1, sizeof *lane)) == NULL) {
+			pthread_mutex_unlock(&auth_lock);
+			auth_job_free(job);
+			return (AUTH_NO_MEMORY);
+		}
+		lane->owner = owner;
+		TAILQ_INIT(&lane->jobs);
+		TAILQ_INSERT_TAIL(&auth_lanes, lane, entry);
+	}
+	TAILQ_INSERT_TAIL(&lane->jobs, job, entry);
+	auth_nwaiting++;
 	pthread_cond_signal(&auth_cond);
 	pthread_mutex_unlock(&auth_lock);
-	return (0);
+	return (AUTH_QUEUED);
 }
 
-/* Hash a new password off the loop; the callback gets the job. */
-int
-auth_hash(const char *password, auth_cb cb, void *arg)
+/* Hash a new password off the loop, as one of owner's jobs (owner: the
+ * connection's id); the callback gets the job. The callback is not called
+ * when the job is refused. */
+enum auth_refusal
+auth_hash(uint64_t owner, const char *password, auth_cb cb, void *arg)
 {
-	return (auth_submit(AUTH_HASH, password, NULL, cb, arg));
+	return (auth_submit(owner, AUTH_HASH, password, NULL, cb, arg));
 }
 
 /* Verify a password against a stored hash (NULL: unknown user). */
-int
-auth_verify(const char *password, const char *hash, auth_cb cb, void *arg)
+enum auth_refusal
+auth_verify(uint64_t owner, const char *password, const char *hash, auth_cb cb,
+    void *arg)
 {
-	return (auth_submit(AUTH_VERIFY, password, hash, cb, arg));
+	return (auth_submit(owner, AUTH_VERIFY, password, hash, cb, arg));
 }
 
 int

@@ -1,31 +1,72 @@
 /*
  * cmd-session.c -- the commands of a session (PROTOCOL.md section 4): PING,
- * HELP, LOGIN, LOGOUT, WHOAMI, PASSWORD, USE, QUIT, and the login by client
- * certificate at connect time. Password checks run on the auth workers.
+ * HELP, LOGIN, LOGOUT, WHOAMI, PASSWORD, USE, QUIT, the login by client
+ * certificate at connect time, and the end of the sessions whose user
+ * changed. Password checks run on the auth workers.
+ *
+ * A password is counted as a failed login before it is checked: LOGIN and
+ * PASSWORD claim the attempt in the statement that reads the user
+ * (login_check, sql/functions/login.sql), and only a right password takes
+ * the claim back, so that the limits hold however many attempts arrive at
+ * once on however many daemons. An attempt that cannot be counted is not
+ * checked (UNAVAILABLE).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "rosterd.h"
+
+#define SESSION_RECHECK_RETRY 1 /* seconds */
 
 /* The statements of the session commands' several steps. */
 static int stmt_cert_login = -1;
 static int stmt_password_set = -1;
 static int stmt_login_check = -1;
-static int stmt_login_failed = -1;
+static int stmt_login_done = -1;
+static int stmt_login_release = -1;
+static int stmt_login_recheck = -1;
+
+/* This daemon's part of a session's name in a roster_user payload (the
+ * session that PASSWORD keeps): random, unlike any other daemon's. */
+static char session_daemon[17];
+
+/* The check of every session once notifications may have been missed. */
+static struct event *session_recheck_ev;
+static int	     session_rechecking;    /* a check in flight */
+static int	     session_recheck_again; /* another wanted after it */
 
 /* What LOGIN and PASSWORD learn about the user between their steps. */
 struct login {
 	char	  name[PROTO_MAX_CODE + 1];
 	char	  party[PROTO_MAX_CODE + 1];
+	char	  stamp[SESSION_STAMP_LEN + 1];
+	char	  attempt[24]; /* the attempt claimed, "" when none */
 	enum role role;
 	int	  known;
 	int	  enabled;
 	int	  limited; /* login_check: refused for a while */
 	char	 *hash;
+};
+
+/* Sessions to end: those of a user (name, namelen), only with that stamp
+ * when stamp is set, except the one named keep (cmd_session_name). */
+struct session_match {
+	const char *name;
+	size_t	    namelen;
+	const char *stamp;
+	const char *keep;
+};
+
+/* Every open session's user and stamp, separated by ",". */
+struct session_list {
+	struct proto_buf users;
+	struct proto_buf stamps;
 };
 
 static void
@@ -48,8 +89,8 @@ cmd_wipe(struct req *r, const char *key)
 }
 
 /* Read the row of cert_login or login_check (name, role, party, hash,
- * enabled[, limited]) into r->data; an unknown user has no row, or (from
- * login_check) a row with no name. */
+ * enabled, stamp[, limited, attempt]) into r->data; an unknown user has no
+ * row, or (from login_check) a row with no name. */
 static int
 cmd_login_row(struct req *r, struct pg_result *res)
 {
@@ -61,8 +102,12 @@ cmd_login_row(struct req *r, struct pg_result *res)
 	r->data_free = login_free;
 	if (db_ntuples(res) != 1)
 		return (0);
-	l->limited = db_nfields(res) > 5 &&
-	    strcmp(db_value(res, 0, 5), "yes") == 0;
+	if (db_nfields(res) > 7) {
+		l->limited = strcmp(db_value(res, 0, 6), "yes") == 0;
+		if (!db_isnull(res, 0, 7))
+			snprintf(l->attempt, sizeof l->attempt, "%s",
+			    db_value(res, 0, 7));
+	}
 	if (db_isnull(res, 0, 0))
 		return (0);
 	l->known = 1;
@@ -74,11 +119,13 @@ cmd_login_row(struct req *r, struct pg_result *res)
 		return (-1);
 	l->enabled = strcmp(db_value(res, 0, 4), "yes") == 0 &&
 	    l->role != ROLE_NONE;
+	snprintf(l->stamp, sizeof l->stamp, "%s", db_value(res, 0, 5));
 	return (0);
 }
 
-/* LOGIN and PASSWORD, first step: the user's record and whether logins
- * for the user or from the client's address are refused now. */
+/* LOGIN and PASSWORD, first step: the user's record, whether logins for
+ * the user or from the client's address are refused now, and else the
+ * attempt, claimed as a failure until the password proves right. */
 static void
 cmd_login_lookup(struct req *r, const char *user, db_cb cb)
 {
@@ -90,34 +137,86 @@ cmd_login_lookup(struct req *r, const char *user, db_cb cb)
 	cmd_query(r, stmt_login_check, 2, params, cb);
 }
 
-/* A wrong password is counted in the database (limits hold on every
- * daemon); then the request is answered, as failed. */
 static void
-cmd_login_counted(void *arg, struct pg_result *res, enum proto_code code,
+cmd_release_cb(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req *r = arg;
-
-	if (req_resume(r) == -1)
-		return;
 	if (code != PROTO_OK)
-		log_warnx("conn=%llu failed login not counted: %s",
-		    (unsigned long long)r->conn->id, msg);
-	req_err(r, PROTO_AUTH_FAILED,
-	    strcmp(r->cmd->name, "PASSWORD") == 0 ?
-		"wrong password" :
-		"wrong user or password");
+		log_warnx("login attempt not released: %s", msg);
 }
 
+/* An attempt whose password was never checked, or was right but is not
+ * used (its client left), is no failure: take the claim back. */
 static void
-cmd_login_failed(struct req *r, const char *user)
+cmd_login_release(struct login *l)
 {
-	const char *params[2];
-	char	    host[64];
+	const char *params[1];
 
-	params[0] = user;
-	params[1] = conn_host(r->conn, host, sizeof host);
-	cmd_query(r, stmt_login_failed, 2, params, cmd_login_counted);
+	if (l == NULL || l->attempt[0] == '\0')
+		return;
+	params[0] = l->attempt;
+	if (db_query(stmt_login_release, 1, params, cmd_release_cb, NULL) !=
+	    DB_QUEUED)
+		log_warnx("login attempt not released");
+	l->attempt[0] = '\0';
+}
+
+/* A password check or hash the workers refused: r is answered. */
+static void
+cmd_auth_refused(struct req *r, enum auth_refusal why)
+{
+	r->waiting = 0;
+	cmd_login_release(r->data);
+	if (why == AUTH_BUSY)
+		req_err(r, PROTO_BUSY,
+		    "too many password checks waiting; "
+		    "try again shortly");
+	else
+		req_err(r, PROTO_INTERNAL, "out of memory");
+}
+
+/*
+ * The first step's answer, for LOGIN and PASSWORD: -1 when r is answered
+ * (refused for a while, or the attempt could not be counted: then it is
+ * not checked either) and its secrets (keys, ended by NULL) are wiped, 0
+ * when the password is to be checked.
+ */
+static int
+cmd_login_claimed(struct req *r, struct pg_result *res, enum proto_code code,
+    const char *msg, const char *const *secrets)
+{
+	static const char not_counted[] =
+	    "login attempts cannot be counted "
+	    "now; try again later";
+	struct login   *l;
+	enum proto_code answer = PROTO_OK;
+	const char     *text = NULL;
+
+	if (code != PROTO_OK) {
+		log_warnx("conn=%llu login attempt not counted: %s",
+		    (unsigned long long)r->conn->id, msg);
+		answer = code == PROTO_BUSY ? PROTO_BUSY : PROTO_UNAVAILABLE;
+		text = code == PROTO_BUSY ? msg : not_counted;
+	} else if (cmd_login_row(r, res) == -1) {
+		cmd_login_release(r->data);
+		answer = PROTO_INTERNAL;
+		text = "out of memory";
+	} else if ((l = r->data)->limited) {
+		answer = PROTO_RATE_LIMITED;
+		text = "too many failed or concurrent attempts; try again in "
+		       "a minute";
+	} else if (l->attempt[0] == '\0') {
+		log_warnx("conn=%llu login attempt not counted: none claimed",
+		    (unsigned long long)r->conn->id);
+		answer = PROTO_UNAVAILABLE;
+		text = not_counted;
+	}
+	if (answer == PROTO_OK)
+		return (0);
+	while (*secrets != NULL)
+		cmd_wipe(r, *secrets++);
+	req_err(r, answer, "%s", text);
+	return (-1);
 }
 
 static void
@@ -127,29 +226,33 @@ cmd_ping(struct req *r)
 	req_done(r);
 }
 
-/* LOGIN, step 3: the password was checked. */
+/* LOGIN, step 4: the session's statement re-read the user, after any
+ * change being made to it: no row, and the user is not the one whose
+ * password was checked (disabled or changed meanwhile). */
 static void
-cmd_login_checked(struct auth_job *job, void *arg)
+cmd_login_done(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
 {
 	struct req	*r = arg;
-	struct login	*l = r->data;
 	struct conn	*c;
 	struct proto_buf b;
-	int		 ok = auth_result(job) == 0;
 
-	auth_job_free(job);
-	if (req_resume(r) == -1)
+	if (cmd_result(r, code, msg) == -1)
 		return;
 	c = r->conn;
-	if (!ok || !l->known || !l->enabled) {
-		log_notice("conn=%llu login failed user=%s addr=%s",
-		    (unsigned long long)c->id, cmd_arg(r, "user"), c->addr);
-		cmd_login_failed(r, cmd_arg(r, "user"));
+	if (db_ntuples(res) != 1 ||
+	    role_from_name(db_value(res, 0, 1)) == ROLE_NONE) {
+		log_notice("conn=%llu login refused user=%s: the user changed "
+			   "during the check",
+		    (unsigned long long)c->id, cmd_arg(r, "user"));
+		req_err(r, PROTO_AUTH_FAILED, "wrong user or password");
 		return;
 	}
-	snprintf(c->user, sizeof c->user, "%s", l->name);
-	snprintf(c->party, sizeof c->party, "%s", l->party);
-	c->role = l->role;
+	snprintf(c->user, sizeof c->user, "%s", db_value(res, 0, 0));
+	c->role = role_from_name(db_value(res, 0, 1));
+	snprintf(c->party, sizeof c->party, "%s",
+	    db_isnull(res, 0, 2) ? "" : db_value(res, 0, 2));
+	snprintf(c->stamp, sizeof c->stamp, "%s", db_value(res, 0, 3));
 	c->event[0] = '\0';
 	log_info("conn=%llu login user=%s role=%s method=password",
 	    (unsigned long long)c->id, c->user, role_name(c->role));
@@ -166,36 +269,55 @@ cmd_login_checked(struct auth_job *job, void *arg)
 	req_done(r);
 }
 
-/* LOGIN, step 2: the user's row (or none) is here; verify off the loop.
- * An unknown or disabled user costs the same hash as a wrong password. */
+/* LOGIN, step 3: the password was checked. A wrong one stays counted. */
+static void
+cmd_login_checked(struct auth_job *job, void *arg)
+{
+	struct req   *r = arg;
+	struct login *l = r->data;
+	const char   *params[3];
+	int	      ok = auth_result(job) == 0 && l->known && l->enabled;
+
+	auth_job_free(job);
+	if (r->conn == NULL && ok)
+		cmd_login_release(l);
+	if (req_resume(r) == -1)
+		return;
+	if (!ok) {
+		log_notice("conn=%llu login failed user=%s addr=%s",
+		    (unsigned long long)r->conn->id, cmd_arg(r, "user"),
+		    r->conn->addr);
+		req_err(r, PROTO_AUTH_FAILED, "wrong user or password");
+		return;
+	}
+	params[0] = l->attempt;
+	params[1] = l->name;
+	params[2] = l->stamp;
+	cmd_query(r, stmt_login_done, 3, params, cmd_login_done);
+}
+
+/* LOGIN, step 2: the user's row (or none) is here, and the attempt
+ * counted; verify off the loop. An unknown or disabled user costs the same
+ * hash as a wrong password. */
 static void
 cmd_login_found(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req   *r = arg;
-	struct login *l;
+	struct req	 *r = arg;
+	enum auth_refusal why;
 
-	if (cmd_result(r, code, msg) == -1)
+	static const char *const secrets[] = { "password", NULL };
+
+	if (req_resume(r) == -1)
 		return;
-	if (cmd_login_row(r, res) == -1) {
-		req_err(r, PROTO_INTERNAL, "out of memory");
+	if (cmd_login_claimed(r, res, code, msg, secrets) == -1)
 		return;
-	}
-	l = r->data;
-	if (l->limited) {
-		cmd_wipe(r, "password");
-		req_err(r, PROTO_RATE_LIMITED,
-		    "too many failed logins; try "
-		    "again in a minute");
-		return;
-	}
 	r->waiting = 1;
-	if (auth_verify(cmd_arg(r, "password"), l->hash, cmd_login_checked,
-		r) == -1) {
-		r->waiting = 0;
-		req_err(r, PROTO_INTERNAL, "out of memory");
-	}
+	why = auth_verify(r->conn->id, cmd_arg(r, "password"),
+	    ((struct login *)r->data)->hash, cmd_login_checked, r);
 	cmd_wipe(r, "password");
+	if (why != AUTH_QUEUED)
+		cmd_auth_refused(r, why);
 }
 
 /* LOGIN, step 1: look the user up (and the limits). */
@@ -205,8 +327,9 @@ cmd_login_start(struct req *r)
 	cmd_login_lookup(r, cmd_arg(r, "user"), cmd_login_found);
 }
 
-/* LOGIN and USE change what the requests after them may do: those are
- * not read until the change is made (or refused). */
+/* LOGIN, PASSWORD and USE change what the requests after them may do:
+ * those are not read until the change is made (or refused). Being in
+ * order also keeps a connection to one password check at a time. */
 static void
 cmd_login(struct req *r)
 {
@@ -250,7 +373,8 @@ cmd_whoami(struct req *r)
 	req_done(r);
 }
 
-/* PASSWORD, step 4: the new hash is stored. */
+/* PASSWORD, step 4: the new hash is stored; the session has the user's
+ * new stamp (the user's other sessions end, on every daemon). */
 static void
 cmd_password_stored(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
@@ -259,21 +383,37 @@ cmd_password_stored(void *arg, struct pg_result *res, enum proto_code code,
 
 	if (cmd_result(r, code, msg) == -1)
 		return;
+	if (db_ntuples(res) == 1 && !db_isnull(res, 0, 1))
+		snprintf(r->conn->stamp, sizeof r->conn->stamp, "%s",
+		    db_value(res, 0, 1));
 	log_info("conn=%llu password changed user=%s",
 	    (unsigned long long)r->conn->id, r->conn->user);
 	req_printf(r, "OK\n");
 	req_done(r);
 }
 
+/* A session's name in a roster_user payload: this daemon's, and the
+ * connection's id. */
+static void
+cmd_session_name(struct conn *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.%llu", session_daemon,
+	    (unsigned long long)c->id);
+}
+
 /* PASSWORD, step 3: the new password is hashed. */
 static void
 cmd_password_hashed(struct auth_job *job, void *arg)
 {
-	struct req  *r = arg;
-	struct conn *c;
-	const char  *params[4];
-	int	     ok = auth_result(job) == 0;
+	struct req   *r = arg;
+	struct login *l = r->data;
+	struct conn  *c;
+	const char   *params[7];
+	char	      keep[64];
+	int	      ok = auth_result(job) == 0;
 
+	if (r->conn == NULL || !ok)
+		cmd_login_release(l);
 	if (req_resume(r) == -1) {
 		auth_job_free(job);
 		return;
@@ -284,72 +424,90 @@ cmd_password_hashed(struct auth_job *job, void *arg)
 		return;
 	}
 	c = r->conn;
+	cmd_session_name(c, keep, sizeof keep);
 	params[0] = c->user;
 	params[1] = role_name(c->role);
 	params[2] = c->party[0] ? c->party : NULL;
 	params[3] = auth_out_hash(job);
-	cmd_query(r, stmt_password_set, 4, params, cmd_password_stored);
+	params[4] = l->attempt;
+	params[5] = l->stamp;
+	params[6] = keep;
+	cmd_query(r, stmt_password_set, 7, params, cmd_password_stored);
 	auth_job_free(job);
 }
 
-/* PASSWORD, step 2: the old password was checked. */
+/* PASSWORD, step 2: the old password was checked. A wrong one stays
+ * counted. */
 static void
 cmd_password_checked(struct auth_job *job, void *arg)
 {
-	struct req   *r = arg;
-	struct login *l = r->data;
-	int	      ok = auth_result(job) == 0;
+	struct req	 *r = arg;
+	struct login	 *l = r->data;
+	enum auth_refusal why;
+	int		  ok = auth_result(job) == 0 && l->known && l->enabled;
 
 	auth_job_free(job);
+	if (r->conn == NULL && ok)
+		cmd_login_release(l);
 	if (req_resume(r) == -1)
 		return;
-	if (!ok || !l->known || !l->enabled) {
+	if (!ok) {
 		cmd_wipe(r, "new");
-		cmd_login_failed(r, r->conn->user);
+		log_notice("conn=%llu password not changed user=%s: wrong "
+			   "password",
+		    (unsigned long long)r->conn->id, r->conn->user);
+		req_err(r, PROTO_AUTH_FAILED, "wrong password");
 		return;
 	}
 	r->waiting = 1;
-	if (auth_hash(cmd_arg(r, "new"), cmd_password_hashed, r) == -1) {
-		r->waiting = 0;
-		req_err(r, PROTO_INTERNAL, "out of memory");
-	}
+	why = auth_hash(r->conn->id, cmd_arg(r, "new"), cmd_password_hashed, r);
 	cmd_wipe(r, "new");
+	if (why != AUTH_QUEUED)
+		cmd_auth_refused(r, why);
 }
 
 static void
 cmd_password_found(void *arg, struct pg_result *res, enum proto_code code,
     const char *msg)
 {
-	struct req *r = arg;
+	struct req	 *r = arg;
+	enum auth_refusal why;
 
-	if (cmd_result(r, code, msg) == -1)
+	static const char *const secrets[] = { "old", "new", NULL };
+
+	if (req_resume(r) == -1)
 		return;
-	if (cmd_login_row(r, res) == -1) {
-		req_err(r, PROTO_INTERNAL, "out of memory");
+	if (cmd_login_claimed(r, res, code, msg, secrets) == -1)
 		return;
+	r->waiting = 1;
+	why = auth_verify(r->conn->id, cmd_arg(r, "old"),
+	    ((struct login *)r->data)->hash, cmd_password_checked, r);
+	cmd_wipe(r, "old");
+	if (why != AUTH_QUEUED) {
+		cmd_wipe(r, "new");
+		cmd_auth_refused(r, why);
 	}
-	if (((struct login *)r->data)->limited) {
+}
+
+/* PASSWORD, step 1, once every earlier request is answered (the session
+ * may have ended meanwhile). */
+static void
+cmd_password_start(struct req *r)
+{
+	if (r->conn->role == ROLE_NONE) {
 		cmd_wipe(r, "old");
 		cmd_wipe(r, "new");
-		req_err(r, PROTO_RATE_LIMITED,
-		    "too many failed attempts; try "
-		    "again in a minute");
+		req_err(r, PROTO_AUTH_REQUIRED, "log in first");
 		return;
 	}
-	r->waiting = 1;
-	if (auth_verify(cmd_arg(r, "old"), ((struct login *)r->data)->hash,
-		cmd_password_checked, r) == -1) {
-		r->waiting = 0;
-		req_err(r, PROTO_INTERNAL, "out of memory");
-	}
-	cmd_wipe(r, "old");
+	cmd_login_lookup(r, r->conn->user, cmd_password_found);
 }
 
 /* PASSWORD old= new=: check the old one, hash the new one, store it. */
 static void
 cmd_password(struct req *r)
 {
-	cmd_login_lookup(r, r->conn->user, cmd_password_found);
+	req_barrier(r, cmd_password_start);
 }
 
 /* USE: the event must exist; remember its code as stored. */
@@ -421,6 +579,7 @@ cmd_cert_found(void *arg, struct pg_result *res, enum proto_code code,
 		    (unsigned long long)c->id, msg ? msg : "out of memory");
 		conn_greet(c, NULL, ROLE_NONE, NULL);
 	} else if ((l = r->data)->known && l->enabled) {
+		snprintf(c->stamp, sizeof c->stamp, "%s", l->stamp);
 		conn_greet(c, l->name, l->role, l->party);
 	} else {
 		log_notice("conn=%llu certificate names no enabled user",
@@ -455,18 +614,177 @@ cmd_session_established(struct conn *c)
 	return (1);
 }
 
+/* Does session c match m (struct session_match)? */
+static int
+cmd_session_matches(struct conn *c, void *arg)
+{
+	const struct session_match *m = arg;
+	char			    name[64];
+
+	if (strlen(c->user) != m->namelen ||
+	    strncasecmp(c->user, m->name, m->namelen) != 0)
+		return (0);
+	if (m->stamp != NULL && strcmp(c->stamp, m->stamp) != 0)
+		return (0);
+	if (m->keep != NULL) {
+		cmd_session_name(c, name, sizeof name);
+		if (strcmp(name, m->keep) == 0)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * A notification on channel roster_user (from any daemon): a user was
+ * disabled or given another role, party or password. The payload is the
+ * user's name, then, after a space, the session to keep (the one that
+ * changed its own password) if any. The user's other sessions end here.
+ */
+void
+cmd_session_user_changed(const char *payload)
+{
+	struct session_match m;
+	const char	    *sp;
+
+	if (payload == NULL)
+		return;
+	memset(&m, 0, sizeof m);
+	m.name = payload;
+	if ((sp = strchr(payload, ' ')) != NULL) {
+		m.namelen = (size_t)(sp - payload);
+		m.keep = sp + 1;
+	} else
+		m.namelen = strlen(payload);
+	conn_each_session(cmd_session_matches, &m);
+}
+
+static int
+cmd_session_collect(struct conn *c, void *arg)
+{
+	struct session_list *s = arg;
+
+	if (s->users.len > 0) {
+		proto_buf_addch(&s->users, ',');
+		proto_buf_addch(&s->stamps, ',');
+	}
+	proto_buf_addstr(&s->users, c->user);
+	proto_buf_addstr(&s->stamps, c->stamp);
+	return (0);
+}
+
+static void
+cmd_session_recheck_later(void)
+{
+	struct timeval tv = { SESSION_RECHECK_RETRY, 0 };
+
+	if (session_recheck_ev != NULL)
+		evtimer_add(session_recheck_ev, &tv);
+}
+
+/* The answer of login_recheck: the sessions (user and stamp) that no
+ * longer hold end. */
+static void
+cmd_session_rechecked(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct session_match m;
+	int		     i, n;
+
+	session_rechecking = 0;
+	if (code != PROTO_OK) {
+		log_warnx("sessions not checked again: %s; trying again", msg);
+		cmd_session_recheck_later();
+		return;
+	}
+	n = db_ntuples(res);
+	for (i = 0; i < n; i++) {
+		memset(&m, 0, sizeof m);
+		m.name = db_value(res, i, 0);
+		m.namelen = strlen(m.name);
+		m.stamp = db_value(res, i, 1);
+		conn_each_session(cmd_session_matches, &m);
+	}
+	log_info("sessions checked again: %d no longer hold", n);
+	if (session_recheck_again) {
+		session_recheck_again = 0;
+		cmd_session_recheck();
+	}
+}
+
+/*
+ * Notifications on roster_user may have been missed (the listening
+ * connection was lost, and is back): every open session's user is read
+ * again, in one statement, and the sessions whose user is gone, disabled
+ * or changed end. Tried again every second until it could be done.
+ */
+void
+cmd_session_recheck(void)
+{
+	struct session_list s;
+	const char	   *params[2];
+	enum db_refusal	    why;
+
+	if (session_rechecking) {
+		session_recheck_again = 1;
+		return;
+	}
+	proto_buf_init(&s.users);
+	proto_buf_init(&s.stamps);
+	conn_each_session(cmd_session_collect, &s);
+	if (s.users.oom || s.stamps.oom) {
+		log_warnx("sessions not checked again: out of memory; trying "
+			  "again");
+		cmd_session_recheck_later();
+	} else if (s.users.len > 0) {
+		params[0] = s.users.data;
+		params[1] = s.stamps.data;
+		session_rechecking = 1;
+		why = db_query(stmt_login_recheck, 2, params,
+		    cmd_session_rechecked, NULL);
+		if (why != DB_QUEUED) {
+			session_rechecking = 0;
+			log_warnx("sessions not checked again: the database "
+				  "cannot take it now; trying again");
+			cmd_session_recheck_later();
+		}
+	}
+	proto_buf_free(&s.users);
+	proto_buf_free(&s.stamps);
+}
+
+static void
+cmd_session_recheck_cb(evutil_socket_t fd, short what, void *arg)
+{
+	cmd_session_recheck();
+}
+
 void
 cmd_session_init(void)
 {
+	unsigned char rnd[8];
+	size_t	      i;
+
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		fatalx("RAND_bytes failed");
+	for (i = 0; i < sizeof rnd; i++)
+		snprintf(session_daemon + 2 * i, 3, "%02x", rnd[i]);
+	if ((session_recheck_ev = evtimer_new(rd->base, cmd_session_recheck_cb,
+		 NULL)) == NULL)
+		fatalx("evtimer_new failed");
 	stmt_cert_login = db_statement("SELECT * FROM roster.cert_login($1)",
 	    1);
-	stmt_password_set = db_statement("SELECT * FROM "
-					 "roster.password_set($1, $2, $3, $4)",
-	    4);
+	stmt_password_set = db_statement("SELECT * FROM roster.password_set("
+					 "$1, $2, $3, $4, $5, $6, $7)",
+	    7);
 	stmt_login_check = db_statement("SELECT * FROM "
 					"roster.login_check($1, $2)",
 	    2);
-	stmt_login_failed = db_statement("SELECT roster.login_failed($1, $2)",
+	stmt_login_done = db_statement("SELECT * FROM "
+				       "roster.login_done($1, $2, $3)",
+	    3);
+	stmt_login_release = db_statement("SELECT roster.login_release($1)", 1);
+	stmt_login_recheck = db_statement("SELECT * FROM "
+					  "roster.login_recheck($1, $2)",
 	    2);
 	conn_established_hook(cmd_session_established);
 }

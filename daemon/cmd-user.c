@@ -1,7 +1,8 @@
 /*
  * cmd-user.c -- USER ADD, USER LIST, USER SET (admin only). A new password
  * is hashed on the auth workers first; the hash, never the password, goes
- * to the SQL function in place of the password key.
+ * to the SQL function in place of the password key. A password set ends
+ * the user's sessions on every daemon (the trigger of migration 013).
  */
 #include <string.h>
 
@@ -31,22 +32,30 @@ cmd_user_hashed(struct auth_job *job, void *arg)
 	auth_job_free(job);
 }
 
-/* ADD and SET: hash a given password first. */
+/* ADD and SET: hash a given password first (one of the connection's
+ * jobs: the workers serve connections in turn). */
 static void
 cmd_user_write(struct req *r)
 {
 	const struct proto_arg *pw = proto_request_arg(&r->preq, "password");
+	enum auth_refusal	why;
 
 	if (pw == NULL) {
 		cmd_exec(r, NULL, 0, NULL);
 		return;
 	}
 	r->waiting = 1;
-	if (auth_hash(pw->value, cmd_user_hashed, r) == -1) {
-		r->waiting = 0;
-		req_err(r, PROTO_INTERNAL, "out of memory");
-	}
+	why = auth_hash(r->conn->id, pw->value, cmd_user_hashed, r);
 	OPENSSL_cleanse((char *)pw->value, pw->vlen);
+	if (why != AUTH_QUEUED) {
+		r->waiting = 0;
+		if (why == AUTH_BUSY)
+			req_err(r, PROTO_BUSY,
+			    "too many password checks waiting; try again "
+			    "shortly");
+		else
+			req_err(r, PROTO_INTERNAL, "out of memory");
+	}
 }
 
 static const struct cmd_key user_add_keys[] = {

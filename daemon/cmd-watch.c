@@ -29,8 +29,13 @@ watch_notify_cb(const char *channel, const char *payload)
 	struct watcher	*w, *next;
 	char		 event[PROTO_MAX_CODE + 1], why[128];
 
+	if (channel == NULL) { /* the listener is back: users may have
+				  changed meanwhile */
+		cmd_session_recheck();
+		return;
+	}
 	if (strcmp(channel, "roster_user") == 0) {
-		conn_user_changed(payload);
+		cmd_session_user_changed(payload);
 		return;
 	}
 	proto_buf_init(&line);

@@ -755,23 +755,24 @@ conn_close_all(void)
 	}
 }
 
-/* A user was disabled or given another role or party (on any daemon):
- * their sessions here end. A connection is logged out (requests in flight
- * still get their answers; the next ones AUTH_REQUIRED); a watcher, which
- * has nothing in flight, is closed. */
+/* Call fn for every connection with a user logged in; where it returns
+ * 1, the session ends (the user was disabled or changed, on any daemon):
+ * the connection is logged out (requests in flight still get their
+ * answers; the next ones AUTH_REQUIRED), and a watcher, which has nothing
+ * in flight, is closed. */
 void
-conn_user_changed(const char *name)
+conn_each_session(int (*fn)(struct conn *, void *), void *arg)
 {
 	struct conn *c, *next;
 
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->role == ROLE_NONE || strcasecmp(c->user, name) != 0)
+		if (c->role == ROLE_NONE || !fn(c, arg))
 			continue;
 		log_notice("conn=%llu user=%s changed: logged out",
 		    (unsigned long long)c->id, c->user);
 		c->role = ROLE_NONE;
-		c->user[0] = c->party[0] = c->event[0] = '\0';
+		c->user[0] = c->party[0] = c->event[0] = c->stamp[0] = '\0';
 		if (c->mode != NULL) /* nothing in flight to answer */
 			conn_close(c, "user changed");
 	}

@@ -377,6 +377,9 @@ dbc_complete(struct dbconn *c)
 		c->state = DBC_LISTENING;
 		c->backoff = 0;
 		log_notice("db listener ready");
+		/* what was notified while it was down is lost: say so */
+		if (db_notify != NULL)
+			db_notify(NULL, NULL);
 		return;
 	case DBC_CHECKING:
 		if (code != PROTO_OK) {
@@ -616,7 +619,9 @@ db_sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Before db_start: receive every NOTIFY on the channels "roster" (changes
  * in events) and "roster_user" (users changed) through one extra
- * connection that does nothing else. */
+ * connection that does nothing else. Each time that connection's LISTEN
+ * is in force (at start, and again after it was lost), cb is called with
+ * channel and payload NULL: notifications may have been missed. */
 void
 db_listen(db_notify_cb cb)
 {

@@ -98,6 +98,10 @@ enum conn_state {
 	CONN_DEAD /* detached, freed from the loop */
 };
 
+/* What a session knows of its user, to tell a change (login.sql's
+ * _user_stamp): hex characters. */
+#define SESSION_STAMP_LEN 32
+
 struct conn;
 struct req {
 	TAILQ_ENTRY(req) entry;
@@ -166,12 +170,13 @@ struct conn {
 	enum role role;
 	char	  party[PROTO_MAX_CODE + 1];
 	char	  event[PROTO_MAX_CODE + 1];
+	char	  stamp[SESSION_STAMP_LEN + 1]; /* the user as logged in */
 };
 void	    conn_accept(int, struct sockaddr *, socklen_t);
 struct req *conn_new_req(struct conn *);
 void	    conn_close_all(void);
 void	    conn_free_all(void);
-void	    conn_user_changed(const char *);
+void	    conn_each_session(int (*)(struct conn *, void *), void *);
 const char *conn_host(struct conn *, char *, size_t);
 char	   *conn_peer_user(struct conn *);
 void	    conn_sweep(time_t);
@@ -270,17 +275,24 @@ extern const struct function_file function_files[];
 extern const int		  nfunction_files;
 extern const char		  function_files_sha256[];
 
-/* auth.c: password hashing on worker threads, login rate limits */
+/* auth.c: password hashing on worker threads, shared fairly */
 struct auth_job;
 typedef void (*auth_cb)(struct auth_job *, void *);
-int	    auth_init(struct event_base *, int);
-void	    auth_stop(void);
-int	    auth_hash(const char *, auth_cb, void *);
-int	    auth_verify(const char *, const char *, auth_cb, void *);
-int	    auth_result(struct auth_job *);
-const char *auth_out_hash(struct auth_job *);
-void	    auth_job_free(struct auth_job *);
-int	    auth_hash_now(const char *, char *, size_t);
+/* Why a job was not queued (auth_hash, auth_verify). */
+enum auth_refusal {
+	AUTH_QUEUED = 0,
+	AUTH_BUSY,     /* too many jobs waiting: BUSY */
+	AUTH_NO_MEMORY /* INTERNAL */
+};
+int		  auth_init(struct event_base *, int);
+void		  auth_stop(void);
+enum auth_refusal auth_hash(uint64_t, const char *, auth_cb, void *);
+enum auth_refusal auth_verify(uint64_t, const char *, const char *, auth_cb,
+    void *);
+int		  auth_result(struct auth_job *);
+const char	 *auth_out_hash(struct auth_job *);
+void		  auth_job_free(struct auth_job *);
+int		  auth_hash_now(const char *, char *, size_t);
 
 /* cmd.c: the command table */
 /* The key types (enum proto_key_type, KEY_CODE ...) are proto.h's. */
@@ -360,6 +372,8 @@ void	    cmd_write_row(struct req *, struct pg_result *, int, const char *);
 /* cmd-session.c */
 extern const struct cmd_entry cmd_session_entries[];
 void			      cmd_session_init(void);
+void			      cmd_session_user_changed(const char *);
+void			      cmd_session_recheck(void);
 /* cmd-user.c */
 extern const struct cmd_entry cmd_user_entries[];
 /* cmd-event.c */

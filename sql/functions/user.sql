@@ -3,14 +3,18 @@
 -- A password arrives here already hashed by the daemon: p_password holds
 -- the Argon2id hash, never the password.
 
--- A user disabled, or given another role or party, loses the sessions
--- already open on every daemon: announced on channel "roster_user" (the
--- payload is the user name). The trigger is app_user_changed (migration
--- 008), which calls it after an UPDATE that changes those.
+-- A user disabled, given another role or party, or another password,
+-- loses the sessions already open on every daemon: announced on channel
+-- "roster_user". The payload is the user name, and when PASSWORD made the
+-- change, a space and the session that keeps going (the setting
+-- roster.session_kept of password_set, functions/login.sql: the daemon's
+-- own name for it). The trigger is app_user_changed (migrations 008 and
+-- 013), which calls it after an UPDATE that changes those.
 CREATE OR REPLACE FUNCTION roster._user_changed() RETURNS trigger
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
-	PERFORM pg_notify('roster_user', NEW.name);
+	PERFORM pg_notify('roster_user', NEW.name || coalesce(' ' ||
+	    nullif(current_setting('roster.session_kept', true), ''), ''));
 	RETURN NULL;
 END $$;
 
