@@ -142,7 +142,11 @@ cmd_login_checked(struct auth_job *job, void *arg)
 		return;
 	c = r->conn;
 	if (!ok || !l->known || !l->enabled) {
-		log_notice("conn=%llu login failed user=%s addr=%s",
+		char host[64];
+
+		log_limited(LOG_LVL_NOTICE, "login failed",
+		    conn_host(c, host, sizeof host),
+		    "conn=%llu login failed user=%s addr=%s",
 		    (unsigned long long)c->id, cmd_arg(r, "user"), c->addr);
 		cmd_login_failed(r, cmd_arg(r, "user"));
 		return;
