@@ -284,7 +284,11 @@ cmd_login_checked(struct auth_job *job, void *arg)
 	if (req_resume(r) == -1)
 		return;
 	if (!ok) {
-		log_notice("conn=%llu login failed user=%s addr=%s",
+		char host[64];
+
+		log_limited(LOG_LVL_NOTICE, "login failed",
+		    conn_host(r->conn, host, sizeof host),
+		    "conn=%llu login failed user=%s addr=%s",
 		    (unsigned long long)r->conn->id, cmd_arg(r, "user"),
 		    r->conn->addr);
 		req_err(r, PROTO_AUTH_FAILED, "wrong user or password");

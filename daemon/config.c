@@ -46,6 +46,10 @@ static const struct config_key config_keys[] = {
 	{ "max_pending", CONFIG_INT, OFF(max_pending), 1, 4096 },
 	{ "idle_timeout", CONFIG_INT, OFF(idle_timeout), 1, 86400 },
 	{ "handshake_timeout", CONFIG_INT, OFF(handshake_timeout), 1, 3600 },
+	{ "login_timeout", CONFIG_INT, OFF(login_timeout), 1, 3600 },
+	{ "write_timeout", CONFIG_INT, OFF(write_timeout), 1, 3600 },
+	{ "max_connections_per_address", CONFIG_INT,
+	    OFF(max_connections_per_address), 1, 100000 },
 	{ "log_level", CONFIG_LEVEL, OFF(log_level), 0, 0 },
 	{ "user", CONFIG_STRING, OFF(user), 0, 0 },
 };
@@ -61,6 +65,9 @@ config_defaults(struct config *cfg)
 	cfg->max_pending = 64;
 	cfg->idle_timeout = 300;
 	cfg->handshake_timeout = 10;
+	cfg->login_timeout = 30;
+	cfg->write_timeout = 60;
+	cfg->max_connections_per_address = 64;
 	cfg->log_level = LOG_LVL_INFO;
 }
 

@@ -4,8 +4,15 @@
  * back-pressure, timeouts and closing. It never knows what a command means:
  * a parsed request goes to cmd_dispatch (or a line to the connection's
  * mode), and the reply comes back through req_write/req_done.
+ *
+ * What a client can make us hold is bounded: its unread input (a read
+ * watermark of a few max_line), its replies not yet written (reading stops
+ * above CONN_OUT_HIGH, counting its requests' buffers and the socket's),
+ * its connections (max_connections_per_address) and its time (handshake,
+ * login, idle and write deadlines).
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -23,6 +30,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "rosterd.h"
@@ -31,6 +39,17 @@
 #define CONN_OUT_LOW	  (64 * 1024)  /* resume below this */
 #define CONN_MAX_REFUSING 64	       /* over-limit handshakes at once */
 #define CONN_COPY_MAX	  4096	       /* replies copied, not moved */
+#define CONN_IN_MIN	  (32 * 1024)  /* unread input held, at least */
+#define CONN_ADDR_BUCKETS 1024
+
+/* The connections from one address (IPv4) or one /64 (IPv6). */
+struct conn_addr {
+	LIST_ENTRY(conn_addr) entry;
+	unsigned char key[9]; /* 4 or 6, then 4 or 8 bytes */
+	int	      n;
+};
+static LIST_HEAD(, conn_addr) conn_addrs[CONN_ADDR_BUCKETS];
+static uint32_t conn_addr_seed;
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static char *conn_linebuf;
@@ -74,6 +93,66 @@ conn_host(struct conn *c, char *buf, size_t len)
 	return (buf);
 }
 
+/* The per-address key of sa: the IPv4 address, or the /64 of an IPv6 one
+ * (an IPv4-mapped IPv6 address counts as the IPv4 address). */
+static void
+conn_addr_key(struct sockaddr *sa, unsigned char key[9])
+{
+	memset(key, 0, 9);
+	if (sa->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		struct in6_addr *a = &((struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			key[0] = 4;
+			memcpy(key + 1, a->s6_addr + 12, 4);
+		} else {
+			key[0] = 6;
+			memcpy(key + 1, a->s6_addr, 8);
+		}
+	}
+}
+
+/* The count for sa's address, made when it is the first; NULL when out of
+ * memory. A keyed hash: a client cannot aim at one bucket. */
+static struct conn_addr *
+conn_addr_get(struct sockaddr *sa)
+{
+	struct conn_addr *a;
+	unsigned char	  key[9];
+	uint32_t	  h;
+	size_t		  i;
+
+	if (conn_addr_seed == 0 &&
+	    RAND_bytes((unsigned char *)&conn_addr_seed,
+		sizeof conn_addr_seed) != 1)
+		conn_addr_seed = (uint32_t)time(NULL);
+	conn_addr_key(sa, key);
+	h = 2166136261u ^ conn_addr_seed;
+	for (i = 0; i < sizeof key; i++)
+		h = (h ^ key[i]) * 16777619u;
+	h ^= h >> 15;
+	LIST_FOREACH (a, &conn_addrs[h % CONN_ADDR_BUCKETS], entry)
+		if (memcmp(a->key, key, sizeof key) == 0)
+			return (a);
+	if ((a = calloc(1, sizeof *a)) == NULL)
+		return (NULL);
+	memcpy(a->key, key, sizeof key);
+	LIST_INSERT_HEAD(&conn_addrs[h % CONN_ADDR_BUCKETS], a, entry);
+	return (a);
+}
+
+static void
+conn_addr_put(struct conn_addr *a)
+{
+	if (a != NULL && --a->n <= 0) {
+		LIST_REMOVE(a, entry);
+		free(a);
+	}
+}
+
 static void
 conn_set_deadline(struct conn *c, int seconds)
 {
@@ -89,16 +168,40 @@ conn_pause(struct conn *c)
 	}
 }
 
+/* Bytes of replies not yet written: in its requests and in the socket's
+ * output. */
+static size_t
+conn_unwritten(struct conn *c)
+{
+	return (c->queued +
+	    evbuffer_get_length(bufferevent_get_output(c->bev)));
+}
+
+/*
+ * Whether c may not take another request now: max_pending in flight, or
+ * its replies not yet written over CONN_OUT_HIGH, each request in flight
+ * counted as a reply of the size it estimates (the largest lately, halved
+ * at each reply). The estimate keeps a client that pipelines large LISTs
+ * and does not read from having max_pending of them built at once.
+ */
+static int
+conn_full(struct conn *c)
+{
+	size_t unwritten = conn_unwritten(c);
+
+	if (c->npending >= rd->cfg->max_pending || unwritten > CONN_OUT_HIGH)
+		return (1);
+	return (c->npending > 0 &&
+	    unwritten + (size_t)c->npending * c->reply_est > CONN_OUT_HIGH);
+}
+
 /* Resume reading if nothing holds it back, and cut the lines that waited. */
 static void
 conn_maybe_resume(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
 	if (!c->paused || c->state != CONN_READY || rd->draining)
 		return;
-	if (c->npending >= rd->cfg->max_pending ||
-	    evbuffer_get_length(out) > CONN_OUT_LOW)
+	if (conn_full(c) || conn_unwritten(c) > CONN_OUT_LOW)
 		return;
 	c->paused = 0;
 	bufferevent_enable(c->bev, EV_READ);
@@ -109,12 +212,14 @@ conn_maybe_resume(struct conn *c)
  * they share memory blocks: moving a block per reply ("OK pong") would
  * cost far more memory than the bytes that CONN_OUT_HIGH counts. */
 static void
-conn_move(struct evbuffer *out, struct evbuffer *src)
+conn_move(struct conn *c, struct evbuffer *src)
 {
-	size_t len = evbuffer_get_length(src);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t		 len = evbuffer_get_length(src);
 
 	if (len == 0)
 		return;
+	c->queued -= len < c->queued ? len : c->queued;
 	if (len > CONN_COPY_MAX) {
 		evbuffer_add_buffer(out, src);
 		return;
@@ -127,12 +232,11 @@ conn_move(struct evbuffer *out, struct evbuffer *src)
 static void
 conn_flush(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	struct req	*r;
-	int		 close_after;
+	struct req *r;
+	int	    close_after;
 
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
-		conn_move(out, r->out);
+		conn_move(c, r->out);
 		if (!r->done) {
 			if (r->at_head != NULL) {
 				void (*fn)(struct req *) = r->at_head;
@@ -143,8 +247,14 @@ conn_flush(struct conn *c)
 			return;
 		}
 		close_after = r->close_after;
+		c->reply_est /= 2;
+		if (r->written > c->reply_est)
+			c->reply_est = r->written < CONN_OUT_HIGH ?
+			    r->written :
+			    CONN_OUT_HIGH;
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		c->npending--;
+		conn_set_deadline(c, rd->cfg->idle_timeout); /* from now */
 		if (c->barrier == r) {
 			c->barrier = NULL;
 			conn_process(c); /* lines held behind it */
@@ -218,7 +328,7 @@ req_stream(struct req *r)
 		return (0);
 	out = bufferevent_get_output(r->conn->bev);
 	if (TAILQ_FIRST(&r->conn->reqs) == r)
-		conn_move(out, r->out);
+		conn_move(r->conn, r->out);
 	waiting = evbuffer_get_length(out) + evbuffer_get_length(r->out);
 	if (waiting > CONN_OUT_HIGH)
 		return (CONN_OUT_HIGH + 1);
@@ -232,26 +342,39 @@ req_pending(struct req *r)
 	return (evbuffer_get_length(r->out));
 }
 
+/* Count n bytes added to r's reply. */
+static void
+req_added(struct req *r, size_t n)
+{
+	r->written += n;
+	if (r->conn != NULL)
+		r->conn->queued += n;
+}
+
 void
 req_write(struct req *r, const char *data, size_t len)
 {
-	evbuffer_add(r->out, data, len);
+	if (evbuffer_add(r->out, data, len) == 0)
+		req_added(r, len);
 }
 
 void
 req_printf(struct req *r, const char *fmt, ...)
 {
 	va_list ap;
+	int	n;
 
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(r->out, fmt, ap);
+	n = evbuffer_add_vprintf(r->out, fmt, ap);
 	va_end(ap);
+	if (n > 0)
+		req_added(r, (size_t)n);
 }
 
 void
 req_line(struct req *r, const struct proto_buf *b)
 {
-	evbuffer_add(r->out, b->data, b->len);
+	req_write(r, b->data, b->len);
 }
 
 /* Finish the request with "ERR CODE text". */
@@ -282,16 +405,22 @@ req_done(struct req *r)
 {
 	struct timespec now;
 	struct conn    *c = r->conn;
+	char		host[64], kind[48];
 	long		ms;
 
 	r->done = 1;
 	if (c == NULL)
 		return;
+	if (c->role != ROLE_NONE)
+		c->logged_in = 1;
 	if (r->result != PROTO_OK) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (now.tv_sec - r->started.tv_sec) * 1000 +
 		    (now.tv_nsec - r->started.tv_nsec) / 1000000;
-		log_info("conn=%llu user=%s cmd=\"%s\" ms=%ld result=%s",
+		snprintf(kind, sizeof kind, "request result=%s",
+		    proto_code_name(r->result));
+		log_limited(LOG_LVL_INFO, kind, conn_host(c, host, sizeof host),
+		    "conn=%llu user=%s cmd=\"%s\" ms=%ld result=%s",
 		    (unsigned long long)c->id, c->user[0] ? c->user : "-",
 		    r->preq.command[0] ? r->preq.command : "-", ms,
 		    proto_code_name(r->result));
@@ -326,12 +455,12 @@ conn_line(struct conn *c, char *line, size_t len)
 	char		why[256];
 	int		framing = 0;
 
-	conn_set_deadline(c, rd->cfg->idle_timeout);
 	if ((r = conn_new_req(c)) == NULL) {
 		conn_close(c, "out of memory");
 		return;
 	}
 	if (c->mode != NULL) { /* the mode reads the line */
+		conn_set_deadline(c, rd->cfg->idle_timeout);
 		c->mode->line(r, line, len);
 		return;
 	}
@@ -348,16 +477,18 @@ conn_line(struct conn *c, char *line, size_t len)
 			return;
 		}
 		c->framing_errors = 0;
+		conn_set_deadline(c, rd->cfg->idle_timeout);
 		req_err(r, code, "%s", why);
 		return;
 	}
-	if (r->preq.nwords == 0) { /* an empty line is ignored */
+	if (r->preq.nwords == 0) { /* ignored, and no sign of life */
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		c->npending--;
 		req_free(r);
 		return;
 	}
 	c->framing_errors = 0;
+	conn_set_deadline(c, rd->cfg->idle_timeout);
 	cmd_dispatch(r);
 }
 
@@ -381,7 +512,6 @@ static void
 conn_process(struct conn *c)
 {
 	struct evbuffer	   *in = bufferevent_get_input(c->bev);
-	struct evbuffer	   *out = bufferevent_get_output(c->bev);
 	struct evbuffer_ptr eol;
 	size_t		    eol_len, len, linelen, max = rd->cfg->max_line;
 	char		    why[64];
@@ -390,8 +520,7 @@ conn_process(struct conn *c)
 		return;
 	c->processing = 1;
 	while (c->state == CONN_READY && c->barrier == NULL) {
-		if (c->npending >= rd->cfg->max_pending ||
-		    evbuffer_get_length(out) > CONN_OUT_HIGH) {
+		if (conn_full(c)) {
 			conn_pause(c);
 			break;
 		}
@@ -515,6 +644,7 @@ conn_greet(struct conn *c, const char *user, enum role role, const char *party)
 	proto_buf_addstr(&b, "OK rosterd ready");
 	proto_buf_addstr(&b, " proto=1 version=" PROTO_SERVER_VERSION);
 	if (user != NULL) {
+		c->logged_in = 1;
 		snprintf(c->user, sizeof c->user, "%s", user);
 		c->role = role;
 		snprintf(c->party, sizeof c->party, "%s", party ? party : "");
@@ -572,8 +702,19 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
 		conn_free(c, reason);
-	} else
+	} else if (what & BEV_EVENT_WRITING)
+		conn_free(c, "write timeout");
+	else
 		conn_free(c, "timeout");
+}
+
+/* The unread input a connection may hold: two whole lines at least. */
+static size_t
+conn_in_high(void)
+{
+	size_t n = 2 * ((size_t)rd->cfg->max_line + 2);
+
+	return (n < CONN_IN_MIN ? CONN_IN_MIN : n);
 }
 
 /* A new TCP connection: start the TLS handshake. Past max_connections the
@@ -581,28 +722,51 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 void
 conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 {
-	struct conn *c;
-	char	     addr[64];
-	int	     refusing, one = 1;
+	struct conn	 *c;
+	struct conn_addr *peer;
+	struct timeval	  wtv = { rd->cfg->write_timeout, 0 };
+	char		  addr[64], host[64];
+	int		  refusing, one = 1;
 
 	conn_addr(addr, sizeof addr, sa);
+	/* the address without its port (or brackets), as conn_host has it */
+	snprintf(host, sizeof host, "%s", addr[0] == '[' ? addr + 1 : addr);
+	host[strcspn(host, addr[0] == '[' ? "]" : ":")] = '\0';
+	if ((peer = conn_addr_get(sa)) == NULL) {
+		close(fd);
+		return;
+	}
+	if (peer->n >= rd->cfg->max_connections_per_address) {
+		/* not even a handshake: that is what such a flood costs */
+		log_limited(LOG_LVL_NOTICE, "conn refused per address", host,
+		    "conn refused addr=%s reason=\"too many connections from "
+		    "this address\" max_connections_per_address=%d",
+		    addr, rd->cfg->max_connections_per_address);
+		close(fd);
+		return;
+	}
 	refusing = rd->nconns >= rd->cfg->max_connections;
 	if (refusing && (rd->draining || rd->nrefusing >= CONN_MAX_REFUSING)) {
-		log_notice("conn refused addr=%s reason=\"too many "
-			   "connections\"",
+		log_limited(LOG_LVL_NOTICE, "conn refused", host,
+		    "conn refused addr=%s reason=\"too many connections\"",
 		    addr);
+		if (peer->n == 0)
+			conn_addr_put(peer);
 		close(fd);
 		return;
 	}
-	if (conn_linebuf == NULL &&
-	    (conn_linebuf = malloc((size_t)rd->cfg->max_line + 2)) == NULL) {
+	if ((conn_linebuf == NULL &&
+		(conn_linebuf = malloc((size_t)rd->cfg->max_line + 2)) ==
+		    NULL) ||
+	    (c = calloc(1, sizeof *c)) == NULL) {
+		if (peer->n == 0)
+			conn_addr_put(peer);
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof *c)) == NULL) {
-		close(fd);
-		return;
-	}
+	c->peer = peer;
+	peer->n++;
+	c->reply_est = CONN_OUT_HIGH / 4;
 	c->id = ++rd->next_conn_id;
 	c->fd = fd;
 	/* replies go out in pieces: do not let them wait for ACKs */
@@ -612,6 +776,7 @@ conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 	snprintf(c->addr, sizeof c->addr, "%s", addr);
 	TAILQ_INIT(&c->reqs);
 	if ((c->ssl = tls_new()) == NULL) {
+		conn_addr_put(peer);
 		free(c);
 		close(fd);
 		return;
@@ -620,6 +785,7 @@ conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		SSL_free(c->ssl);
+		conn_addr_put(peer);
 		free(c);
 		close(fd);
 		return;
@@ -628,19 +794,26 @@ conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_LOW, 0);
+	/* no more unread input than a few lines: a request that holds the
+	 * connection (LOGIN, EXPORT) stops its reading */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, conn_in_high());
+	/* a client that takes no byte of what we write for this long */
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->state = CONN_HANDSHAKE;
 	conn_set_deadline(c, rd->cfg->handshake_timeout);
+	c->login_deadline = time(NULL) + rd->cfg->login_timeout;
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	if (refusing) {
 		rd->nrefusing++;
-		log_notice("conn=%llu refused addr=%s reason=\"too many "
-			   "connections\" max_connections=%d",
+		log_limited(LOG_LVL_NOTICE, "conn refused", host,
+		    "conn=%llu refused addr=%s reason=\"too many "
+		    "connections\" max_connections=%d",
 		    (unsigned long long)c->id, addr, rd->cfg->max_connections);
 	} else {
 		rd->nconns++;
-		log_info("conn=%llu open addr=%s", (unsigned long long)c->id,
-		    addr);
+		log_limited(LOG_LVL_INFO, "conn open", host,
+		    "conn=%llu open addr=%s", (unsigned long long)c->id, addr);
 	}
 }
 
@@ -677,6 +850,7 @@ static void
 conn_free(struct conn *c, const char *why)
 {
 	struct req *r;
+	char	    host[64];
 
 	if (c->state == CONN_DEAD)
 		return;
@@ -684,19 +858,30 @@ conn_free(struct conn *c, const char *why)
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		r->conn = NULL;
-		if (!r->waiting)
+		if (!r->waiting) {
 			req_free(r);
+			continue;
+		}
+		/* nobody will read it: free its reply now, not at its end */
+		evbuffer_drain(r->out, evbuffer_get_length(r->out));
+		if (r->on_gone != NULL)
+			r->on_gone(r); /* e.g. cancel its statement */
 		else if (r->on_drain != NULL)
 			r->on_drain(r); /* a paused export reads on */
 	}
 	c->npending = 0;
+	c->queued = 0;
 	c->barrier = NULL;
 	TAILQ_REMOVE(&conns, c, entry);
+	conn_addr_put(c->peer);
+	c->peer = NULL;
 	if (c->refusing)
 		rd->nrefusing--;
 	else {
 		rd->nconns--;
-		log_info("conn=%llu closed addr=%s user=%s reason=\"%s\"",
+		log_limited(LOG_LVL_INFO, "conn closed",
+		    conn_host(c, host, sizeof host),
+		    "conn=%llu closed addr=%s user=%s reason=\"%s\"",
 		    (unsigned long long)c->id, c->addr,
 		    c->user[0] ? c->user : "-", why);
 	}
@@ -709,8 +894,20 @@ conn_free(struct conn *c, const char *why)
 	server_conn_closed();
 }
 
-/* Once a second: handshake and idle deadlines. A connection with requests
- * in flight is not idle. */
+/* Whether c's first request is a LOGIN being checked. */
+static int
+conn_logging_in(struct conn *c)
+{
+	struct req *r = TAILQ_FIRST(&c->reqs);
+
+	return (r != NULL && !r->done && r->cmd != NULL &&
+	    strcmp(r->cmd->name, "LOGIN") == 0);
+}
+
+/* Once a second: handshake, login and idle deadlines. A connection with
+ * requests in flight is not idle; one that has not logged in within
+ * login_timeout is closed, busy or not (unless its LOGIN is being checked).
+ * The write deadline is the bufferevent's (conn_event_cb). */
 void
 conn_sweep(time_t now)
 {
@@ -718,6 +915,13 @@ conn_sweep(time_t now)
 
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
+		if (c->role != ROLE_NONE)
+			c->logged_in = 1;
+		if (c->state == CONN_READY && !c->logged_in &&
+		    now >= c->login_deadline && !conn_logging_in(c)) {
+			conn_free(c, "login timeout");
+			continue;
+		}
 		if (now < c->deadline)
 			continue;
 		switch (c->state) {

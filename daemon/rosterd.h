@@ -39,6 +39,9 @@ struct config {
 	int   max_pending;
 	int   idle_timeout;
 	int   handshake_timeout;
+	int   login_timeout;
+	int   write_timeout;
+	int   max_connections_per_address;
 	int   log_level;
 };
 void config_defaults(struct config *);
@@ -63,7 +66,11 @@ void log_vmsg(int, const char *, va_list);
 #define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
-void			       log_escape(char *, size_t, const char *, size_t);
+void log_escape(char *, size_t, const char *, size_t);
+void log_limited(int, const char *, const char *, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+void			       log_limit_sweep(time_t);
+void			       log_limit_flush(void);
 __attribute__((noreturn)) void fatalx(const char *, ...)
     __attribute__((format(printf, 1, 2)));
 
@@ -103,6 +110,7 @@ enum conn_state {
 #define SESSION_STAMP_LEN 32
 
 struct conn;
+struct conn_addr;
 struct req {
 	TAILQ_ENTRY(req) entry;
 	struct conn	       *conn; /* NULL once the client has gone */
@@ -114,11 +122,13 @@ struct req {
 	int			done;
 	int		waiting; /* a callback (db, auth) still owns it */
 	int		close_after;
+	size_t		written; /* bytes of its reply so far */
 	enum proto_code result;
 	void	       *data; /* handler's private state */
 	void (*data_free)(void *);
 	void (*at_head)(struct req *);	/* run when first */
 	void (*on_drain)(struct req *); /* output drained */
+	void (*on_gone)(struct req *);	/* client left while waiting */
 };
 TAILQ_HEAD(reqq, req);
 
@@ -156,6 +166,11 @@ struct conn {
 	int			refusing; /* over max_connections */
 	int			broken;	  /* EOF or error: no close_notify */
 	time_t			deadline; /* handshake or idle */
+	time_t			login_deadline;
+	int			logged_in; /* has been, at some point */
+	struct conn_addr       *peer;	   /* its per-address count */
+	size_t			queued;	   /* bytes in its requests' out */
+	size_t			reply_est; /* a reply's size, estimated */
 	int			framing_errors;
 	int			discarding; /* inside an over-long line */
 	int			paused;

@@ -118,7 +118,10 @@ server_stop_listening(void)
 static void
 server_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
-	conn_sweep(time(NULL));
+	time_t now = time(NULL);
+
+	conn_sweep(now);
+	log_limit_sweep(now);
 }
 
 static void
@@ -193,5 +196,6 @@ server_run(void)
 	/* with no event left but the connections' reaps and libevent's own
 	 * finalizers, this runs them and returns */
 	event_base_dispatch(rd->base);
+	log_limit_flush();
 	log_notice("stopped");
 }

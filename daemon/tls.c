@@ -123,25 +123,43 @@ tls_new(void)
 	return (SSL_new(tls_ctx));
 }
 
-/* The user named by a verified client certificate's CN, or NULL. */
+/*
+ * The user named by a verified client certificate's CN, or NULL. The
+ * subject must hold exactly one CN, and it must be a user code as it
+ * stands: a CN with a NUL ("admin\0.evil"), or too long, or holding
+ * anything a code may not, names no one (it is never cut to fit).
+ */
 char *
 tls_peer_user(SSL *ssl)
 {
-	X509 *cert;
-	char  cn[256];
-	int   n;
+	X509		*cert;
+	X509_NAME	*name;
+	X509_NAME_ENTRY *e;
+	ASN1_STRING	*v;
+	unsigned char	*utf8 = NULL;
+	char		*user = NULL;
+	int		 i, len;
 
 	if (SSL_get_verify_result(ssl) != X509_V_OK)
 		return (NULL);
 	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
 		return (NULL);
-	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
-	    NID_commonName, cn, sizeof cn);
+	name = X509_get_subject_name(cert);
+	if ((i = X509_NAME_get_index_by_NID(name, NID_commonName, -1)) < 0 ||
+	    X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0)
+		goto out; /* none, or more than one */
+	if ((e = X509_NAME_get_entry(name, i)) == NULL ||
+	    (v = X509_NAME_ENTRY_get_data(e)) == NULL)
+		goto out;
+	if ((len = ASN1_STRING_to_UTF8(&utf8, v)) <= 0 ||
+	    len > PROTO_MAX_CODE || memchr(utf8, '\0', (size_t)len) != NULL ||
+	    !proto_valid_code((char *)utf8, (size_t)len))
+		goto out;
+	user = strndup((char *)utf8, (size_t)len);
+out:
+	OPENSSL_free(utf8);
 	X509_free(cert);
-	if (n <= 0 || (size_t)n >= sizeof cn - 1 ||
-	    !proto_valid_code(cn, strlen(cn)))
-		return (NULL);
-	return (strdup(cn));
+	return (user);
 }
 
 void

@@ -42,6 +42,9 @@ test_defaults(void **state)
 	assert_int_equal(cfg.max_pending, 64);
 	assert_int_equal(cfg.idle_timeout, 300);
 	assert_int_equal(cfg.handshake_timeout, 10);
+	assert_int_equal(cfg.login_timeout, 30);
+	assert_int_equal(cfg.write_timeout, 60);
+	assert_int_equal(cfg.max_connections_per_address, 64);
 	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
 	assert_int_equal(cfg.nlisten, 0);
 	assert_null(cfg.cert);
@@ -198,7 +201,7 @@ test_key_names(void **state)
 	for (i = 0; names[i] != NULL; i++, n++)
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(names[i], names[j]);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 16);
 }
 
 int
