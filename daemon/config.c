@@ -46,6 +46,7 @@ static const struct config_key config_keys[] = {
 	{ "max_pending", CONFIG_INT, OFF(max_pending), 1, 4096 },
 	{ "idle_timeout", CONFIG_INT, OFF(idle_timeout), 1, 86400 },
 	{ "handshake_timeout", CONFIG_INT, OFF(handshake_timeout), 1, 3600 },
+	{ "statement_timeout", CONFIG_INT, OFF(statement_timeout), 1, 86400 },
 	{ "log_level", CONFIG_LEVEL, OFF(log_level), 0, 0 },
 	{ "user", CONFIG_STRING, OFF(user), 0, 0 },
 };
@@ -61,6 +62,7 @@ config_defaults(struct config *cfg)
 	cfg->max_pending = 64;
 	cfg->idle_timeout = 300;
 	cfg->handshake_timeout = 10;
+	cfg->statement_timeout = 30;
 	cfg->log_level = LOG_LVL_INFO;
 }
 

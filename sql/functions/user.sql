@@ -10,7 +10,7 @@
 CREATE OR REPLACE FUNCTION roster._user_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM pg_notify('roster_user', NEW.name);
+	PERFORM roster._notify_send('roster_user', NEW.name);
 	RETURN NULL;
 END $$;
 
