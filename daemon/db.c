@@ -36,7 +36,7 @@
 #define DB_QUEUE_TIMEOUT   10	/* seconds a query may wait for a connection */
 #define DB_STOP_WAIT	   3000 /* ms for cancelled statements, at exit */
 #define DB_BACKOFF_MIN	   100	/* ms */
-#define DB_BACKOFF_MAX	   5000
+#define DB_BACKOFF_MAX	   2000 /* so that service resumes soon after an outage */
 
 struct db_statement {
 	const char *sql;
@@ -926,11 +926,11 @@ db_conninfo_add(struct proto_buf *b, const char *key, const char *val)
 	proto_buf_addch(b, '\'');
 }
 
-/* Append one list item (comma-separated) to b. */
+/* Append one item to the comma-separated list b of *n items. */
 static void
-db_list_add(struct proto_buf *b, const char *item, size_t len)
+db_list_add(struct proto_buf *b, int *n, const char *item, size_t len)
 {
-	if (b->len > 0 || b->oom)
+	if ((*n)++ > 0)
 		proto_buf_addch(b, ',');
 	proto_buf_add(b, item, len);
 }
@@ -950,10 +950,11 @@ db_resolve(const char *conninfo, char *err, size_t errlen)
 	PQconninfoOption *opts, *o;
 	struct proto_buf  hosts, addrs, ports, out;
 	struct addrinfo	  hints, *ai, *a;
-	const char	 *host = NULL, *port = NULL, *p, *end;
+	const char	 *host = NULL, *port = NULL, *p, *end, *pe;
 	char		 *errmsg = NULL, *name, num[NI_MAXHOST], *res = NULL;
-	size_t		  len;
-	int		  nports = 0, nhosts = 0, changed = 0, rc = 0;
+	size_t		  len, plen = 0;
+	int		  nports = 0, nhosts = 0, changed = 0, rc = 0, k;
+	int		  nh = 0, na = 0, np = 0;
 
 	if ((opts = PQconninfoParse(conninfo, &errmsg)) == NULL) {
 		snprintf(err, errlen, "database: %s",
@@ -969,7 +970,7 @@ db_resolve(const char *conninfo, char *err, size_t errlen)
 		else if (strcmp(o->keyword, "port") == 0)
 			port = o->val;
 		else if (strcmp(o->keyword, "hostaddr") == 0)
-			host = NULL, changed = -1;
+			changed = -1; /* addresses given: nothing to do */
 	}
 	if (host == NULL || changed == -1) {
 		PQconninfoFree(opts);
@@ -988,12 +989,8 @@ db_resolve(const char *conninfo, char *err, size_t errlen)
 	for (p = host;; p = end + 1) {
 		end = p + strcspn(p, ",");
 		len = (size_t)(end - p);
-		const char *pe = port;
-		size_t	    plen = 0;
-
+		pe = port;
 		if (nports > 1) { /* this host's port: item nhosts */
-			int k;
-
 			for (k = 0; k < nhosts && pe != NULL; k++)
 				pe = strchr(pe, ',') ?
 				    strchr(pe, ',') + 1 :
@@ -1021,10 +1018,10 @@ db_resolve(const char *conninfo, char *err, size_t errlen)
 				goto done;
 			}
 			/* a socket: as it is, with an empty address */
-			db_list_add(&hosts, p, len);
-			db_list_add(&addrs, "", 0);
+			db_list_add(&hosts, &nh, p, len);
+			db_list_add(&addrs, &na, "", 0);
 			if (nports > 1)
-				db_list_add(&ports, pe, plen);
+				db_list_add(&ports, &np, pe, plen);
 			free(name);
 			if (*end == '\0')
 				break;
@@ -1036,10 +1033,10 @@ db_resolve(const char *conninfo, char *err, size_t errlen)
 				continue;
 			if (strcmp(num, name) != 0)
 				changed = 1;
-			db_list_add(&hosts, p, len);
-			db_list_add(&addrs, num, strlen(num));
+			db_list_add(&hosts, &nh, p, len);
+			db_list_add(&addrs, &na, num, strlen(num));
 			if (nports > 1)
-				db_list_add(&ports, pe, plen);
+				db_list_add(&ports, &np, pe, plen);
 			log_notice(
 			    "db: host %s is %s (resolved once, at start)", name,
 			    num);

@@ -219,7 +219,7 @@ notify_seen_reset(struct notify_seen *s, uint64_t start)
 
 /* Take number seq once: 0, or -1 when it was taken or is too old. Numbers
  * arrive in commit order, not quite in order of issue, hence a window. */
-static int
+int
 notify_seen_take(struct notify_seen *s, uint64_t seq)
 {
 	uint64_t n;

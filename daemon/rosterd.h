@@ -427,6 +427,7 @@ int  notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
      char *, size_t);
 int  notify_hexval(int);
 void notify_seen_reset(struct notify_seen *, uint64_t);
+int  notify_seen_take(struct notify_seen *, uint64_t);
 int  notify_verify(const unsigned char *, size_t, const char *, const char *,
      size_t, struct notify_seen *, size_t *, char *, size_t);
 
