@@ -77,7 +77,9 @@ def main():
         h.is_(p.returncode, 0, '--migrate upgrades it')
         h.like(p.stdout, r'applied 010_function_set\n', 'migration 010 is '
                'applied')
-        h.like(p.stdout, r'schema at version 10 \(1 applied\)', 'only 010')
+        h.like(p.stdout, r'applied 011_notify_key\n', 'and 011')
+        h.like(p.stdout, r'schema at version 11 \(2 applied\)',
+               'only 010 and 011')
         h.like(p.stdout, r'functions loaded: \d+ from \d+ files '
                r'\(sha256 [0-9a-f]{64}\)', 'the functions are loaded')
         if p.returncode != 0:
