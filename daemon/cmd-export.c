@@ -94,10 +94,25 @@ export_row_cb(void *arg, const char *data, int len)
 	return (req_stream(r) > 0 ? 1 : 0);
 }
 
+/* The client left with the export waiting or streaming: end it, rather
+ * than hold a database connection (and its snapshot) to read it out. */
+static void
+export_gone(struct req *r)
+{
+	r->on_drain = NULL;
+	r->on_gone = NULL;
+	db_copy_cancel(r); /* answers r, which frees it */
+}
+
+/* The client's output drained: read on. (conn.c also calls this for a
+ * request whose client has gone.) */
 static void
 export_drain(struct req *r)
 {
-	db_copy_resume(r);
+	if (r->conn == NULL)
+		export_gone(r);
+	else
+		db_copy_resume(r);
 }
 
 static void
@@ -108,6 +123,7 @@ export_done_cb(void *arg, struct pg_result *res, enum proto_code code,
 	struct export *x = r->data;
 
 	r->on_drain = NULL;
+	r->on_gone = NULL;
 	if (cmd_result(r, code, msg) == -1)
 		return;
 	if (x->rows == 1) /* the header alone: no data row */
@@ -139,6 +155,7 @@ export_start(struct req *r)
 	params[5] = cmd_arg(r, "session");
 	params[6] = cmd_arg(r, "status");
 	r->on_drain = export_drain;
+	r->on_gone = export_gone;
 	cmd_copy(r, export_stmt, 7, params,
 	    export_sql[w][fmt != NULL && strcmp(fmt, "tsv") == 0],
 	    export_row_cb, export_done_cb);

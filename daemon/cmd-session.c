@@ -155,8 +155,9 @@ cmd_login_release(struct login *l)
 	if (l == NULL || l->attempt[0] == '\0')
 		return;
 	params[0] = l->attempt;
-	if (db_query(stmt_login_release, 1, params, cmd_release_cb, NULL) !=
-	    DB_QUEUED)
+	/* owner NULL: the daemon's own statement, not a client's */
+	if (db_query(NULL, stmt_login_release, 1, params, cmd_release_cb,
+		NULL) != DB_QUEUED)
 		log_warnx("login attempt not released");
 	l->attempt[0] = '\0';
 }
@@ -743,7 +744,7 @@ cmd_session_recheck(void)
 		params[0] = s.users.data;
 		params[1] = s.stamps.data;
 		session_rechecking = 1;
-		why = db_query(stmt_login_recheck, 2, params,
+		why = db_query(NULL, stmt_login_recheck, 2, params,
 		    cmd_session_rechecked, NULL);
 		if (why != DB_QUEUED) {
 			session_rechecking = 0;

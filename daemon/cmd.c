@@ -409,12 +409,18 @@ static const struct {
 	[DB_TOO_MANY_COPIES] = { PROTO_BUSY,
 	    "too many exports running; try "
 	    "again shortly" },
+	[DB_OWNER_FULL] = { PROTO_BUSY,
+	    "too many requests of this connection waiting for the "
+	    "database; nothing was done" },
+	[DB_STOPPING] = { PROTO_UNAVAILABLE,
+	    "the server is stopping; nothing was done" },
 };
 
 /*
  * The one way a command sends a statement: cb gets the result, and also
  * the failure when the statement cannot even be queued (then at once), so
- * that every failure is answered where every result is.
+ * that every failure is answered where every result is. The request's
+ * connection is the statement's owner: the pool serves owners in turn.
  */
 void
 cmd_query(struct req *r, int stmt, int nparams, const char *const *params,
@@ -423,7 +429,8 @@ cmd_query(struct req *r, int stmt, int nparams, const char *const *params,
 	enum db_refusal why;
 
 	r->waiting = 1;
-	if ((why = db_query(stmt, nparams, params, cb, r)) != DB_QUEUED)
+	if ((why = db_query(r->conn, stmt, nparams, params, cb, r)) !=
+	    DB_QUEUED)
 		cb(r, NULL, cmd_refusals[why].code, cmd_refusals[why].text);
 }
 
@@ -435,8 +442,8 @@ cmd_copy(struct req *r, int stmt, int nparams, const char *const *params,
 	enum db_refusal why;
 
 	r->waiting = 1;
-	if ((why = db_copy(stmt, nparams, params, copy_sql, row_cb, cb, r)) !=
-	    DB_QUEUED)
+	if ((why = db_copy(r->conn, stmt, nparams, params, copy_sql, row_cb, cb,
+		 r)) != DB_QUEUED)
 		cb(r, NULL, cmd_refusals[why].code, cmd_refusals[why].text);
 }
 

@@ -50,6 +50,7 @@ static const struct config_key config_keys[] = {
 	{ "write_timeout", CONFIG_INT, OFF(write_timeout), 1, 3600 },
 	{ "max_connections_per_address", CONFIG_INT,
 	    OFF(max_connections_per_address), 1, 100000 },
+	{ "statement_timeout", CONFIG_INT, OFF(statement_timeout), 1, 86400 },
 	{ "log_level", CONFIG_LEVEL, OFF(log_level), 0, 0 },
 	{ "user", CONFIG_STRING, OFF(user), 0, 0 },
 };
@@ -68,6 +69,7 @@ config_defaults(struct config *cfg)
 	cfg->login_timeout = 30;
 	cfg->write_timeout = 60;
 	cfg->max_connections_per_address = 64;
+	cfg->statement_timeout = 30;
 	cfg->log_level = LOG_LVL_INFO;
 }
 

@@ -321,7 +321,11 @@ main(int argc, char **argv)
 	if (auth_init(rd->base, AUTH_WORKERS) == -1)
 		fatalx("cannot start the password workers");
 	cmd_init();
-	db_start(rd->base, cfg.database, cfg.db_connections);
+	if (db_start(rd->base, cfg.database, cfg.db_connections,
+		cfg.statement_timeout, err, sizeof err) == -1) {
+		log_error("%s", err);
+		goto fail;
+	}
 	log_notice("rosterd %s ready", PROTO_SERVER_VERSION);
 
 	server_run();

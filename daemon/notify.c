@@ -24,12 +24,23 @@
  * - nested objects and arrays are refused.
  * Anything else refuses the whole payload: it comes from our own SQL, so a
  * refusal is a bug to be logged, never something to guess around.
+ *
+ * Any role of the database may NOTIFY, so before any of that a payload's
+ * signature is checked (notify_verify): roster._notify_send (core.sql)
+ * sends "HMAC SEQ BODY", HMAC the hex HMAC-SHA256 of "CHANNEL SEQ BODY"
+ * under the key of roster.notify_key (migration 011, readable only by
+ * rosterd's role), SEQ the notification's number from roster.notify_seq; a
+ * number is taken once, so a signed payload seen by another listener and
+ * sent again is refused too.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "rosterd.h"
 
@@ -184,5 +195,117 @@ notify_line(const char *payload, size_t len, struct proto_buf *out, char *event,
 done:
 	json_decref(obj);
 	proto_buf_free(&line);
+	return (rc);
+}
+
+/* The value of a lower-case hex digit, or -1. */
+int
+notify_hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return (ch - '0');
+	if (ch >= 'a' && ch <= 'f')
+		return (ch - 'a' + 10);
+	return (-1);
+}
+
+/* Forget the numbers seen; only numbers after start will be taken. */
+void
+notify_seen_reset(struct notify_seen *s, uint64_t start)
+{
+	memset(s, 0, sizeof *s);
+	s->start = s->high = start;
+}
+
+/* Take number seq once: 0, or -1 when it was taken or is too old. Numbers
+ * arrive in commit order, not quite in order of issue, hence a window. */
+int
+notify_seen_take(struct notify_seen *s, uint64_t seq)
+{
+	uint64_t n;
+
+	if (seq <= s->start || seq + NOTIFY_WINDOW <= s->high)
+		return (-1);
+	if (seq > s->high) {
+		if (seq - s->high >= NOTIFY_WINDOW)
+			memset(s->bits, 0, sizeof s->bits);
+		else
+			for (n = s->high + 1; n < seq; n++)
+				s->bits[(n % NOTIFY_WINDOW) / 64] &= ~(1ULL
+				    << (n % 64));
+		s->high = seq;
+	} else if (s->bits[(seq % NOTIFY_WINDOW) / 64] & (1ULL << (seq % 64)))
+		return (-1);
+	s->bits[(seq % NOTIFY_WINDOW) / 64] |= 1ULL << (seq % 64);
+	return (0);
+}
+
+/*
+ * Check the signature and number of a payload received on channel: 0 with
+ * *body the offset of its body in payload, or -1 with the reason in why.
+ */
+int
+notify_verify(const unsigned char *key, size_t keylen, const char *channel,
+    const char *payload, size_t len, struct notify_seen *seen, size_t *body,
+    char *why, size_t whylen)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE], want[32];
+	unsigned int  maclen = 0;
+	size_t	      i, clen = strlen(channel), seqlen;
+	uint64_t      seq = 0;
+	char	     *msg;
+	int	      hi, lo, rc = -1;
+
+	if (len < 2 * sizeof want + 3 || payload[2 * sizeof want] != ' ') {
+		snprintf(why, whylen, "no signature");
+		return (-1);
+	}
+	for (i = 0; i < sizeof want; i++) {
+		hi = notify_hexval((unsigned char)payload[2 * i]);
+		lo = notify_hexval((unsigned char)payload[2 * i + 1]);
+		if (hi == -1 || lo == -1) {
+			snprintf(why, whylen, "no signature");
+			return (-1);
+		}
+		want[i] = (unsigned char)(hi << 4 | lo);
+	}
+	payload += 2 * sizeof want + 1;
+	len -= 2 * sizeof want + 1;
+	for (seqlen = 0; seqlen < len && seqlen < 20 &&
+	     payload[seqlen] >= '0' && payload[seqlen] <= '9';
+	     seqlen++)
+		seq = seq * 10 + (uint64_t)(payload[seqlen] - '0');
+	if (seqlen == 0 || seqlen == 20 || seqlen >= len ||
+	    payload[seqlen] != ' ') {
+		snprintf(why, whylen, "no number");
+		return (-1);
+	}
+	if ((msg = malloc(clen + 1 + len)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return (-1);
+	}
+	memcpy(msg, channel, clen);
+	msg[clen] = ' ';
+	memcpy(msg + clen + 1, payload, len);
+	if (HMAC(EVP_sha256(), key, (int)keylen, (unsigned char *)msg,
+		clen + 1 + len, mac, &maclen) == NULL ||
+	    maclen != sizeof want) {
+		snprintf(why, whylen, "HMAC failed");
+		goto done;
+	}
+	if (CRYPTO_memcmp(mac, want, sizeof want) != 0) {
+		snprintf(why, whylen, "wrong signature");
+		goto done;
+	}
+	if (notify_seen_take(seen, seq) == -1) {
+		snprintf(why, whylen, "number %llu seen before or too old",
+		    (unsigned long long)seq);
+		goto done;
+	}
+	*body = 2 * sizeof want + 1 + seqlen + 1;
+	why[0] = '\0';
+	rc = 0;
+done:
+	free(msg);
 	return (rc);
 }

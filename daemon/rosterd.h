@@ -42,6 +42,7 @@ struct config {
 	int   login_timeout;
 	int   write_timeout;
 	int   max_connections_per_address;
+	int   statement_timeout;
 	int   log_level;
 };
 void config_defaults(struct config *);
@@ -220,18 +221,30 @@ typedef void (*db_notify_cb)(const char *, const char *);
 /* Why a statement was not queued (db_query, db_copy). */
 enum db_refusal {
 	DB_QUEUED = 0,
-	DB_QUEUE_FULL,	   /* too many statements waiting: BUSY */
-	DB_DOWN,	   /* no connection to the database: UNAVAILABLE */
-	DB_NO_MEMORY,	   /* INTERNAL */
-	DB_TOO_MANY_COPIES /* every streaming connection in use: BUSY */
+	DB_QUEUE_FULL,	    /* too many statements waiting: BUSY */
+	DB_DOWN,	    /* no connection to the database: UNAVAILABLE */
+	DB_NO_MEMORY,	    /* INTERNAL */
+	DB_TOO_MANY_COPIES, /* every streaming connection in use: BUSY */
+	DB_OWNER_FULL,	    /* this client has too many waiting: BUSY */
+	DB_STOPPING	    /* the drain's deadline has passed: UNAVAILABLE */
 };
+/*
+ * The start of the text of an ERR UNAVAILABLE whose request may have been
+ * committed (its statement reached PostgreSQL, then the connection failed):
+ * PROTOCOL.md section 3. Any other UNAVAILABLE committed nothing.
+ */
+#define DB_OUTCOME_UNKNOWN "outcome unknown: "
 int		db_statement(const char *, int);
 void		db_listen(db_notify_cb);
-enum db_refusal db_copy(int, int, const char *const *, const char *, db_row_cb,
-    db_cb, void *);
+enum db_refusal db_copy(const void *, int, int, const char *const *,
+    const char *, db_row_cb, db_cb, void *);
 void		db_copy_resume(void *);
-void		db_start(struct event_base *, const char *, int);
-enum db_refusal db_query(int, int, const char *const *, db_cb, void *);
+void		db_copy_cancel(void *);
+int db_start(struct event_base *, const char *, int, int, char *, size_t);
+enum db_refusal db_query(const void *, int, int, const char *const *, db_cb,
+    void *);
+void		db_drain(void);
+void		db_abandon(void);
 void		db_stop(void);
 int		db_nfields(struct pg_result *);
 int		db_ntuples(struct pg_result *);
@@ -413,7 +426,20 @@ void			      cmd_watch_init(void);
 /* notify.c */
 #define NOTIFY_MAX_PAYLOAD 8000 /* bytes; PostgreSQL's own limit */
 #define NOTIFY_MAX_FIELDS  32	/* members, event and kind included */
-int notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
-    char *, size_t);
+#define NOTIFY_KEY_LEN	   32	/* bytes of the HMAC-SHA256 key */
+#define NOTIFY_WINDOW	   4096 /* notification numbers remembered */
+/* Which notification numbers have been seen, to refuse a replay. */
+struct notify_seen {
+	uint64_t start; /* numbers up to it are refused */
+	uint64_t high;	/* the highest seen */
+	uint64_t bits[NOTIFY_WINDOW / 64];
+};
+int  notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
+     char *, size_t);
+int  notify_hexval(int);
+void notify_seen_reset(struct notify_seen *, uint64_t);
+int  notify_seen_take(struct notify_seen *, uint64_t);
+int  notify_verify(const unsigned char *, size_t, const char *, const char *,
+     size_t, struct notify_seen *, size_t *, char *, size_t);
 
 #endif /* ROSTERD_H */

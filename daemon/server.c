@@ -17,7 +17,8 @@
 
 #include "rosterd.h"
 
-#define SERVER_DRAIN_SECONDS 10
+#define SERVER_DRAIN_SECONDS  10
+#define SERVER_CANCEL_SECONDS 5 /* for cancelled statements to end */
 
 struct rosterd		     *rd;
 static struct evconnlistener *server_listeners[ROSTERD_MAX_LISTEN];
@@ -124,12 +125,37 @@ server_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	log_limit_sweep(now);
 }
 
+/*
+ * The drain's deadlines: at SERVER_DRAIN_SECONDS, what still waits for the
+ * database is answered and what runs there is cancelled (db_drain); a few
+ * seconds on, a statement that is still running is answered as of unknown
+ * outcome (db_abandon); a second later, with those answers sent, the loop
+ * ends whatever is left.
+ */
 static void
 server_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	log_warnx("drain: %d connections still busy after %d s, closing",
-	    rd->nconns, SERVER_DRAIN_SECONDS);
-	event_base_loopbreak(rd->base);
+	static int     step;
+	struct timeval tv = { SERVER_CANCEL_SECONDS, 0 };
+
+	switch (step++) {
+	case 0:
+		log_warnx("drain: %d connections still busy after %d s, "
+			  "cancelling their statements",
+		    rd->nconns, SERVER_DRAIN_SECONDS);
+		db_drain();
+		break;
+	case 1:
+		db_abandon();
+		tv.tv_sec = 1;
+		break;
+	default:
+		log_warnx("drain: %d connections still open, closing",
+		    rd->nconns);
+		event_base_loopbreak(rd->base);
+		return;
+	}
+	evtimer_add(server_drain_ev, &tv);
 }
 
 /* When draining, the last connection to close ends the loop. */

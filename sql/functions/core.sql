@@ -481,6 +481,46 @@ END $$;
 
 -- -------------------------------------------------- the tail of a change
 
+-- HMAC-SHA256 (RFC 2104) with the built-in sha256, so that no extension is
+-- needed.
+CREATE FUNCTION roster._hmac_sha256(p_key bytea, p_msg bytea) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = roster, pg_catalog, pg_temp AS $$
+DECLARE
+	v_key bytea := p_key;
+	v_ipad bytea;
+	v_opad bytea;
+	i integer;
+BEGIN
+	IF length(v_key) > 64 THEN
+		v_key := sha256(v_key);
+	END IF;
+	v_key := v_key || decode(repeat('00', 64 - length(v_key)), 'hex');
+	v_ipad := v_key;
+	v_opad := v_key;
+	FOR i IN 0..63 LOOP
+		v_ipad := set_byte(v_ipad, i, get_byte(v_key, i) # 54);
+		v_opad := set_byte(v_opad, i, get_byte(v_key, i) # 92);
+	END LOOP;
+	RETURN sha256(v_opad || sha256(v_ipad || p_msg));
+END $$;
+
+-- Every notification rosterd acts on goes through here, signed (migration
+-- 011): the payload is "HMAC SEQ BODY", HMAC the hex HMAC-SHA256 of
+-- "CHANNEL SEQ BODY" under roster.notify_key, SEQ the next number of
+-- roster.notify_seq. A role that cannot read the key cannot sign, and
+-- rosterd (daemon/notify.c) ignores what is not signed.
+CREATE FUNCTION roster._notify_send(p_channel text, p_body text) RETURNS void
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
+DECLARE
+	v_seq text := nextval('roster.notify_seq')::text;
+	v_key bytea;
+BEGIN
+	SELECT k.key INTO STRICT v_key FROM notify_key k;
+	PERFORM pg_notify(p_channel, encode(_hmac_sha256(v_key,
+	    convert_to(p_channel || ' ' || v_seq || ' ' || p_body, 'UTF8')),
+	    'hex') || ' ' || v_seq || ' ' || p_body);
+END $$;
+
 -- A notification (PROTOCOL.md section 8) on channel "roster", delivered at
 -- commit: a JSON object of strings {"event":CODE,"kind":KIND, ...} where
 -- every key but "kind" is a field of `! KIND key=value ...`; NULL fields
@@ -490,8 +530,8 @@ END $$;
 -- participant.declined participant.erased checkin session.created
 -- session.updated speaker.added speaker.removed enrol unenrol.
 CREATE FUNCTION roster._notify(p_payload json) RETURNS void
-LANGUAGE sql AS $$
-	SELECT pg_notify('roster', json_strip_nulls(p_payload)::text)
+LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
+	SELECT roster._notify_send('roster', json_strip_nulls(p_payload)::text)
 $$;
 
 -- The end of every write that changed something: its row in roster.audit

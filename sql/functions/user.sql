@@ -13,7 +13,7 @@
 CREATE OR REPLACE FUNCTION roster._user_changed() RETURNS trigger
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
-	PERFORM pg_notify('roster_user', NEW.name || coalesce(' ' ||
+	PERFORM roster._notify_send('roster_user', NEW.name || coalesce(' ' ||
 	    nullif(current_setting('roster.session_kept', true), ''), ''));
 	RETURN NULL;
 END $$;

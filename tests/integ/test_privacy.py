@@ -246,11 +246,8 @@ with h.section('every function sets its search_path'):
         "WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND "
         "d.deptype = 'e') ORDER BY 1")
     h.cmp_ok(len(rows), '>', 100, 'the functions of schema roster')
-    # roster._notify is changed by another part of issue 7 (its file's
-    # owner gives it the same SET); everything else is checked here.
     bad = [name for name, cfg in rows
-           if 'search_path=roster, pg_catalog, pg_temp' not in cfg.split('|')
-           and not name.startswith('roster._notify(')]
+           if 'search_path=roster, pg_catalog, pg_temp' not in cfg.split('|')]
     h.is_(bad, [], 'each has SET search_path = roster, pg_catalog, pg_temp')
 
 with h.section('SPEAKER LIST: a focal point sees its own speakers\' topics'):

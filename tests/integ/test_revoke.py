@@ -21,8 +21,11 @@ env, rd = h.setup(users=[('gone', 'host', None), ('stays', 'host', None),
                          ('changer', 'host', None), ('moved', 'host', None)])
 rd2 = env.rosterd(migrate=False)
 
+# The listener's statement ends with its LISTENs (it reads the notify key
+# first); this query's own text matches too, hence the pid.
 LISTENERS = ("SELECT pid FROM pg_stat_activity WHERE datname = 'roster' "
-             "AND query LIKE 'LISTEN roster%'")
+             "AND query LIKE '%LISTEN roster_user' "
+             "AND pid <> pg_backend_pid()")
 
 
 def whoami(c):

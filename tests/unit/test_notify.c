@@ -480,6 +480,102 @@ test_event_buffer(void **state)
 	proto_buf_free(&out);
 }
 
+/* Signatures (HMAC-SHA256, the expected values computed with Python's
+ * hmac module) and notification numbers, each taken once. */
+#define SIG_ROSTER \
+	"90cb28b7d7362bfb29149c9d7aa9c00f70887584209b027ca4ef4065b4095152"
+#define SIG_USER \
+	"6b475594962fb08865fcd54714238498c247a12ec8a30d075018be350990aeae"
+
+static int
+verify(const unsigned char *key, const char *channel, const char *payload,
+    struct notify_seen *seen, size_t *off, char *why)
+{
+	size_t len = strlen(payload);
+	char  *copy = malloc(len > 0 ? len : 1);
+	int    rc;
+
+	assert_non_null(copy);
+	memcpy(copy, payload, len);
+	rc = notify_verify(key, NOTIFY_KEY_LEN, channel, copy, len, seen, off,
+	    why, WHYLEN);
+	free(copy);
+	return (rc);
+}
+
+static void
+test_verify(void **state)
+{
+	unsigned char	   key[NOTIFY_KEY_LEN];
+	struct notify_seen seen;
+	const char *good = SIG_ROSTER " 5 {\"event\":\"E1\",\"kind\":\"k\"}";
+	char	    why[WHYLEN], bad[200];
+	size_t	    i, off = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof key; i++)
+		key[i] = (unsigned char)i;
+	notify_seen_reset(&seen, 4);
+	assert_int_equal(verify(key, "roster", good, &seen, &off, why), 0);
+	assert_string_equal(good + off, "{\"event\":\"E1\",\"kind\":\"k\"}");
+	/* the same payload again: a replay */
+	assert_int_equal(verify(key, "roster", good, &seen, &off, why), -1);
+	assert_non_null(strstr(why, "seen before"));
+	/* signed for another channel */
+	notify_seen_reset(&seen, 0);
+	assert_int_equal(verify(key, "roster_user", good, &seen, &off, why),
+	    -1);
+	assert_string_equal(why, "wrong signature");
+	assert_int_equal(verify(key, "roster_user", SIG_USER " 6 admin", &seen,
+			     &off, why),
+	    0);
+	assert_string_equal(SIG_USER " 6 admin" + off, "admin");
+	/* a number at or below the start is refused */
+	notify_seen_reset(&seen, 5);
+	assert_int_equal(verify(key, "roster", good, &seen, &off, why), -1);
+	/* unsigned, or one bit off */
+	notify_seen_reset(&seen, 0);
+	assert_int_equal(verify(key, "roster", "{\"event\":\"E1\"}", &seen,
+			     &off, why),
+	    -1);
+	assert_string_equal(why, "no signature");
+	snprintf(bad, sizeof bad, "%s", good);
+	bad[0] = bad[0] == '9' ? '8' : '9';
+	assert_int_equal(verify(key, "roster", bad, &seen, &off, why), -1);
+	assert_string_equal(why, "wrong signature");
+	snprintf(bad, sizeof bad, "%s", good);
+	bad[65] = 'x';
+	assert_int_equal(verify(key, "roster", bad, &seen, &off, why), -1);
+	assert_string_equal(why, "no number");
+	key[0] ^= 1;
+	assert_int_equal(verify(key, "roster", good, &seen, &off, why), -1);
+	assert_string_equal(why, "wrong signature");
+}
+
+/* Numbers arrive out of order within the window, each taken once. */
+static void
+test_seen_window(void **state)
+{
+	struct notify_seen seen;
+
+	(void)state;
+	notify_seen_reset(&seen, 100);
+	assert_int_equal(notify_seen_take(&seen, 100), -1);
+	assert_int_equal(notify_seen_take(&seen, 105), 0);
+	assert_int_equal(notify_seen_take(&seen, 103), 0);
+	assert_int_equal(notify_seen_take(&seen, 104), 0);
+	assert_int_equal(notify_seen_take(&seen, 103), -1);
+	assert_int_equal(notify_seen_take(&seen, 105), -1);
+	assert_int_equal(notify_seen_take(&seen, 105 + NOTIFY_WINDOW), 0);
+	assert_int_equal(notify_seen_take(&seen, 105), -1); /* too old */
+	assert_int_equal(notify_seen_take(&seen, 106), 0);
+	assert_int_equal(notify_seen_take(&seen, 106), -1);
+	/* a jump past the window forgets everything below it */
+	assert_int_equal(notify_seen_take(&seen, 1000000), 0);
+	assert_int_equal(notify_seen_take(&seen, 1000000 - 1), 0);
+	assert_int_equal(notify_seen_take(&seen, 1000000 - 1), -1);
+}
+
 int
 main(void)
 {
@@ -489,6 +585,8 @@ main(void)
 		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_length_limit),
 		cmocka_unit_test(test_event_buffer),
+		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_seen_window),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
