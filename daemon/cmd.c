@@ -473,6 +473,8 @@ cmd_exec(struct req *r, const char *const *over, int nover, db_cb cb)
 		if (i < nover && over[i] != NULL)
 			params[3 + i] = over[i];
 	}
+	if (e->reply == CMD_REPLY_RECORDS)
+		req_large(r);
 	if (cb == NULL && e->dry_run && cmd_arg(r, "dry_run") != NULL) {
 		stmt = cmd_dry_stmt[r->cmdi];
 		cb = cmd_dry_cb;

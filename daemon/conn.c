@@ -39,6 +39,7 @@
 #define CONN_OUT_LOW	  (64 * 1024)  /* resume below this */
 #define CONN_MAX_REFUSING 64	       /* over-limit handshakes at once */
 #define CONN_COPY_MAX	  4096	       /* replies copied, not moved */
+#define CONN_MAX_LARGE	  4	       /* large replies in flight at once */
 #define CONN_IN_MIN	  (32 * 1024)  /* unread input held, at least */
 #define CONN_ADDR_BUCKETS 1024
 
@@ -182,14 +183,18 @@ conn_unwritten(struct conn *c)
  * its replies not yet written over CONN_OUT_HIGH, each request in flight
  * counted as a reply of the size it estimates (the largest lately, halved
  * at each reply). The estimate keeps a client that pipelines large LISTs
- * and does not read from having max_pending of them built at once.
+ * and does not read from having max_pending of them built at once; and
+ * whatever the estimate, at most CONN_MAX_LARGE requests whose reply may be
+ * large (records: req_large) are in flight, so that a client that shrinks
+ * the estimate with small requests first still cannot have more built.
  */
 static int
 conn_full(struct conn *c)
 {
 	size_t unwritten = conn_unwritten(c);
 
-	if (c->npending >= rd->cfg->max_pending || unwritten > CONN_OUT_HIGH)
+	if (c->npending >= rd->cfg->max_pending || unwritten > CONN_OUT_HIGH ||
+	    c->nlarge >= CONN_MAX_LARGE)
 		return (1);
 	return (c->npending > 0 &&
 	    unwritten + (size_t)c->npending * c->reply_est > CONN_OUT_HIGH);
@@ -254,6 +259,8 @@ conn_flush(struct conn *c)
 			    CONN_OUT_HIGH;
 		TAILQ_REMOVE(&c->reqs, r, entry);
 		c->npending--;
+		if (r->large)
+			c->nlarge--;
 		conn_set_deadline(c, rd->cfg->idle_timeout); /* from now */
 		if (c->barrier == r) {
 			c->barrier = NULL;
@@ -505,6 +512,17 @@ req_barrier(struct req *r, void (*fn)(struct req *))
 		fn(r);
 	else
 		r->at_head = fn;
+}
+
+/* r's reply may be large (a LIST's records): it counts toward the
+ * connection's CONN_MAX_LARGE until it is written out. */
+void
+req_large(struct req *r)
+{
+	if (r->conn == NULL || r->large)
+		return;
+	r->large = 1;
+	r->conn->nlarge++;
 }
 
 /* Cut and handle every complete line in the input, while allowed to. */
@@ -870,6 +888,7 @@ conn_free(struct conn *c, const char *why)
 			r->on_drain(r); /* a paused export reads on */
 	}
 	c->npending = 0;
+	c->nlarge = 0;
 	c->queued = 0;
 	c->barrier = NULL;
 	TAILQ_REMOVE(&conns, c, entry);

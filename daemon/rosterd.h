@@ -124,6 +124,7 @@ struct req {
 	int		waiting; /* a callback (db, auth) still owns it */
 	int		close_after;
 	size_t		written; /* bytes of its reply so far */
+	int		large;	 /* its reply may be large (records) */
 	enum proto_code result;
 	void	       *data; /* handler's private state */
 	void (*data_free)(void *);
@@ -172,6 +173,7 @@ struct conn {
 	struct conn_addr       *peer;	   /* its per-address count */
 	size_t			queued;	   /* bytes in its requests' out */
 	size_t			reply_est; /* a reply's size, estimated */
+	int			nlarge;	   /* requests in flight with one */
 	int			framing_errors;
 	int			discarding; /* inside an over-long line */
 	int			paused;
@@ -211,6 +213,7 @@ int    req_resume(struct req *);
 size_t req_stream(struct req *);
 size_t req_pending(struct req *);
 void   req_barrier(struct req *, void (*)(struct req *));
+void   req_large(struct req *);
 void   req_free(struct req *);
 
 /* db.c: the asynchronous PostgreSQL pool */

@@ -193,13 +193,15 @@ else
 	ca=$tmp/tls/ca.crt
 	user=bench
 	password=$(openssl rand -base64 18)
-	bash "$top/deploy/gen-certs" --dir "$tmp/tls" >/dev/null
+	bash "$top/deploy/gen-certs" --dir "$tmp/tls" --client "$user" >/dev/null
 	cat >"$tmp/rosterd.conf" <<EOF
 listen = 127.0.0.1:$port
 cert = $tmp/tls/server.crt
 key = $tmp/tls/server.key
 database = $database
 max_connections = $((idle_n + 1000))
+max_connections_per_address = $((idle_n + 1000))
+client_ca = $tmp/tls/ca.crt
 log_level = $log_level
 ${BENCH_DB_CONNECTIONS:+db_connections = $BENCH_DB_CONNECTIONS}
 EOF

@@ -91,6 +91,8 @@ static struct {
 	const char *host;
 	const char *port;
 	const char *ca;
+	const char *cert; /* a client certificate that logs its user in */
+	const char *key;
 	const char *user;
 	const char *password_env;
 	const char *event;
@@ -118,7 +120,8 @@ lg_usage(FILE *f)
 {
 	/* clang-format off */
 	fprintf(f,
-	    "usage: loadgen [-h HOST] [-p PORT] [--ca FILE] [-c CONNS] [-w WINDOW]\n"
+	    "usage: loadgen [-h HOST] [-p PORT] [--ca FILE] [--cert FILE [--key FILE]]\n"
+	    "               [-c CONNS] [-w WINDOW]\n"
 	    "               [-d SECONDS] [-t THREADS] [-u USER] [--password-env VAR]\n"
 	    "               [--event CODE] REQUEST-LINE\n"
 	    "       loadgen [-h HOST] [-p PORT] [--ca FILE] [-d SECONDS] --idle N\n"
@@ -126,6 +129,8 @@ lg_usage(FILE *f)
 	    "  -h HOST             rosterd's address (default 127.0.0.1)\n"
 	    "  -p PORT             its port (default 7470)\n"
 	    "  --ca FILE           CA to verify the server with (default: the system's)\n"
+	    "  --cert FILE         a client certificate (its CN logs in; no -u needed)\n"
+	    "  --key FILE          its key (default: in the --cert file)\n"
 	    "  -c N                connections (default 1)\n"
 	    "  -w W                requests in flight on each connection (default 1)\n"
 	    "  -d SECONDS          how long to measure, or to hold idle (default 10)\n"
@@ -800,6 +805,15 @@ lg_tls_context(void)
 		}
 	} else
 		SSL_CTX_set_default_verify_paths(ctx);
+	if (opt.cert != NULL &&
+	    (SSL_CTX_use_certificate_chain_file(ctx, opt.cert) != 1 ||
+		SSL_CTX_use_PrivateKey_file(ctx, opt.key ? opt.key : opt.cert,
+		    SSL_FILETYPE_PEM) != 1)) {
+		char why[300];
+
+		lg_ssl_error(why, sizeof why, opt.cert);
+		lg_fatal("%s", why);
+	}
 	return (ctx);
 }
 
@@ -836,6 +850,8 @@ lg_parse_args(int argc, char **argv)
 {
 	enum {
 		OPT_CA = 256,
+		OPT_CERT,
+		OPT_KEY,
 		OPT_PASSWORD_ENV,
 		OPT_EVENT,
 		OPT_IDLE,
@@ -845,6 +861,8 @@ lg_parse_args(int argc, char **argv)
 		{ "host", required_argument, NULL, 'h' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "ca", required_argument, NULL, OPT_CA },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "conns", required_argument, NULL, 'c' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -900,6 +918,12 @@ lg_parse_args(int argc, char **argv)
 			break;
 		case OPT_CA:
 			opt.ca = optarg;
+			break;
+		case OPT_CERT:
+			opt.cert = optarg;
+			break;
+		case OPT_KEY:
+			opt.key = optarg;
 			break;
 		case OPT_PASSWORD_ENV:
 			opt.password_env = optarg;

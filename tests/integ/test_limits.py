@@ -131,6 +131,40 @@ with h.section('an EXPORT flood that never reads, logged in'):
     with rd.connect(timeout=10) as c2:
         h.is_(c2.request('PING').final, 'OK pong', 'others are served')
 
+with h.section('small requests first, then large LISTs, never read'):
+    # Answers to PING shrink the estimate of a reply's size to nothing; the
+    # LISTs pipelined then still count: at most a few are built at once.
+    NCONN = 6
+    base = rss_settled(rd)
+    crt, key = env.certs.client('admin')
+    conns = [rd.connect(cert=crt, key=key, rcvbuf=16384, sndbuf=16384)
+             for _ in range(NCONN)]
+    for c in conns:
+        c.pipeline(['PING'] * 60)
+    line = b'PARTICIPANT LIST event=E1\n'
+    threads, res = [], {}
+    for i, c in enumerate(conns):
+        def go(i=i, c=c):
+            res[i] = flood(c, line * 200, seconds=10, stall=3.0)
+        threads.append(threading.Thread(target=go, daemon=True))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    peak = rss_settled(rd, quiet=2.0, timeout=20)
+    grown = peak - base
+    h.diag('%d connections x 60 PINGs read, then PARTICIPANT LISTs not '
+           'read: RSS %d -> %d kB (+%d kB, %d kB a connection)'
+           % (NCONN, base, peak, grown, grown // NCONN))
+    h.ok(all(res.get(i, (0, False))[1] for i in range(NCONN)),
+         'the daemon stops reading every one of them')
+    # max_pending (16) LISTs each would be 16 x 579 kB x 6 = 55 MB; four
+    # in flight, and what waits to be written, are less than 3 MB each.
+    limit = (512 if ASAN else 16) * MB
+    h.cmp_ok(grown, '<', limit, 'RSS grew less than %d MB' % (limit >> 10))
+    for c in conns:
+        c.close()
+
 with h.section('large LISTs pipelined on many connections, never read'):
     NCONN = 6
     base = rss_settled(rd)
