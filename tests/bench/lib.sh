@@ -184,6 +184,7 @@ if [ -n "${BENCH_ROSTERD:-}" ]; then
 	ca=${BENCH_CA:?set BENCH_CA to the CA of $BENCH_ROSTERD}
 	user=${BENCH_USER:?set BENCH_USER}
 	[ -n "$password" ] || die "set ROSTER_PASSWORD to $user's password"
+	auth=(-u "$user")
 	rosterd_pid=
 	watch_pid=${BENCH_ROSTERD_PID:-}
 else
@@ -214,6 +215,9 @@ EOF
 	"$rosterd" -c "$tmp/rosterd.conf" -f 2>"$tmp/rosterd.log" &
 	rosterd_pid=$!
 	watch_pid=$rosterd_pid
+	# loadgen logs in by certificate: many password logins of one user at
+	# once are refused past the fifth (PROTOCOL.md section 4)
+	auth=(--cert "$tmp/tls/$user.crt" --key "$tmp/tls/$user.key")
 	for _ in $(seq 100); do
 		listening "$port" && break
 		kill -0 "$rosterd_pid" 2>/dev/null ||
