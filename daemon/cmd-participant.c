@@ -59,6 +59,8 @@ static const struct cmd_key checkin_keys[] = {
 	{ .name = "id", .type = KEY_ID },
 	{ .name = "badge", .type = KEY_CODE },
 	{ .name = "session", .type = KEY_CODE },
+	{ .name = "at", .type = KEY_TIMESTAMP },
+	{ .name = "ref", .type = KEY_REF },
 	CMD_KEYS_END,
 };
 

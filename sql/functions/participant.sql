@@ -436,14 +436,45 @@ BEGIN
 	RETURN QUERY SELECT p.id::text, p.version::text;
 END $$;
 
--- CHECKIN (id= / badge=) [session=]: while the event is open or closed.
--- A repeat for the same session (or for the event) answers the first time
--- with already=1. checked_in of the participant is their first check-in of
--- any kind.
+-- The moment at= of a CHECKIN, checked against the event e: not more than
+-- 5 minutes (the clock skew allowed a desk) past the server's clock, and
+-- within the event's days in its time zone, from the start of its first
+-- day to the end of its last.
+CREATE FUNCTION roster._checkin_at(e roster.event, p_at timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+BEGIN
+	IF p_at > now() + interval '5 minutes' THEN
+		PERFORM _fail('RSINV', format('at: %s is in the future (more than '
+		    '5 minutes past the server''s clock, %s)', _fmt_ts(p_at),
+		    _fmt_ts(now())));
+	END IF;
+	IF p_at < e.starts::timestamp AT TIME ZONE e.timezone
+	    OR p_at >= (e.ends + 1)::timestamp AT TIME ZONE e.timezone THEN
+		PERFORM _fail('RSINV', format('at: %s is outside the days of event '
+		    '%s (%s to %s, %s)', _fmt_ts(p_at), e.code, _fmt_date(e.starts),
+		    _fmt_date(e.ends), e.timezone));
+	END IF;
+	RETURN p_at;
+END $$;
+
+-- CHECKIN (id= / badge=) [session=] [at=] [ref=]: while the event is open
+-- or closed. A repeat for the same session (or for the event) answers the
+-- check-in's time with already=1; when its at= is earlier than the time
+-- recorded (an offline desk's scan replayed after an online one), the
+-- check-in takes the earlier time, which is a change (audit row and
+-- notification, already=1). checked_in of the participant is the earliest
+-- of their check-ins of any kind. ref= is scoped to the event, no party
+-- (CHECKIN is staff's): a repeat with the same ref answers the first reply
+-- (the participant's name as it is now: the stored reply holds none, so
+-- that PARTICIPANT ERASE leaves nothing of theirs in it) with replay=1 and
+-- does nothing else; the same ref for another participant or session is
+-- CONFLICT.
 CREATE FUNCTION roster.checkin(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text, p_badge text,
-    p_session text)
-RETURNS TABLE (id text, party text, name text, checked_in text, already text)
+    p_session text, p_at text, p_ref text)
+RETURNS TABLE (id text, party text, name text, checked_in text, already text,
+    replay text)
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -452,8 +483,13 @@ DECLARE
 	e event;
 	s session;
 	p participant;
+	k checkin;
+	v_scan timestamptz;
 	v_at timestamptz;
+	v_was timestamptz;
+	v_already text;
 	v_bid bigint;
+	v_reply jsonb;
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host');
 	IF p_event IS NOT NULL THEN
@@ -479,42 +515,65 @@ BEGIN
 		PERFORM _fail('RSNFD', 'badge not found');
 	END IF;
 	SELECT * INTO e FROM event WHERE event.id = c.event_id;
+	IF p_session IS NOT NULL THEN
+		s := _session(e.id, p_session);
+	END IF;
+	v_scan := _timestamp('at', p_at);
+	v_reply := _ref_claim(e.id, p_ref, 'CHECKIN', NULL);
+	IF v_reply IS NOT NULL THEN
+		IF v_reply->>'id' <> c.id::text
+		    OR v_reply->>'session' IS DISTINCT FROM s.code::text THEN
+			PERFORM _fail('RSCNF', 'ref: already used for another request');
+		END IF;
+		RETURN QUERY SELECT v_reply->>'id', v_reply->>'party', c.name::text,
+		    v_reply->>'checked_in', v_reply->>'already', '1';
+		RETURN;
+	END IF;
 	IF e.status NOT IN ('open', 'closed') THEN
 		PERFORM _fail('RSCLO', format('event %s is %s: no check-in yet',
 		    e.code, e.status));
 	END IF;
-	IF p_session IS NOT NULL THEN
-		s := _session(e.id, p_session);
+	IF v_scan IS NOT NULL THEN
+		v_scan := _checkin_at(e, v_scan);
 	END IF;
 	SELECT * INTO p FROM participant WHERE participant.id = c.id FOR NO KEY UPDATE;
 	IF p.status = 'declined' THEN
 		PERFORM _fail('RSCNF', format('participant %s has declined', p.id));
 	END IF;
-	IF s.id IS NULL THEN
-		INSERT INTO checkin (participant_id, session_id, by_user)
-		VALUES (p.id, NULL, coalesce(p_actor, '-'))
-		ON CONFLICT (participant_id) WHERE session_id IS NULL DO NOTHING
+	-- The participant's row is locked: their check-ins cannot change
+	-- under us.
+	SELECT * INTO k FROM checkin
+	WHERE checkin.participant_id = p.id
+	    AND checkin.session_id IS NOT DISTINCT FROM s.id;
+	IF k.id IS NULL THEN
+		INSERT INTO checkin (participant_id, session_id, at, by_user)
+		VALUES (p.id, s.id, coalesce(v_scan, now()), coalesce(p_actor, '-'))
 		RETURNING at INTO v_at;
+	ELSIF v_scan < date_trunc('second', k.at) THEN
+		v_was := k.at;
+		UPDATE checkin SET at = v_scan WHERE checkin.id = k.id
+		RETURNING at INTO v_at;
+		v_already := '1';
 	ELSE
-		INSERT INTO checkin (participant_id, session_id, by_user)
-		VALUES (p.id, s.id, coalesce(p_actor, '-'))
-		ON CONFLICT (participant_id, session_id) WHERE session_id IS NOT NULL
-		DO NOTHING
-		RETURNING at INTO v_at;
+		v_at := k.at;
+		v_already := '1';
 	END IF;
-	IF v_at IS NULL THEN
-		SELECT k.at INTO v_at FROM checkin k
-		WHERE k.participant_id = p.id
-		    AND k.session_id IS NOT DISTINCT FROM s.id;
-		RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at), '1';
-		RETURN;
+	IF v_already IS NULL OR v_was IS NOT NULL THEN
+		UPDATE participant SET checked_in = least(checked_in, v_at)
+		WHERE participant.id = p.id;
+		PERFORM _changed(e.id, p_actor, 'CHECKIN',
+		    e.code || '/participant/' || p.id,
+		    jsonb_build_object('session', s.code, 'badge', p_badge IS NOT NULL,
+		    'at', _fmt_ts(v_scan), 'was', _fmt_ts(v_was), 'ref', p_ref),
+		    json_build_object('event', e.code, 'kind', 'checkin',
+		    'id', p.id::text, 'party', c.party, 'name', p.name,
+		    'session', s.code, 'checked_in', _fmt_ts(v_at),
+		    'already', v_already));
 	END IF;
-	UPDATE participant SET checked_in = coalesce(checked_in, v_at)
-	WHERE participant.id = p.id;
-	PERFORM _changed(e.id, p_actor, 'CHECKIN', e.code || '/participant/' || p.id,
-	    jsonb_build_object('session', s.code, 'badge', p_badge IS NOT NULL),
-	    json_build_object('event', e.code, 'kind', 'checkin',
-	    'id', p.id::text, 'party', c.party, 'name', p.name,
-	    'session', s.code, 'checked_in', _fmt_ts(v_at)));
-	RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at), NULL::text;
+	v_reply := jsonb_build_object('id', p.id::text, 'party', c.party,
+	    'session', s.code::text, 'checked_in', _fmt_ts(v_at),
+	    'already', v_already);
+	PERFORM _ref_store(e.id, p_ref, NULL, jsonb_strip_nulls(v_reply));
+	RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at),
+	    v_already, NULL::text;
 END $$;
