@@ -2,7 +2,8 @@
  * cmd-participant.c -- PARTICIPANT ADD, LIST, SHOW, SET, CONFIRM, DECLINE,
  * ERASE and CHECKIN. One SQL function each (sql/functions/participant.sql);
  * a participant named by id needs no event (ids are unique), but when one
- * is given or in USE, the participant must belong to it.
+ * is given or in USE, the participant must belong to it. ADD and SET
+ * derive latin= from a name in another script (daemon/translit.c).
  */
 #include <string.h>
 
