@@ -2,8 +2,11 @@
  * cmd-participant.c -- PARTICIPANT ADD, LIST, SHOW, SET, CONFIRM, DECLINE,
  * ERASE and CHECKIN. One SQL function each (sql/functions/participant.sql);
  * a participant named by id needs no event (ids are unique), but when one
- * is given or in USE, the participant must belong to it.
+ * is given or in USE, the participant must belong to it. ADD and SET
+ * derive latin= from a name in another script (daemon/translit.c).
  */
+#include <string.h>
+
 #include "rosterd.h"
 
 static const struct cmd_key participant_add_keys[] = {
@@ -12,6 +15,8 @@ static const struct cmd_key participant_add_keys[] = {
 	    .type = KEY_CODE,
 	    .flags = KEY_REQUIRED | KEY_OWN_PARTY },
 	{ .name = "name", .type = KEY_NAME, .flags = KEY_REQUIRED },
+	{ .name = "family", .type = KEY_NAME },
+	{ .name = "latin", .type = KEY_NAME },
 	{ .name = "honorific", .type = KEY_NAME },
 	{ .name = "title", .type = KEY_NAME },
 	{ .name = "email", .type = KEY_EMAIL },
@@ -39,6 +44,8 @@ static const struct cmd_key participant_set_keys[] = {
 	CMD_KEY_EVENT_OPT,
 	{ .name = "id", .type = KEY_ID, .flags = KEY_REQUIRED },
 	{ .name = "name", .type = KEY_NAME },
+	{ .name = "family", .type = KEY_NAME },
+	{ .name = "latin", .type = KEY_NAME },
 	{ .name = "honorific", .type = KEY_NAME },
 	{ .name = "title", .type = KEY_NAME },
 	{ .name = "email", .type = KEY_EMAIL },
@@ -64,6 +71,35 @@ static const struct cmd_key checkin_keys[] = {
 	CMD_KEYS_END,
 };
 
+/*
+ * ADD and SET: a name= without latin= gets the Latin form rosterd derives
+ * (PROTOCOL.md section 5). On SET, a name in Latin script clears the old
+ * latin (""): the Latin form follows the name.
+ */
+static void
+cmd_participant_write(struct req *r)
+{
+	const char *over[CMD_MAX_KEYS] = { NULL };
+	const char *name = cmd_arg(r, "name");
+	char	    latin[TRANSLIT_MAX];
+	int	    i, rc;
+
+	if (name == NULL || cmd_arg(r, "latin") != NULL) {
+		cmd_exec(r, NULL, 0, NULL);
+		return;
+	}
+	if ((rc = translit_latin(name, latin, sizeof latin)) == -1) {
+		req_err(r, PROTO_INTERNAL, "transliteration failed");
+		return;
+	}
+	i = cmd_key_index(r->cmd, "latin");
+	if (rc == 1)
+		over[i] = latin;
+	else if (strcmp(r->cmd->name, "PARTICIPANT SET") == 0)
+		over[i] = "";
+	cmd_exec(r, over, i + 1, NULL); /* parameters are copied */
+}
+
 /* CHECKIN names the participant by id or by badge: exactly one. */
 static void
 cmd_checkin(struct req *r)
@@ -86,6 +122,7 @@ const struct cmd_entry cmd_participant_entries[] = {
 	    .sql = "participant_add",
 	    .reply = CMD_REPLY_FIELDS,
 	    .dry_run = 1,
+	    .handler = cmd_participant_write,
 	},
 	{
 	    .name = "PARTICIPANT LIST",
@@ -108,6 +145,7 @@ const struct cmd_entry cmd_participant_entries[] = {
 	    .sql = "participant_set",
 	    .reply = CMD_REPLY_FIELDS,
 	    .dry_run = 1,
+	    .handler = cmd_participant_write,
 	},
 	{
 	    .name = "PARTICIPANT CONFIRM",

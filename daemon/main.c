@@ -320,6 +320,10 @@ main(int argc, char **argv)
 	server_drop_privileges();
 	if (auth_init(rd->base, AUTH_WORKERS) == -1)
 		fatalx("cannot start the password workers");
+	if (translit_init(err, sizeof err) == -1) {
+		log_error("%s", err);
+		goto fail;
+	}
 	cmd_init();
 	if (db_start(rd->base, cfg.database, cfg.db_connections,
 		cfg.statement_timeout, err, sizeof err) == -1) {

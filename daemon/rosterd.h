@@ -426,6 +426,11 @@ extern const struct cmd_entry cmd_audit_entries[];
 extern const struct cmd_entry cmd_watch_entries[];
 void			      cmd_watch_init(void);
 
+/* translit.c */
+#define TRANSLIT_MAX 1024 /* bytes of a derived latin, with its nul */
+int translit_init(char *, size_t);
+int translit_latin(const char *, char *, size_t);
+
 /* notify.c */
 #define NOTIFY_MAX_PAYLOAD 8000 /* bytes; PostgreSQL's own limit */
 #define NOTIFY_MAX_FIELDS  32	/* members, event and kind included */

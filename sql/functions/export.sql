@@ -17,7 +17,9 @@
 -- them. A cell of free text (a name, title, e-mail address, topic, note)
 -- that begins with = + - or @ is written with a ' before it (_cell), so
 -- that a spreadsheet opening the file shows it as text instead of running
--- it as a formula.
+-- it as a formula. Where a person is named, family and latin (PROTOCOL.md
+-- section 5) are the last two columns, so that the older columns keep
+-- their place.
 
 -- The parameters of the next export_arg() calls on this connection.
 CREATE FUNCTION roster.export_args(VARIADIC p text[]) RETURNS void
@@ -72,7 +74,7 @@ END $$;
 -- The people of an export of participants or attendance, in the order a
 -- secretariat publishes them: grouped by delegation (countries, then
 -- organisations, by name in the Unicode collation), the head first, then
--- by name. Declined people only when status= asks for them. session= keeps
+-- by family name (the whole name when none is given), then by name. Declined people only when status= asks for them. session= keeps
 -- those enrolled in (or waiting for) the session, and for attendance also
 -- those checked in to it. Checks the request first (role: host may export
 -- attendance; event, party, session, status), so that a refused export
@@ -108,7 +110,8 @@ BEGIN
 	        OR (v_attendance AND EXISTS (SELECT 1 FROM checkin k
 	            WHERE k.session_id = v_sid AND k.participant_id = p.id)))
 	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
-	    p.role <> 'head', p.name COLLATE roster.names, p.id;
+	    p.role <> 'head', coalesce(p.family, p.name) COLLATE roster.names,
+	    p.name COLLATE roster.names, p.id;
 END $$;
 
 -- what=participants: the list of participants (see _export_people).
@@ -117,13 +120,14 @@ CREATE FUNCTION roster.export_participants(p_actor text, p_actor_role text,
     p_status text)
 RETURNS TABLE (party text, delegation text, kind text, id text,
     honorific text, name text, title text, email text, role text,
-    status text, badge text)
+    status text, badge text, family text, latin text)
 LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT x.party_code, _cell(x.party_name), x.party_kind,
 	    (x.person).id::text, _cell((x.person).honorific),
 	    _cell((x.person).name), _cell((x.person).title),
 	    _cell((x.person).email), (x.person).role, (x.person).status,
-	    (x.person).badge::text
+	    (x.person).badge::text, _cell((x.person).family),
+	    _cell((x.person).latin)
 	FROM _export_people(p_actor_role, p_event, 'participants', p_party,
 	    p_session, p_status) WITH ORDINALITY x
 	ORDER BY x.ordinality
@@ -139,7 +143,8 @@ CREATE FUNCTION roster.export_attendance(p_actor text, p_actor_role text,
     p_status text)
 RETURNS TABLE (party text, delegation text, kind text, id text,
     honorific text, name text, title text, role text, status text,
-    badge text, checked_in text, sessions text, session_checked_in text)
+    badge text, checked_in text, sessions text, session_checked_in text,
+    family text, latin text)
 LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT x.party_code, _cell(x.party_name), x.party_kind,
 	    (x.person).id::text, _cell((x.person).honorific),
@@ -152,7 +157,8 @@ LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	     WHERE k.participant_id = (x.person).id),
 	    (SELECT _fmt_ts(k.at) FROM checkin k
 	     WHERE k.participant_id = (x.person).id
-		AND k.session_id = x.session_id)
+		AND k.session_id = x.session_id),
+	    _cell((x.person).family), _cell((x.person).latin)
 	FROM _export_people(p_actor_role, p_event, 'attendance', p_party,
 	    p_session, p_status) WITH ORDINALITY x
 	ORDER BY x.ordinality
@@ -196,7 +202,8 @@ CREATE FUNCTION roster.export_speakers(p_actor text, p_actor_role text,
     p_status text)
 RETURNS TABLE (session text, session_title text, starts text, ends text,
     "position" text, role text, participant text, honorific text, name text,
-    title text, party text, delegation text, topic text)
+    title text, party text, delegation text, topic text, family text,
+    latin text)
 LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -214,7 +221,7 @@ BEGIN
 	SELECT s.code::text, _cell(s.title), _fmt_time(s.starts, e.timezone),
 	    _fmt_time(s.ends, e.timezone), k.position::text, k.role, p.id::text,
 	    _cell(p.honorific), _cell(p.name), _cell(p.title), pa.code::text,
-	    _cell(pa.name), _cell(k.topic)
+	    _cell(pa.name), _cell(k.topic), _cell(p.family), _cell(p.latin)
 	FROM speaker k
 	JOIN session s ON s.id = k.session_id
 	JOIN participant p ON p.id = k.participant_id
@@ -259,7 +266,8 @@ CREATE FUNCTION roster.export_enrolments(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_session text,
     p_status text)
 RETURNS TABLE (session text, participant text, name text, party text,
-    delegation text, status text, "position" text, enrolled_at text)
+    delegation text, status text, "position" text, enrolled_at text,
+    family text, latin text)
 LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -278,9 +286,10 @@ BEGIN
 	RETURN QUERY
 	SELECT x.code, x.pid, _cell(x.pname), x.pcode, _cell(x.dname), x.status,
 	    x.position,
-	    x.created
+	    x.created, _cell(x.family), _cell(x.latin)
 	FROM (SELECT s.code::text AS code, p.id::text AS pid,
-	        p.name::text AS pname, pa.code::text AS pcode,
+	        p.name::text AS pname, p.family::text AS family,
+	        p.latin::text AS latin, pa.code::text AS pcode,
 	        pa.name::text AS dname, n.status,
 	        CASE WHEN n.status = 'waitlisted' THEN (row_number() OVER (
 	            PARTITION BY n.session_id, n.status ORDER BY n.seq))::text

@@ -46,14 +46,15 @@ END $$;
 
 -- Participant records in list order: countries first then organisations,
 -- by the delegation's name; within a delegation the head first, then by
--- name.
+-- family name (the whole name when none is given), then by name.
 CREATE FUNCTION roster._participant_records(p_event_id integer,
     p_id bigint, p_party_id integer, p_status text, p_role text)
-RETURNS TABLE (id text, event text, party text, name text, honorific text,
-    title text, email text, role text, status text, badge text,
-    checked_in text, version text)
+RETURNS TABLE (id text, event text, party text, name text, family text,
+    latin text, honorific text, title text, email text, role text,
+    status text, badge text, checked_in text, version text)
 LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT p.id::text, e.code, pa.code, p.name, p.honorific, p.title, p.email,
+	SELECT p.id::text, e.code, pa.code, p.name, p.family, p.latin,
+	    p.honorific, p.title, p.email,
 	    p.role, p.status, p.badge::text, roster._fmt_ts(p.checked_in),
 	    p.version::text
 	FROM roster.participant p
@@ -66,7 +67,8 @@ LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	    AND (p_status IS NULL OR p.status = p_status)
 	    AND (p_role IS NULL OR p.role = p_role)
 	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
-	    p.role <> 'head', p.name COLLATE roster.names, p.id
+	    p.role <> 'head', coalesce(p.family, p.name) COLLATE roster.names,
+	    p.name COLLATE roster.names, p.id
 $$;
 
 CREATE FUNCTION roster._participant_role(p_value text) RETURNS text
@@ -109,12 +111,14 @@ BEGIN
 	END IF;
 END $$;
 
--- PARTICIPANT ADD party= name= [honorific=] [title=] [email=] [role=] [ref=].
--- A focal point may leave party= out (their own).
+-- PARTICIPANT ADD party= name= [family=] [latin=] [honorific=] [title=]
+-- [email=] [role=] [ref=]. A focal point may leave party= out (their own).
+-- latin= comes from the daemon when the name is not in Latin script and
+-- the request gave none.
 CREATE FUNCTION roster.participant_add(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_name text,
-    p_honorific text, p_title text, p_email text, p_role text,
-    p_ref text)
+    p_family text, p_latin text, p_honorific text, p_title text,
+    p_email text, p_role text, p_ref text)
 RETURNS TABLE (id text, party text, badge text, version text, replay text)
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
@@ -133,6 +137,8 @@ BEGIN
 	pa := _scope_party(p_actor_role, p_actor_party, p_party);
 	PERFORM _need('name', p_name);
 	p.name := _name('name', p_name);
+	p.family := _name('family', nullif(btrim(p_family), ''));
+	p.latin := _name('latin', nullif(btrim(p_latin), ''));
 	p.honorific := _name('honorific', nullif(btrim(p_honorific), ''));
 	p.title := _name('title', nullif(btrim(p_title), ''));
 	p.email := _email(p_email);
@@ -152,14 +158,15 @@ BEGIN
 	IF p.role = 'head' THEN
 		PERFORM _head_check(d.id, NULL);
 	END IF;
-	INSERT INTO participant (delegation_id, name, honorific, title, email,
-	    role, badge)
-	VALUES (d.id, p.name, p.honorific, p.title, p.email, p.role, _badge())
+	INSERT INTO participant (delegation_id, name, family, latin, honorific,
+	    title, email, role, badge)
+	VALUES (d.id, p.name, p.family, p.latin, p.honorific, p.title, p.email,
+	    p.role, _badge())
 	RETURNING * INTO p;
 	PERFORM _changed(e.id, p_actor, 'PARTICIPANT ADD',
 	    e.code || '/participant/' || p.id,
 	    jsonb_build_object('party', pa.code, 'name', p.name,
-	    'honorific', p.honorific, 'title', p.title, 'email', p.email,
+	    'family', p.family, 'latin', p.latin, 'honorific', p.honorific, 'title', p.title, 'email', p.email,
 	    'role', p.role, 'ref', p_ref),
 	    json_build_object('event', e.code,
 	    'kind', 'participant.added', 'id', p.id::text, 'party', pa.code,
@@ -176,9 +183,9 @@ END $$;
 CREATE FUNCTION roster.participant_list(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_status text,
     p_role text)
-RETURNS TABLE (id text, event text, party text, name text, honorific text,
-    title text, email text, role text, status text, badge text,
-    checked_in text, version text)
+RETURNS TABLE (id text, event text, party text, name text, family text,
+    latin text, honorific text, title text, email text, role text,
+    status text, badge text, checked_in text, version text)
 LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -199,9 +206,9 @@ END $$;
 -- PARTICIPANT SHOW id=.
 CREATE FUNCTION roster.participant_show(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text)
-RETURNS TABLE (id text, event text, party text, name text, honorific text,
-    title text, email text, role text, status text, badge text,
-    checked_in text, version text)
+RETURNS TABLE (id text, event text, party text, name text, family text,
+    latin text, honorific text, title text, email text, role text,
+    status text, badge text, checked_in text, version text)
 LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -231,12 +238,14 @@ BEGIN
 	RETURN p;
 END $$;
 
--- PARTICIPANT SET id= [name=] [honorific=] [title=] [email=] [role=]
--- [version=]. honorific/title/email "" clears the field.
+-- PARTICIPANT SET id= [name=] [family=] [latin=] [honorific=] [title=]
+-- [email=] [role=] [version=]. family/latin/honorific/title/email ""
+-- clears the field. With name= and no latin=, the daemon gives latin= the
+-- new name's derived form, or "" for a name in Latin script.
 CREATE FUNCTION roster.participant_set(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text, p_name text,
-    p_honorific text, p_title text, p_email text, p_role text,
-    p_version text)
+    p_family text, p_latin text, p_honorific text, p_title text,
+    p_email text, p_role text, p_version text)
 RETURNS TABLE (id text, version text)
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
@@ -258,6 +267,12 @@ BEGIN
 	END IF;
 	n := o;
 	n.name := coalesce(_name('name', p_name), o.name);
+	IF p_family IS NOT NULL THEN
+		n.family := _name('family', nullif(btrim(p_family), ''));
+	END IF;
+	IF p_latin IS NOT NULL THEN
+		n.latin := _name('latin', nullif(btrim(p_latin), ''));
+	END IF;
 	IF p_honorific IS NOT NULL THEN
 		n.honorific := _name('honorific', nullif(btrim(p_honorific), ''));
 	END IF;
@@ -275,6 +290,12 @@ BEGIN
 	IF n.name IS DISTINCT FROM o.name THEN
 		v_detail := v_detail || jsonb_build_object('name', n.name);
 	END IF;
+	IF n.family IS DISTINCT FROM o.family THEN
+		v_detail := v_detail || jsonb_build_object('family', coalesce(n.family, ''));
+	END IF;
+	IF n.latin IS DISTINCT FROM o.latin THEN
+		v_detail := v_detail || jsonb_build_object('latin', coalesce(n.latin, ''));
+	END IF;
 	IF n.honorific IS DISTINCT FROM o.honorific THEN
 		v_detail := v_detail || jsonb_build_object('honorific', coalesce(n.honorific, ''));
 	END IF;
@@ -291,7 +312,8 @@ BEGIN
 		RETURN QUERY SELECT o.id::text, o.version::text;
 		RETURN;
 	END IF;
-	UPDATE participant SET name = n.name, honorific = n.honorific,
+	UPDATE participant SET name = n.name, family = n.family,
+	    latin = n.latin, honorific = n.honorific,
 	    title = n.title, email = n.email, role = n.role,
 	    version = version + 1
 	WHERE id = o.id RETURNING * INTO n;
@@ -385,7 +407,8 @@ BEGIN
 	RETURN QUERY SELECT p.id::text, p.status, p.version::text;
 END $$;
 
--- PARTICIPANT ERASE id= (admin): the personal data becomes 'erased', in
+-- PARTICIPANT ERASE id= (admin): the personal data (name, family, latin,
+-- honorific, title, e-mail, reason) becomes 'erased', in
 -- the participant, their speakers' topics and the audit trail (where the
 -- refs of their rows become 'erased' too: an import's ref is keyed by the
 -- row's content); the refs that created them or made them a speaker are
@@ -411,6 +434,8 @@ BEGIN
 		RETURN;
 	END IF;
 	UPDATE participant SET name = 'erased',
+	    family = CASE WHEN family IS NOT NULL THEN 'erased' END,
+	    latin = CASE WHEN latin IS NOT NULL THEN 'erased' END,
 	    honorific = CASE WHEN honorific IS NOT NULL THEN 'erased' END,
 	    title = CASE WHEN title IS NOT NULL THEN 'erased' END,
 	    email = CASE WHEN email IS NOT NULL THEN 'erased' END,
@@ -422,13 +447,13 @@ BEGIN
 	PERFORM _ref_forget(c.event_id, p.id);
 	v_target := c.event || '/participant/' || p.id;
 	UPDATE audit SET detail = (
-		SELECT jsonb_object_agg(k, CASE WHEN k IN ('name', 'honorific',
-		    'title', 'email', 'reason', 'topic', 'ref')
+		SELECT jsonb_object_agg(k, CASE WHEN k IN ('name', 'family',
+		    'latin', 'honorific', 'title', 'email', 'reason', 'topic', 'ref')
 		    THEN '"erased"'::jsonb ELSE v END)
 		FROM jsonb_each(detail) AS x(k, v))
 	WHERE target = v_target
-	    AND detail ?| ARRAY['name', 'honorific', 'title', 'email', 'reason',
-	        'topic', 'ref'];
+	    AND detail ?| ARRAY['name', 'family', 'latin', 'honorific', 'title',
+	        'email', 'reason', 'topic', 'ref'];
 	PERFORM _changed(c.event_id, p_actor, 'PARTICIPANT ERASE', v_target,
 	    jsonb_build_object('erased', true),
 	    json_build_object('event', c.event,
