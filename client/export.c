@@ -5,11 +5,17 @@
  * is OK, so that a failed export never leaves half a list where the last
  * good one was; a device or a pipe (/dev/null, a FIFO) is written as it
  * is, never replaced by a file.
+ *
+ * The file's format is format= when given, else FILE's extension (.csv,
+ * .tsv, .xlsx), else CSV. CSV and TSV are rosterd's payload as it is; a
+ * format with a writer (XLSX, xlsx.c) has rosterd send CSV, kept in a
+ * temporary file until the OK, then made into FILE by the writer.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +29,69 @@ struct export_file {
 	char	   *tmp;    /* written here, then renamed */
 	int	    direct; /* a device or pipe, written to */
 };
+
+/* The formats of an export file. */
+struct export_format {
+	const char *name; /* format= and the file's extension */
+	const char *wire; /* the format= rosterd sends; NULL: none yet */
+	int (*write)(FILE *, const char *, const char *); /* (csv, path,
+							     what); NULL:
+							     the payload */
+};
+
+static const struct export_format export_formats[] = {
+	{ "csv", "csv", NULL },
+	{ "tsv", "tsv", NULL },
+	{ "xlsx", "csv", xlsx_write },
+	{ "pdf", NULL, NULL },
+};
+#define EXPORT_NFORMATS (sizeof export_formats / sizeof export_formats[0])
+
+static const struct export_format *
+export_format(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < EXPORT_NFORMATS; i++)
+		if (strcasecmp(export_formats[i].name, name) == 0)
+			return (&export_formats[i]);
+	return (NULL);
+}
+
+/* The format: format= (*value), else path's extension, else CSV. NULL
+ * with a message when it is not one roster writes. */
+static const struct export_format *
+export_choose(const char *value, const char *path)
+{
+	const struct export_format *f;
+	const char		   *dot, *slash;
+
+	if (value != NULL) {
+		if ((f = export_format(value)) == NULL) {
+			fprintf(stderr,
+			    "roster: format=%s: one of csv, tsv, "
+			    "xlsx\n",
+			    value);
+			return (NULL);
+		}
+	} else if (path != NULL && (dot = strrchr(path, '.')) != NULL &&
+	    ((slash = strrchr(path, '/')) == NULL || slash < dot) &&
+	    (f = export_format(dot + 1)) != NULL)
+		;
+	else
+		f = &export_formats[0];
+	if (f->wire == NULL) {
+		fprintf(stderr, "roster: export to %s is not yet supported\n",
+		    f->name);
+		return (NULL);
+	}
+	if (f->write != NULL && (path == NULL || strcmp(path, "-") == 0)) {
+		fprintf(stderr, "roster: export to %s needs -o FILE\n",
+		    f->name);
+		return (NULL);
+	}
+	return (f);
+}
 
 /* Open the destination of -o (stdout for none or "-"); -1 with a message. */
 static int
@@ -89,33 +158,92 @@ export_close(struct export_file *ef, int rv)
 	return (rv);
 }
 
+/* The payload of a format with a writer: into a temporary file, then, on
+ * OK, through the writer into the destination. */
+static int
+export_written(struct roster *r, struct export_file *ef,
+    const struct export_format *f, const char *req, size_t len,
+    const char *what)
+{
+	struct output o;
+	FILE	     *csv;
+	int	      rv;
+
+	if (ef->direct) {
+		fprintf(stderr, "roster: %s: export to %s needs a file\n",
+		    ef->path, f->name);
+		return (ROSTER_EXIT_FAIL);
+	}
+	if ((csv = tmpfile()) == NULL) {
+		fprintf(stderr, "roster: a temporary file: %s\n",
+		    strerror(errno));
+		return (ROSTER_EXIT_FAIL);
+	}
+	output_init(&o, r->format, csv);
+	rv = session_transact(r, req, len, &o, NULL);
+	output_free(&o);
+	if (rv == ROSTER_EXIT_OK && fflush(csv) == EOF) {
+		fprintf(stderr, "roster: a temporary file: %s\n",
+		    strerror(errno));
+		rv = ROSTER_EXIT_FAIL;
+	}
+	if (rv == ROSTER_EXIT_OK && f->write(csv, ef->tmp, what) == -1)
+		rv = ROSTER_EXIT_FAIL;
+	fclose(csv);
+	return (rv);
+}
+
 int
 export_run(struct roster *r)
 {
-	struct export_file ef;
-	struct output	   o;
-	struct proto_buf   req;
-	int		   rv, argc = r->argc - 1;
-	char		 **argv = r->argv + 1;
+	const struct export_format *f;
+	struct export_file	    ef;
+	struct output		    o;
+	struct proto_buf	    req;
+	const char		   *what = NULL, *fmt = NULL;
+	int			    rv = ROSTER_EXIT_FAIL, i, n = 0;
+	int			    argc = r->argc - 1;
+	char			  **argv = r->argv + 1, **args;
 
 	proto_buf_init(&req);
+	if ((args = calloc(argc + 1, sizeof *args)) == NULL)
+		return (ROSTER_EXIT_FAIL);
 	proto_buf_addstr(&req, "EXPORT");
 	if (argc > 0 && strchr(argv[0], '=') == NULL) {
+		what = argv[0];
 		proto_buf_field(&req, "what", argv[0], strlen(argv[0]));
 		argc--;
 		argv++;
 	}
-	if (main_args("EXPORT", argc, argv, &req) == -1 || req.oom ||
-	    export_open(&ef, r->output) == -1) {
-		proto_buf_free(&req);
-		return (ROSTER_EXIT_FAIL);
+	/* format= is the file's; rosterd is sent the format it writes. */
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "format=", 7) == 0)
+			fmt = argv[i] + 7;
+		else if (strncmp(argv[i], "what=", 5) == 0 && what == NULL) {
+			what = argv[i] + 5;
+			args[n++] = argv[i];
+		} else
+			args[n++] = argv[i];
 	}
+	if ((f = export_choose(fmt, r->output)) == NULL)
+		goto out;
+	proto_buf_field(&req, "format", f->wire, strlen(f->wire));
+	if (main_args("EXPORT", n, args, &req) == -1 || req.oom ||
+	    export_open(&ef, r->output) == -1)
+		goto out;
 	if ((rv = session_open(r, "EXPORT")) == ROSTER_EXIT_OK) {
-		output_init(&o, r->format, ef.f);
-		rv = session_transact(r, req.data, req.len, &o, NULL);
-		output_free(&o);
+		if (f->write != NULL)
+			rv = export_written(r, &ef, f, req.data, req.len,
+			    what != NULL ? what : "export");
+		else {
+			output_init(&o, r->format, ef.f);
+			rv = session_transact(r, req.data, req.len, &o, NULL);
+			output_free(&o);
+		}
 	}
 	rv = export_close(&ef, rv);
+out:
+	free(args);
 	proto_buf_free(&req);
 	return (rv);
 }
