@@ -9,7 +9,8 @@
  * The file's format is format= when given, else FILE's extension (.csv,
  * .tsv, .xlsx), else CSV. CSV and TSV are rosterd's payload as it is; a
  * format with a writer (XLSX, xlsx.c) has rosterd send CSV, kept in a
- * temporary file until the OK, then made into FILE by the writer.
+ * temporary file until the OK, then made into FILE by the writer (for
+ * stdout, a device or a pipe: into a temporary file, then copied).
  */
 #include <sys/stat.h>
 
@@ -85,8 +86,11 @@ export_choose(const char *value, const char *path)
 		    f->name);
 		return (NULL);
 	}
-	if (f->write != NULL && (path == NULL || strcmp(path, "-") == 0)) {
-		fprintf(stderr, "roster: export to %s needs -o FILE\n",
+	if (f->write != NULL && (path == NULL || strcmp(path, "-") == 0) &&
+	    isatty(STDOUT_FILENO)) {
+		fprintf(stderr,
+		    "roster: export to %s: not to a terminal; "
+		    "give -o FILE\n",
 		    f->name);
 		return (NULL);
 	}
@@ -158,8 +162,40 @@ export_close(struct export_file *ef, int rv)
 	return (rv);
 }
 
-/* The payload of a format with a writer: into a temporary file, then, on
- * OK, through the writer into the destination. */
+/* Copy the file at path to f; -1 with a message. */
+static int
+export_copy(const char *path, FILE *f, const char *to)
+{
+	FILE  *in;
+	char   buf[16384];
+	size_t n;
+	int    rv = 0;
+
+	if ((in = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "roster: %s: %s\n", path, strerror(errno));
+		return (-1);
+	}
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		if (fwrite(buf, 1, n, f) != n) {
+			fprintf(stderr, "roster: %s: %s\n", to,
+			    strerror(errno));
+			rv = -1;
+			break;
+		}
+	if (rv == 0 && ferror(in)) {
+		fprintf(stderr, "roster: %s: %s\n", path, strerror(errno));
+		rv = -1;
+	}
+	fclose(in);
+	return (rv);
+}
+
+/*
+ * The payload of a format with a writer: into a temporary file, then, on
+ * OK, through the writer into the destination; for stdout, a device or a
+ * pipe, into a temporary file of its own first, then copied there (the
+ * writer takes a path).
+ */
 static int
 export_written(struct roster *r, struct export_file *ef,
     const struct export_format *f, const char *req, size_t len,
@@ -167,13 +203,10 @@ export_written(struct roster *r, struct export_file *ef,
 {
 	struct output o;
 	FILE	     *csv;
-	int	      rv;
+	const char   *tmpdir;
+	char	     *own = NULL;
+	int	      rv, fd;
 
-	if (ef->direct) {
-		fprintf(stderr, "roster: %s: export to %s needs a file\n",
-		    ef->path, f->name);
-		return (ROSTER_EXIT_FAIL);
-	}
 	if ((csv = tmpfile()) == NULL) {
 		fprintf(stderr, "roster: a temporary file: %s\n",
 		    strerror(errno));
@@ -187,8 +220,32 @@ export_written(struct roster *r, struct export_file *ef,
 		    strerror(errno));
 		rv = ROSTER_EXIT_FAIL;
 	}
-	if (rv == ROSTER_EXIT_OK && f->write(csv, ef->tmp, what) == -1)
+	if (rv == ROSTER_EXIT_OK && ef->tmp == NULL) {
+		if ((tmpdir = getenv("TMPDIR")) == NULL || *tmpdir == '\0')
+			tmpdir = "/tmp";
+		if (asprintf(&own, "%s/roster-export.XXXXXX", tmpdir) == -1) {
+			own = NULL;
+			rv = ROSTER_EXIT_FAIL;
+		} else if ((fd = mkstemp(own)) == -1) {
+			fprintf(stderr, "roster: %s: %s\n", own,
+			    strerror(errno));
+			free(own);
+			own = NULL;
+			rv = ROSTER_EXIT_FAIL;
+		} else
+			close(fd);
+	}
+	if (rv == ROSTER_EXIT_OK &&
+	    f->write(csv, own != NULL ? own : ef->tmp, what) == -1)
 		rv = ROSTER_EXIT_FAIL;
+	if (rv == ROSTER_EXIT_OK && own != NULL &&
+	    export_copy(own, ef->f, ef->path != NULL ? ef->path : "stdout") ==
+		-1)
+		rv = ROSTER_EXIT_FAIL;
+	if (own != NULL) {
+		unlink(own);
+		free(own);
+	}
 	fclose(csv);
 	return (rv);
 }

@@ -8,7 +8,8 @@ real dates; the ' the CSV puts before a formula-like name is taken off;
 names in Cyrillic, Greek, Arabic and Chinese exactly; a note with a line
 break; the sheet named after the list, the header bold and frozen, widths
 that fit. Then: .tsv gives TSV, format= overrides the extension, .pdf is
-not yet supported, XLSX needs -o FILE, a refused export leaves no file."""
+not yet supported, XLSX to a pipe or a device, a refused export leaves
+no file."""
 
 import csv
 import datetime
@@ -231,9 +232,23 @@ with h.section('which format'):
     rc, _, err = cli('export', 'participants', '-o', p)
     h.ok(rc == 2 and 'not yet supported' in err and not os.path.exists(p),
          '.pdf: not yet supported, exit 2, no file', '    %r' % err)
-    rc, _, err = cli('export', 'participants', 'format=xlsx')
-    h.ok(rc == 2 and '-o FILE' in err, 'xlsx to stdout: needs -o FILE',
-         '    %r' % err)
+    argv = [h.ROSTER, '--host', '127.0.0.1', '--port', str(rd.port),
+            '--ca', env.certs.ca, '--user', 'sec', '--event', 'E1',
+            'export', 'participants', 'format=xlsx']
+    e = dict(os.environ, ROSTER_PASSWORD=h.PASSWORD, HOME=env.home)
+    proc = subprocess.run(argv, capture_output=True, env=e, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    x = os.path.join(OUT, 'stdout.xlsx')
+    with open(x, 'wb') as f:
+        f.write(proc.stdout)
+    wb = read_xlsx(x)
+    h.ok(proc.returncode == 0 and wb is not None and len(wb['rows']) ==
+         len(read_csv(os.path.join(OUT, 'participants.csv'))),
+         'format=xlsx to a pipe: the workbook on stdout',
+         '    %r' % proc.stderr)
+    rc, _, err = cli('export', 'participants', '-o', '/dev/null',
+                     'format=xlsx')
+    h.is_(rc, 0, 'format=xlsx to a device (/dev/null): exit 0')
     rc, _, err = cli('export', 'participants', 'format=ods', '-o', p)
     h.ok(rc == 2 and 'csv, tsv, xlsx' in err, 'format=ods: refused')
     x = os.path.join(OUT, 'refused.xlsx')
