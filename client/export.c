@@ -5,11 +5,18 @@
  * is OK, so that a failed export never leaves half a list where the last
  * good one was; a device or a pipe (/dev/null, a FIFO) is written as it
  * is, never replaced by a file.
+ *
+ * The file's format is format= when given, else FILE's extension (.csv,
+ * .tsv, .xlsx), else CSV. CSV and TSV are rosterd's payload as it is; a
+ * format with a writer (XLSX, xlsx.c) has rosterd send CSV, kept in a
+ * temporary file until the OK, then made into FILE by the writer (for
+ * stdout, a device or a pipe: into a temporary file, then copied).
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +30,72 @@ struct export_file {
 	char	   *tmp;    /* written here, then renamed */
 	int	    direct; /* a device or pipe, written to */
 };
+
+/* The formats of an export file. */
+struct export_format {
+	const char *name; /* format= and the file's extension */
+	const char *wire; /* the format= rosterd sends; NULL: none yet */
+	int (*write)(FILE *, const char *, const char *); /* (csv, path,
+							     what); NULL:
+							     the payload */
+};
+
+static const struct export_format export_formats[] = {
+	{ "csv", "csv", NULL },
+	{ "tsv", "tsv", NULL },
+	{ "xlsx", "csv", xlsx_write },
+	{ "pdf", NULL, NULL },
+};
+#define EXPORT_NFORMATS (sizeof export_formats / sizeof export_formats[0])
+
+static const struct export_format *
+export_format(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < EXPORT_NFORMATS; i++)
+		if (strcasecmp(export_formats[i].name, name) == 0)
+			return (&export_formats[i]);
+	return (NULL);
+}
+
+/* The format: format= (*value), else path's extension, else CSV. NULL
+ * with a message when it is not one roster writes. */
+static const struct export_format *
+export_choose(const char *value, const char *path)
+{
+	const struct export_format *f;
+	const char		   *dot, *slash;
+
+	if (value != NULL) {
+		if ((f = export_format(value)) == NULL) {
+			fprintf(stderr,
+			    "roster: format=%s: one of csv, tsv, "
+			    "xlsx\n",
+			    value);
+			return (NULL);
+		}
+	} else if (path != NULL && (dot = strrchr(path, '.')) != NULL &&
+	    ((slash = strrchr(path, '/')) == NULL || slash < dot) &&
+	    (f = export_format(dot + 1)) != NULL)
+		;
+	else
+		f = &export_formats[0];
+	if (f->wire == NULL) {
+		fprintf(stderr, "roster: export to %s is not yet supported\n",
+		    f->name);
+		return (NULL);
+	}
+	if (f->write != NULL && (path == NULL || strcmp(path, "-") == 0) &&
+	    isatty(STDOUT_FILENO)) {
+		fprintf(stderr,
+		    "roster: export to %s: not to a terminal; "
+		    "give -o FILE\n",
+		    f->name);
+		return (NULL);
+	}
+	return (f);
+}
 
 /* Open the destination of -o (stdout for none or "-"); -1 with a message. */
 static int
@@ -89,33 +162,145 @@ export_close(struct export_file *ef, int rv)
 	return (rv);
 }
 
+/* Copy the file at path to f; -1 with a message. */
+static int
+export_copy(const char *path, FILE *f, const char *to)
+{
+	FILE  *in;
+	char   buf[16384];
+	size_t n;
+	int    rv = 0;
+
+	if ((in = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "roster: %s: %s\n", path, strerror(errno));
+		return (-1);
+	}
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		if (fwrite(buf, 1, n, f) != n) {
+			fprintf(stderr, "roster: %s: %s\n", to,
+			    strerror(errno));
+			rv = -1;
+			break;
+		}
+	if (rv == 0 && ferror(in)) {
+		fprintf(stderr, "roster: %s: %s\n", path, strerror(errno));
+		rv = -1;
+	}
+	fclose(in);
+	return (rv);
+}
+
+/*
+ * The payload of a format with a writer: into a temporary file, then, on
+ * OK, through the writer into the destination; for stdout, a device or a
+ * pipe, into a temporary file of its own first, then copied there (the
+ * writer takes a path).
+ */
+static int
+export_written(struct roster *r, struct export_file *ef,
+    const struct export_format *f, const char *req, size_t len,
+    const char *what)
+{
+	struct output o;
+	FILE	     *csv;
+	const char   *tmpdir;
+	char	     *own = NULL;
+	int	      rv, fd;
+
+	if ((csv = tmpfile()) == NULL) {
+		fprintf(stderr, "roster: a temporary file: %s\n",
+		    strerror(errno));
+		return (ROSTER_EXIT_FAIL);
+	}
+	output_init(&o, r->format, csv);
+	rv = session_transact(r, req, len, &o, NULL);
+	output_free(&o);
+	if (rv == ROSTER_EXIT_OK && fflush(csv) == EOF) {
+		fprintf(stderr, "roster: a temporary file: %s\n",
+		    strerror(errno));
+		rv = ROSTER_EXIT_FAIL;
+	}
+	if (rv == ROSTER_EXIT_OK && ef->tmp == NULL) {
+		if ((tmpdir = getenv("TMPDIR")) == NULL || *tmpdir == '\0')
+			tmpdir = "/tmp";
+		if (asprintf(&own, "%s/roster-export.XXXXXX", tmpdir) == -1) {
+			own = NULL;
+			rv = ROSTER_EXIT_FAIL;
+		} else if ((fd = mkstemp(own)) == -1) {
+			fprintf(stderr, "roster: %s: %s\n", own,
+			    strerror(errno));
+			free(own);
+			own = NULL;
+			rv = ROSTER_EXIT_FAIL;
+		} else
+			close(fd);
+	}
+	if (rv == ROSTER_EXIT_OK &&
+	    f->write(csv, own != NULL ? own : ef->tmp, what) == -1)
+		rv = ROSTER_EXIT_FAIL;
+	if (rv == ROSTER_EXIT_OK && own != NULL &&
+	    export_copy(own, ef->f, ef->path != NULL ? ef->path : "stdout") ==
+		-1)
+		rv = ROSTER_EXIT_FAIL;
+	if (own != NULL) {
+		unlink(own);
+		free(own);
+	}
+	fclose(csv);
+	return (rv);
+}
+
 int
 export_run(struct roster *r)
 {
-	struct export_file ef;
-	struct output	   o;
-	struct proto_buf   req;
-	int		   rv, argc = r->argc - 1;
-	char		 **argv = r->argv + 1;
+	const struct export_format *f;
+	struct export_file	    ef;
+	struct output		    o;
+	struct proto_buf	    req;
+	const char		   *what = NULL, *fmt = NULL;
+	int			    rv = ROSTER_EXIT_FAIL, i, n = 0;
+	int			    argc = r->argc - 1;
+	char			  **argv = r->argv + 1, **args;
 
 	proto_buf_init(&req);
+	if ((args = calloc(argc + 1, sizeof *args)) == NULL)
+		return (ROSTER_EXIT_FAIL);
 	proto_buf_addstr(&req, "EXPORT");
 	if (argc > 0 && strchr(argv[0], '=') == NULL) {
+		what = argv[0];
 		proto_buf_field(&req, "what", argv[0], strlen(argv[0]));
 		argc--;
 		argv++;
 	}
-	if (main_args("EXPORT", argc, argv, &req) == -1 || req.oom ||
-	    export_open(&ef, r->output) == -1) {
-		proto_buf_free(&req);
-		return (ROSTER_EXIT_FAIL);
+	/* format= is the file's; rosterd is sent the format it writes. */
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "format=", 7) == 0)
+			fmt = argv[i] + 7;
+		else if (strncmp(argv[i], "what=", 5) == 0 && what == NULL) {
+			what = argv[i] + 5;
+			args[n++] = argv[i];
+		} else
+			args[n++] = argv[i];
 	}
+	if ((f = export_choose(fmt, r->output)) == NULL)
+		goto out;
+	proto_buf_field(&req, "format", f->wire, strlen(f->wire));
+	if (main_args("EXPORT", n, args, &req) == -1 || req.oom ||
+	    export_open(&ef, r->output) == -1)
+		goto out;
 	if ((rv = session_open(r, "EXPORT")) == ROSTER_EXIT_OK) {
-		output_init(&o, r->format, ef.f);
-		rv = session_transact(r, req.data, req.len, &o, NULL);
-		output_free(&o);
+		if (f->write != NULL)
+			rv = export_written(r, &ef, f, req.data, req.len,
+			    what != NULL ? what : "export");
+		else {
+			output_init(&o, r->format, ef.f);
+			rv = session_transact(r, req.data, req.len, &o, NULL);
+			output_free(&o);
+		}
 	}
 	rv = export_close(&ef, rv);
+out:
+	free(args);
 	proto_buf_free(&req);
 	return (rv);
 }

@@ -264,4 +264,7 @@ int import_run(struct roster *);
 /* export.c */
 int export_run(struct roster *);
 
+/* xlsx.c */
+int xlsx_write(FILE *, const char *, const char *);
+
 #endif /* ROSTER_H */
