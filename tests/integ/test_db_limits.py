@@ -287,6 +287,15 @@ with h.section('notifications not signed by rosterd are ignored'):
              '23 forgeries logged once')
     W.close()
 
+def served(d):
+    """Whether d answers a request that needs the database."""
+    try:
+        with d.login('admin') as c:
+            return c.request('EVENT SHOW event=E1').ok
+    except Exception:       # refused while its pool reconnects
+        return False
+
+
 with h.section('an outage is logged once, its end once'):
     mark = len(rd.log())
     env.pg.stop('immediate')
@@ -308,6 +317,9 @@ with h.section('an outage is logged once, its end once'):
         h.is_(log.count(line), n, '"%s" logged %d time' % (line, n))
 
 with h.section('SIGTERM: every request answered, nothing committed after'):
+    # the second daemon's pool comes back from the outage on its own time
+    h.ok(h.wait_for(lambda: served(rd2), 30), 'the second daemon serves '
+         'again')
     B = rd2.login('admin')
     C = rd2.login('admin')
     D = rd2.login('admin')
