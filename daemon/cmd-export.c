@@ -12,11 +12,15 @@
 
 #include "rosterd.h"
 
-static const char *const export_whats[] = { "participants", "attendance",
-	"delegations", "speakers", "sessions", "enrolments", NULL };
-#define EXPORT_NWHAT 6
-#define EXPORT_CHUNK (32 * 1024)
-static char *export_sql[EXPORT_NWHAT][2]; /* [what][tsv] */
+/* What may be exported: the choices of what=, each a function
+ * roster.export_WHAT; written once, here. */
+#define EXPORT_WHATS \
+	"participants|attendance|delegations|speakers|sessions|enrolments"
+#define EXPORT_MAX_WHAT 16
+#define EXPORT_CHUNK	(32 * 1024)
+static char *export_whats[EXPORT_MAX_WHAT];
+static int   export_nwhat;
+static char *export_sql[EXPORT_MAX_WHAT][2]; /* [what][tsv] */
 static int   export_stmt = -1;
 
 struct export
@@ -39,7 +43,7 @@ export_what(const char *what)
 {
 	int i;
 
-	for (i = 0; export_whats[i] != NULL; i++)
+	for (i = 0; i < export_nwhat; i++)
 		if (strcmp(export_whats[i], what) == 0)
 			return (i);
 	return (-1);
@@ -178,9 +182,17 @@ cmd_export(struct req *r)
 void
 cmd_export_init(void)
 {
-	int i, tsv;
+	const char *p, *e;
+	int	    i, tsv;
 
-	for (i = 0; i < EXPORT_NWHAT; i++) {
+	for (p = EXPORT_WHATS; *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, "|");
+		if (export_nwhat == EXPORT_MAX_WHAT ||
+		    (export_whats[export_nwhat] = strndup(p, e - p)) == NULL)
+			fatalx("export kinds");
+		export_nwhat++;
+	}
+	for (i = 0; i < export_nwhat; i++) {
 		for (tsv = 0; tsv < 2; tsv++) {
 			if (asprintf(&export_sql[i][tsv],
 				"COPY (SELECT * FROM "
@@ -203,8 +215,7 @@ static const struct cmd_key export_keys[] = {
 	{ .name = "what",
 	    .type = KEY_ENUM,
 	    .flags = KEY_REQUIRED,
-	    .choices = "participants|attendance|delegations|speakers|sessions|"
-		       "enrolments" },
+	    .choices = EXPORT_WHATS },
 	{ .name = "format", .type = KEY_ENUM, .choices = "csv|tsv" },
 	{ .name = "party", .type = KEY_CODE, .flags = KEY_OWN_PARTY },
 	{ .name = "session", .type = KEY_CODE },
