@@ -620,7 +620,8 @@ output_line(struct output *o, const char *line, size_t len)
 		output_notify(o, line, len);
 		break;
 	case PROTO_LINE_OK:
-		output_final_ok(o, line, len, &r);
+		if (!o->keep)
+			output_final_ok(o, line, len, &r);
 		rv = OUTPUT_OK;
 		break;
 	case PROTO_LINE_ERR:
@@ -633,7 +634,7 @@ output_line(struct output *o, const char *line, size_t len)
 		break;
 	}
 	proto_reply_free(&r);
-	if (rv == OUTPUT_OK || rv == OUTPUT_ERR) {
+	if ((rv == OUTPUT_OK && !o->keep) || rv == OUTPUT_ERR) {
 		if (o->oom)
 			fprintf(stderr,
 			    "roster: out of memory: the reply "

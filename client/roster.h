@@ -185,6 +185,49 @@ struct output {
 	size_t		   capkeys;
 	size_t		   ndata; /* payload lines so far */
 	int		   oom;
+	int		   keep; /* records kept for the caller, not printed */
+};
+
+/* The event and the participants a printed document shows (people.c).
+ * Strings are NULL when absent; a person's fields point into the CSV
+ * and are "" when empty. */
+struct people_event {
+	char *code;
+	char *title;
+	char *venue;
+	char *city;
+	char *country; /* its code */
+	char *starts;  /* YYYY-MM-DD */
+	char *ends;
+	char *timezone;
+	char *country_name; /* the host country, by name */
+	char *chair;	    /* parties, by name */
+	char *co_chair;
+	char *secretariat;
+};
+
+struct people_person {		/* the export's columns, in this order */
+	const char *party;	/* its code */
+	const char *delegation; /* the party's name */
+	const char *kind;	/* country or organisation */
+	const char *id;
+	const char *honorific;
+	const char *name;
+	const char *title;
+	const char *email;
+	const char *role; /* head, member, adviser, observer, staff */
+	const char *status;
+	const char *badge;
+	const char *family;
+	const char *latin;
+};
+
+struct people {
+	struct people_event   event;
+	struct people_person *p; /* in the export's order, none declined */
+	size_t		      n;
+	struct csv	      csv;
+	char		     *text;
 };
 
 /* What output_line says of a line. */
@@ -257,6 +300,13 @@ char *clicfg_read_secret(const char *);
 void csv_init(struct csv *);
 int  csv_parse(struct csv *, const char *, size_t);
 void csv_free(struct csv *);
+
+/* people.c */
+void people_init(struct people *);
+void people_free(struct people *);
+int  people_read(struct people *, FILE *);
+int  people_event(struct roster *, const char *, struct people *);
+int  people_load(struct roster *, int, char **, struct people *);
 
 /* import.c */
 int import_run(struct roster *);
