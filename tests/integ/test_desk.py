@@ -124,6 +124,9 @@ class Desk:
         with open(self.errfile, encoding='utf-8') as f:
             return f.read()
 
+    def wait_ready(self, timeout=20):
+        return h.wait_for(lambda: 'roster: ready' in self.stderr(), timeout)
+
     def end(self, timeout=30):
         """Close stdin (EOF) and wait: the exit status."""
         self.p.stdin.close()
@@ -323,6 +326,7 @@ with h.section('the end of desk 1, and a torn journal'):
     mode = os.stat(J1).st_mode & 0o777
     h.is_(oct(mode), oct(0o600), 'the journal is 0600')
     d5 = Desk('desk5', J1)
+    h.ok(d5.wait_ready(), 'a desk on it is ready')
     d6 = Desk('desk6', J1)
     h.is_(d6.p.wait(10), 2, 'a second desk on a journal in use: exit 2')
     h.like(d6.stderr(), r'in use by another desk', 'it says why')
