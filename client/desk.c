@@ -902,7 +902,10 @@ desk_say_not_badge(struct desk *d, const char *line)
 	size_t i;
 
 	printf("✗ not a badge code: \"");
-	for (i = 0; line[i] != '\0' && i < 40; i++)
+	/* At most 40 bytes, not cutting a UTF-8 sequence. */
+	for (i = 0; line[i] != '\0' &&
+	     (i < 40 || ((unsigned char)line[i] & 0xc0) == 0x80);
+	     i++)
 		putchar(proto_is_ctl((unsigned char)line[i]) ? '?' : line[i]);
 	printf("%s\"%s\n", line[i] != '\0' ? "…" : "", d->bell ? "\a" : "");
 	fflush(stdout);

@@ -187,6 +187,10 @@ with h.section('online: answers at once, the database has the check-in'):
           'an unknown badge is reported (no bell: stdout is no terminal)')
     h.is_(d1.scan('no badge 1'), '✗ not a badge code: "no badge 1"',
           'a line that is no badge code is refused at once')
+    h.is_(d1.scan('é' * 30), '✗ not a badge code: "%s…"' % ('é' * 20),
+          'what was typed is shown cut to 40 bytes, whole characters')
+    h.is_(d1.scan('X' * 300), '✗ not a badge code: a line too long',
+          'a line past 256 bytes: refused')
     line = d1.scan(BADGE['Nur Declined'])
     h.like(line, r'^✗ declined badge %s ' % BADGE['Nur Declined'],
            'a declined participant: ✗ declined')
