@@ -1,10 +1,10 @@
 /*
  * main.c -- roster, the command-line client of rosterd: settings from the
  * config file, the environment and the flags; the table of the CLI's verbs
- * (a one-shot command, shell, import, export, watch), each with its handler
- * and usage; a request built from the arguments. The session with the
- * server is in session.c, the shell in shell.c, bulk import in import.c,
- * export in export.c.
+ * (a one-shot command, shell, import, export, watch, checkin-desk), each
+ * with its handler and usage; a request built from the arguments. The
+ * session with the server is in session.c, the shell in shell.c, bulk
+ * import in import.c, export in export.c, the check-in desk in desk.c.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -31,6 +31,7 @@ struct main_verb {
 };
 #define MAIN_OUTPUT  0x01 /* takes -o FILE */
 #define MAIN_DRY_RUN 0x02 /* takes --dry-run */
+#define MAIN_JOURNAL 0x04 /* takes --journal FILE and --replay FILE */
 
 static const struct main_verb main_verbs[] = {
 	{ NULL, "COMMAND [WORD] [key=value ...]", main_command, -1, 0 },
@@ -39,6 +40,10 @@ static const struct main_verb main_verbs[] = {
 	{ "export", "export WHAT [key=value ...]", export_run, -1,
 	    MAIN_OUTPUT },
 	{ "watch", "watch [event=CODE]", main_watch, -1, 0 },
+	{ "checkin-desk",
+	    "-e EVENT checkin-desk [session=CODE] [--journal FILE]\n"
+	    "       roster [options] checkin-desk --replay FILE",
+	    desk_run, 1, MAIN_JOURNAL },
 };
 #define MAIN_NVERBS (sizeof main_verbs / sizeof main_verbs[0])
 
@@ -97,6 +102,8 @@ main_help(void)
 	    "  -o, --output FILE    export: write the file here (default: stdout)\n"
 	    "  -n, --dry-run        import: have the server check every row against\n"
 	    "                       its rules (dry_run=yes); nothing is added\n"
+	    "      --journal FILE   checkin-desk: the journal of its scans\n"
+	    "      --replay FILE    checkin-desk: send every scan of a journal\n"
 	    "  -h, --help           this help\n"
 	    "  -V, --version        the version\n"
 	    "\n"
@@ -141,9 +148,20 @@ main_help(void)
 	    "         .xlsx), else CSV. XLSX (not to a terminal): one sheet, the\n"
 	    "         header bold and frozen, codes as text, times as dates.\n"
 	    "watch    WATCH, printing live updates until Ctrl-C.\n"
+	    "checkin-desk\n"
+	    "         the laptop at the door: each line read (a QR scanner types\n"
+	    "         a badge code and Enter) is a CHECKIN of --event, answered with\n"
+	    "         one line. Every scan is written to the journal (--journal FILE,\n"
+	    "         default $XDG_STATE_HOME/roster/desk-EVENT.journal) before it is\n"
+	    "         sent; while the server cannot be reached scans are queued there\n"
+	    "         and sent, in order and once each, when it answers again. At\n"
+	    "         EOF it tries 10 s more; exit 3 when scans still wait.\n"
+	    "         --replay FILE sends every scan of a journal carried from\n"
+	    "         another desk (exit 1 when one was refused).\n"
 	    "\n"
 	    "Exit status: 0 OK; 1 the server answered ERR (import: a row was\n"
-	    "refused); 2 usage, configuration, connection, TLS or login error.\n",
+	    "refused); 2 usage, configuration, connection, TLS or login error;\n"
+	    "3 checkin-desk: scans still wait in the journal.\n",
 	    ROSTER_DEFAULT_HOST, PROTO_DEFAULT_PORT, ROSTER_CONFIG_PATH,
 	    ROSTER_HISTORY_FILE);
 	/* clang-format on */
@@ -418,6 +436,8 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "expanded", no_argument, NULL, 'x' },
 		{ "no-pager", no_argument, NULL, 'P' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "replay", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 }
 	};
@@ -504,6 +524,12 @@ main(int argc, char **argv)
 		case 'P':
 			r.no_pager = 1;
 			break;
+		case 'J':
+			r.journal = optarg;
+			break;
+		case 'R':
+			r.replay = optarg;
+			break;
 		case 'h':
 			main_help();
 			rv = ROSTER_EXIT_OK;
@@ -528,6 +554,13 @@ main(int argc, char **argv)
 	}
 	if (r.dry_run && !(verb->flags & MAIN_DRY_RUN)) {
 		fprintf(stderr, "roster: --dry-run is for import\n");
+		goto fail;
+	}
+	if ((r.journal != NULL || r.replay != NULL) &&
+	    !(verb->flags & MAIN_JOURNAL)) {
+		fprintf(stderr,
+		    "roster: --journal and --replay are for "
+		    "checkin-desk\n");
 		goto fail;
 	}
 	if (main_settings(&r, cfgpath, &flags, format) == -1)

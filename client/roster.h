@@ -22,9 +22,10 @@
 #define ROSTER_REPLY_TIMEOUT   120000 /* ms of silence while a reply is due */
 
 /* Exit statuses. */
-#define ROSTER_EXIT_OK	 0
-#define ROSTER_EXIT_ERR	 1 /* the server answered ERR */
-#define ROSTER_EXIT_FAIL 2 /* usage, configuration or connection */
+#define ROSTER_EXIT_OK	    0
+#define ROSTER_EXIT_ERR	    1 /* the server answered ERR */
+#define ROSTER_EXIT_FAIL    2 /* usage, configuration or connection */
+#define ROSTER_EXIT_PENDING 3 /* checkin-desk: scans wait to be sent */
 
 enum output_format {
 	OUTPUT_TABLE,
@@ -63,9 +64,10 @@ enum net_status {
 struct net_params {
 	const char *host;
 	const char *port;
-	const char *ca;	  /* file or directory; NULL: system's */
-	const char *cert; /* client certificate chain, PEM */
-	const char *key;  /* its private key, PEM */
+	const char *ca;	     /* file or directory; NULL: system's */
+	const char *cert;    /* client certificate chain, PEM */
+	const char *key;     /* its private key, PEM */
+	int	    timeout; /* ms to connect and handshake; 0: the default */
 };
 
 struct net_conn {
@@ -138,10 +140,14 @@ struct commands {
 struct roster {
 	struct clicfg	   cfg;
 	enum output_format format;
-	const char	  *event;  /* --event: USE after login */
-	const char	  *output; /* export -o */
+	const char	  *event;   /* --event: USE after login */
+	const char	  *output;  /* export -o */
+	const char	  *journal; /* checkin-desk --journal */
+	const char	  *replay;  /* checkin-desk --replay */
 	int		   dry_run;
-	int		   argc; /* command and arguments */
+	int		   connect_timeout; /* ms; 0: ROSTER_CONNECT_TIMEOUT */
+	int		   quiet_connect; /* no message when a connect fails */
+	int		   argc;	  /* command and arguments */
 	char		 **argv;
 	struct net_conn	   conn;
 	int		   connected;
@@ -252,6 +258,7 @@ int main_args(const char *, int, char **, struct proto_buf *);
 /* session.c */
 extern volatile sig_atomic_t session_interrupted;
 void			     session_catch_signals(int);
+int  session_password(const struct roster *, char *, size_t);
 int  session_connect(struct roster *, const char *command);
 int  session_start(struct roster *);
 int  session_open(struct roster *, const char *command);
@@ -332,6 +339,9 @@ int import_run(struct roster *);
 
 /* export.c */
 int export_run(struct roster *);
+
+/* desk.c */
+int desk_run(struct roster *);
 
 /* xlsx.c */
 int xlsx_write(FILE *, const char *, const char *);

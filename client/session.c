@@ -3,7 +3,7 @@
  * in (the password from ROSTER_PASSWORD, the config's password_file or the
  * terminal), USE the --event, then send requests and read their replies,
  * WATCH until Ctrl-C, and ask HELP once for the command set. Used by the
- * one-shot commands, the shell, import and export.
+ * one-shot commands, the shell, import, export and the check-in desk.
  */
 #include <errno.h>
 #include <signal.h>
@@ -39,7 +39,7 @@ session_catch_signals(int on)
 }
 
 /* The login password: ROSTER_PASSWORD, password_file, or the terminal. */
-static int
+int
 session_password(const struct roster *r, char *buf, size_t size)
 {
 	const char *env;
@@ -186,9 +186,9 @@ session_connect(struct roster *r, const char *command)
 		(strcasecmp(command, "PING") != 0 &&
 		    strcasecmp(command, "HELP") != 0 &&
 		    strcasecmp(command, "LOGIN") != 0));
-	explicit_bzero(r->pw, sizeof r->pw);
-	/* With a certificate, only when it did not log in. */
-	if (r->login && r->cfg.cert == NULL &&
+	/* With a certificate, only when it did not log in; a password the
+	 * caller put in r->pw (the desk, connecting again) is used as it is. */
+	if (r->login && r->cfg.cert == NULL && r->pw[0] == '\0' &&
 	    session_password(r, r->pw, sizeof r->pw) == -1)
 		return (ROSTER_EXIT_FAIL);
 	memset(&p, 0, sizeof p);
@@ -197,13 +197,17 @@ session_connect(struct roster *r, const char *command)
 	p.ca = r->cfg.ca;
 	p.cert = r->cfg.cert;
 	p.key = r->cfg.key;
+	p.timeout = r->connect_timeout;
 	if (net_open(&r->conn, &p) == -1) {
-		fprintf(stderr, "roster: %s\n", r->conn.err);
+		if (!r->quiet_connect)
+			fprintf(stderr, "roster: %s\n", r->conn.err);
 		explicit_bzero(r->pw, sizeof r->pw);
 		return (ROSTER_EXIT_FAIL);
 	}
 	r->connected = 1;
-	r->conn.timeout = ROSTER_CONNECT_TIMEOUT;
+	r->conn.timeout = r->connect_timeout > 0 ?
+	    r->connect_timeout :
+	    ROSTER_CONNECT_TIMEOUT;
 	if (session_greeting(r) == -1) {
 		explicit_bzero(r->pw, sizeof r->pw);
 		return (ROSTER_EXIT_FAIL);
