@@ -677,6 +677,28 @@ desk_field(const struct proto_reply *rep, const char *key)
 	return (f != NULL ? f->value : "?");
 }
 
+/* After a name in another script, its Latin form: " (Ivan Petrov)". */
+static void
+desk_say_latin(const struct proto_reply *rep)
+{
+	const struct proto_field *latin = proto_reply_field(rep, "latin");
+
+	if (latin != NULL && latin->vlen > 0)
+		printf(" (%s)", latin->value);
+}
+
+/* The end of a ✓ or ALREADY line: said plainly when the person's coming
+ * was never confirmed (status=registered; rosterd 0.1 sends no status). */
+static void
+desk_say_status(struct desk *d, const struct proto_reply *rep)
+{
+	if (strcmp(desk_field(rep, "status"), "registered") == 0)
+		printf(" — NOT CONFIRMED (registered only)%s\n",
+		    d->bell ? "\a" : "");
+	else
+		putchar('\n');
+}
+
 /* The one line a scan's answer is shown as; prefix for a queued scan. */
 static void
 desk_say(struct desk *d, const struct desk_scan *s, const char *prefix,
@@ -687,14 +709,18 @@ desk_say(struct desk *d, const struct desk_scan *s, const char *prefix,
 	printf("%s", prefix);
 	switch (res) {
 	case DESK_CHECKED_IN:
-		printf("✓ %s — %s\n", desk_field(rep, "name"),
-		    desk_party_name(d, desk_field(rep, "party")));
+		printf("✓ %s", desk_field(rep, "name"));
+		desk_say_latin(rep);
+		printf(" — %s", desk_party_name(d, desk_field(rep, "party")));
+		desk_say_status(d, rep);
 		break;
 	case DESK_ALREADY:
 		desk_local_time(desk_field(rep, "checked_in"), when,
 		    sizeof when);
-		printf("ALREADY checked in at %s — %s\n", when,
+		printf("ALREADY checked in at %s — %s", when,
 		    desk_field(rep, "name"));
+		desk_say_latin(rep);
+		desk_say_status(d, rep);
 		break;
 	default:
 		if (rep->code == PROTO_NOT_FOUND && rep->text != NULL &&

@@ -500,7 +500,7 @@ CREATE FUNCTION roster.checkin(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text, p_badge text,
     p_session text, p_at text, p_ref text)
 RETURNS TABLE (id text, party text, name text, checked_in text, already text,
-    replay text, latin text)
+    latin text, status text, replay text)
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -552,8 +552,9 @@ BEGIN
 			PERFORM _fail('RSCNF', 'ref: already used for another request');
 		END IF;
 		RETURN QUERY SELECT v_reply->>'id', v_reply->>'party', c.name::text,
-		    v_reply->>'checked_in', v_reply->>'already', '1',
-		    (SELECT x.latin::text FROM participant x WHERE x.id = c.id);
+		    v_reply->>'checked_in', v_reply->>'already', x.latin::text,
+		    x.status, '1'
+		FROM participant x WHERE x.id = c.id;
 		RETURN;
 	END IF;
 	IF e.status NOT IN ('open', 'closed') THEN
@@ -602,5 +603,5 @@ BEGIN
 	    'already', v_already);
 	PERFORM _ref_store(e.id, p_ref, NULL, jsonb_strip_nulls(v_reply));
 	RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at),
-	    v_already, NULL::text, p.latin::text;
+	    v_already, p.latin::text, p.status, NULL::text;
 END $$;

@@ -51,6 +51,14 @@ with rd.login('admin') as a:
         r = h.must(a, 'PARTICIPANT ADD party=TR name=%s' % h.quote(name))
         P[name], BADGE[name] = r.fields['id'], r.fields['badge']
     h.must(a, 'PARTICIPANT DECLINE id=%s' % P['Nur Declined'])
+    for name in ('Анна Смирнова', 'Kaan Unconfirmed'):
+        r = h.must(a, 'PARTICIPANT ADD party=%s name=%s'
+                   % ('RU' if name[0] == 'А' else 'TR', h.quote(name)))
+        P[name], BADGE[name] = r.fields['id'], r.fields['badge']
+    # everyone has confirmed but Kaan (and Nur, who declined)
+    for name in P:
+        if name not in ('Nur Declined', 'Kaan Unconfirmed'):
+            h.must(a, 'PARTICIPANT CONFIRM id=%s' % P[name])
     h.must(a, 'SESSION CREATE code=S1 kind=plenary title=Opening '
            'starts=%sT09:00 ends=%sT10:00' % (today, today))
     for code in (UNKNOWN1, UNKNOWN2):
@@ -166,6 +174,18 @@ J1 = os.path.join(env.tmp, 'desk1.journal')
 J2 = os.path.join(env.tmp, 'desk2.journal')
 J3 = os.path.join(env.tmp, 'desk3.journal')
 IVAN, DENIZ, OMER, SULE, CAN = ('Ivan PETROV',) + NAMES[:4]
+
+with h.section('the Latin form of a name; someone who never confirmed'):
+    d0 = Desk('desk0', os.path.join(env.tmp, 'desk0.journal'))
+    h.is_(d0.scan(BADGE['Анна Смирнова']),
+          '✓ Анна Смирнова (Anna Smirnova) — Russian Federation',
+          'a name in another script: its Latin form beside it')
+    h.is_(d0.scan(BADGE['Kaan Unconfirmed']),
+          '✓ Kaan Unconfirmed — Türkiye — NOT CONFIRMED (registered only)',
+          'someone who never confirmed: checked in, and said so plainly')
+    h.is_(d0.scan(BADGE['Kaan Unconfirmed']).split(' — ')[-1],
+          'NOT CONFIRMED (registered only)', 'and again on ALREADY')
+    h.is_(d0.end(), 0, 'the desk ends: exit 0')
 
 with h.section('online: answers at once, the database has the check-in'):
     d1 = Desk('desk1', J1)

@@ -16,6 +16,7 @@ import datetime
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -82,8 +83,8 @@ def read_xlsx(path):
 
 def as_time(v):
     """A time as the exports write it, as the naive wall-clock time."""
-    v = v[:-1] if v.endswith('Z') else v[:16]
-    return datetime.datetime.fromisoformat(v)
+    return datetime.datetime.fromisoformat(
+        re.sub(r'(Z|[+-]\d\d:\d\d)$', '', v))
 
 
 def cell_ok(col, v, cell):
