@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "roster.h"
 
@@ -224,6 +225,24 @@ lop_delegation(struct lop *l, const struct people_person *p, double y,
 	return (h + 2);
 }
 
+/* The language a country writes its people's names in, where it decides
+ * how their Han characters look; NULL for the others (Chinese). */
+static const char *
+lop_language(const struct people_person *p)
+{
+	static const char *const langs[][2] = { { "JP", "ja" }, { "KR", "ko" },
+		{ "KP", "ko" }, { "TW", "zh-tw" }, { "HK", "zh-hk" },
+		{ "MO", "zh-hk" } };
+	size_t			 i;
+
+	if (strcmp(p->kind, "country") != 0)
+		return (NULL);
+	for (i = 0; i < sizeof langs / sizeof langs[0]; i++)
+		if (strcasecmp(p->party, langs[i][0]) == 0)
+			return (langs[i][1]);
+	return (NULL);
+}
+
 /* A person: on the left the honorific and the name (its Latin form beside
  * it), "Head of delegation" under it for the head; on the right the title
  * and the e-mail address. */
@@ -241,6 +260,8 @@ lop_person(struct lop *l, const struct people_person *p, double y, int draw)
 		pdf_text_free(info);
 		return (0);
 	}
+	pdf_text_language(name, lop_language(p));
+	pdf_text_language(info, lop_language(p));
 	if (*p->honorific != '\0') {
 		pdf_text_add(name, p->honorific, 0);
 		pdf_text_add(name, " ", 0);

@@ -34,6 +34,7 @@ struct pdf_text {
 	PangoLayout   *layout;
 	PangoAttrList *attrs;
 	GString	      *s;
+	const char    *lang;  /* pdf_text_language */
 	int	       dirty; /* s or attrs changed since the layout had them */
 };
 
@@ -190,13 +191,26 @@ pdf_text_free(struct pdf_text *t)
 	free(t);
 }
 
-/* The language whose glyphs a run of text wants for its Han characters
- * (they differ between Japanese, Korean and Chinese): Japanese when it
- * has kana, Korean when it has Hangul, else NULL (the default). */
+/*
+ * The language of the text added after this (a BCP 47 tag: "ja", "ko",
+ * "zh-tw"), for its Han characters, whose glyphs differ between Chinese,
+ * Japanese and Korean; NULL: as the text says (below).
+ */
+void
+pdf_text_language(struct pdf_text *t, const char *lang)
+{
+	t->lang = lang;
+}
+
+/* The language whose glyphs a run of text wants: Japanese when it has
+ * kana, Korean when it has Hangul; else, when it has Han characters, the
+ * one pdf_text_language gave, or Chinese (simplified); else NULL (the
+ * default: fontconfig's choice for each script). */
 static const char *
-pdf_language(const char *s, size_t len)
+pdf_language(const struct pdf_text *t, const char *s, size_t len)
 {
 	const char *p, *end = s + len;
+	int	    han = 0;
 
 	for (p = s; p < end; p = g_utf8_next_char(p))
 		switch (g_unichar_get_script(g_utf8_get_char(p))) {
@@ -205,9 +219,14 @@ pdf_language(const char *s, size_t len)
 			return ("ja");
 		case G_UNICODE_SCRIPT_HANGUL:
 			return ("ko");
+		case G_UNICODE_SCRIPT_HAN:
+			han = 1;
+			break;
 		default:
 			break;
 		}
+	if (han)
+		return (t->lang != NULL ? t->lang : "zh-cn");
 	return (NULL);
 }
 
@@ -243,7 +262,7 @@ pdf_text_add(struct pdf_text *t, const char *s, int flags)
 		    end);
 	if (flags & PDF_SMALL)
 		pdf_text_attr(t, pango_attr_scale_new(0.85), start, end);
-	if ((lang = pdf_language(valid, end - start)) != NULL)
+	if ((lang = pdf_language(t, valid, end - start)) != NULL)
 		pdf_text_attr(t,
 		    pango_attr_language_new(pango_language_from_string(lang)),
 		    start, end);

@@ -359,6 +359,7 @@ void		 pdf_font_free(struct pdf_font *);
 struct pdf_text *pdf_text(struct pdf *, const struct pdf_font *, double, int);
 void		 pdf_text_free(struct pdf_text *);
 void		 pdf_text_add(struct pdf_text *, const char *, int);
+void		 pdf_text_language(struct pdf_text *, const char *);
 double		 pdf_text_height(struct pdf_text *);
 double		 pdf_text_width(struct pdf_text *);
 void		 pdf_text_draw(struct pdf *, struct pdf_text *, double, double);

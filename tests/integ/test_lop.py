@@ -9,9 +9,9 @@ in the order of the CSV export, and the declined one is not; a Latin form
 is beside its name; every font is embedded; pdfinfo's page count is the M
 of "page N of M" on each page; the running header from page 2; a
 delegation's heading is never the last line of a page; --no-email leaves
-no address; --title replaces the list's title; to a pipe; .pdf of another
-list, --title with a CSV, and a refused export are errors that leave no
-file."""
+no address; --title replaces the list's title; to a pipe; a list of 500
+people; .pdf of another list, --title with a CSV, and a refused export
+are errors that leave no file."""
 
 import csv
 import os
@@ -51,6 +51,7 @@ PEOPLE = [
     ('IN', 'Mr', 'राजेश कुमार', 'Joint Secretary', 'head'),
     ('IN', 'Ms', 'प्रिया शर्मा', 'Under Secretary', 'member'),
     ('JP', 'Ms', '田中さくら', 'Minister-Counsellor', 'head'),
+    ('JP', 'Mr', '山田太郎', 'First Secretary', 'member'),
     ('KR', 'Mr', '김민준', 'Director', 'head'),
     ('KR', 'Ms', '이서연', 'Second Secretary', 'member'),
 ]
@@ -75,7 +76,7 @@ ORGS = [('ICMPD', 'International Centre for Migration Policy Development'),
 PEOPLE += [('ICMPD', 'Mr', 'Lukas Gehrke', 'Director', 'head'),
            ('ICMPD', 'Ms', 'Ana Popescu', 'Programme Manager', 'member'),
            ('IOM', 'Ms', 'Mariam Haddad', 'Chief of Mission', 'head')]
-NONLATIN = [p[2] for p in PEOPLE[6:17]]
+NONLATIN = [p[2] for p in PEOPLE[6:18]]
 
 
 def email(name, n):
@@ -184,8 +185,12 @@ with h.section('fonts, pages, the running header'):
          'pdffonts: every font embedded (%d fonts)' % len(rows_f))
     names = ' '.join(r.split()[0] for r in rows_f)
     h.ok(all(f in names for f in ('NotoSans-', 'NotoSansArabic',
-                                  'NotoSansCJK', 'NotoSansDevanagari')),
+                                  'NotoSansCJK', 'NotoSansDevanagari')) and
+         'DejaVu' not in names,
          'Noto fonts for Latin, Arabic, CJK and Devanagari', '    ' + names)
+    h.ok(all(f in names for f in ('NotoSansCJKsc', 'NotoSansCJKjp',
+                                  'NotoSansCJKkr')),
+         'Chinese, Japanese and Korean names each in their own font')
     m = pages(p)
     h.cmp_ok(m, '>=', 3, 'several pages (%d)' % m)
     bad = []
@@ -235,6 +240,32 @@ with h.section('--no-email, --title, to a pipe'):
     h.ok(proc.returncode == 0 and '김민준' in t and '王小明' not in t,
          'format=pdf party=KR to a pipe: one delegation\'s list on stdout, '
          'nothing before it', '    %r' % proc.stdout[:40])
+
+with h.section('a long list: hundreds of people, dozens of pages'):
+    h.event(A, 'E2')
+    codes = [r[0] for r in env.pg.query(
+        "SELECT code FROM roster.party WHERE kind = 'country' "
+        "ORDER BY code LIMIT 40")]
+    h.must(A, 'USE event=E2')
+    h.ok(all(r.ok for r in A.pipeline(['DELEGATION REGISTER party=%s' % c
+                                       for c in codes])),
+         'E2: %d delegations' % len(codes))
+    many = ['%s %s %s' % (g, f, chr(0x41 + n // 70) + chr(0x61 + n % 26))
+            for n, (g, f) in enumerate((g, f) for g in GIVEN * 8
+                                       for f in FAMILY)][:500]
+    replies = A.pipeline(['PARTICIPANT ADD party=%s name=%s title=Officer '
+                          'email=m%d@example.org'
+                          % (codes[n % len(codes)], h.quote(x), n)
+                          for n, x in enumerate(many)])
+    h.is_(sum(1 for r in replies if r.ok), len(many), '500 participants')
+    q = os.path.join(OUT, 'long.pdf')
+    rc, _, _ = env.cli(rd, '--event', 'E2', 'export', 'participants', '-o',
+                       q, user='sec', password=h.PASSWORD)
+    t = text(q) if rc == 0 else ''
+    m = pages(q) if rc == 0 else 0
+    h.ok(rc == 0 and m >= 20 and 'page %d of %d' % (m, m) in t and
+         all(t.count(x) == 1 for x in many),
+         'exit 0; %d pages; every one of the 500 names once' % m)
 
 with h.section('errors leave no file'):
     for args, rc_want, msg, name in (
