@@ -210,9 +210,11 @@ with h.section('fonts, pages, the running header'):
             bad.append('page %d ends with the heading %r' % (n, body[-1]))
     h.is_(bad, [], 'pdfinfo\'s page count is M of "page N of M" on each '
           'page; the running header from page 2; no heading last on a page')
-    t1 = text(p, '-f', '1', '-l', '1')
-    h.ok(not t1.startswith(MEETING + ' ') or 'page 1 of' in t1,
-         'page 1 opens with the meeting\'s title')
+    t1 = [x for x in text(p, '-f', '1', '-l', '1').splitlines() if x]
+    h.ok(t1[:1] == [MEETING] and
+         sum(x.count('List of participants') for x in t1) == 1,
+         'page 1 opens with the meeting\'s title, and no running header',
+         '    %r' % t1[:3])
 
 with h.section('--no-email, --title, to a pipe'):
     q = os.path.join(OUT, 'noemail.pdf')
@@ -227,6 +229,11 @@ with h.section('--no-email, --title, to a pipe'):
     h.ok(rc == 0 and 'Provisional list of participants' in t and
          'List of participants' not in t,
          '--title replaces the list\'s title (heading and running header)')
+    q = os.path.join(OUT, 'event.pdf')
+    rc, _, err = env.cli(rd, 'export', 'participants', 'event=E1', '-o', q,
+                         user='sec', password=h.PASSWORD)
+    h.ok(rc == 0 and MEETING in text(q), 'event=E1 instead of --event: '
+         'the same event\'s list', '    %r' % err)
     argv = [h.ROSTER, '--host', '127.0.0.1', '--port', str(rd.port),
             '--ca', env.certs.ca, '--user', 'sec', '--event', 'E1',
             'export', 'participants', 'format=pdf', 'party=KR']
