@@ -93,6 +93,10 @@ main_help(void)
 	    "                       ~/%s or $XDG_CONFIG_HOME/roster/config)\n"
 	    "  -f, --format FMT     table, records, csv or json (default: table on a\n"
 	    "                       terminal, else records: the lines as received)\n"
+	    "  -x, --expanded       a table as one block per record (by default only\n"
+	    "                       when it is wider than the terminal)\n"
+	    "      --no-pager       never page (default: a table longer than the\n"
+	    "                       terminal goes through $PAGER, or less -FRSX)\n"
 	    "  -e, --event CODE     send USE event=CODE first\n"
 	    "  -o, --output FILE    export: write the file here (default: stdout)\n"
 	    "      --title TEXT     export to PDF: the list's title (default: List of\n"
@@ -266,7 +270,9 @@ main_command(struct roster *r)
 {
 	struct output	 o;
 	struct proto_buf req;
-	char		 cmd[PROTO_MAX_COMMAND + 1];
+	char		 cmd[PROTO_MAX_COMMAND + 1], *fields = NULL;
+	char		 words[PROTO_MAX_COMMAND + 1];
+	size_t		 n, w;
 	int		 rv;
 
 	proto_buf_init(&req);
@@ -276,11 +282,30 @@ main_command(struct roster *r)
 	}
 	snprintf(cmd, sizeof cmd, "%.*s", (int)strcspn(req.data, " "),
 	    req.data);
+	/* the command's words: those before the first key= */
+	for (n = 0; n < req.len && n < sizeof words - 1; n += w + 1) {
+		w = strcspn(req.data + n, " ");
+		if (memchr(req.data + n, '=', w) != NULL)
+			break;
+	}
+	snprintf(words, sizeof words, "%.*s", (int)(n > 0 ? n - 1 : 0),
+	    req.data);
 	if ((rv = session_open(r, cmd)) != ROSTER_EXIT_OK)
 		goto out;
 	output_init(&o, r->format, stdout);
-	rv = session_transact(r, req.data, req.len, &o, NULL);
+	o.pager = !r->no_pager;
+	o.expanded = r->expanded;
+	if (r->format == OUTPUT_RECORDS)
+		rv = session_transact(r, req.data, req.len, &o, NULL);
+	else if (session_fields(r, words, req.data, req.len, &fields) == -1)
+		rv = ROSTER_EXIT_FAIL;
+	else {
+		/* the columns in the order the command defines */
+		o.fields = fields;
+		rv = session_reply(r, &o, NULL);
+	}
 	output_free(&o);
+	free(fields);
 out:
 	if (req.data != NULL)
 		explicit_bzero(req.data, req.cap);
@@ -404,6 +429,8 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "title", required_argument, NULL, MAIN_OPT_TITLE },
 		{ "no-email", no_argument, NULL, MAIN_OPT_NO_EMAIL },
+		{ "expanded", no_argument, NULL, 'x' },
+		{ "no-pager", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 }
 	};
@@ -419,7 +446,7 @@ main(int argc, char **argv)
 	clicfg_init(&flags);
 	signal(SIGPIPE, SIG_IGN);
 
-	while ((ch = getopt_long(argc, argv, "H:p:u:c:f:e:o:nhV", longopts,
+	while ((ch = getopt_long(argc, argv, "H:p:u:c:f:e:o:nxhV", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -496,6 +523,12 @@ main(int argc, char **argv)
 			break;
 		case MAIN_OPT_NO_EMAIL:
 			r.no_email = 1;
+			break;
+		case 'x':
+			r.expanded = OUTPUT_EXPANDED_ON;
+			break;
+		case 'P':
+			r.no_pager = 1;
 			break;
 		case 'h':
 			main_help();

@@ -123,6 +123,7 @@ struct commands_entry {
 	struct commands_key *keys; /* in the server's order */
 	size_t		     nkeys;
 	int		     dry_run; /* takes dry_run=yes */
+	char		    *fields;  /* its records' fields, in order; NULL */
 };
 
 /* The command set of one connection (session_commands). */
@@ -149,7 +150,9 @@ struct roster {
 	char		  *user;  /* logged in as, or NULL */
 	int		   login; /* LOGIN due */
 	char		   pw[PROTO_MAX_PASSWORD + 1]; /* for it */
-	struct commands	   cmds; /* HELP, once per connection */
+	struct commands	   cmds;     /* HELP, once per connection */
+	int		   no_pager; /* --no-pager */
+	int		   expanded; /* -x: OUTPUT_EXPANDED_* */
 };
 
 /* A CSV text cut into rows of fields (csv.c). */
@@ -188,7 +191,14 @@ struct output {
 	size_t		   ndata; /* payload lines so far */
 	int		   oom;
 	int		   keep; /* records kept for the caller, not printed */
+	const char	  *fields;   /* HELP's fields=: the columns' order */
+	int		   expanded; /* OUTPUT_EXPANDED_* */
+	int		   pager;    /* a long table may go through $PAGER */
 };
+
+#define OUTPUT_EXPANDED_AUTO 0 /* when the table is wider than the terminal */
+#define OUTPUT_EXPANDED_ON   1
+#define OUTPUT_EXPANDED_OFF  2
 
 /* The event and the participants a printed document shows (people.c).
  * Strings are NULL when absent; a person's fields point into the CSV
@@ -280,6 +290,9 @@ int  session_open(struct roster *, const char *command);
 void session_close(struct roster *);
 int  session_transact(struct roster *, const char *, size_t, struct output *,
      char **);
+int  session_reply(struct roster *, struct output *, char **);
+int  session_fields(struct roster *, const char *, const char *, size_t,
+     char **);
 int  session_watch(struct roster *, const char *, size_t);
 const struct commands *session_commands(struct roster *);
 
@@ -312,8 +325,14 @@ int    output_line(struct output *, const char *, size_t);
 int    output_is_final(const char *, size_t);
 void   output_notify(struct output *, const char *, size_t);
 size_t output_width(const char *, size_t);
+size_t output_char(const char *, size_t, size_t *);
+void   output_text(FILE *, const char *, size_t);
 void   output_json_string(FILE *, const char *, size_t);
 void   output_csv_field(FILE *, const char *, size_t);
+
+/* table.c */
+void table_print(FILE *, char *const *, size_t, const struct output_rec *,
+    size_t, size_t, int);
 
 /* shell.c */
 int shell_run(struct roster *);

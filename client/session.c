@@ -279,13 +279,20 @@ int
 session_transact(struct roster *r, const char *req, size_t len,
     struct output *o, char **final)
 {
+	net_queue(&r->conn, req, len);
+	return (session_reply(r, o, final));
+}
+
+/* Read the reply of a request already queued, as session_transact. */
+int
+session_reply(struct roster *r, struct output *o, char **final)
+{
 	char  *line;
 	size_t n;
 	int    rv;
 
 	if (final != NULL)
 		*final = NULL;
-	net_queue(&r->conn, req, len);
 	for (;;) {
 		rv = net_read_line(&r->conn, &line, &n);
 		if (rv != NET_LINE) {
@@ -389,6 +396,64 @@ session_watch(struct roster *r, const char *req, size_t len)
 out:
 	output_free(&o);
 	return (rv);
+}
+
+/*
+ * The fields= of command's HELP record (a copy, or NULL when it has none):
+ * HELP command=... is sent with the request req (when not NULL) queued
+ * behind it, so that asking costs no round trip; the caller then reads
+ * the request's reply with session_reply. From the command set when it
+ * is loaded already. -1 when the connection fails.
+ */
+int
+session_fields(struct roster *r, const char *command, const char *req,
+    size_t len, char **fields)
+{
+	const struct commands_entry *e;
+	const struct proto_field    *f;
+	struct proto_buf	     help;
+	struct proto_reply	     rep;
+	char			    *line;
+	size_t			     n;
+	int			     rv;
+
+	*fields = NULL;
+	if (r->cmds.loaded) {
+		if ((e = commands_find(&r->cmds, command)) != NULL &&
+		    e->fields != NULL && (*fields = strdup(e->fields)) == NULL)
+			return (-1);
+		if (req != NULL)
+			net_queue(&r->conn, req, len);
+		return (0);
+	}
+	proto_buf_init(&help);
+	proto_buf_addstr(&help, "HELP");
+	proto_buf_field(&help, "command", command, strlen(command));
+	if (help.oom) {
+		proto_buf_free(&help);
+		return (-1);
+	}
+	net_queue(&r->conn, help.data, help.len);
+	proto_buf_free(&help);
+	if (req != NULL)
+		net_queue(&r->conn, req, len);
+	for (;;) {
+		if ((rv = net_read_line(&r->conn, &line, &n)) != NET_LINE) {
+			fprintf(stderr, "roster: %s\n",
+			    rv == NET_INTR ? "interrupted" : r->conn.err);
+			return (-1);
+		}
+		if (output_is_final(line, n))
+			return (0);
+		if (proto_parse_reply(line, n, &rep) == PROTO_LINE_RECORD &&
+		    *fields == NULL &&
+		    (f = proto_reply_field(&rep, "fields")) &&
+		    (*fields = strndup(f->value, f->vlen)) == NULL) {
+			proto_reply_free(&rep);
+			return (-1);
+		}
+		proto_reply_free(&rep);
+	}
 }
 
 /*

@@ -107,7 +107,7 @@ with h.section('--format json'):
         data = json.loads(out)
     except ValueError:
         data = None
-    h.ok(rc == 0 and isinstance(data, dict) and data.get('version') == '2',
+    h.ok(rc == 0 and isinstance(data, dict) and data.get('version') == 2,
          'a write\'s OK fields as a JSON object', *show(rc, out, err))
     rc, out, err = cli('--format', 'json', 'EVENT', 'LIST', 'kind=x')
     h.is_(rc, 1, 'an ERR in JSON mode: exit 1')
