@@ -29,9 +29,13 @@ struct main_verb {
 	int maxargs; /* after the verb; -1: any */
 	int flags;
 };
-#define MAIN_OUTPUT  0x01 /* takes -o FILE */
+#define MAIN_OUTPUT  0x01 /* takes -o FILE, --title, --no-email */
 #define MAIN_DRY_RUN 0x02 /* takes --dry-run */
 #define MAIN_JOURNAL 0x04 /* takes --journal FILE and --replay FILE */
+
+/* Long options without a letter. */
+#define MAIN_OPT_TITLE	  256
+#define MAIN_OPT_NO_EMAIL 257
 
 static const struct main_verb main_verbs[] = {
 	{ NULL, "COMMAND [WORD] [key=value ...]", main_command, -1, 0 },
@@ -100,6 +104,9 @@ main_help(void)
 	    "                       terminal goes through $PAGER, or less -FRSX)\n"
 	    "  -e, --event CODE     send USE event=CODE first\n"
 	    "  -o, --output FILE    export: write the file here (default: stdout)\n"
+	    "      --title TEXT     export to PDF: the list's title (default: List of\n"
+	    "                       participants)\n"
+	    "      --no-email       export to PDF: leave the e-mail addresses out\n"
 	    "  -n, --dry-run        import: have the server check every row against\n"
 	    "                       its rules (dry_run=yes); nothing is added\n"
 	    "      --journal FILE   checkin-desk: the journal of its scans\n"
@@ -144,9 +151,13 @@ main_help(void)
 	    "         added (rows are checked one by one, not against each other).\n"
 	    "export   EXPORT what=WHAT, the payload written to -o FILE or stdout;\n"
 	    "         other keys (party=, session=, status=) pass on. The file is\n"
-	    "         format=csv/tsv/xlsx, else as FILE's extension (.csv, .tsv,\n"
-	    "         .xlsx), else CSV. XLSX (not to a terminal): one sheet, the\n"
+	    "         format=csv/tsv/xlsx/pdf, else as FILE's extension (.csv, .tsv,\n"
+	    "         .xlsx, .pdf), else CSV. XLSX (not to a terminal): one sheet, the\n"
 	    "         header bold and frozen, codes as text, times as dates.\n"
+	    "         PDF (participants only, not to a terminal): the List of\n"
+	    "         Participants, A4, by delegation, declined participants left\n"
+	    "         out, e.g. roster -e som37 export participants -o lop.pdf\n"
+	    "         --title \"Provisional list of participants\" --no-email\n"
 	    "watch    WATCH, printing live updates until Ctrl-C.\n"
 	    "checkin-desk\n"
 	    "         the laptop at the door: each line read (a QR scanner types\n"
@@ -434,6 +445,8 @@ main(int argc, char **argv)
 		{ "event", required_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "title", required_argument, NULL, MAIN_OPT_TITLE },
+		{ "no-email", no_argument, NULL, MAIN_OPT_NO_EMAIL },
 		{ "expanded", no_argument, NULL, 'x' },
 		{ "no-pager", no_argument, NULL, 'P' },
 		{ "journal", required_argument, NULL, 'J' },
@@ -518,6 +531,19 @@ main(int argc, char **argv)
 		case 'n':
 			r.dry_run = 1;
 			break;
+		case MAIN_OPT_TITLE:
+			if (*optarg == '\0' ||
+			    !proto_utf8_valid(optarg, strlen(optarg))) {
+				fprintf(stderr,
+				    "roster: --title: not empty, and "
+				    "UTF-8\n");
+				goto fail;
+			}
+			r.title = optarg;
+			break;
+		case MAIN_OPT_NO_EMAIL:
+			r.no_email = 1;
+			break;
 		case 'x':
 			r.expanded = OUTPUT_EXPANDED_ON;
 			break;
@@ -548,8 +574,11 @@ main(int argc, char **argv)
 	if (r.argc == 0)
 		goto usage;
 	verb = main_verb(r.argv[0]);
-	if (r.output != NULL && !(verb->flags & MAIN_OUTPUT)) {
-		fprintf(stderr, "roster: -o is for export\n");
+	if ((r.output != NULL || r.title != NULL || r.no_email) &&
+	    !(verb->flags & MAIN_OUTPUT)) {
+		fprintf(stderr,
+		    "roster: -o, --title and --no-email are for "
+		    "export\n");
 		goto fail;
 	}
 	if (r.dry_run && !(verb->flags & MAIN_DRY_RUN)) {

@@ -140,10 +140,12 @@ struct commands {
 struct roster {
 	struct clicfg	   cfg;
 	enum output_format format;
-	const char	  *event;   /* --event: USE after login */
-	const char	  *output;  /* export -o */
-	const char	  *journal; /* checkin-desk --journal */
-	const char	  *replay;  /* checkin-desk --replay */
+	const char	  *event;    /* --event: USE after login */
+	const char	  *output;   /* export -o */
+	const char	  *journal;  /* checkin-desk --journal */
+	const char	  *replay;   /* checkin-desk --replay */
+	const char	  *title;    /* export to PDF: --title */
+	int		   no_email; /* and --no-email */
 	int		   dry_run;
 	int		   connect_timeout; /* ms; 0: ROSTER_CONNECT_TIMEOUT */
 	int		   quiet_connect; /* no message when a connect fails */
@@ -246,6 +248,36 @@ struct people {
 	char		     *text;
 };
 
+/* A PDF document being drawn, a font, a paragraph (pdf.c); opaque. */
+struct pdf;
+struct pdf_font;
+struct pdf_text;
+
+/*
+ * The documents' fonts: Noto Sans, and for the scripts it lacks the Noto
+ * font of each. fontconfig alone would fall back from Noto Sans to DejaVu
+ * Sans for those that DejaVu also covers (Arabic, Hebrew, Armenian,
+ * Georgian, Lao); the others it finds among the Noto fonts by itself
+ * (Devanagari, Chinese, Japanese, Korean, Thai …).
+ */
+#define PDF_FAMILY                                                        \
+	"Noto Sans,Noto Sans Arabic,Noto Sans Hebrew,Noto Sans Armenian," \
+	"Noto Sans Georgian,Noto Sans Lao"
+
+#define PDF_A4_WIDTH  595.28 /* points */
+#define PDF_A4_HEIGHT 841.89
+
+/* A paragraph's alignment. */
+#define PDF_LEFT   0
+#define PDF_CENTER 1
+#define PDF_RIGHT  2
+
+/* The style of a run of text. */
+#define PDF_BOLD   0x01
+#define PDF_ITALIC 0x02
+#define PDF_GREY   0x04
+#define PDF_SMALL  0x08
+
 /* What output_line says of a line. */
 #define OUTPUT_MORE 0 /* the reply goes on */
 #define OUTPUT_OK   1 /* final OK */
@@ -344,6 +376,25 @@ int export_run(struct roster *);
 int desk_run(struct roster *);
 
 /* xlsx.c */
-int xlsx_write(FILE *, const char *, const char *);
+int xlsx_write(struct roster *, FILE *, const char *, const char *);
+
+/* pdf.c */
+struct pdf *pdf_open(const char *, double, double, const char *);
+int	    pdf_close(struct pdf *);
+void	    pdf_page(struct pdf *);
+void pdf_line(struct pdf *, double, double, double, double, double, double);
+struct pdf_font *pdf_font(const char *, double);
+void		 pdf_font_free(struct pdf_font *);
+struct pdf_text *pdf_text(struct pdf *, const struct pdf_font *, double, int);
+void		 pdf_text_free(struct pdf_text *);
+void		 pdf_text_add(struct pdf_text *, const char *, int);
+void		 pdf_text_language(struct pdf_text *, const char *);
+double		 pdf_text_height(struct pdf_text *);
+double		 pdf_text_width(struct pdf_text *);
+void		 pdf_text_draw(struct pdf *, struct pdf_text *, double, double);
+
+/* lop.c */
+int lop_render(const struct people *, const char *, int, const char *);
+int lop_write(struct roster *, FILE *, const char *, const char *);
 
 #endif /* ROSTER_H */
