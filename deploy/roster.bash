@@ -91,6 +91,9 @@ _roster_choices()
 {
 	local k c
 	[[ $2 == dry_run ]] && { printf 'yes\n'; return 0; }
+	# the server sends CSV or TSV; roster export writes XLSX itself
+	[[ $1 == EXPORT && $2 == format ]] &&
+	    { printf '%s\n' csv tsv xlsx; return 0; }
 	for k in $(_roster_keys "$1"); do
 		[[ ${k%%:*} == "$2" ]] || continue
 		case $k in
