@@ -238,22 +238,27 @@ with h.section('make install DESTDIR=...'):
                                   os.path.basename(page))
         with open(inst, encoding='utf-8') as f:
             h.ok(f.read() == pages[page], '%s installed as is' % page)
-    pc = pkg_config_var('systemd', 'systemdsystemunitdir')
-    if pc is None:
-        h.is_(v['systemdsystemunitdir'], '/lib/systemd/system',
-              'no systemd.pc: the unit goes to /lib/systemd/system')
-    else:
-        h.is_(v['systemdsystemunitdir'], pc, 'the unit goes where '
-              'pkg-config --variable=systemdsystemunitdir systemd says')
-    pc = pkg_config_var('bash-completion', 'completionsdir')
-    if pc is None:
-        h.is_(v['bashcompletiondir'],
-              v['prefix'] + '/share/bash-completion/completions',
-              'no bash-completion.pc: completion under '
-              '$(datadir)/bash-completion/completions')
-    else:
-        h.is_(v['bashcompletiondir'], pc, 'the completion goes where '
-              'pkg-config --variable=completionsdir bash-completion says')
+    # configure's choice when it was not told: pkg-config's, else the
+    # fallback (make distcheck tells it a directory in its prefix)
+    r = h.run([os.path.join(h.BUILDDIR, 'config.status'), '--config'],
+              check=False)
+    told = r.stdout
+    for var, opt, module, pcvar, fallback in (
+            ('systemdsystemunitdir', '--with-systemdsystemunitdir',
+             'systemd', 'systemdsystemunitdir', '/lib/systemd/system'),
+            ('bashcompletiondir', '--with-bashcompletiondir',
+             'bash-completion', 'completionsdir',
+             v['prefix'] + '/share/bash-completion/completions')):
+        if opt in told:
+            h.diag('%s: configure was given %s' % (var, opt))
+            continue
+        pc = pkg_config_var(module, pcvar)
+        if pc is None:
+            h.is_(v[var], fallback, 'no %s.pc: %s is %s'
+                  % (module, var, fallback))
+        else:
+            h.is_(v[var], pc, '%s is what pkg-config --variable=%s %s says'
+                  % (var, pcvar, module))
     # copies for the checks below, made after "make uninstall"
     if v.get('systemdsystemunitdir'):
         unit = os.path.join(tmp, 'rosterd.service')
