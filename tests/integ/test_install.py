@@ -117,18 +117,22 @@ with h.section('the tables read from the sources'):
 # --- the man pages: mandoc -Tlint ------------------------------------------
 
 mandoc = shutil.which('mandoc')
-with h.section('mandoc -Tlint -W warning'):
+# -W style, the strictest level, less "referenced manual not found" (which
+# pages this machine has installed) and the note on its mandoc.db.
+with h.section('mandoc -Tlint -W style'):
     for p in PAGES:
         if mandoc is None:
             h.skip('%s: mandoc -Tlint' % p,
                    'mandoc not found: apt-get install mandoc')
             continue
-        r = h.run([mandoc, '-Tlint', '-W', 'warning',
+        r = h.run([mandoc, '-Tlint', '-W', 'style',
                    os.path.join(h.SRCDIR, p)], check=False)
         msgs = [l for l in (r.stdout + r.stderr).splitlines()
-                if 'outdated mandoc.db' not in l]
-        h.ok(r.returncode == 0 and not msgs,
-             '%s: no warning or error from mandoc -Tlint' % p, *msgs)
+                if 'outdated mandoc.db' not in l and
+                'referenced manual not found' not in l]
+        h.ok(r.returncode in (0, 1) and not msgs,
+             '%s: no style message, warning or error from mandoc -Tlint'
+             % p, *msgs)
 
 # --- the man pages: every key, option and verb -----------------------------
 
