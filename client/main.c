@@ -121,7 +121,8 @@ main_help(void)
 	    "client certificate logged one in.\n"
 	    "\n"
 	    "Config file: \"key = value\" lines, # comments; keys: host, port, ca,\n"
-	    "cert, key, user, format, password_file (relative paths are taken from the\n"
+	    "cert, key, user, format, password_file (the config's user's password),\n"
+	    "password_dir (DIR/USER: each user's) (relative paths are taken from the\n"
 	    "config file's directory). Flags override the environment, which overrides\n"
 	    "the config file.\n"
 	    "\n"
@@ -366,7 +367,7 @@ main_settings(struct roster *r, const char *cfgpath, struct clicfg *flags,
 		{ "ROSTER_CA", offsetof(struct clicfg, ca) },
 	};
 	char	   *def = NULL, **slot, port[16];
-	const char *v;
+	const char *v, *user;
 	size_t	    i;
 
 	if (cfgpath == NULL)
@@ -376,6 +377,15 @@ main_settings(struct roster *r, const char *cfgpath, struct clicfg *flags,
 		return (-1);
 	}
 	free(def);
+	/* The config's password_file is its user's, never another's. */
+	if ((user = flags->user) == NULL &&
+	    ((user = getenv("ROSTER_USER")) == NULL || *user == '\0'))
+		user = r->cfg.user;
+	if (r->cfg.password_file != NULL && r->cfg.user != NULL &&
+	    (user == NULL || strcmp(user, r->cfg.user) != 0)) {
+		free(r->cfg.password_file);
+		r->cfg.password_file = NULL;
+	}
 	for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
 		if ((v = getenv(envs[i].env)) == NULL || *v == '\0')
 			continue;
@@ -470,9 +480,12 @@ main(int argc, char **argv)
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			if (*optarg == '\0' ||
-			    clicfg_set(&flags.host, optarg) == -1)
+			if (*optarg == '\0') {
+				fprintf(stderr, "roster: --host: empty\n");
 				goto usage;
+			}
+			if (clicfg_set(&flags.host, optarg) == -1)
+				goto fail;
 			break;
 		case 'p':
 			if (!clicfg_valid_port(optarg)) {
@@ -571,8 +584,10 @@ main(int argc, char **argv)
 	}
 	r.argc = argc - optind;
 	r.argv = argv + optind;
-	if (r.argc == 0)
+	if (r.argc == 0) {
+		fprintf(stderr, "roster: no command given\n");
 		goto usage;
+	}
 	verb = main_verb(r.argv[0]);
 	if ((r.output != NULL || r.title != NULL || r.no_email) &&
 	    !(verb->flags & MAIN_OUTPUT)) {
@@ -594,8 +609,13 @@ main(int argc, char **argv)
 	}
 	if (main_settings(&r, cfgpath, &flags, format) == -1)
 		goto fail;
-	if (verb->maxargs != -1 && r.argc - 1 > verb->maxargs)
+	if (verb->maxargs != -1 && r.argc - 1 > verb->maxargs) {
+		fprintf(stderr,
+		    "roster: %s: too many arguments (usage: roster "
+		    "[options] %s)\n",
+		    r.argv[0], verb->usage);
 		goto usage;
+	}
 	rv = verb->run(&r);
 	session_close(&r);
 	fflush(stdout);
@@ -603,7 +623,8 @@ main(int argc, char **argv)
 		rv = ROSTER_EXIT_FAIL;
 	goto fail;
 usage:
-	main_usage(stderr);
+	/* GNU's way: what is wrong (said above), then where to read more. */
+	fprintf(stderr, "Try 'roster --help' for more information.\n");
 fail:
 	clicfg_free(&r.cfg);
 	clicfg_free(&flags);

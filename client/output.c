@@ -28,6 +28,7 @@ output_init(struct output *o, enum output_format format, FILE *data)
 	o->format = format;
 	o->data = data;
 	o->pager = 1;
+	o->cli_hints = 1;
 	o->errprefix = "roster: ";
 }
 
@@ -760,6 +761,38 @@ output_json_error(const char *line, size_t len)
 	output_json_string(stderr, line + c, len - c);
 	fputs("}}\n", stderr);
 }
+
+/* The server's words for the shell's USE, and the CLI's for the same. */
+#define OUTPUT_USE_HINT " (or USE event=...)"
+#define OUTPUT_CLI_HINT " (give --event CODE, or event=CODE)"
+
+/* An ERR line on stderr: as received (after errprefix), or as JSON; in
+ * the CLI (not the shell), a hint of USE becomes one of --event. */
+static void
+output_err(struct output *o, const char *line, size_t len)
+{
+	struct proto_buf b;
+	const char	*hint;
+	size_t		 n = strlen(OUTPUT_USE_HINT);
+
+	proto_buf_init(&b);
+	if (o->cli_hints &&
+	    (hint = memmem(line, len, OUTPUT_USE_HINT, n)) != NULL) {
+		proto_buf_add(&b, line, hint - line);
+		proto_buf_addstr(&b, OUTPUT_CLI_HINT);
+		proto_buf_add(&b, hint + n, len - (hint - line) - n);
+		if (!b.oom) {
+			line = b.data;
+			len = b.len;
+		}
+	}
+	if (o->format == OUTPUT_JSON)
+		output_json_error(line, len);
+	else
+		fprintf(stderr, "%s%.*s\n", o->errprefix, (int)len, line);
+	proto_buf_free(&b);
+}
+
 /*
  * Feed one line of a reply. Records are kept (or, as records, printed),
  * payload lines written, and the final line prints the whole reply.
@@ -795,11 +828,7 @@ output_line(struct output *o, const char *line, size_t len)
 		break;
 	case PROTO_LINE_ERR:
 		fflush(stdout);
-		if (o->format == OUTPUT_JSON)
-			output_json_error(line, len);
-		else
-			fprintf(stderr, "%s%.*s\n", o->errprefix, (int)len,
-			    line);
+		output_err(o, line, len);
 		rv = OUTPUT_ERR;
 		break;
 	case PROTO_LINE_BAD:

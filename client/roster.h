@@ -44,7 +44,8 @@ struct clicfg {
 	char *key;
 	char *user;
 	char *format;
-	char *password_file;
+	char *password_file; /* the config's user's password */
+	char *password_dir;  /* DIR/USER: each user's password */
 };
 
 /* One TLS connection. The input buffer holds at most NET_MAX_LINE bytes of
@@ -197,9 +198,11 @@ struct output {
 	size_t		   ndata; /* payload lines so far */
 	int		   oom;
 	int		   keep; /* records kept for the caller, not printed */
-	const char	  *fields;   /* HELP's fields=: the columns' order */
-	int		   expanded; /* OUTPUT_EXPANDED_* */
-	int		   pager;    /* a long table may go through $PAGER */
+	const char	  *fields;    /* HELP's fields=: the columns' order */
+	int		   expanded;  /* OUTPUT_EXPANDED_* */
+	int		   pager;     /* a long table may go through $PAGER */
+	int		   cli_hints; /* errors in the CLI's terms (not the
+					 shell's) */
 };
 
 #define OUTPUT_EXPANDED_AUTO 0 /* when the table is wider than the terminal */
@@ -307,6 +310,7 @@ const struct commands *session_commands(struct roster *);
 int secret_getpass(const char *, char *, size_t);
 int secret_is_key(const char *);
 int secret_ask(const char *, const char *, struct proto_buf *);
+int secret_old_password(char *, size_t);
 int secret_prompt(struct proto_request *, struct proto_buf *);
 
 /* commands.c */

@@ -5,6 +5,8 @@
  * WATCH until Ctrl-C, and ask HELP once for the command set. Used by the
  * one-shot commands, the shell, import, export and the check-in desk.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,13 +40,46 @@ session_catch_signals(int on)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* The login password: ROSTER_PASSWORD, password_file, or the terminal. */
+/* The user's password from password_dir/USER: 0, 1 when there is no
+ * such file, -1 on an error (said). */
+static int
+session_password_dir(const struct roster *r, char *buf, size_t size)
+{
+	struct stat st;
+	char	   *path, *line;
+	size_t	    len;
+
+	if (asprintf(&path, "%s/%s", r->cfg.password_dir, r->cfg.user) == -1)
+		return (-1);
+	if (stat(path, &st) == -1 && errno == ENOENT) {
+		free(path);
+		return (1);
+	}
+	line = clicfg_read_secret(path);
+	free(path);
+	if (line == NULL)
+		return (-1);
+	len = snprintf(buf, size, "%s", line);
+	explicit_bzero(line, strlen(line));
+	free(line);
+	if (len >= size) {
+		explicit_bzero(buf, size);
+		fprintf(stderr, "roster: password_dir: password too long\n");
+		return (-1);
+	}
+	return (0);
+}
+
+/* The login password: ROSTER_PASSWORD, password_file (the config's user
+ * only), password_dir/USER, the current one PASSWORD asked for, or the
+ * terminal. */
 int
 session_password(const struct roster *r, char *buf, size_t size)
 {
 	const char *env;
 	char	   *line, prompt[300];
 	size_t	    len;
+	int	    rv;
 
 	if ((env = getenv("ROSTER_PASSWORD")) != NULL && *env != '\0') {
 		if ((size_t)snprintf(buf, size, "%s", env) >= size) {
@@ -68,6 +103,13 @@ session_password(const struct roster *r, char *buf, size_t size)
 		}
 		return (0);
 	}
+	if (r->cfg.password_dir != NULL && r->cfg.user != NULL) {
+		if ((rv = session_password_dir(r, buf, size)) != 1)
+			return (rv);
+	}
+	/* PASSWORD asked for the current one already: it is the same. */
+	if (secret_old_password(buf, size))
+		return (0);
 	snprintf(prompt, sizeof prompt, "Password for %s@%s: ", r->cfg.user,
 	    r->cfg.host);
 	return (secret_getpass(prompt, buf, size));

@@ -467,6 +467,7 @@ shell_run(struct roster *r)
 	}
 	output_init(&o, r->format, stdout);
 	o.errprefix = "";
+	o.cli_hints = 0;
 	o.pager = !r->no_pager;
 	o.expanded = r->expanded;
 	/* Ctrl-C while waiting for a reply gives up the connection. */
