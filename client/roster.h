@@ -417,6 +417,10 @@ const char *import_event(const struct import *, const struct import_row *);
 void	    import_refuse(struct import_row *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* columns.c */
+int columns_header(struct import *, ssize_t *, ssize_t *);
+int columns_rows(struct import *, const ssize_t *, ssize_t);
+
 /* upsert.c */
 int	    upsert_load(struct import *);
 void	    upsert_classify(struct import *);

@@ -130,6 +130,11 @@ upsert_list(struct import *im, const char *command, const char *event,
 		}
 		if (kind == PROTO_LINE_OK)
 			return (0);
+		/* An event that is not there has nothing to compare with;
+		 * its rows are refused one by one. */
+		if (kind == PROTO_LINE_ERR && event != NULL &&
+		    strncmp(line, "ERR NOT_FOUND", 13) == 0)
+			return (0);
 		if (kind == PROTO_LINE_ERR) {
 			fprintf(stderr, "roster: %s%s%s: %.*s\n", command,
 			    event ? " event=" : "", event ? event : "",
@@ -465,8 +470,9 @@ upsert_matched(struct import *im, struct import_row *row, size_t n)
 	for (i = 1; i < n; i++) {
 		if (im->rows[i].rec == row->rec &&
 		    im->rows[i].state != IMPORT_REFUSED) {
-			import_refuse(row, "the same %s as line %zu (not sent)",
-			    im->kind->label, im->rows[i].line);
+			import_refuse(row,
+			    "the same one as line %zu (not sent)",
+			    im->rows[i].line);
 			return;
 		}
 	}
