@@ -654,7 +654,7 @@ import_run(struct roster *r)
 	memset(&im, 0, sizeof im);
 	im.r = r;
 	if (r->argc != 3) {
-		fprintf(stderr, "usage: roster import KIND FILE.csv\n");
+		fprintf(stderr, "usage: roster import KIND FILE\n");
 		return (ROSTER_EXIT_FAIL);
 	}
 	for (i = 0; i < sizeof import_kinds / sizeof import_kinds[0]; i++)
