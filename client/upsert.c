@@ -144,6 +144,44 @@ upsert_list(struct import *im, const char *command, const char *event,
 	}
 }
 
+/*
+ * Names of countries that the installation (sql/002_countries.sql) spells
+ * otherwise: ISO 3166-1's short names where it uses the common one, and
+ * Turkey, ISO's name for TR until 2022, which spreadsheets still have.
+ */
+static const struct {
+	const char *code;
+	const char *name;
+} upsert_iso_names[] = {
+	{ "BO", "Bolivia, Plurinational State of" },
+	{ "IR", "Iran, Islamic Republic of" },
+	{ "KP", "Korea, Democratic People's Republic of" },
+	{ "KR", "Korea, Republic of" },
+	{ "LA", "Lao People's Democratic Republic" },
+	{ "MD", "Moldova, Republic of" },
+	{ "SY", "Syrian Arab Republic" },
+	{ "TR", "Turkey" },
+	{ "TW", "Taiwan, Province of China" },
+	{ "TZ", "Tanzania, United Republic of" },
+	{ "VE", "Venezuela, Bolivarian Republic of" },
+	{ "VN", "Viet Nam" },
+};
+
+/* The code of a party the installation has, or NULL. */
+static const char *
+upsert_code(const struct import *im, const char *v)
+{
+	const char *code;
+	size_t	    i;
+
+	for (i = 0; i < im->parties.n; i++) {
+		code = upsert_field(&im->parties.r[i], "code");
+		if (code != NULL && strcasecmp(code, v) == 0)
+			return (code);
+	}
+	return (NULL);
+}
+
 /* 1 when the event of rec is ev. */
 static int
 upsert_same_event(const struct import_rec *rec, const char *ev)
@@ -155,8 +193,9 @@ upsert_same_event(const struct import_rec *rec, const char *ev)
 /*
  * The party a cell names: a party's code in any case, else a party's name
  * as the installation spells it, compared folded (case, accents and
- * punctuation aside: "Türkiye", "turkiye", "TÜRKIYE"). NULL (the row
- * refused) when none or more than one.
+ * punctuation aside: "Türkiye", "turkiye", "TÜRKIYE"), else an ISO name
+ * of a country above. NULL (the row refused) when none or more than
+ * one.
  */
 static const char *
 upsert_party(struct import *im, struct import_row *row, const char *v)
@@ -165,11 +204,8 @@ upsert_party(struct import *im, struct import_row *row, const char *v)
 	char	    want[256], got[256];
 	size_t	    i, n = 0;
 
-	for (i = 0; i < im->parties.n; i++) {
-		code = upsert_field(&im->parties.r[i], "code");
-		if (code != NULL && strcasecmp(code, v) == 0)
-			return (code);
-	}
+	if ((code = upsert_code(im, v)) != NULL)
+		return (code);
 	colmap_fold(v, want, sizeof want);
 	for (i = 0; *want != '\0' && i < im->parties.n; i++) {
 		code = upsert_field(&im->parties.r[i], "code");
@@ -181,6 +217,14 @@ upsert_party(struct import *im, struct import_row *row, const char *v)
 			found = code;
 			n++;
 		}
+	}
+	for (i = 0;
+	     n == 0 && i < sizeof upsert_iso_names / sizeof upsert_iso_names[0];
+	     i++) {
+		colmap_fold(upsert_iso_names[i].name, got, sizeof got);
+		if (strcmp(want, got) == 0 &&
+		    (found = upsert_code(im, upsert_iso_names[i].code)) != NULL)
+			n++;
 	}
 	if (n == 1)
 		return (found);

@@ -110,6 +110,18 @@ with h.section('Unicode text: UTF-16LE with a BOM, TAB, French headers'):
     h.is_(got.get('Éva Szabó', {}).get('family'), 'Szabó',
           'Nom is the family name')
 
+with h.section('ISO\'s names of a country, and Turkey'):
+    h.must(A, 'DELEGATION REGISTER event=IMP party=KR')
+    res = cli('import', 'participants', write('iso.csv',
+              'name,party\nKim Min-jun,"Korea, Republic of"\n'
+              'Lee Ji-woo,south korea\nKemal Turk,Turkey\n'))
+    got = people()
+    h.ok(res[0] == 0 and summary(res[2]) == (3, 0, 0, 0) and
+         [got.get(n, {}).get('party') for n in ('Kim Min-jun', 'Lee Ji-woo',
+                                                 'Kemal Turk')] ==
+         ['KR', 'KR', 'TR'], 'ISO\'s short name, the common name, Turkey',
+         *show(*res))
+
 with h.section('cp1252: refused without --encoding, read with it'):
     before = count()
     res = cli('import', 'participants', CP)
