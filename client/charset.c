@@ -56,12 +56,12 @@ charset_line(const char *d, size_t off)
 static size_t
 charset_bad_utf8(const char *d, size_t len)
 {
-	size_t off = 0, n;
+	const char *lf;
+	size_t	    off = 0, n;
 
 	while (off < len) {
-		n = strcspn(d + off, "\n");
-		if (off + n > len)
-			n = len - off;
+		lf = memchr(d + off, '\n', len - off);
+		n = lf != NULL ? (size_t)(lf - (d + off)) : len - off;
 		if (!proto_utf8_valid(d + off, n))
 			return (off);
 		off += n + 1;

@@ -120,6 +120,18 @@ test_charset_grows(void **state)
 	assert_int_equal(outlen, 3 * n);
 	assert_memory_equal(out + 3 * (n - 1), "\xe2\x82\xac", 3);
 	free(out);
+	/* UTF-8 without a line end, in a buffer of exactly its bytes. */
+	memset(in, 'x', n);
+	assert_int_equal(charset_to_utf8(in, n, NULL, &out, &outlen, err,
+			     sizeof err),
+	    0);
+	assert_int_equal(outlen, n);
+	free(out);
+	in[n - 1] = (char)0xff;
+	assert_int_equal(charset_to_utf8(in, n, NULL, &out, &outlen, err,
+			     sizeof err),
+	    -1);
+	assert_non_null(strstr(err, "line 1 is not UTF-8"));
 	free(in);
 }
 
