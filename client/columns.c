@@ -94,6 +94,22 @@ columns_list(struct import *im)
 	return (im->columns == NULL ? -1 : 0);
 }
 
+/* 1 when a cell of column i of a data row is not blank. */
+static int
+columns_has_cells(const struct import *im, size_t i)
+{
+	const struct csv_row *row;
+	size_t		      n;
+
+	for (n = 1; n < im->csv.nrows; n++) {
+		row = &im->csv.rows[n];
+		if (i < row->nfields &&
+		    row->fields[i][strspn(row->fields[i], " \t\r\n")] != '\0')
+			return (1);
+	}
+	return (0);
+}
+
 static int
 columns_add(struct import *im, const char *key)
 {
@@ -162,9 +178,14 @@ columns_header(struct import *im, ssize_t *src, ssize_t *given)
 			goto out;
 		}
 		keyof[i] = key;
-		if (key == NULL && *h->fields[i] == '\0')
+		if (key == NULL && *h->fields[i] == '\0') {
 			keyof[i] = ""; /* a column without a header */
-		else if (key == NULL) {
+			if (columns_has_cells(im, i))
+				fprintf(stderr,
+				    "%s: column %zu has no header: its cells "
+				    "are left out\n",
+				    im->path, i + 1);
+		} else if (key == NULL) {
 			unknown++;
 			fprintf(stderr, "%s: %s column \"%s\" for %s%s\n",
 			    im->path,

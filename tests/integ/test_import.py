@@ -254,6 +254,12 @@ with h.section('unknown columns: refused whole, or skipped'):
     h.ok(res[0] == 0 and summary(res[2]) == (2, 0, 0, 0) and
          res[2].count('"Phone"') == 1,
          '--ignore-unknown: added 2, the column reported once', *show(*res))
+    res = cli('import', 'participants', write('nohead.csv',
+              'name,party,\nExtra One,TR,+90 312 000\nExtra Two,HU,\n'))
+    h.ok(res[0] == 0 and summary(res[2]) == (0, 0, 2, 0) and
+         'column 3 has no header: its cells are left out' in res[2],
+         'a column without a header: its cells left out, and said so',
+         *show(*res))
     res = cli('--map', 'Phone=', 'import', 'participants', path)
     h.ok(res[0] == 0 and summary(res[2]) == (0, 0, 2, 0),
          '--map "Phone=" leaves it out too (and nothing changed)',
