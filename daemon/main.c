@@ -325,6 +325,7 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	cmd_init();
+	http_session_init();
 	if (db_start(rd->base, cfg.database, cfg.db_connections,
 		cfg.statement_timeout, err, sizeof err) == -1) {
 		log_error("%s", err);
