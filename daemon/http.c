@@ -28,7 +28,8 @@
 #define HTTP_MAX_HEAD	 8192 /* bytes of a request's line and headers */
 #define HTTP_MAX_HEADERS 64
 #define HTTP_MAX_TARGET	 4096
-#define HTTP_CHUNK	 (16 * 1024) /* a stream's chunks, at most */
+#define HTTP_CHUNK	 (16 * 1024)   /* a stream's chunks, at most */
+#define HTTP_DISCARD_MAX (1024 * 1024) /* a body too long, read to answer */
 
 /* Every response carries these. */
 #define HTTP_SECURITY_HEADERS                                                \
@@ -885,8 +886,8 @@ http_input(struct conn *c)
 	struct http_head    h;
 	struct req	   *r;
 	const char	   *why, *allow = NULL;
-	char		   *body = NULL, path[HTTP_MAX_TARGET + 1];
-	size_t		    len = evbuffer_get_length(in), headlen;
+	char		   *body = NULL, path[HTTP_MAX_TARGET + 1], text[96];
+	size_t		    len = evbuffer_get_length(in), headlen, n;
 	int		    status, route, get;
 
 	if (hc == NULL || c->mode != NULL || hc->closing) {
@@ -895,6 +896,25 @@ http_input(struct conn *c)
 	}
 	if (len == 0)
 		return (0);
+	if (hc->discard > 0) {
+		/* a body over the limit is read and dropped, so that its
+		 * client, still sending, gets the answer */
+		n = len < hc->discard ? len : hc->discard;
+		evbuffer_drain(in, n);
+		hc->discard -= n;
+		conn_touch(c);
+		if (hc->discard > 0)
+			return (0);
+		if ((r = conn_new_req(c)) == NULL) {
+			hc->closing = 1;
+			return (0);
+		}
+		c->barrier = r;
+		snprintf(text, sizeof text, "body longer than %zu bytes",
+		    http_body_max());
+		http_fail(r, 413, PROTO_TOO_LONG, text);
+		return (1);
+	}
 	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 	if (end.pos == -1 || (size_t)end.pos + 4 > HTTP_MAX_HEAD) {
 		if (len > HTTP_MAX_HEAD) {
@@ -920,8 +940,11 @@ http_input(struct conn *c)
 		return (1);
 	}
 	if (h.length > (long long)http_body_max()) {
-		char text[96];
-
+		if (h.length <= HTTP_DISCARD_MAX) {
+			evbuffer_drain(in, headlen);
+			hc->discard = (size_t)h.length;
+			return (1); /* the loop comes back to drop it */
+		}
 		snprintf(text, sizeof text, "body longer than %zu bytes",
 		    http_body_max());
 		http_refuse(c, 413, PROTO_TOO_LONG, text);

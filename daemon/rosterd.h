@@ -258,6 +258,7 @@ struct http_conn {
 	enum http_route	 route;
 	int		 keep_alive;
 	int		 closing; /* no request read after this one */
+	size_t		 discard; /* bytes of a body too long still to drop */
 	int		 status;  /* an HTTP status that overrides the code's */
 	const char	*allow;	  /* 405: the methods allowed */
 	char		 token[HTTP_TOKEN_LEN + 1]; /* the cookie's, or "" */

@@ -215,6 +215,7 @@ with h.section('every command: the same role rules on both faces'):
     # These end or leave the session, or are other routes: below.
     skip = {'LOGOUT', 'QUIT', 'WATCH', 'EXPORT'}
     diffs = []
+    codes = []
     compared = 0
     for cmd in names:
         if cmd in skip:
@@ -223,10 +224,14 @@ with h.section('every command: the same role rules on both faces'):
             want = line_code(lines[role], cmd)
             a = webs[role].cmd(cmd)
             compared += 1
+            codes.append(want)
             if a.code != want or a.status != STATUS.get(want):
                 diffs.append('%s as %s: line %s, https %r'
                              % (cmd, role, want, a))
     h.ok(compared >= 4 * 40, '%d command and role pairs compared' % compared)
+    h.ok({'OK', 'FORBIDDEN', 'AUTH_REQUIRED', 'SYNTAX'} <= set(codes),
+         'among them OK, FORBIDDEN, AUTH_REQUIRED and SYNTAX answers',
+         repr(sorted(set(codes))))
     h.is_(diffs, [], 'the same answer code (and its HTTP status) for each')
     for role in ('admin', 'focal', 'nobody'):
         want = line_code(lines[role], 'EXPORT what=participants event=E1')
@@ -259,7 +264,8 @@ with h.section('a focal point cannot see another party'):
           'a later request defaults event= to it (kept in the session)')
 
 rd2 = env.rosterd(name='rosterd2', migrate=False, http_listen='127.0.0.1:%d'
-                  % HTTP_PORT2, http_session_idle=2)
+                  % HTTP_PORT2, http_session_idle=2,
+                  max_connections_per_address=3)
 
 with h.section('a session on a second rosterd and after a restart'):
     S = webs['secretariat']
@@ -326,11 +332,51 @@ with h.section('a password change or a disabled user ends sessions'):
     h.is_(three.cmd('EVENT LIST').code, 'AUTH_REQUIRED',
           'and stays ended once enabled again')
 
+def tls_raw(port):
+    s = socket.create_connection(('127.0.0.1', port), timeout=10)
+    return CTX.wrap_socket(s, server_hostname='127.0.0.1')
+
+
+def read_all(t, want=None, timeout=10):
+    got = b''
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if want is not None and got.count(b'HTTP/1.1 ') >= want and \
+                got.endswith(b'}\n'):
+            break
+        try:
+            d = t.recv(65536)
+        except (ssl.SSLError, OSError):
+            break
+        if not d:
+            break
+        got += d
+    return got
+
+
 with h.section('bad requests: clear JSON errors'):
     w = ADMIN
     big = json.dumps({'command': 'PING', 'keys': {'x': 'a' * 40000}})
     a = w.send('POST', '/api', big)
     h.is_((a.status, a.code), (413, 'TOO_LONG'), 'a body over the limit: 413')
+    a = w.send('POST', '/api', json.dumps({'command': 'PING'}))
+    h.is_(a.code, 'OK', 'the connection after it is served')
+    t = tls_raw(HTTP_PORT)
+    t.sendall(b'POST /api HTTP/1.1\r\nHost: x\r\nContent-Type: '
+              b'application/json\r\nContent-Length: 900000000\r\n\r\n{')
+    got = read_all(t).decode('latin-1')
+    t.close()
+    h.like(got.split('\r\n')[0], r'^HTTP/1\.1 413 ',
+           'a body announced far over the limit: 413 at once')
+    h.ok('Connection: close' in got and '"TOO_LONG"' in got,
+         'TOO_LONG, and the connection closed')
+    t = tls_raw(HTTP_PORT)
+    t.sendall(b'GET /api/session HTTP/1.1\r\nHost: x\r\n' +
+              b'X-Filler: ' + b'a' * 9000 + b'\r\n\r\n')
+    got = read_all(t).decode('latin-1')
+    t.close()
+    h.like(got.split('\r\n')[0], r'^HTTP/1\.1 431 ',
+           'a head over 8192 bytes: 431')
     a = w.send('POST', '/api', '{"command": "PING",')
     h.is_((a.status, a.code), (400, 'SYNTAX'), 'malformed JSON: 400 SYNTAX')
     h.like(a.json['error']['text'], r'malformed JSON', 'which it says')
@@ -378,6 +424,57 @@ with h.section('bad requests: clear JSON errors'):
            'a broken request line: 400, then closed')
     h.ok(b'Content-Security-Policy' in got, 'with the security headers')
     h.ok(Web().cmd('PING').code == 'OK', 'rosterd still answers')
+
+with h.section('keep-alive: requests on one connection, in order'):
+    t = tls_raw(HTTP_PORT)
+    ping = json.dumps({'command': 'PING'}).encode()
+    who = json.dumps({'command': 'WHOAMI'}).encode()
+    req = b''
+    for body in (ping, who, ping):
+        req += (b'POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+                b'Content-Type: application/json\r\n'
+                b'Content-Length: %d\r\n\r\n%s' % (len(body), body))
+    t.sendall(req)  # pipelined: answered one after the other
+    got = read_all(t, want=3).decode()
+    t.close()
+    h.is_(got.count('HTTP/1.1 200 OK'), 3, 'three answers, each 200')
+    order = [w for w in ('"pong"', '"user":"-"', '"pong"')]
+    pos, okorder = 0, True
+    for w in order:
+        i = got.find(w, pos)
+        okorder = okorder and i >= 0
+        pos = i + 1
+    h.ok(okorder, 'in the order of the requests', got[:400])
+
+with h.section('the same limits: login rate limit, per-address cap'):
+    h.must(R.A, 'USER ADD name=rl role=host password=%s' % h.quote(PW))
+    codes = [Web().login('rl', 'wrong password %d' % i).code
+             for i in range(5)]
+    h.is_(codes, ['AUTH_FAILED'] * 5, 'five wrong passwords over HTTPS')
+    a = Web().login('rl')
+    h.is_((a.status, a.code), (429, 'RATE_LIMITED'),
+          'then the right one: 429 RATE_LIMITED')
+    h.is_(R.N.login('rl').code, 'RATE_LIMITED',
+          'and on the line protocol too: the same count')
+    held = [tls_raw(HTTP_PORT2) for _ in range(3)]
+    try:
+        extra = tls_raw(HTTP_PORT2)
+        extra.sendall(b'GET /api/session HTTP/1.1\r\nHost: x\r\n\r\n')
+        refused = extra.recv(100) == b''
+        extra.close()
+    except (ssl.SSLError, OSError):
+        refused = True
+    h.ok(refused, 'max_connections_per_address=3: a 4th HTTPS connection '
+         'is closed at once')
+    for t in held:
+        t.close()
+
+    def served():
+        try:
+            return Web(HTTP_PORT2).cmd('PING').code == 'OK'
+        except (ssl.SSLError, OSError, http.client.HTTPException):
+            return False
+    h.ok(h.wait_for(served, 10), 'once they are closed, a new one is served')
 
 with h.section('an export is a streamed download'):
     for i in range(300):
