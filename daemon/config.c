@@ -38,6 +38,7 @@ static const struct config_key config_keys[] = {
 	{ "listen", CONFIG_ADDR, OFF(listen), 0, 0 },
 	{ "http_listen", CONFIG_ADDR, OFF(http_listen), 0, 0 },
 	{ "http_session_idle", CONFIG_INT, OFF(http_session_idle), 1, 604800 },
+	{ "web_root", CONFIG_PATH, OFF(web_root), 0, 0 },
 	{ "cert", CONFIG_PATH, OFF(cert), 0, 0 },
 	{ "key", CONFIG_PATH, OFF(key), 0, 0 },
 	{ "client_ca", CONFIG_PATH, OFF(client_ca), 0, 0 },
@@ -88,6 +89,7 @@ config_free(struct config *cfg)
 	free(cfg->cert);
 	free(cfg->key);
 	free(cfg->client_ca);
+	free(cfg->web_root);
 	free(cfg->database);
 	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);

@@ -375,6 +375,14 @@ req_emit(struct req *r, const void *data, size_t len)
 		req_added(r, len);
 }
 
+/* The same for bytes that outlive the request (a file of web_root). */
+void
+req_emit_ref(struct req *r, const void *data, size_t len)
+{
+	if (evbuffer_add_reference(r->out, data, len, NULL, NULL) == 0)
+		req_added(r, len);
+}
+
 void
 req_write(struct req *r, const char *data, size_t len)
 {

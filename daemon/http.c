@@ -858,6 +858,19 @@ http_request(struct req *r, const struct http_head *h, const char *body,
 	http_start(r);
 }
 
+/* A file of web_root. */
+static void
+http_file_out(struct req *r, const struct http_file *f)
+{
+	struct http_conn *hc = r->conn->face_data;
+
+	hc->final = 1;
+	http_head_out(r, 200, f->type, (long long)f->len, NULL);
+	req_emit_ref(r, f->data, f->len);
+	hc->finished = 1;
+	req_done(r);
+}
+
 /* Answer a request that could not even be read, and close. */
 static void
 http_refuse(struct conn *c, int status, enum proto_code code, const char *why)
@@ -880,15 +893,16 @@ http_refuse(struct conn *c, int status, enum proto_code code, const char *why)
 static int
 http_input(struct conn *c)
 {
-	struct http_conn   *hc = c->face_data;
-	struct evbuffer	   *in = bufferevent_get_input(c->bev);
-	struct evbuffer_ptr end;
-	struct http_head    h;
-	struct req	   *r;
-	const char	   *why, *allow = NULL;
-	char		   *body = NULL, path[HTTP_MAX_TARGET + 1], text[96];
-	size_t		    len = evbuffer_get_length(in), headlen, n;
-	int		    status, route, get;
+	struct http_conn       *hc = c->face_data;
+	struct evbuffer	       *in = bufferevent_get_input(c->bev);
+	struct evbuffer_ptr	end;
+	struct http_head	h;
+	struct req	       *r;
+	const struct http_file *file;
+	const char	       *why, *allow = NULL;
+	char  *body = NULL, path[HTTP_MAX_TARGET + 1], text[96];
+	size_t len = evbuffer_get_length(in), headlen, n;
+	int    status, route, get;
 
 	if (hc == NULL || c->mode != NULL || hc->closing) {
 		evbuffer_drain(in, len); /* nothing more is read */
@@ -972,7 +986,9 @@ http_input(struct conn *c)
 	route = http_route_of(path, strlen(path), &allow);
 	memcpy(hc->token, h.token, sizeof hc->token);
 	memcpy(hc->csrf_sent, h.csrf, sizeof hc->csrf_sent);
-	if (route == -1)
+	if (route == -1 && get && (file = http_static_find(path)) != NULL)
+		http_file_out(r, file);
+	else if (route == -1)
 		http_fail(r, 404, PROTO_NOT_FOUND, "no such path");
 	else if (strcmp(h.method, allow) != 0) {
 		hc->allow = allow;

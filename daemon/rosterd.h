@@ -32,6 +32,7 @@ struct config {
 	char *http_listen[ROSTERD_MAX_LISTEN]; /* the HTTPS face */
 	int   nhttp_listen;
 	int   http_session_idle;
+	char *web_root;
 	char *cert;
 	char *key;
 	char *client_ca;
@@ -228,6 +229,7 @@ void	    conn_notify(struct conn *, const char *, size_t);
 void	    conn_greet(struct conn *, const char *, enum role, const char *);
 void	    req_write(struct req *, const char *, size_t);
 void	    req_emit(struct req *, const void *, size_t);
+void	    req_emit_ref(struct req *, const void *, size_t);
 void	    conn_touch(struct conn *);
 void	    req_printf(struct req *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
@@ -300,6 +302,17 @@ void http_session_load(struct req *);
 int  http_session_after(struct req *);
 int  http_session_csrf_ok(struct http_conn *);
 void http_session_cookie(const char *, size_t, char *);
+
+/* http-static.c: the files of web_root, in memory */
+struct http_file {
+	char	   *path; /* "/index.html" */
+	char	   *data;
+	size_t	    len;
+	const char *type;
+};
+int			http_static_load(const char *, char *, size_t);
+void			http_static_free(void);
+const struct http_file *http_static_find(const char *);
 
 /* db.c: the asynchronous PostgreSQL pool */
 typedef void (*db_cb)(void *, struct pg_result *, enum proto_code,

@@ -12,9 +12,11 @@ Server-Sent Events stream that sees a change made on the line protocol."""
 import http.client
 import json
 import os
+import shutil
 import socket
 import ssl
 import sys
+import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -24,7 +26,20 @@ import harness as h  # noqa: E402
 PW = h.PASSWORD
 HTTP_PORT = h.free_port()
 HTTP_PORT2 = h.free_port()
-env, rd, R = h.setup_roles(http_listen='127.0.0.1:%d' % HTTP_PORT)
+WEB = tempfile.mkdtemp(prefix='roster-web-')
+h.on_cleanup(lambda: shutil.rmtree(WEB, ignore_errors=True))
+FILES = {'index.html': '<!doctype html><title>roster</title>\n',
+         'app.js': 'export const x = 1;\n',
+         'style.css': 'body { margin: 0 }\n',
+         'sub/index.html': '<p>sub</p>\n',
+         '.hidden': 'secret\n', 'a b.html': 'bad name\n'}
+for rel, text in FILES.items():
+    os.makedirs(os.path.dirname(os.path.join(WEB, rel)), exist_ok=True)
+    with open(os.path.join(WEB, rel), 'w') as f:
+        f.write(text)
+os.symlink('/etc/passwd', os.path.join(WEB, 'passwd'))
+env, rd, R = h.setup_roles(http_listen='127.0.0.1:%d' % HTTP_PORT,
+                           web_root=WEB)
 CTX = h.client_context(env.certs.ca)
 
 STATUS = {'OK': 200, 'SYNTAX': 400, 'INVALID': 422, 'TOO_LONG': 413,
@@ -475,6 +490,24 @@ with h.section('the same limits: login rate limit, per-address cap'):
         except (ssl.SSLError, OSError, http.client.HTTPException):
             return False
     h.ok(h.wait_for(served, 10), 'once they are closed, a new one is served')
+
+with h.section('the files of web_root'):
+    w = Web()
+    for path, rel, ctype in (('/', 'index.html', 'text/html'),
+                             ('/app.js', 'app.js', 'text/javascript'),
+                             ('/style.css', 'style.css', 'text/css'),
+                             ('/sub/', 'sub/index.html', 'text/html')):
+        a = w.send('GET', path)
+        h.is_((a.status, a.raw.decode(), a.headers.get('Content-Type', '')
+               .split(';')[0]), (200, FILES[rel], ctype),
+              'GET %s: %s as %s' % (path, rel, ctype))
+    for path in ('/.hidden', '/passwd', '/a%20b.html', '/../etc/passwd',
+                 '/%2e%2e/etc/passwd', '/sub/../index.html', '/sub//index.html',
+                 '/index.html/', '/nothing.js'):
+        a = w.send('GET', path)
+        h.is_((a.status, a.code), (404, 'NOT_FOUND'), 'GET %s: 404' % path)
+    a = w.send('POST', '/app.js', '{}')
+    h.is_(a.status, 404, 'a POST to a file: 404')
 
 with h.section('an export is a streamed download'):
     for i in range(300):
