@@ -168,10 +168,34 @@ http_session_load(struct req *r)
 		req_err(r, PROTO_INTERNAL, "hash failed");
 		return;
 	}
+	memcpy(hc->token_hash, hash, sizeof hc->token_hash);
 	snprintf(idle, sizeof idle, "%d", rd->cfg->http_session_idle);
 	params[0] = hash;
 	params[1] = idle;
 	cmd_query(r, stmt_get, 2, params, http_session_loaded);
+}
+
+/* Is c a connection of the web session whose hash is arg? */
+static int
+http_session_matches(struct conn *c, void *arg)
+{
+	struct http_conn *hc = c->face_data;
+
+	return (c->face == &http_face && hc != NULL &&
+	    strcmp(hc->token_hash, arg) == 0);
+}
+
+/*
+ * A notification on channel roster_web (from any daemon): the session
+ * whose hash is the payload has ended (LOGOUT). Its connections are logged
+ * out, and its Server-Sent Events streams closed.
+ */
+void
+http_session_ended(const char *payload)
+{
+	if (payload == NULL || strlen(payload) != HTTP_TOKEN_LEN)
+		return;
+	conn_each_session(http_session_matches, (void *)payload);
 }
 
 /* The end of a session step: its failure replaces the command's answer. */

@@ -170,6 +170,7 @@ http_reset(struct http_conn *hc)
 	hc->allow = NULL;
 	hc->session = hc->clear_cookie = 0;
 	hc->token[0] = hc->csrf_sent[0] = hc->csrf[0] = '\0';
+	hc->token_hash[0] = '\0';
 	hc->new_token[0] = '\0';
 	hc->filename[0] = '\0';
 	hc->tsv = 0;

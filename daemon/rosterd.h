@@ -266,8 +266,9 @@ struct http_conn {
 	char		 token[HTTP_TOKEN_LEN + 1]; /* the cookie's, or "" */
 	char		 csrf_sent[HTTP_TOKEN_LEN + 1];
 	int		 session; /* the cookie named a live session */
-	char		 csrf[HTTP_TOKEN_LEN + 1];	/* the session's */
-	char		 new_token[HTTP_TOKEN_LEN + 1]; /* the cookie to set */
+	char		 csrf[HTTP_TOKEN_LEN + 1];	 /* the session's */
+	char		 token_hash[HTTP_TOKEN_LEN + 1]; /* its SHA-256 */
+	char		 new_token[HTTP_TOKEN_LEN + 1];	 /* the cookie to set */
 	int		 clear_cookie;
 	char		 filename[48]; /* an export's */
 	int		 tsv;
@@ -302,6 +303,7 @@ void http_session_load(struct req *);
 int  http_session_after(struct req *);
 int  http_session_csrf_ok(struct http_conn *);
 void http_session_cookie(const char *, size_t, char *);
+void http_session_ended(const char *);
 
 /* http-static.c: the files of web_root, in memory */
 struct http_file {

@@ -56,12 +56,15 @@ BEGIN
 	    s.stamp, s.csrf, s.event;
 END $$;
 
--- LOGOUT over HTTPS.
+-- LOGOUT over HTTPS: every daemon is told on channel roster_web, to
+-- close the session's Server-Sent Events streams.
 CREATE FUNCTION roster.web_session_end(p_hash text)
 RETURNS void
-LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
+BEGIN
 	DELETE FROM web_session WHERE token_hash = p_hash;
-$$;
+	PERFORM _notify_send('roster_web', p_hash);
+END $$;
 
 -- PASSWORD over HTTPS keeps the session that ran it: it takes the user's
 -- new stamp (the user's other sessions keep the old one, and end).

@@ -565,5 +565,28 @@ with h.section('WATCH as Server-Sent Events'):
           'its data is the notification as JSON')
     c.close()
 
+with h.section('LOGOUT closes the session\'s event stream'):
+    B = web_login('admin')
+    c = B.conn()
+    c.request('GET', '/api/watch?event=E1',
+              headers={'Cookie': '__Host-roster=' + B.cookie})
+    resp = c.getresponse()
+    h.is_(resp.status, 200, 'a second stream, of its own session')
+    buf = resp.read1(4096)
+    B.cmd('LOGOUT')
+    ended = False
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            d = resp.read1(4096)
+        except (OSError, http.client.HTTPException):
+            ended = True
+            break
+        if not d:
+            ended = True
+            break
+    h.ok(ended, 'LOGOUT (another connection) closes the stream')
+    c.close()
+
 h.ok(all_headers_ok, 'the security headers were on every response')
 h.done_testing()
