@@ -28,8 +28,7 @@ static int stmt_use = -1;
 void
 http_session_init(void)
 {
-	stmt_get = db_statement("SELECT * FROM roster.web_session_get($1, $2)",
-	    2);
+	stmt_get = db_statement("SELECT * FROM roster.web_session_get($1)", 1);
 	stmt_open = db_statement(
 	    "SELECT * FROM roster.web_session_open($1, $2, $3, $4, $5, $6)", 6);
 	stmt_end = db_statement("SELECT roster.web_session_end($1)", 1);
@@ -161,18 +160,16 @@ void
 http_session_load(struct req *r)
 {
 	struct http_conn *hc = r->conn->face_data;
-	const char	 *params[2];
-	char		  hash[HTTP_TOKEN_LEN + 1], idle[16];
+	const char	 *params[1];
+	char		  hash[HTTP_TOKEN_LEN + 1];
 
 	if (http_session_hash(hc->token, hash) == -1) {
 		req_err(r, PROTO_INTERNAL, "hash failed");
 		return;
 	}
 	memcpy(hc->token_hash, hash, sizeof hc->token_hash);
-	snprintf(idle, sizeof idle, "%d", rd->cfg->http_session_idle);
 	params[0] = hash;
-	params[1] = idle;
-	cmd_query(r, stmt_get, 2, params, http_session_loaded);
+	cmd_query(r, stmt_get, 1, params, http_session_loaded);
 }
 
 /* Is c a connection of the web session whose hash is arg? */

@@ -2,9 +2,11 @@
 -- one row per session opened by a LOGIN over HTTPS, found by the SHA-256
 -- of its token (the token itself is only in the browser's cookie), with
 -- the stamp of its user as it logged in (login.sql's _user_stamp: another
--- stamp ends the session), its CSRF token, the event of its USE and when
--- it was last used (the idle expiry). In the database, so that every
--- rosterd sharing it knows the session, and across restarts.
+-- stamp ends the session), its CSRF token, the event of its USE, when
+-- it was last used and how long it may stay unused (the http_session_idle
+-- of the rosterd that opened it: the session's own, whichever rosterd
+-- checks it). In the database, so that every rosterd sharing it knows the
+-- session, and across restarts.
 
 CREATE TABLE roster.web_session (
 	token_hash	text PRIMARY KEY CHECK (token_hash ~ '^[0-9a-f]{64}$'),
@@ -13,7 +15,8 @@ CREATE TABLE roster.web_session (
 	csrf		text NOT NULL CHECK (csrf ~ '^[0-9a-f]{64}$'),
 	event		text,
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	seen_at		timestamptz NOT NULL DEFAULT now()
+	seen_at		timestamptz NOT NULL DEFAULT now(),
+	idle		integer NOT NULL CHECK (idle > 0)
 );
 CREATE INDEX web_session_seen_idx ON roster.web_session (seen_at);
 CREATE INDEX web_session_user_idx ON roster.web_session (user_id);

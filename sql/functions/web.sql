@@ -1,7 +1,8 @@
 -- web.sql -- the sessions of the HTTPS face (daemon/http-session.c,
 -- migration 015): opened after a LOGIN over HTTPS, looked up by every
--- request that carries the cookie, ended by LOGOUT, by idleness past the
--- daemon's http_session_idle (seconds, p_idle), or by any change of the
+-- request that carries the cookie, ended by LOGOUT, by idleness past its
+-- own idle (the opening daemon's http_session_idle, seconds), or by any
+-- change of the
 -- user's stamp (disabled, another role, party or password). Sessions are
 -- named by the SHA-256 of their token, in hex.
 
@@ -16,22 +17,22 @@ DECLARE
 	u app_user;
 BEGIN
 	DELETE FROM web_session
-	WHERE seen_at < clock_timestamp() - make_interval(secs => p_idle)
+	WHERE seen_at < clock_timestamp() - make_interval(secs => idle)
 	    OR token_hash = p_old;
 	SELECT * INTO u FROM app_user
 	WHERE lower(name) = lower(p_user) AND enabled FOR SHARE;
 	IF NOT FOUND OR _user_stamp(u) <> p_stamp THEN
 		RETURN;
 	END IF;
-	INSERT INTO web_session (token_hash, user_id, stamp, csrf)
-	VALUES (p_hash, u.id, p_stamp, p_csrf);
+	INSERT INTO web_session (token_hash, user_id, stamp, csrf, idle)
+	VALUES (p_hash, u.id, p_stamp, p_csrf, p_idle);
 	RETURN QUERY SELECT p_csrf;
 END $$;
 
 -- A request's session: its user (as login_done answers it), its CSRF
 -- token and event, and it is used now. An idle session, or one whose
 -- user has another stamp, is ended instead: no row.
-CREATE FUNCTION roster.web_session_get(p_hash text, p_idle integer)
+CREATE FUNCTION roster.web_session_get(p_hash text)
 RETURNS TABLE (name text, role text, party text, stamp text, csrf text,
     event text)
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
@@ -44,7 +45,7 @@ BEGIN
 		RETURN;
 	END IF;
 	SELECT * INTO u FROM app_user WHERE id = s.user_id;
-	IF s.seen_at < clock_timestamp() - make_interval(secs => p_idle)
+	IF s.seen_at < clock_timestamp() - make_interval(secs => s.idle)
 	    OR NOT u.enabled OR _user_stamp(u) <> s.stamp THEN
 		DELETE FROM web_session WHERE token_hash = p_hash;
 		RETURN;

@@ -313,6 +313,13 @@ with h.section('idle expiry'):
     h.is_(env.pg.scalar("SELECT count(*) FROM roster.web_session WHERE "
                         "token_hash = encode(sha256('%s'::bytea), 'hex')"
                         % cookie), '0', 'the session row is gone')
+    w3 = web_login('hst', port=HTTP_PORT2)
+    h.is_(w3.cmd('WHOAMI').fields.get('user'), 'hst',
+          'a new session on rosterd 2 (whose LOGIN sweeps idle sessions)')
+    a = webs['secretariat'].cmd('WHOAMI')
+    h.is_((a.status, a.fields.get('user')), (200, 'sec'),
+          'a session of rosterd 1, unused for longer than rosterd 2\'s '
+          'idle, keeps its own idle (1800 s): rosterd 2 ends none of it')
 
 with h.section('LOGOUT ends the session'):
     w = web_login('hst')
