@@ -1,10 +1,10 @@
 /*
  * main.c -- roster, the command-line client of rosterd: settings from the
  * config file, the environment and the flags; the table of the CLI's verbs
- * (a one-shot command, shell, import, export, watch), each with its handler
- * and usage; a request built from the arguments. The session with the
- * server is in session.c, the shell in shell.c, bulk import in import.c,
- * export in export.c.
+ * (a one-shot command, shell, import, export, badges, watch), each with
+ * its handler and usage; a request built from the arguments. The session
+ * with the server is in session.c, the shell in shell.c, bulk import in
+ * import.c, export in export.c, badges in badges.c.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -31,6 +31,7 @@ struct main_verb {
 };
 #define MAIN_OUTPUT  0x01 /* takes -o FILE */
 #define MAIN_DRY_RUN 0x02 /* takes --dry-run */
+#define MAIN_LAYOUT  0x04 /* takes --layout */
 
 static const struct main_verb main_verbs[] = {
 	{ NULL, "COMMAND [WORD] [key=value ...]", main_command, -1, 0 },
@@ -38,6 +39,9 @@ static const struct main_verb main_verbs[] = {
 	{ "import", "import KIND FILE.csv", import_run, -1, MAIN_DRY_RUN },
 	{ "export", "export WHAT [key=value ...]", export_run, -1,
 	    MAIN_OUTPUT },
+	{ "badges",
+	    "badges [party=CODE] [id=N ...] [--layout a6|a4-8] -o FILE.pdf",
+	    badges_run, -1, MAIN_OUTPUT | MAIN_LAYOUT },
 	{ "watch", "watch [event=CODE]", main_watch, -1, 0 },
 };
 #define MAIN_NVERBS (sizeof main_verbs / sizeof main_verbs[0])
@@ -90,7 +94,10 @@ main_help(void)
 	    "  -f, --format FMT     table, records, csv or json (default: table on a\n"
 	    "                       terminal, else records: the lines as received)\n"
 	    "  -e, --event CODE     send USE event=CODE first\n"
-	    "  -o, --output FILE    export: write the file here (default: stdout)\n"
+	    "  -o, --output FILE    export, badges: write the file here (default:\n"
+	    "                       stdout)\n"
+	    "      --layout LAYOUT  badges: a6 (one badge a page, the default) or\n"
+	    "                       a4-8 (eight to an A4 sheet, with cut marks)\n"
 	    "  -n, --dry-run        import: have the server check every row against\n"
 	    "                       its rules (dry_run=yes); nothing is added\n"
 	    "  -h, --help           this help\n"
@@ -136,6 +143,12 @@ main_help(void)
 	    "         format=csv/tsv/xlsx, else as FILE's extension (.csv, .tsv,\n"
 	    "         .xlsx), else CSV. XLSX (not to a terminal): one sheet, the\n"
 	    "         header bold and frozen, codes as text, times as dates.\n"
+	    "badges   a PDF of badges (not to a terminal; give -o FILE.pdf): one\n"
+	    "         for each participant who has not declined (EXPORT\n"
+	    "         what=participants: party=, status=, session= pass on; id=N,\n"
+	    "         repeated, keeps those participants): the meeting, the name\n"
+	    "         (shrunk to fit, its Latin form under it), title, delegation,\n"
+	    "         the role's coloured band and a QR code of the badge code.\n"
 	    "watch    WATCH, printing live updates until Ctrl-C.\n"
 	    "\n"
 	    "Exit status: 0 OK; 1 the server answered ERR (import: a row was\n"
@@ -390,6 +403,7 @@ main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "layout", required_argument, NULL, 'L' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 }
@@ -468,6 +482,9 @@ main(int argc, char **argv)
 		case 'o':
 			r.output = optarg;
 			break;
+		case 'L':
+			r.layout = optarg;
+			break;
 		case 'n':
 			r.dry_run = 1;
 			break;
@@ -490,7 +507,11 @@ main(int argc, char **argv)
 		goto usage;
 	verb = main_verb(r.argv[0]);
 	if (r.output != NULL && !(verb->flags & MAIN_OUTPUT)) {
-		fprintf(stderr, "roster: -o is for export\n");
+		fprintf(stderr, "roster: -o is for export and badges\n");
+		goto fail;
+	}
+	if (r.layout != NULL && !(verb->flags & MAIN_LAYOUT)) {
+		fprintf(stderr, "roster: --layout is for badges\n");
 		goto fail;
 	}
 	if (r.dry_run && !(verb->flags & MAIN_DRY_RUN)) {

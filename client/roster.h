@@ -139,6 +139,7 @@ struct roster {
 	enum output_format format;
 	const char	  *event;  /* --event: USE after login */
 	const char	  *output; /* export -o */
+	const char	  *layout; /* badges --layout */
 	int		   dry_run;
 	int		   argc; /* command and arguments */
 	char		 **argv;
@@ -230,6 +231,21 @@ struct people {
 	char		     *text;
 };
 
+/* Where an export (or a document) goes: -o FILE, written beside itself
+ * and renamed into place on success (export.c). */
+struct export_file {
+	const char *path; /* NULL: stdout */
+	FILE	   *f;
+	char	   *tmp;    /* written here, then renamed */
+	int	    direct; /* a device or pipe, written to */
+};
+
+/* How badges are laid out on paper (badges.c). */
+enum badges_layout {
+	BADGES_A6,  /* one A6 page (105 x 148 mm) each */
+	BADGES_A4_8 /* eight 105 x 74 mm cards to an A4 sheet, cut marks */
+};
+
 /* What output_line says of a line. */
 #define OUTPUT_MORE 0 /* the reply goes on */
 #define OUTPUT_OK   1 /* final OK */
@@ -312,7 +328,14 @@ int  people_load(struct roster *, int, char **, struct people *);
 int import_run(struct roster *);
 
 /* export.c */
+int export_open(struct export_file *, const char *);
+int export_close(struct export_file *, int);
 int export_run(struct roster *);
+
+/* badges.c */
+int badges_write(FILE *, const struct people_event *,
+    const struct people_person *const *, size_t, enum badges_layout);
+int badges_run(struct roster *);
 
 /* xlsx.c */
 int xlsx_write(FILE *, const char *, const char *);
