@@ -35,7 +35,12 @@
 #include "roster.h"
 
 #define BADGES_PT(mm) ((mm)*72.0 / 25.4) /* millimetres to points */
-#define BADGES_FONT   "Noto Sans"
+/* Noto Sans, then the Noto families of the scripts it lacks that
+ * fontconfig would otherwise take from DejaVu Sans; the other scripts
+ * (Devanagari, CJK…) fall back to their Noto fonts by themselves. */
+#define BADGES_FONT                                                           \
+	"Noto Sans, Noto Sans Arabic, Noto Sans Hebrew, Noto Sans Armenian, " \
+	"Noto Sans Georgian, Noto Sans Thaana"
 #define BADGES_MONO   "Noto Sans Mono"
 #define BADGES_MIN_PT 4.0 /* the least size a block is shrunk to */
 #define BADGES_ONE    0.8 /* one line if it fits at this part of the size */
@@ -160,6 +165,22 @@ static const struct badges_sheet badges_sheets[] = {
 	[BADGES_A4_8] = { "a4-8", 210, 297, 2, 4, 0, 0.5, 1, &badges_card8 },
 };
 
+/* The language of a name written in Han characters, by the party's code,
+ * so that fontconfig takes the CJK font of that language's glyph forms. */
+static const struct {
+	const char *party;
+	const char *lang;
+} badges_langs[] = {
+	{ "CN", "zh-cn" },
+	{ "SG", "zh-sg" },
+	{ "TW", "zh-tw" },
+	{ "HK", "zh-hk" },
+	{ "MO", "zh-mo" },
+	{ "JP", "ja" },
+	{ "KR", "ko" },
+	{ "KP", "ko" },
+};
+
 static const char *const badges_months[] = { "January", "February", "March",
 	"April", "May", "June", "July", "August", "September", "October",
 	"November", "December" };
@@ -174,6 +195,18 @@ badges_role(const char *role)
 		if (strcmp(badges_roles[i].role, role) == 0)
 			return (&badges_roles[i]);
 	return (&badges_other);
+}
+
+/* The language a party's names are most likely in, or NULL. */
+static const char *
+badges_lang(const char *party)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof badges_langs / sizeof badges_langs[0]; i++)
+		if (strcmp(badges_langs[i].party, party) == 0)
+			return (badges_langs[i].lang);
+	return (NULL);
 }
 
 /* "Ankara, 26–28 November 2025" from the event's city and days
@@ -225,8 +258,8 @@ badges_fits(PangoLayout *l, PangoFontDescription *fd,
 }
 
 /*
- * Text (after prefix, smaller and not bold, when there is one) in block b,
- * centred both ways, in ink: at the largest size that fits its lines (one
+ * Text (after prefix, smaller and not bold, when there is one; in the
+ * language lang when not NULL) in block b, centred both ways, in ink: at the largest size that fits its lines (one
  * line while that keeps BADGES_ONE of the size that two would allow),
  * broken only between words. What fits nowhere is shrunk past
  * BADGES_MIN_PT in as many lines as the box holds: never cut, never
@@ -234,7 +267,7 @@ badges_fits(PangoLayout *l, PangoFontDescription *fd,
  */
 static void
 badges_text(cairo_t *cr, const struct badges_block *b, const char *prefix,
-    const char *text, const double ink[3])
+    const char *text, const char *lang, const double ink[3])
 {
 	PangoLayout	     *l;
 	PangoFontDescription *fd;
@@ -242,6 +275,7 @@ badges_text(cairo_t *cr, const struct badges_block *b, const char *prefix,
 	PangoAttribute	     *a;
 	PangoRectangle	      log;
 	char		     *s = NULL;
+	size_t		      n;
 	double		      one, size;
 	int		      lines = b->lines;
 
@@ -254,21 +288,25 @@ badges_text(cairo_t *cr, const struct badges_block *b, const char *prefix,
 	pango_layout_set_width(l, BADGES_PT(b->w) * PANGO_SCALE);
 	pango_layout_set_wrap(l, PANGO_WRAP_WORD);
 	pango_layout_set_alignment(l, PANGO_ALIGN_CENTER);
+	attrs = pango_attr_list_new();
+	if (lang != NULL)
+		pango_attr_list_insert(attrs,
+		    pango_attr_language_new(pango_language_from_string(lang)));
 	if (prefix != NULL && *prefix != '\0' &&
 	    asprintf(&s, "%s %s", prefix, text) != -1) {
-		attrs = pango_attr_list_new();
+		n = strlen(prefix);
 		a = pango_attr_scale_new(0.6);
-		a->end_index = strlen(prefix);
+		a->end_index = n;
 		pango_attr_list_insert(attrs, a);
 		a = pango_attr_weight_new(PANGO_WEIGHT_NORMAL);
-		a->end_index = strlen(prefix);
+		a->end_index = n;
 		pango_attr_list_insert(attrs, a);
-		pango_layout_set_attributes(l, attrs);
-		pango_attr_list_unref(attrs);
 		pango_layout_set_text(l, s, -1);
 		free(s);
 	} else
 		pango_layout_set_text(l, text, -1);
+	pango_layout_set_attributes(l, attrs);
+	pango_attr_list_unref(attrs);
 
 	for (one = b->size; one > BADGES_MIN_PT; one -= 0.5)
 		if (badges_fits(l, fd, b, one, 1))
@@ -343,8 +381,8 @@ badges_card(cairo_t *cr, const struct badges_card *c,
 	char			  code[64], word[64];
 	size_t			  i, j;
 
-	badges_text(cr, &c->title, NULL, ev->title, badges_black);
-	badges_text(cr, &c->place, NULL, place, badges_grey);
+	badges_text(cr, &c->title, NULL, ev->title, NULL, badges_black);
+	badges_text(cr, &c->place, NULL, place, NULL, badges_grey);
 	cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
 	cairo_set_line_width(cr, 0.5);
 	cairo_move_to(cr, BADGES_PT(c->title.x), BADGES_PT(c->rule_y));
@@ -355,12 +393,14 @@ badges_card(cairo_t *cr, const struct badges_card *c,
 	/* Without a Latin form, the name has its room too. */
 	name = c->name;
 	if (*p->latin != '\0' && strcmp(p->latin, p->name) != 0)
-		badges_text(cr, &c->latin, NULL, p->latin, badges_grey);
+		badges_text(cr, &c->latin, NULL, p->latin, NULL, badges_grey);
 	else
 		name.h = c->latin.y + c->latin.h - name.y;
-	badges_text(cr, &name, p->honorific, p->name, badges_black);
-	badges_text(cr, &c->job, NULL, p->title, badges_black);
-	badges_text(cr, &c->delegation, NULL, p->delegation, badges_black);
+	badges_text(cr, &name, p->honorific, p->name, badges_lang(p->party),
+	    badges_black);
+	badges_text(cr, &c->job, NULL, p->title, NULL, badges_black);
+	badges_text(cr, &c->delegation, NULL, p->delegation, NULL,
+	    badges_black);
 
 	if (*p->badge != '\0') {
 		if (badges_qr(cr, p->badge, BADGES_PT(c->qr_x),
@@ -376,7 +416,7 @@ badges_card(cairo_t *cr, const struct badges_card *c,
 			code[j++] = p->badge[i];
 		}
 		code[j] = '\0';
-		badges_text(cr, &c->code, NULL, code, badges_black);
+		badges_text(cr, &c->code, NULL, code, NULL, badges_black);
 	}
 
 	cairo_set_source_rgb(cr, role->band[0], role->band[1], role->band[2]);
@@ -391,7 +431,7 @@ badges_card(cairo_t *cr, const struct badges_card *c,
 		word[i] = '\0';
 	}
 	badges_text(cr, &c->role, NULL, role->word != NULL ? role->word : word,
-	    role->ink);
+	    NULL, role->ink);
 	return (0);
 }
 

@@ -12,6 +12,7 @@ a bad --layout are errors that leave no file; the PDF goes to a pipe
 too."""
 
 import csv
+import html
 import io
 import math
 import os
@@ -79,6 +80,26 @@ def text(path):
     p = subprocess.run(['pdftotext', '-enc', 'UTF-8', path, '-'],
                        capture_output=True, text=True)
     return p.stdout
+
+
+def words(path):
+    """Per page, the words pdftotext -bbox finds: (text, x0, y0, x1, y1),
+    in mm from the page's top left."""
+    p = subprocess.run(['pdftotext', '-bbox', path, '-'],
+                       capture_output=True, text=True)
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" '
+                      r'xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+    return [[(html.unescape(w[4]),) + tuple(float(v) * 25.4 / 72
+                                            for v in w[:4])
+             for w in word.findall(page)]
+            for page in re.findall(r'<page[^>]*>(.*?)</page>', p.stdout,
+                                   re.S)]
+
+
+def fonts(path):
+    p = subprocess.run(['pdffonts', path], capture_output=True, text=True)
+    return {line.split()[0].split('+')[-1]
+            for line in p.stdout.splitlines()[2:] if line.strip()}
 
 
 def squeeze(s):
@@ -185,6 +206,20 @@ with h.section('--layout a6: one A6 page each, every QR code reads back'):
                    p[3] != 'Declined Person')
         h.is_(t.count(word), want, '%s: "%s" on %d badges'
               % (role, word, want))
+    f = fonts(a6)
+    h.ok({'NotoSansArabic-Bold', 'NotoSansDevanagari-Bold',
+          'NotoSansCJKsc-Bold', 'NotoSans-Bold'} <= f and
+         not any(x.startswith('DejaVu') for x in f),
+         'the names in Noto fonts: Arabic, Devanagari, CJK (SC for China)',
+         repr(sorted(f)))
+    w = words(a6)
+    size = {x[0]: x[4] - x[2] for page in w for x in page}
+    h.ok(size.get('Wei', 0) > 2.5 * size.get('Maria', 99),
+         'a short name large, the long one shrunk (%.1f, %.1f mm high)'
+         % (size.get('Wei', 0), size.get('Maria', 0)))
+    h.ok(all(3 < x[1] and x[3] < 102 and 3 < x[2] and x[4] < 145
+             for page in w for x in page),
+         'no text nearer than 3 mm to an edge of the page')
     h.ok('Fourth Regional Conference' in t and 'Ankara' in t and
          '26–28 November 2025' in t and 'Türkiye' in t and
          squeeze('International Organization for Migration') in flat,
@@ -208,6 +243,16 @@ with h.section('--layout a4-8: eight to an A4 sheet'):
     flat = squeeze(t)
     h.ok(all(squeeze(p[3]) in flat for p in PEOPLE[4:]),
          'the names, other scripts and the long one too')
+    w = words(a4)
+    out = [x for page in w for x in page
+           if int(x[1] // 105) != int(x[3] // 105) or
+           int((x[2] - 0.5) // 74) != int((x[4] - 0.5) // 74) or
+           x[1] % 105 < 3 or x[3] % 105 > 102 or
+           (x[2] - 0.5) % 74 < 3 or (x[4] - 0.5) % 74 > 71]
+    h.is_(out, [], 'every word inside its card, 3 mm from the cut lines')
+    long = set(LONG.split())
+    h.ok(all(x[3] % 105 < 72 for page in w for x in page if x[0] in long),
+         'the long name in the card\'s left column, clear of the QR code')
 
 with h.section('party= and id= pick the people'):
     p = os.path.join(OUT, 'tr.pdf')
