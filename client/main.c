@@ -152,7 +152,8 @@ main_help(void)
 	    "watch    WATCH, printing live updates until Ctrl-C.\n"
 	    "\n"
 	    "Exit status: 0 OK; 1 the server answered ERR (import: a row was\n"
-	    "refused); 2 usage, configuration, connection, TLS or login error.\n",
+	    "refused; badges: nobody to print); 2 usage, configuration,\n"
+	    "connection, TLS or login error.\n",
 	    ROSTER_DEFAULT_HOST, PROTO_DEFAULT_PORT, ROSTER_CONFIG_PATH,
 	    ROSTER_HISTORY_FILE);
 	/* clang-format on */

@@ -30,7 +30,8 @@ for tool, pkg in (('pdftoppm', 'poppler-utils'), ('pdftotext',
                   ('pdfinfo', 'poppler-utils'), ('zbarimg', 'zbar-tools')):
     if shutil.which(tool) is None:
         h.bail('%s is not installed: apt-get install %s' % (tool, pkg))
-env, rd = h.setup(users=[('sec', 'secretariat', None)])
+env, rd = h.setup(users=[('sec', 'secretariat', None),
+                         ('ftr', 'focal', 'TR')])
 if not os.access(h.ROSTER, os.X_OK):
     h.bail('%s is not built' % h.ROSTER)
 OUT = os.path.join(env.tmp, 'out')
@@ -60,8 +61,8 @@ WORDS = {'head': 'HEAD OF DELEGATION', 'member': 'MEMBER',
 ID = {}
 
 
-def cli(*args, **kw):
-    rc, out, err = env.cli(rd, '--event', 'E1', *args, user='sec',
+def cli(*args, user='sec', **kw):
+    rc, out, err = env.cli(rd, '--event', 'E1', *args, user=user,
                            password=h.PASSWORD, **kw)
     h.diag('roster %s -> %d %s' % (' '.join(args), rc, err.strip()))
     return rc, out, err
@@ -263,6 +264,10 @@ with h.section('party= and id= pick the people'):
     h.ok(rc == 0 and pages(p)[0] == 3 and
          {c for c in WANT if grouped(c) in t} == tr,
          'party=TR: the three of TR who have not declined, no one else')
+    p = os.path.join(OUT, 'focal.pdf')
+    rc, _, err = cli('badges', '-o', p, user='ftr')
+    h.ok(rc == 1 and 'FORBIDDEN' in err and no_file(p),
+         'a focal point, who may not EXPORT: refused, exit 1, no file')
     p = os.path.join(OUT, 'ids.pdf')
     pick = ['王小明', 'Jean Dupont']
     rc, _, _ = cli('badges', 'id=%s' % ID[pick[0]], 'id=%s' % ID[pick[1]],
