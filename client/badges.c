@@ -259,15 +259,16 @@ badges_fits(PangoLayout *l, PangoFontDescription *fd,
 
 /*
  * Text (after prefix, smaller and not bold, when there is one; in the
- * language lang when not NULL) in block b, centred both ways, in ink: at the largest size that fits its lines (one
- * line while that keeps BADGES_ONE of the size that two would allow),
- * broken only between words. What fits nowhere is shrunk past
- * BADGES_MIN_PT in as many lines as the box holds: never cut, never
+ * language lang when not NULL) in block b, centred both ways, in ink, laid
+ * out in the document's pango context pc: at the largest size that fits
+ * its lines (one line while that keeps BADGES_ONE of the size that two
+ * would allow), broken only between words. What fits nowhere is shrunk
+ * past BADGES_MIN_PT in as many lines as the box holds: never cut, never
  * ellipsized.
  */
 static void
-badges_text(cairo_t *cr, const struct badges_block *b, const char *prefix,
-    const char *text, const char *lang, const double ink[3])
+badges_text(cairo_t *cr, PangoContext *pc, const struct badges_block *b,
+    const char *prefix, const char *text, const char *lang, const double ink[3])
 {
 	PangoLayout	     *l;
 	PangoFontDescription *fd;
@@ -281,7 +282,8 @@ badges_text(cairo_t *cr, const struct badges_block *b, const char *prefix,
 
 	if (*text == '\0')
 		return;
-	l = pango_cairo_create_layout(cr);
+	pango_cairo_update_context(cr, pc);
+	l = pango_layout_new(pc);
 	fd = pango_font_description_new();
 	pango_font_description_set_family(fd, b->family);
 	pango_font_description_set_weight(fd, b->weight);
@@ -372,7 +374,7 @@ badges_qr(cairo_t *cr, const char *text, double x, double y, double size)
 /* One badge, drawn with its top left corner at the origin. -1 with a
  * message when its QR code cannot be made. */
 static int
-badges_card(cairo_t *cr, const struct badges_card *c,
+badges_card(cairo_t *cr, PangoContext *pc, const struct badges_card *c,
     const struct people_event *ev, const char *place,
     const struct people_person *p)
 {
@@ -381,8 +383,8 @@ badges_card(cairo_t *cr, const struct badges_card *c,
 	char			  code[64], word[64];
 	size_t			  i, j;
 
-	badges_text(cr, &c->title, NULL, ev->title, NULL, badges_black);
-	badges_text(cr, &c->place, NULL, place, NULL, badges_grey);
+	badges_text(cr, pc, &c->title, NULL, ev->title, NULL, badges_black);
+	badges_text(cr, pc, &c->place, NULL, place, NULL, badges_grey);
 	cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
 	cairo_set_line_width(cr, 0.5);
 	cairo_move_to(cr, BADGES_PT(c->title.x), BADGES_PT(c->rule_y));
@@ -393,13 +395,14 @@ badges_card(cairo_t *cr, const struct badges_card *c,
 	/* Without a Latin form, the name has its room too. */
 	name = c->name;
 	if (*p->latin != '\0' && strcmp(p->latin, p->name) != 0)
-		badges_text(cr, &c->latin, NULL, p->latin, NULL, badges_grey);
+		badges_text(cr, pc, &c->latin, NULL, p->latin, NULL,
+		    badges_grey);
 	else
 		name.h = c->latin.y + c->latin.h - name.y;
-	badges_text(cr, &name, p->honorific, p->name, badges_lang(p->party),
+	badges_text(cr, pc, &name, p->honorific, p->name, badges_lang(p->party),
 	    badges_black);
-	badges_text(cr, &c->job, NULL, p->title, NULL, badges_black);
-	badges_text(cr, &c->delegation, NULL, p->delegation, NULL,
+	badges_text(cr, pc, &c->job, NULL, p->title, NULL, badges_black);
+	badges_text(cr, pc, &c->delegation, NULL, p->delegation, NULL,
 	    badges_black);
 
 	if (*p->badge != '\0') {
@@ -416,7 +419,7 @@ badges_card(cairo_t *cr, const struct badges_card *c,
 			code[j++] = p->badge[i];
 		}
 		code[j] = '\0';
-		badges_text(cr, &c->code, NULL, code, NULL, badges_black);
+		badges_text(cr, pc, &c->code, NULL, code, NULL, badges_black);
 	}
 
 	cairo_set_source_rgb(cr, role->band[0], role->band[1], role->band[2]);
@@ -430,8 +433,8 @@ badges_card(cairo_t *cr, const struct badges_card *c,
 			    p->role[i];
 		word[i] = '\0';
 	}
-	badges_text(cr, &c->role, NULL, role->word != NULL ? role->word : word,
-	    NULL, role->ink);
+	badges_text(cr, pc, &c->role, NULL,
+	    role->word != NULL ? role->word : word, NULL, role->ink);
 	return (0);
 }
 
@@ -501,6 +504,8 @@ badges_write(FILE *f, const struct people_event *ev,
 	cairo_surface_t		  *surface;
 	cairo_status_t		   status;
 	cairo_t			  *cr;
+	PangoFontMap		  *fm;
+	PangoContext		  *pc;
 	char			   place[256];
 	size_t			   i, k, per = s->cols * s->rows;
 	int			   rv = 0;
@@ -513,6 +518,10 @@ badges_write(FILE *f, const struct people_event *ev,
 	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
 	    "roster " PACKAGE_VERSION);
 	cr = cairo_create(surface);
+	/* A font map of our own rather than pango's default, which lives as
+	 * long as the thread: freed below with all it loaded. */
+	fm = pango_cairo_font_map_new();
+	pc = pango_font_map_create_context(fm);
 	for (i = 0; i < n && rv == 0; i++) {
 		if ((k = i % per) == 0 && i > 0)
 			cairo_show_page(cr);
@@ -522,10 +531,12 @@ badges_write(FILE *f, const struct people_event *ev,
 		cairo_translate(cr,
 		    BADGES_PT(s->x0 + (k % s->cols) * s->card->w),
 		    BADGES_PT(s->y0 + (k / s->cols) * s->card->h));
-		rv = badges_card(cr, s->card, ev, place, p[i]);
+		rv = badges_card(cr, pc, s->card, ev, place, p[i]);
 		cairo_restore(cr);
 	}
 	cairo_show_page(cr);
+	g_object_unref(pc);
+	g_object_unref(fm);
 	cairo_destroy(cr);
 	cairo_surface_finish(surface);
 	if (rv == 0 &&
