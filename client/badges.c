@@ -35,12 +35,7 @@
 #include "roster.h"
 
 #define BADGES_PT(mm) ((mm)*72.0 / 25.4) /* millimetres to points */
-/* Noto Sans, then the Noto families of the scripts it lacks that
- * fontconfig would otherwise take from DejaVu Sans; the other scripts
- * (Devanagari, CJK…) fall back to their Noto fonts by themselves. */
-#define BADGES_FONT                                                           \
-	"Noto Sans, Noto Sans Arabic, Noto Sans Hebrew, Noto Sans Armenian, " \
-	"Noto Sans Georgian, Noto Sans Thaana"
+#define BADGES_FONT   PDF_FAMILY	 /* Noto Sans and each script's Noto */
 #define BADGES_MONO   "Noto Sans Mono"
 #define BADGES_MIN_PT 4.0 /* the least size a block is shrunk to */
 #define BADGES_ONE    0.8 /* one line if it fits at this part of the size */

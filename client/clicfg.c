@@ -38,6 +38,7 @@ static const struct clicfg_key clicfg_keys[] = {
 	{ "user", CLICFG_USER, CLICFG_OFF(user) },
 	{ "format", CLICFG_FORMAT, CLICFG_OFF(format) },
 	{ "password_file", CLICFG_PATH, CLICFG_OFF(password_file) },
+	{ "password_dir", CLICFG_PATH, CLICFG_OFF(password_dir) },
 };
 
 void

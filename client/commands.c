@@ -58,6 +58,7 @@ commands_entry_free(struct commands_entry *e)
 	}
 	free(e->keys);
 	free(e->name);
+	free(e->fields);
 	memset(e, 0, sizeof *e);
 }
 
@@ -267,7 +268,7 @@ static int
 commands_entry(struct commands_entry *e, const struct proto_reply *rep,
     char *why, size_t whylen)
 {
-	const struct proto_field *name, *keys, *args, *dry;
+	const struct proto_field *name, *keys, *args, *dry, *fields;
 
 	if ((name = proto_reply_field(rep, "command")) == NULL ||
 	    name->vlen == 0) {
@@ -281,6 +282,11 @@ commands_entry(struct commands_entry *e, const struct proto_reply *rep,
 	keys = proto_reply_field(rep, "keys");
 	args = proto_reply_field(rep, "args");
 	dry = proto_reply_field(rep, "dry_run");
+	if ((fields = proto_reply_field(rep, "fields")) != NULL &&
+	    (e->fields = strndup(fields->value, fields->vlen)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return (-1);
+	}
 	if (keys != NULL) {
 		if (commands_words(e, keys->value, keys->vlen,
 			commands_spec_word, why, whylen) == -1)

@@ -7,10 +7,12 @@
  * is, never replaced by a file.
  *
  * The file's format is format= when given, else FILE's extension (.csv,
- * .tsv, .xlsx), else CSV. CSV and TSV are rosterd's payload as it is; a
- * format with a writer (XLSX, xlsx.c) has rosterd send CSV, kept in a
- * temporary file until the OK, then made into FILE by the writer (for
- * stdout, a device or a pipe: into a temporary file, then copied).
+ * .tsv, .xlsx, .pdf), else CSV. CSV and TSV are rosterd's payload as it
+ * is; a format with a writer (XLSX, xlsx.c; PDF, the list of participants,
+ * lop.c) has rosterd send CSV, kept in a temporary file until the OK, then
+ * made into FILE by the writer (for stdout, a device or a pipe: into a
+ * temporary file, then copied). A writer has the session too, for what
+ * else it asks the server (the event a list of participants is of).
  */
 #include <sys/stat.h>
 
@@ -26,17 +28,18 @@
 /* The formats of an export file. */
 struct export_format {
 	const char *name; /* format= and the file's extension */
-	const char *wire; /* the format= rosterd sends; NULL: none yet */
-	int (*write)(FILE *, const char *, const char *); /* (csv, path,
-							     what); NULL:
-							     the payload */
+	const char *wire; /* the format= rosterd sends */
+	/* (session, csv, path, what); NULL: the payload as it is */
+	int (*write)(struct roster *, FILE *, const char *, const char *);
+	const char *only;     /* the one what= it writes; NULL: any */
+	int	    document; /* takes --title and --no-email */
 };
 
 static const struct export_format export_formats[] = {
-	{ "csv", "csv", NULL },
-	{ "tsv", "tsv", NULL },
-	{ "xlsx", "csv", xlsx_write },
-	{ "pdf", NULL, NULL },
+	{ "csv", "csv", NULL, NULL, 0 },
+	{ "tsv", "tsv", NULL, NULL, 0 },
+	{ "xlsx", "csv", xlsx_write, NULL, 0 },
+	{ "pdf", "csv", lop_write, "participants", 1 },
 };
 #define EXPORT_NFORMATS (sizeof export_formats / sizeof export_formats[0])
 
@@ -52,9 +55,11 @@ export_format(const char *name)
 }
 
 /* The format: format= (*value), else path's extension, else CSV. NULL
- * with a message when it is not one roster writes. */
+ * with a message when it is not one roster writes, or not of what, or
+ * not with the options given. */
 static const struct export_format *
-export_choose(const char *value, const char *path)
+export_choose(struct roster *r, const char *value, const char *path,
+    const char *what)
 {
 	const struct export_format *f;
 	const char		   *dot, *slash;
@@ -63,7 +68,7 @@ export_choose(const char *value, const char *path)
 		if ((f = export_format(value)) == NULL) {
 			fprintf(stderr,
 			    "roster: format=%s: one of csv, tsv, "
-			    "xlsx\n",
+			    "xlsx, pdf\n",
 			    value);
 			return (NULL);
 		}
@@ -73,9 +78,16 @@ export_choose(const char *value, const char *path)
 		;
 	else
 		f = &export_formats[0];
-	if (f->wire == NULL) {
-		fprintf(stderr, "roster: export to %s is not yet supported\n",
-		    f->name);
+	if (f->only != NULL && (what == NULL || strcmp(what, f->only) != 0)) {
+		fprintf(stderr,
+		    "roster: export to %s: only of %s (not of %s)\n", f->name,
+		    f->only, what != NULL ? what : "no what=");
+		return (NULL);
+	}
+	if (!f->document && (r->title != NULL || r->no_email)) {
+		fprintf(stderr,
+		    "roster: --title and --no-email are for a "
+		    "document (export participants to .pdf)\n");
 		return (NULL);
 	}
 	if (f->write != NULL && (path == NULL || strcmp(path, "-") == 0) &&
@@ -206,6 +218,8 @@ export_written(struct roster *r, struct export_file *ef,
 		return (ROSTER_EXIT_FAIL);
 	}
 	output_init(&o, r->format, csv);
+	/* When the file goes to stdout, the final OK is not printed there. */
+	o.keep = ef->path == NULL;
 	rv = session_transact(r, req, len, &o, NULL);
 	output_free(&o);
 	if (rv == ROSTER_EXIT_OK && fflush(csv) == EOF) {
@@ -229,7 +243,7 @@ export_written(struct roster *r, struct export_file *ef,
 			close(fd);
 	}
 	if (rv == ROSTER_EXIT_OK &&
-	    f->write(csv, own != NULL ? own : ef->tmp, what) == -1)
+	    f->write(r, csv, own != NULL ? own : ef->tmp, what) == -1)
 		rv = ROSTER_EXIT_FAIL;
 	if (rv == ROSTER_EXIT_OK && own != NULL &&
 	    export_copy(own, ef->f, ef->path != NULL ? ef->path : "stdout") ==
@@ -275,7 +289,7 @@ export_run(struct roster *r)
 		} else
 			args[n++] = argv[i];
 	}
-	if ((f = export_choose(fmt, r->output)) == NULL)
+	if ((f = export_choose(r, fmt, r->output, what)) == NULL)
 		goto out;
 	proto_buf_field(&req, "format", f->wire, strlen(f->wire));
 	if (main_args("EXPORT", n, args, &req) == -1 || req.oom ||

@@ -1,10 +1,11 @@
 /*
  * main.c -- roster, the command-line client of rosterd: settings from the
  * config file, the environment and the flags; the table of the CLI's verbs
- * (a one-shot command, shell, import, export, badges, watch), each with
- * its handler and usage; a request built from the arguments. The session
- * with the server is in session.c, the shell in shell.c, bulk import in
- * import.c, export in export.c, badges in badges.c.
+ * (a one-shot command, shell, import, export, badges, watch,
+ * checkin-desk), each with its handler and usage; a request built from
+ * the arguments. The session with the server is in session.c, the shell
+ * in shell.c, bulk import in import.c, export in export.c, badges in
+ * badges.c, the check-in desk in desk.c.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -29,9 +30,15 @@ struct main_verb {
 	int maxargs; /* after the verb; -1: any */
 	int flags;
 };
-#define MAIN_OUTPUT  0x01 /* takes -o FILE */
+#define MAIN_OUTPUT  0x01 /* takes -o FILE, --title, --no-email */
 #define MAIN_DRY_RUN 0x02 /* takes --dry-run */
-#define MAIN_LAYOUT  0x04 /* takes --layout */
+#define MAIN_JOURNAL 0x04 /* takes --journal FILE and --replay FILE */
+#define MAIN_LAYOUT  0x08 /* takes -o FILE and --layout (badges) */
+
+/* Long options without a letter. */
+#define MAIN_OPT_TITLE	  256
+#define MAIN_OPT_NO_EMAIL 257
+#define MAIN_OPT_LAYOUT	  258
 
 static const struct main_verb main_verbs[] = {
 	{ NULL, "COMMAND [WORD] [key=value ...]", main_command, -1, 0 },
@@ -41,8 +48,12 @@ static const struct main_verb main_verbs[] = {
 	    MAIN_OUTPUT },
 	{ "badges",
 	    "badges [party=CODE] [id=N ...] [--layout a6|a4-8] -o FILE.pdf",
-	    badges_run, -1, MAIN_OUTPUT | MAIN_LAYOUT },
+	    badges_run, -1, MAIN_LAYOUT },
 	{ "watch", "watch [event=CODE]", main_watch, -1, 0 },
+	{ "checkin-desk",
+	    "-e EVENT checkin-desk [session=CODE] [--journal FILE]\n"
+	    "       roster [options] checkin-desk --replay FILE",
+	    desk_run, 1, MAIN_JOURNAL },
 };
 #define MAIN_NVERBS (sizeof main_verbs / sizeof main_verbs[0])
 
@@ -93,13 +104,22 @@ main_help(void)
 	    "                       ~/%s or $XDG_CONFIG_HOME/roster/config)\n"
 	    "  -f, --format FMT     table, records, csv or json (default: table on a\n"
 	    "                       terminal, else records: the lines as received)\n"
+	    "  -x, --expanded       a table as one block per record (by default only\n"
+	    "                       when it is wider than the terminal)\n"
+	    "      --no-pager       never page (default: a table longer than the\n"
+	    "                       terminal goes through $PAGER, or less -FRSX)\n"
 	    "  -e, --event CODE     send USE event=CODE first\n"
 	    "  -o, --output FILE    export, badges: write the file here (default:\n"
 	    "                       stdout)\n"
+	    "      --title TEXT     export to PDF: the list's title (default: List of\n"
+	    "                       participants)\n"
+	    "      --no-email       export to PDF: leave the e-mail addresses out\n"
 	    "      --layout LAYOUT  badges: a6 (one badge a page, the default) or\n"
 	    "                       a4-8 (eight to an A4 sheet, with cut marks)\n"
 	    "  -n, --dry-run        import: have the server check every row against\n"
 	    "                       its rules (dry_run=yes); nothing is added\n"
+	    "      --journal FILE   checkin-desk: the journal of its scans\n"
+	    "      --replay FILE    checkin-desk: send every scan of a journal\n"
 	    "  -h, --help           this help\n"
 	    "  -V, --version        the version\n"
 	    "\n"
@@ -110,7 +130,8 @@ main_help(void)
 	    "client certificate logged one in.\n"
 	    "\n"
 	    "Config file: \"key = value\" lines, # comments; keys: host, port, ca,\n"
-	    "cert, key, user, format, password_file (relative paths are taken from the\n"
+	    "cert, key, user, format, password_file (the config's user's password),\n"
+	    "password_dir (DIR/USER: each user's) (relative paths are taken from the\n"
 	    "config file's directory). Flags override the environment, which overrides\n"
 	    "the config file.\n"
 	    "\n"
@@ -140,9 +161,13 @@ main_help(void)
 	    "         added (rows are checked one by one, not against each other).\n"
 	    "export   EXPORT what=WHAT, the payload written to -o FILE or stdout;\n"
 	    "         other keys (party=, session=, status=) pass on. The file is\n"
-	    "         format=csv/tsv/xlsx, else as FILE's extension (.csv, .tsv,\n"
-	    "         .xlsx), else CSV. XLSX (not to a terminal): one sheet, the\n"
+	    "         format=csv/tsv/xlsx/pdf, else as FILE's extension (.csv, .tsv,\n"
+	    "         .xlsx, .pdf), else CSV. XLSX (not to a terminal): one sheet, the\n"
 	    "         header bold and frozen, codes as text, times as dates.\n"
+	    "         PDF (participants only, not to a terminal): the List of\n"
+	    "         Participants, A4, by delegation, declined participants left\n"
+	    "         out, e.g. roster -e som37 export participants -o lop.pdf\n"
+	    "         --title \"Provisional list of participants\" --no-email\n"
 	    "badges   a PDF of badges (not to a terminal; give -o FILE.pdf): one\n"
 	    "         for each participant who has not declined (EXPORT\n"
 	    "         what=participants: party=, status=, session= pass on; id=N,\n"
@@ -150,10 +175,21 @@ main_help(void)
 	    "         (shrunk to fit, its Latin form under it), title, delegation,\n"
 	    "         the role's coloured band and a QR code of the badge code.\n"
 	    "watch    WATCH, printing live updates until Ctrl-C.\n"
+	    "checkin-desk\n"
+	    "         the laptop at the door: each line read (a QR scanner types\n"
+	    "         a badge code and Enter) is a CHECKIN of --event, answered with\n"
+	    "         one line. Every scan is written to the journal (--journal FILE,\n"
+	    "         default $XDG_STATE_HOME/roster/desk-EVENT.journal) before it is\n"
+	    "         sent; while the server cannot be reached scans are queued there\n"
+	    "         and sent, in order and once each, when it answers again. At\n"
+	    "         EOF it tries 10 s more; exit 3 when scans still wait.\n"
+	    "         --replay FILE sends every scan of a journal carried from\n"
+	    "         another desk (exit 1 when one was refused).\n"
 	    "\n"
 	    "Exit status: 0 OK; 1 the server answered ERR (import: a row was\n"
 	    "refused; badges: nobody to print); 2 usage, configuration,\n"
-	    "connection, TLS or login error.\n",
+	    "connection, TLS or login error; 3 checkin-desk: scans still wait\n"
+	    "in the journal.\n",
 	    ROSTER_DEFAULT_HOST, PROTO_DEFAULT_PORT, ROSTER_CONFIG_PATH,
 	    ROSTER_HISTORY_FILE);
 	/* clang-format on */
@@ -269,7 +305,9 @@ main_command(struct roster *r)
 {
 	struct output	 o;
 	struct proto_buf req;
-	char		 cmd[PROTO_MAX_COMMAND + 1];
+	char		 cmd[PROTO_MAX_COMMAND + 1], *fields = NULL;
+	char		 words[PROTO_MAX_COMMAND + 1];
+	size_t		 n, w;
 	int		 rv;
 
 	proto_buf_init(&req);
@@ -279,11 +317,30 @@ main_command(struct roster *r)
 	}
 	snprintf(cmd, sizeof cmd, "%.*s", (int)strcspn(req.data, " "),
 	    req.data);
+	/* the command's words: those before the first key= */
+	for (n = 0; n < req.len && n < sizeof words - 1; n += w + 1) {
+		w = strcspn(req.data + n, " ");
+		if (memchr(req.data + n, '=', w) != NULL)
+			break;
+	}
+	snprintf(words, sizeof words, "%.*s", (int)(n > 0 ? n - 1 : 0),
+	    req.data);
 	if ((rv = session_open(r, cmd)) != ROSTER_EXIT_OK)
 		goto out;
 	output_init(&o, r->format, stdout);
-	rv = session_transact(r, req.data, req.len, &o, NULL);
+	o.pager = !r->no_pager;
+	o.expanded = r->expanded;
+	if (r->format == OUTPUT_RECORDS)
+		rv = session_transact(r, req.data, req.len, &o, NULL);
+	else if (session_fields(r, words, req.data, req.len, &fields) == -1)
+		rv = ROSTER_EXIT_FAIL;
+	else {
+		/* the columns in the order the command defines */
+		o.fields = fields;
+		rv = session_reply(r, &o, NULL);
+	}
 	output_free(&o);
+	free(fields);
 out:
 	if (req.data != NULL)
 		explicit_bzero(req.data, req.cap);
@@ -326,7 +383,7 @@ main_settings(struct roster *r, const char *cfgpath, struct clicfg *flags,
 		{ "ROSTER_CA", offsetof(struct clicfg, ca) },
 	};
 	char	   *def = NULL, **slot, port[16];
-	const char *v;
+	const char *v, *user;
 	size_t	    i;
 
 	if (cfgpath == NULL)
@@ -336,6 +393,15 @@ main_settings(struct roster *r, const char *cfgpath, struct clicfg *flags,
 		return (-1);
 	}
 	free(def);
+	/* The config's password_file is its user's, never another's. */
+	if ((user = flags->user) == NULL &&
+	    ((user = getenv("ROSTER_USER")) == NULL || *user == '\0'))
+		user = r->cfg.user;
+	if (r->cfg.password_file != NULL && r->cfg.user != NULL &&
+	    (user == NULL || strcmp(user, r->cfg.user) != 0)) {
+		free(r->cfg.password_file);
+		r->cfg.password_file = NULL;
+	}
 	for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
 		if ((v = getenv(envs[i].env)) == NULL || *v == '\0')
 			continue;
@@ -404,8 +470,14 @@ main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "layout", required_argument, NULL, 'L' },
+		{ "layout", required_argument, NULL, MAIN_OPT_LAYOUT },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "title", required_argument, NULL, MAIN_OPT_TITLE },
+		{ "no-email", no_argument, NULL, MAIN_OPT_NO_EMAIL },
+		{ "expanded", no_argument, NULL, 'x' },
+		{ "no-pager", no_argument, NULL, 'P' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "replay", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 }
 	};
@@ -421,13 +493,16 @@ main(int argc, char **argv)
 	clicfg_init(&flags);
 	signal(SIGPIPE, SIG_IGN);
 
-	while ((ch = getopt_long(argc, argv, "H:p:u:c:f:e:o:nhV", longopts,
+	while ((ch = getopt_long(argc, argv, "H:p:u:c:f:e:o:nxhV", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			if (*optarg == '\0' ||
-			    clicfg_set(&flags.host, optarg) == -1)
+			if (*optarg == '\0') {
+				fprintf(stderr, "roster: --host: empty\n");
 				goto usage;
+			}
+			if (clicfg_set(&flags.host, optarg) == -1)
+				goto fail;
 			break;
 		case 'p':
 			if (!clicfg_valid_port(optarg)) {
@@ -483,11 +558,36 @@ main(int argc, char **argv)
 		case 'o':
 			r.output = optarg;
 			break;
-		case 'L':
+		case MAIN_OPT_LAYOUT:
 			r.layout = optarg;
 			break;
 		case 'n':
 			r.dry_run = 1;
+			break;
+		case MAIN_OPT_TITLE:
+			if (*optarg == '\0' ||
+			    !proto_utf8_valid(optarg, strlen(optarg))) {
+				fprintf(stderr,
+				    "roster: --title: not empty, and "
+				    "UTF-8\n");
+				goto fail;
+			}
+			r.title = optarg;
+			break;
+		case MAIN_OPT_NO_EMAIL:
+			r.no_email = 1;
+			break;
+		case 'x':
+			r.expanded = OUTPUT_EXPANDED_ON;
+			break;
+		case 'P':
+			r.no_pager = 1;
+			break;
+		case 'J':
+			r.journal = optarg;
+			break;
+		case 'R':
+			r.replay = optarg;
 			break;
 		case 'h':
 			main_help();
@@ -504,11 +604,19 @@ main(int argc, char **argv)
 	}
 	r.argc = argc - optind;
 	r.argv = argv + optind;
-	if (r.argc == 0)
+	if (r.argc == 0) {
+		fprintf(stderr, "roster: no command given\n");
 		goto usage;
+	}
 	verb = main_verb(r.argv[0]);
-	if (r.output != NULL && !(verb->flags & MAIN_OUTPUT)) {
+	if (r.output != NULL && !(verb->flags & (MAIN_OUTPUT | MAIN_LAYOUT))) {
 		fprintf(stderr, "roster: -o is for export and badges\n");
+		goto fail;
+	}
+	if ((r.title != NULL || r.no_email) && !(verb->flags & MAIN_OUTPUT)) {
+		fprintf(stderr,
+		    "roster: --title and --no-email are for "
+		    "export\n");
 		goto fail;
 	}
 	if (r.layout != NULL && !(verb->flags & MAIN_LAYOUT)) {
@@ -519,10 +627,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "roster: --dry-run is for import\n");
 		goto fail;
 	}
+	if ((r.journal != NULL || r.replay != NULL) &&
+	    !(verb->flags & MAIN_JOURNAL)) {
+		fprintf(stderr,
+		    "roster: --journal and --replay are for "
+		    "checkin-desk\n");
+		goto fail;
+	}
 	if (main_settings(&r, cfgpath, &flags, format) == -1)
 		goto fail;
-	if (verb->maxargs != -1 && r.argc - 1 > verb->maxargs)
+	if (verb->maxargs != -1 && r.argc - 1 > verb->maxargs) {
+		fprintf(stderr,
+		    "roster: %s: too many arguments (usage: roster "
+		    "[options] %s)\n",
+		    r.argv[0], verb->usage);
 		goto usage;
+	}
 	rv = verb->run(&r);
 	session_close(&r);
 	fflush(stdout);
@@ -530,7 +650,8 @@ main(int argc, char **argv)
 		rv = ROSTER_EXIT_FAIL;
 	goto fail;
 usage:
-	main_usage(stderr);
+	/* GNU's way: what is wrong (said above), then where to read more. */
+	fprintf(stderr, "Try 'roster --help' for more information.\n");
 fail:
 	clicfg_free(&r.cfg);
 	clicfg_free(&flags);

@@ -323,7 +323,8 @@ net_open(struct net_conn *c, const struct net_params *p)
 	else
 		snprintf(host, sizeof host, "%s", p->host);
 
-	deadline = net_now() + ROSTER_CONNECT_TIMEOUT;
+	deadline = net_now() +
+	    (p->timeout > 0 ? p->timeout : ROSTER_CONNECT_TIMEOUT);
 	if (net_make_ctx(c, p) == -1)
 		goto fail;
 	if ((c->fd = net_dial(c, host, p->port, deadline)) == -1)

@@ -1,10 +1,16 @@
 /*
  * output.c -- printing replies: an aligned table (the default on a
- * terminal), the raw lines ("records", the default otherwise), RFC 4180 CSV,
- * or JSON. Records are kept until the final line, since a table's widths and
- * a CSV header (the union of the records' keys) need all of them. Export
- * payload lines are written as they come, in every format.
+ * terminal; table.c), the raw lines ("records", the default otherwise),
+ * RFC 4180 CSV, or JSON (counts as numbers, yes/no as booleans). Records
+ * are kept until the final line, since a table's widths and a CSV header
+ * need all of them; columns come in the order of the command's fields
+ * (HELP fields=), then any other key. On a terminal the reply is built in
+ * memory first and goes through the pager when it has more lines than
+ * the screen. Export payload lines are written as they come.
  */
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,8 @@ output_init(struct output *o, enum output_format format, FILE *data)
 	memset(o, 0, sizeof *o);
 	o->format = format;
 	o->data = data;
+	o->pager = 1;
+	o->cli_hints = 1;
 	o->errprefix = "roster: ";
 }
 
@@ -145,45 +153,57 @@ output_cpwidth(uint32_t c)
 	return (1);
 }
 
-/* Display width of a UTF-8 string as output_cell writes it. */
+/* The next character of s (len > 0): its length in bytes, and in *width
+ * the columns it takes as output_text writes it (LF, TAB and CR as two,
+ * \n \t \r; other controls as one, '?'). */
+size_t
+output_char(const char *s, size_t len, size_t *width)
+{
+	uint32_t cp;
+	size_t	 n;
+
+	n = output_utf8((const unsigned char *)s, len, &cp);
+	if (cp == '\n' || cp == '\t' || cp == '\r')
+		*width = 2;
+	else if (cp < 0x20 || cp == 0x7f)
+		*width = 1;
+	else
+		*width = output_cpwidth(cp);
+	return (n);
+}
+
+/* Display width of a UTF-8 string as output_text writes it. */
 size_t
 output_width(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t	     cp;
-	size_t		     i = 0, w = 0;
+	size_t i = 0, w = 0, cw;
 
 	while (i < len) {
-		i += output_utf8(p + i, len - i, &cp);
-		if (cp == '\n' || cp == '\t' || cp == '\r')
-			w += 2;
-		else if (cp < 0x20 || cp == 0x7f)
-			w += 1;
-		else
-			w += output_cpwidth(cp);
+		i += output_char(s + i, len - i, &cw);
+		w += cw;
 	}
 	return (w);
 }
 
-/* A value in a table cell: LF, TAB and CR shown as \n, \t, \r, so that a
- * row stays on one line; other controls as '?'. */
-static void
-output_cell(FILE *f, const char *s, size_t pad)
+/* Text in a table: LF, TAB and CR shown as \n, \t, \r, so that a row
+ * stays on its lines; other controls as '?'. */
+void
+output_text(FILE *f, const char *s, size_t len)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\n')
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\n')
 			fputs("\\n", f);
-		else if (*s == '\t')
+		else if (s[i] == '\t')
 			fputs("\\t", f);
-		else if (*s == '\r')
+		else if (s[i] == '\r')
 			fputs("\\r", f);
-		else if (proto_is_ctl((unsigned char)*s))
+		else if (proto_is_ctl((unsigned char)s[i]))
 			fputc('?', f);
 		else
-			fputc(*s, f);
+			fputc(s[i], f);
 	}
-	while (pad-- > 0)
-		fputc(' ', f);
 }
 
 void
@@ -328,110 +348,203 @@ output_rec_get(const struct output_rec *rec, const char *key)
 	return (NULL);
 }
 
-static void
-output_table(struct output *o)
+static int
+output_has_key(const struct output *o, const char *key)
 {
-	size_t	   *w, i, j, vw, last;
-	const char *v;
+	size_t i;
 
-	if ((w = calloc(o->nkeys, sizeof *w)) == NULL) {
+	for (i = 0; i < o->nkeys; i++)
+		if (strcmp(o->keys[i], key) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * The columns of the records, in order: the command's fields (HELP's
+ * fields=) first, those some record has (every one with all, so that a
+ * CSV's header does not depend on the rows), then the keys no field
+ * names, in the order met. The strings point into o->keys and *buf, which
+ * the caller frees with the array. NULL when out of memory.
+ */
+static char **
+output_columns(struct output *o, int all, size_t *n, char **buf)
+{
+	char **cols, *w, *save;
+	size_t i, j, cap = o->nkeys + 1;
+
+	*n = 0;
+	*buf = NULL;
+	if (o->fields != NULL) {
+		if ((*buf = strdup(o->fields)) == NULL)
+			return (NULL);
+		for (w = *buf; *w != '\0'; w++)
+			cap += *w == ' ';
+		cap++;
+	}
+	if ((cols = calloc(cap, sizeof *cols)) == NULL) {
+		free(*buf);
+		*buf = NULL;
+		return (NULL);
+	}
+	if (*buf != NULL)
+		for (w = strtok_r(*buf, " ", &save); w != NULL;
+		     w = strtok_r(NULL, " ", &save))
+			if (all || output_has_key(o, w))
+				cols[(*n)++] = w;
+	for (i = 0; i < o->nkeys; i++) {
+		for (j = 0; j < *n; j++)
+			if (strcmp(cols[j], o->keys[i]) == 0)
+				break;
+		if (j == *n)
+			cols[(*n)++] = o->keys[i];
+	}
+	return (cols);
+}
+
+/* The terminal's size when stdout is one; 0 for what is not known. */
+static void
+output_terminal(size_t *cols, size_t *rows)
+{
+	struct winsize ws;
+	const char    *env;
+
+	*cols = *rows = 0;
+	if (!isatty(STDOUT_FILENO))
+		return;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+	if (*cols == 0 && (env = getenv("COLUMNS")) != NULL)
+		*cols = (size_t)strtoul(env, NULL, 10);
+}
+
+/* The fields whose values are counts or ids: numbers in JSON when they
+ * look like one (checked_in is a time in some lists, a count in others). */
+static const char *const output_numbers[] = {
+	"id",
+	"participant",
+	"count",
+	"version",
+	"quota",
+	"size",
+	"confirmed",
+	"capacity",
+	"enrolled",
+	"waitlisted",
+	"position",
+	"checked_in",
+};
+
+/* A value in JSON: a number for a count that is one, true and false for
+ * yes and no, else a string. */
+static void
+output_json_value(FILE *f, const char *key, const char *v, size_t len)
+{
+	size_t i;
+
+	if (len == 3 && memcmp(v, "yes", 3) == 0) {
+		fputs("true", f);
+		return;
+	}
+	if (len == 2 && memcmp(v, "no", 2) == 0) {
+		fputs("false", f);
+		return;
+	}
+	for (i = 0; i < sizeof output_numbers / sizeof output_numbers[0]; i++)
+		if (strcmp(output_numbers[i], key) == 0)
+			break;
+	if (i < sizeof output_numbers / sizeof output_numbers[0] &&
+	    proto_valid_uint(v, len, 0, (1ULL << 53) - 1, NULL)) {
+		fwrite(v, 1, len, f);
+		return;
+	}
+	output_json_string(f, v, len);
+}
+
+static void
+output_json_pair(FILE *f, const char *key, const char *v, size_t len)
+{
+	output_json_string(f, key, strlen(key));
+	fputs(": ", f);
+	output_json_value(f, key, v, len);
+}
+
+static void
+output_csv(struct output *o, FILE *f)
+{
+	const char *v;
+	char	  **cols, *buf;
+	size_t	    i, j, n;
+
+	if ((cols = output_columns(o, 1, &n, &buf)) == NULL) {
 		o->oom = 1;
 		return;
 	}
-	for (j = 0; j < o->nkeys; j++)
-		w[j] = output_width(o->keys[j], strlen(o->keys[j]));
-	for (i = 0; i < o->nrecs; i++) {
-		for (j = 0; j < o->nkeys; j++) {
-			if ((v = output_rec_get(&o->recs[i], o->keys[j])) ==
-			    NULL)
-				continue;
-			if ((vw = output_width(v, strlen(v))) > w[j])
-				w[j] = vw;
-		}
-	}
-	for (j = 0; j < o->nkeys; j++)
-		output_cell(stdout, o->keys[j],
-		    j + 1 < o->nkeys ?
-			w[j] + 2 -
-			    output_width(o->keys[j], strlen(o->keys[j])) :
-			0);
-	putchar('\n');
-	for (j = 0; j < o->nkeys; j++) {
-		for (vw = 0; vw < w[j]; vw++)
-			putchar('-');
-		if (j + 1 < o->nkeys)
-			fputs("  ", stdout);
-	}
-	putchar('\n');
-	for (i = 0; i < o->nrecs; i++) {
-		/* No padding after the last value of the row. */
-		for (last = 0, j = 0; j < o->nkeys; j++)
-			if ((v = output_rec_get(&o->recs[i], o->keys[j])) !=
-				NULL &&
-			    *v != '\0')
-				last = j;
-		for (j = 0; j <= last; j++) {
-			if ((v = output_rec_get(&o->recs[i], o->keys[j])) ==
-			    NULL)
-				v = "";
-			vw = output_width(v, strlen(v));
-			output_cell(stdout, v, j < last ? w[j] + 2 - vw : 0);
-		}
-		putchar('\n');
-	}
-	free(w);
-}
-
-static void
-output_csv(struct output *o)
-{
-	size_t	    i, j;
-	const char *v;
-
-	for (j = 0; j < o->nkeys; j++) {
+	for (j = 0; j < n; j++) {
 		if (j > 0)
-			putchar(',');
-		output_csv_field(stdout, o->keys[j], strlen(o->keys[j]));
+			fputc(',', f);
+		output_csv_field(f, cols[j], strlen(cols[j]));
 	}
-	putchar('\n');
+	fputc('\n', f);
 	for (i = 0; i < o->nrecs; i++) {
-		for (j = 0; j < o->nkeys; j++) {
+		for (j = 0; j < n; j++) {
 			if (j > 0)
-				putchar(',');
-			if ((v = output_rec_get(&o->recs[i], o->keys[j])) !=
-			    NULL)
-				output_csv_field(stdout, v, strlen(v));
+				fputc(',', f);
+			if ((v = output_rec_get(&o->recs[i], cols[j])) != NULL)
+				output_csv_field(f, v, strlen(v));
 		}
-		putchar('\n');
+		fputc('\n', f);
 	}
+	free(cols);
+	free(buf);
 }
 
 static void
-output_json(struct output *o)
+output_json(struct output *o, FILE *f)
 {
-	struct output_rec *rec;
-	size_t		   i, j;
+	const char *v;
+	char	  **cols, *buf;
+	size_t	    i, j, n, k;
 
 	if (o->nrecs == 0) {
-		puts("[]");
+		fputs("[]\n", f);
 		return;
 	}
-	puts("[");
-	for (i = 0; i < o->nrecs; i++) {
-		rec = &o->recs[i];
-		fputs("  {", stdout);
-		for (j = 0; j < rec->n; j++) {
-			if (j > 0)
-				fputs(", ", stdout);
-			output_json_string(stdout, rec->keys[j],
-			    strlen(rec->keys[j]));
-			fputs(": ", stdout);
-			output_json_string(stdout, rec->values[j],
-			    strlen(rec->values[j]));
-		}
-		fputs(i + 1 < o->nrecs ? "},\n" : "}\n", stdout);
+	if ((cols = output_columns(o, 0, &n, &buf)) == NULL) {
+		o->oom = 1;
+		return;
 	}
-	puts("]");
+	fputs("[\n", f);
+	for (i = 0; i < o->nrecs; i++) {
+		fputs("  {", f);
+		for (k = j = 0; j < n; j++) {
+			if ((v = output_rec_get(&o->recs[i], cols[j])) == NULL)
+				continue;
+			if (k++ > 0)
+				fputs(", ", f);
+			output_json_pair(f, cols[j], v, strlen(v));
+		}
+		fputs(i + 1 < o->nrecs ? "},\n" : "}\n", f);
+	}
+	fputs("]\n", f);
+	free(cols);
+	free(buf);
+}
+
+static void
+output_table(struct output *o, FILE *f, size_t width)
+{
+	char **cols, *buf;
+	size_t n;
+
+	if ((cols = output_columns(o, 0, &n, &buf)) == NULL) {
+		o->oom = 1;
+		return;
+	}
+	table_print(f, cols, n, o->recs, o->nrecs, width, o->expanded);
+	free(cols);
+	free(buf);
 }
 
 /* The bare words of a final line, joined by spaces, in buf. */
@@ -452,7 +565,7 @@ output_bare_words(const struct proto_reply *r, struct proto_buf *buf)
 /* A final OK line without records: one field a line in a table, a one-row
  * CSV, one JSON object. A "count" alone (an empty list) prints as a list. */
 static void
-output_final_fields(struct output *o, const struct proto_reply *r)
+output_final_fields(struct output *o, const struct proto_reply *r, FILE *f)
 {
 	struct proto_buf bare;
 	const char	*sep = "";
@@ -463,68 +576,65 @@ output_final_fields(struct output *o, const struct proto_reply *r)
 	switch (o->format) {
 	case OUTPUT_TABLE:
 		if (r->nfields == 0)
-			puts("OK");
+			fputs("OK\n", f);
 		if (bare.len > 0)
-			puts(bare.data);
+			fprintf(f, "%s\n", bare.data);
 		for (i = 0; i < r->nfields; i++) {
 			if (r->fields[i].key == NULL)
 				continue;
-			printf("%s=", r->fields[i].key);
-			output_cell(stdout, r->fields[i].value, 0);
-			putchar('\n');
+			fprintf(f, "%s=", r->fields[i].key);
+			output_text(f, r->fields[i].value, r->fields[i].vlen);
+			fputc('\n', f);
 		}
 		break;
 	case OUTPUT_CSV:
 		if (bare.len > 0) {
-			output_csv_field(stdout, OUTPUT_BARE_KEY,
+			output_csv_field(f, OUTPUT_BARE_KEY,
 			    strlen(OUTPUT_BARE_KEY));
 			sep = ",";
 		}
 		for (i = 0; i < r->nfields; i++) {
 			if (r->fields[i].key == NULL)
 				continue;
-			fputs(sep, stdout);
-			output_csv_field(stdout, r->fields[i].key,
+			fputs(sep, f);
+			output_csv_field(f, r->fields[i].key,
 			    strlen(r->fields[i].key));
 			sep = ",";
 		}
-		putchar('\n');
+		fputc('\n', f);
 		sep = "";
 		if (bare.len > 0) {
-			output_csv_field(stdout, bare.data, bare.len);
+			output_csv_field(f, bare.data, bare.len);
 			sep = ",";
 		}
 		for (i = 0; i < r->nfields; i++) {
 			if (r->fields[i].key == NULL)
 				continue;
-			fputs(sep, stdout);
-			output_csv_field(stdout, r->fields[i].value,
+			fputs(sep, f);
+			output_csv_field(f, r->fields[i].value,
 			    r->fields[i].vlen);
 			sep = ",";
 		}
-		putchar('\n');
+		fputc('\n', f);
 		break;
 	case OUTPUT_JSON:
-		putchar('{');
+		fputc('{', f);
 		if (bare.len > 0) {
-			output_json_string(stdout, OUTPUT_BARE_KEY,
+			output_json_string(f, OUTPUT_BARE_KEY,
 			    strlen(OUTPUT_BARE_KEY));
-			fputs(": ", stdout);
-			output_json_string(stdout, bare.data, bare.len);
+			fputs(": ", f);
+			output_json_string(f, bare.data, bare.len);
 			sep = ", ";
 		}
 		for (i = 0; i < r->nfields; i++) {
 			if (r->fields[i].key == NULL)
 				continue;
-			fputs(sep, stdout);
-			output_json_string(stdout, r->fields[i].key,
-			    strlen(r->fields[i].key));
-			fputs(": ", stdout);
-			output_json_string(stdout, r->fields[i].value,
-			    r->fields[i].vlen);
+			fputs(sep, f);
+			output_json_pair(f, r->fields[i].key,
+			    r->fields[i].value, r->fields[i].vlen);
 			sep = ", ";
 		}
-		puts("}");
+		fputs("}\n", f);
 		break;
 	case OUTPUT_RECORDS:
 		break;
@@ -539,13 +649,54 @@ output_only_count(const struct proto_reply *r)
 	    strcmp(r->fields[0].key, "count") == 0);
 }
 
+/* The pager's command: $PAGER, else less -FRSX; NULL for none ($PAGER
+ * empty). */
+static const char *
+output_pager(void)
+{
+	const char *p = getenv("PAGER");
+
+	if (p == NULL)
+		return ("less -FRSX");
+	return (*p == '\0' ? NULL : p);
+}
+
+/* The reply printed for people: through the pager when it has more lines
+ * than the terminal has rows, else to stdout. */
+static void
+output_show(const char *text, size_t len, size_t rows, int pager)
+{
+	const char *cmd;
+	FILE	   *p;
+	size_t	    i, lines = 0;
+	int	    st;
+
+	for (i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	if (pager && rows > 0 && lines >= rows &&
+	    (cmd = output_pager()) != NULL) {
+		fflush(stdout);
+		if ((p = popen(cmd, "w")) != NULL) {
+			fwrite(text, 1, len, p);
+			st = pclose(p);
+			/* a pager that could not be run: print it here */
+			if (st == -1 || !WIFEXITED(st) ||
+			    WEXITSTATUS(st) != 127)
+				return;
+		}
+	}
+	fwrite(text, 1, len, stdout);
+}
+
 /* Print a reply at its final OK line. */
 static void
 output_final_ok(struct output *o, const char *line, size_t len,
     const struct proto_reply *r)
 {
 	struct proto_reply rest;
-	size_t		   i;
+	FILE		  *f;
+	char		  *text = NULL;
+	size_t		   i, tlen = 0, cols, rows;
 
 	if (o->ndata > 0 && o->data == stdout) {
 		/* The payload went to stdout; keep it a clean file. */
@@ -558,37 +709,88 @@ output_final_ok(struct output *o, const char *line, size_t len,
 		putchar('\n');
 		return;
 	}
-	if (o->nrecs == 0 && !output_only_count(r)) {
-		output_final_fields(o, r);
-		return;
-	}
-	switch (o->format) {
-	case OUTPUT_TABLE:
-		if (o->nrecs == 0) {
-			puts("(no records)");
+	output_terminal(&cols, &rows);
+	if (rows == 0 || (f = open_memstream(&text, &tlen)) == NULL)
+		f = stdout;
+	if (o->nrecs == 0 && !output_only_count(r))
+		output_final_fields(o, r, f);
+	else
+		switch (o->format) {
+		case OUTPUT_TABLE:
+			output_table(o, f, cols);
+			/* Fields of the final line other than count. */
+			rest = *r;
+			rest.nfields = 0;
+			for (i = 0; i < r->nfields; i++)
+				if (r->fields[i].key == NULL ||
+				    strcmp(r->fields[i].key, "count") != 0)
+					rest.fields[rest.nfields++] =
+					    r->fields[i];
+			if (rest.nfields > 0)
+				output_final_fields(o, &rest, f);
+			break;
+		case OUTPUT_CSV:
+			output_csv(o, f);
+			break;
+		case OUTPUT_JSON:
+			output_json(o, f);
+			break;
+		case OUTPUT_RECORDS:
 			break;
 		}
-		output_table(o);
-		/* Fields of the final line other than count, if any. */
-		rest = *r;
-		rest.nfields = 0;
-		for (i = 0; i < r->nfields; i++)
-			if (r->fields[i].key == NULL ||
-			    strcmp(r->fields[i].key, "count") != 0)
-				rest.fields[rest.nfields++] = r->fields[i];
-		if (rest.nfields > 0)
-			output_final_fields(o, &rest);
-		break;
-	case OUTPUT_CSV:
-		if (o->nrecs > 0)
-			output_csv(o);
-		break;
-	case OUTPUT_JSON:
-		output_json(o);
-		break;
-	case OUTPUT_RECORDS:
-		break;
+	if (f != stdout) {
+		if (fclose(f) == 0)
+			output_show(text, tlen, rows, o->pager);
+		free(text);
 	}
+}
+
+/* ERR CODE text, as JSON on stderr: {"error": {"code": …, "message": …}}. */
+static void
+output_json_error(const char *line, size_t len)
+{
+	size_t i = 4, c;
+
+	for (c = i; c < len && line[c] != ' '; c++)
+		;
+	fputs("{\"error\": {\"code\": ", stderr);
+	output_json_string(stderr, line + i, c - i);
+	fputs(", \"message\": ", stderr);
+	if (c < len)
+		c++;
+	output_json_string(stderr, line + c, len - c);
+	fputs("}}\n", stderr);
+}
+
+/* The server's words for the shell's USE, and the CLI's for the same. */
+#define OUTPUT_USE_HINT " (or USE event=...)"
+#define OUTPUT_CLI_HINT " (give --event CODE, or event=CODE)"
+
+/* An ERR line on stderr: as received (after errprefix), or as JSON; in
+ * the CLI (not the shell), a hint of USE becomes one of --event. */
+static void
+output_err(struct output *o, const char *line, size_t len)
+{
+	struct proto_buf b;
+	const char	*hint;
+	size_t		 n = strlen(OUTPUT_USE_HINT);
+
+	proto_buf_init(&b);
+	if (o->cli_hints &&
+	    (hint = memmem(line, len, OUTPUT_USE_HINT, n)) != NULL) {
+		proto_buf_add(&b, line, hint - line);
+		proto_buf_addstr(&b, OUTPUT_CLI_HINT);
+		proto_buf_add(&b, hint + n, len - (hint - line) - n);
+		if (!b.oom) {
+			line = b.data;
+			len = b.len;
+		}
+	}
+	if (o->format == OUTPUT_JSON)
+		output_json_error(line, len);
+	else
+		fprintf(stderr, "%s%.*s\n", o->errprefix, (int)len, line);
+	proto_buf_free(&b);
 }
 
 /*
@@ -626,7 +828,7 @@ output_line(struct output *o, const char *line, size_t len)
 		break;
 	case PROTO_LINE_ERR:
 		fflush(stdout);
-		fprintf(stderr, "%s%.*s\n", o->errprefix, (int)len, line);
+		output_err(o, line, len);
 		rv = OUTPUT_ERR;
 		break;
 	case PROTO_LINE_BAD:
@@ -711,11 +913,8 @@ output_notify(struct output *o, const char *line, size_t len)
 			if (r.fields[i].key == NULL)
 				continue;
 			fputs(", ", stdout);
-			output_json_string(stdout, r.fields[i].key,
-			    strlen(r.fields[i].key));
-			fputs(": ", stdout);
-			output_json_string(stdout, r.fields[i].value,
-			    r.fields[i].vlen);
+			output_json_pair(stdout, r.fields[i].key,
+			    r.fields[i].value, r.fields[i].vlen);
 		}
 		puts("}");
 		proto_reply_free(&r);

@@ -22,9 +22,10 @@
 #define ROSTER_REPLY_TIMEOUT   120000 /* ms of silence while a reply is due */
 
 /* Exit statuses. */
-#define ROSTER_EXIT_OK	 0
-#define ROSTER_EXIT_ERR	 1 /* the server answered ERR */
-#define ROSTER_EXIT_FAIL 2 /* usage, configuration or connection */
+#define ROSTER_EXIT_OK	    0
+#define ROSTER_EXIT_ERR	    1 /* the server answered ERR */
+#define ROSTER_EXIT_FAIL    2 /* usage, configuration or connection */
+#define ROSTER_EXIT_PENDING 3 /* checkin-desk: scans wait to be sent */
 
 enum output_format {
 	OUTPUT_TABLE,
@@ -43,7 +44,8 @@ struct clicfg {
 	char *key;
 	char *user;
 	char *format;
-	char *password_file;
+	char *password_file; /* the config's user's password */
+	char *password_dir;  /* DIR/USER: each user's password */
 };
 
 /* One TLS connection. The input buffer holds at most NET_MAX_LINE bytes of
@@ -63,9 +65,10 @@ enum net_status {
 struct net_params {
 	const char *host;
 	const char *port;
-	const char *ca;	  /* file or directory; NULL: system's */
-	const char *cert; /* client certificate chain, PEM */
-	const char *key;  /* its private key, PEM */
+	const char *ca;	     /* file or directory; NULL: system's */
+	const char *cert;    /* client certificate chain, PEM */
+	const char *key;     /* its private key, PEM */
+	int	    timeout; /* ms to connect and handshake; 0: the default */
 };
 
 struct net_conn {
@@ -123,6 +126,7 @@ struct commands_entry {
 	struct commands_key *keys; /* in the server's order */
 	size_t		     nkeys;
 	int		     dry_run; /* takes dry_run=yes */
+	char		    *fields;  /* its records' fields, in order; NULL */
 };
 
 /* The command set of one connection (session_commands). */
@@ -137,18 +141,26 @@ struct commands {
 struct roster {
 	struct clicfg	   cfg;
 	enum output_format format;
-	const char	  *event;  /* --event: USE after login */
-	const char	  *output; /* export -o */
-	const char	  *layout; /* badges --layout */
+	const char	  *event;    /* --event: USE after login */
+	const char	  *output;   /* export -o */
+	const char	  *journal;  /* checkin-desk --journal */
+	const char	  *replay;   /* checkin-desk --replay */
+	const char	  *title;    /* export to PDF: --title */
+	const char	  *layout;   /* badges --layout */
+	int		   no_email; /* and --no-email */
 	int		   dry_run;
-	int		   argc; /* command and arguments */
+	int		   connect_timeout; /* ms; 0: ROSTER_CONNECT_TIMEOUT */
+	int		   quiet_connect; /* no message when a connect fails */
+	int		   argc;	  /* command and arguments */
 	char		 **argv;
 	struct net_conn	   conn;
 	int		   connected;
 	char		  *user;  /* logged in as, or NULL */
 	int		   login; /* LOGIN due */
 	char		   pw[PROTO_MAX_PASSWORD + 1]; /* for it */
-	struct commands	   cmds; /* HELP, once per connection */
+	struct commands	   cmds;     /* HELP, once per connection */
+	int		   no_pager; /* --no-pager */
+	int		   expanded; /* -x: OUTPUT_EXPANDED_* */
 };
 
 /* A CSV text cut into rows of fields (csv.c). */
@@ -187,7 +199,16 @@ struct output {
 	size_t		   ndata; /* payload lines so far */
 	int		   oom;
 	int		   keep; /* records kept for the caller, not printed */
+	const char	  *fields;    /* HELP's fields=: the columns' order */
+	int		   expanded;  /* OUTPUT_EXPANDED_* */
+	int		   pager;     /* a long table may go through $PAGER */
+	int		   cli_hints; /* errors in the CLI's terms (not the
+					 shell's) */
 };
+
+#define OUTPUT_EXPANDED_AUTO 0 /* when the table is wider than the terminal */
+#define OUTPUT_EXPANDED_ON   1
+#define OUTPUT_EXPANDED_OFF  2
 
 /* The event and the participants a printed document shows (people.c).
  * Strings are NULL when absent; a person's fields point into the CSV
@@ -246,6 +267,36 @@ enum badges_layout {
 	BADGES_A4_8 /* eight 105 x 74 mm cards to an A4 sheet, cut marks */
 };
 
+/* A PDF document being drawn, a font, a paragraph (pdf.c); opaque. */
+struct pdf;
+struct pdf_font;
+struct pdf_text;
+
+/*
+ * The documents' fonts: Noto Sans, and for the scripts it lacks the Noto
+ * font of each. fontconfig alone would fall back from Noto Sans to DejaVu
+ * Sans for those that DejaVu also covers (Arabic, Hebrew, Armenian,
+ * Georgian, Lao); the others it finds among the Noto fonts by itself
+ * (Devanagari, Chinese, Japanese, Korean, Thai …).
+ */
+#define PDF_FAMILY                                                        \
+	"Noto Sans,Noto Sans Arabic,Noto Sans Hebrew,Noto Sans Armenian," \
+	"Noto Sans Georgian,Noto Sans Lao"
+
+#define PDF_A4_WIDTH  595.28 /* points */
+#define PDF_A4_HEIGHT 841.89
+
+/* A paragraph's alignment. */
+#define PDF_LEFT   0
+#define PDF_CENTER 1
+#define PDF_RIGHT  2
+
+/* The style of a run of text. */
+#define PDF_BOLD   0x01
+#define PDF_ITALIC 0x02
+#define PDF_GREY   0x04
+#define PDF_SMALL  0x08
+
 /* What output_line says of a line. */
 #define OUTPUT_MORE 0 /* the reply goes on */
 #define OUTPUT_OK   1 /* final OK */
@@ -258,11 +309,15 @@ int main_args(const char *, int, char **, struct proto_buf *);
 /* session.c */
 extern volatile sig_atomic_t session_interrupted;
 void			     session_catch_signals(int);
+int  session_password(const struct roster *, char *, size_t);
 int  session_connect(struct roster *, const char *command);
 int  session_start(struct roster *);
 int  session_open(struct roster *, const char *command);
 void session_close(struct roster *);
 int  session_transact(struct roster *, const char *, size_t, struct output *,
+     char **);
+int  session_reply(struct roster *, struct output *, char **);
+int  session_fields(struct roster *, const char *, const char *, size_t,
      char **);
 int  session_watch(struct roster *, const char *, size_t);
 const struct commands *session_commands(struct roster *);
@@ -271,6 +326,7 @@ const struct commands *session_commands(struct roster *);
 int secret_getpass(const char *, char *, size_t);
 int secret_is_key(const char *);
 int secret_ask(const char *, const char *, struct proto_buf *);
+int secret_old_password(char *, size_t);
 int secret_prompt(struct proto_request *, struct proto_buf *);
 
 /* commands.c */
@@ -296,8 +352,14 @@ int    output_line(struct output *, const char *, size_t);
 int    output_is_final(const char *, size_t);
 void   output_notify(struct output *, const char *, size_t);
 size_t output_width(const char *, size_t);
+size_t output_char(const char *, size_t, size_t *);
+void   output_text(FILE *, const char *, size_t);
 void   output_json_string(FILE *, const char *, size_t);
 void   output_csv_field(FILE *, const char *, size_t);
+
+/* table.c */
+void table_print(FILE *, char *const *, size_t, const struct output_rec *,
+    size_t, size_t, int);
 
 /* shell.c */
 int shell_run(struct roster *);
@@ -332,12 +394,34 @@ int export_open(struct export_file *, const char *);
 int export_close(struct export_file *, int);
 int export_run(struct roster *);
 
+/* desk.c */
+int desk_run(struct roster *);
+
 /* badges.c */
 int badges_write(FILE *, const struct people_event *,
     const struct people_person *const *, size_t, enum badges_layout);
 int badges_run(struct roster *);
 
 /* xlsx.c */
-int xlsx_write(FILE *, const char *, const char *);
+int xlsx_write(struct roster *, FILE *, const char *, const char *);
+
+/* pdf.c */
+struct pdf *pdf_open(const char *, double, double, const char *);
+int	    pdf_close(struct pdf *);
+void	    pdf_page(struct pdf *);
+void pdf_line(struct pdf *, double, double, double, double, double, double);
+struct pdf_font *pdf_font(const char *, double);
+void		 pdf_font_free(struct pdf_font *);
+struct pdf_text *pdf_text(struct pdf *, const struct pdf_font *, double, int);
+void		 pdf_text_free(struct pdf_text *);
+void		 pdf_text_add(struct pdf_text *, const char *, int);
+void		 pdf_text_language(struct pdf_text *, const char *);
+double		 pdf_text_height(struct pdf_text *);
+double		 pdf_text_width(struct pdf_text *);
+void		 pdf_text_draw(struct pdf *, struct pdf_text *, double, double);
+
+/* lop.c */
+int lop_render(const struct people *, const char *, int, const char *);
+int lop_write(struct roster *, FILE *, const char *, const char *);
 
 #endif /* ROSTER_H */

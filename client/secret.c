@@ -31,7 +31,7 @@ secret_getpass(const char *prompt, char *buf, size_t size)
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
 		fprintf(stderr,
 		    "roster: no terminal to ask for a password "
-		    "(set ROSTER_PASSWORD or password_file)\n");
+		    "(set ROSTER_PASSWORD, password_file or password_dir)\n");
 		return (-1);
 	}
 	sigaction(SIGINT, NULL, &oldint);
@@ -89,6 +89,23 @@ secret_is_key(const char *key)
 
 /* Ask for the secret of key in command; new passwords twice. Appends
  * " key=secret" to buf. */
+/* The current password typed for old= (PASSWORD), kept so that logging
+ * in for the same command does not ask for it a second time. */
+static char secret_old[PROTO_MAX_PASSWORD + 1];
+static int  secret_have_old;
+
+/* The current password typed for old=, once: 1 when there was one. */
+int
+secret_old_password(char *buf, size_t size)
+{
+	if (!secret_have_old || strlen(secret_old) >= size)
+		return (0);
+	memcpy(buf, secret_old, strlen(secret_old) + 1);
+	explicit_bzero(secret_old, sizeof secret_old);
+	secret_have_old = 0;
+	return (1);
+}
+
 int
 secret_ask(const char *command, const char *key, struct proto_buf *buf)
 {
@@ -114,6 +131,10 @@ secret_ask(const char *command, const char *key, struct proto_buf *buf)
 		}
 	}
 	proto_buf_field(buf, key, pw, strlen(pw));
+	if (strcmp(key, "old") == 0) {
+		memcpy(secret_old, pw, sizeof secret_old);
+		secret_have_old = 1;
+	}
 	rv = 0;
 out:
 	explicit_bzero(pw, sizeof pw);

@@ -3,8 +3,10 @@
  * in (the password from ROSTER_PASSWORD, the config's password_file or the
  * terminal), USE the --event, then send requests and read their replies,
  * WATCH until Ctrl-C, and ask HELP once for the command set. Used by the
- * one-shot commands, the shell, import and export.
+ * one-shot commands, the shell, import, export and the check-in desk.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,13 +40,46 @@ session_catch_signals(int on)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* The login password: ROSTER_PASSWORD, password_file, or the terminal. */
+/* The user's password from password_dir/USER: 0, 1 when there is no
+ * such file, -1 on an error (said). */
 static int
+session_password_dir(const struct roster *r, char *buf, size_t size)
+{
+	struct stat st;
+	char	   *path, *line;
+	size_t	    len;
+
+	if (asprintf(&path, "%s/%s", r->cfg.password_dir, r->cfg.user) == -1)
+		return (-1);
+	if (stat(path, &st) == -1 && errno == ENOENT) {
+		free(path);
+		return (1);
+	}
+	line = clicfg_read_secret(path);
+	free(path);
+	if (line == NULL)
+		return (-1);
+	len = snprintf(buf, size, "%s", line);
+	explicit_bzero(line, strlen(line));
+	free(line);
+	if (len >= size) {
+		explicit_bzero(buf, size);
+		fprintf(stderr, "roster: password_dir: password too long\n");
+		return (-1);
+	}
+	return (0);
+}
+
+/* The login password: ROSTER_PASSWORD, password_file (the config's user
+ * only), password_dir/USER, the current one PASSWORD asked for, or the
+ * terminal. */
+int
 session_password(const struct roster *r, char *buf, size_t size)
 {
 	const char *env;
 	char	   *line, prompt[300];
 	size_t	    len;
+	int	    rv;
 
 	if ((env = getenv("ROSTER_PASSWORD")) != NULL && *env != '\0') {
 		if ((size_t)snprintf(buf, size, "%s", env) >= size) {
@@ -68,6 +103,13 @@ session_password(const struct roster *r, char *buf, size_t size)
 		}
 		return (0);
 	}
+	if (r->cfg.password_dir != NULL && r->cfg.user != NULL) {
+		if ((rv = session_password_dir(r, buf, size)) != 1)
+			return (rv);
+	}
+	/* PASSWORD asked for the current one already: it is the same. */
+	if (secret_old_password(buf, size))
+		return (0);
 	snprintf(prompt, sizeof prompt, "Password for %s@%s: ", r->cfg.user,
 	    r->cfg.host);
 	return (secret_getpass(prompt, buf, size));
@@ -186,9 +228,9 @@ session_connect(struct roster *r, const char *command)
 		(strcasecmp(command, "PING") != 0 &&
 		    strcasecmp(command, "HELP") != 0 &&
 		    strcasecmp(command, "LOGIN") != 0));
-	explicit_bzero(r->pw, sizeof r->pw);
-	/* With a certificate, only when it did not log in. */
-	if (r->login && r->cfg.cert == NULL &&
+	/* With a certificate, only when it did not log in; a password the
+	 * caller put in r->pw (the desk, connecting again) is used as it is. */
+	if (r->login && r->cfg.cert == NULL && r->pw[0] == '\0' &&
 	    session_password(r, r->pw, sizeof r->pw) == -1)
 		return (ROSTER_EXIT_FAIL);
 	memset(&p, 0, sizeof p);
@@ -197,13 +239,17 @@ session_connect(struct roster *r, const char *command)
 	p.ca = r->cfg.ca;
 	p.cert = r->cfg.cert;
 	p.key = r->cfg.key;
+	p.timeout = r->connect_timeout;
 	if (net_open(&r->conn, &p) == -1) {
-		fprintf(stderr, "roster: %s\n", r->conn.err);
+		if (!r->quiet_connect)
+			fprintf(stderr, "roster: %s\n", r->conn.err);
 		explicit_bzero(r->pw, sizeof r->pw);
 		return (ROSTER_EXIT_FAIL);
 	}
 	r->connected = 1;
-	r->conn.timeout = ROSTER_CONNECT_TIMEOUT;
+	r->conn.timeout = r->connect_timeout > 0 ?
+	    r->connect_timeout :
+	    ROSTER_CONNECT_TIMEOUT;
 	if (session_greeting(r) == -1) {
 		explicit_bzero(r->pw, sizeof r->pw);
 		return (ROSTER_EXIT_FAIL);
@@ -279,13 +325,20 @@ int
 session_transact(struct roster *r, const char *req, size_t len,
     struct output *o, char **final)
 {
+	net_queue(&r->conn, req, len);
+	return (session_reply(r, o, final));
+}
+
+/* Read the reply of a request already queued, as session_transact. */
+int
+session_reply(struct roster *r, struct output *o, char **final)
+{
 	char  *line;
 	size_t n;
 	int    rv;
 
 	if (final != NULL)
 		*final = NULL;
-	net_queue(&r->conn, req, len);
 	for (;;) {
 		rv = net_read_line(&r->conn, &line, &n);
 		if (rv != NET_LINE) {
@@ -389,6 +442,64 @@ session_watch(struct roster *r, const char *req, size_t len)
 out:
 	output_free(&o);
 	return (rv);
+}
+
+/*
+ * The fields= of command's HELP record (a copy, or NULL when it has none):
+ * HELP command=... is sent with the request req (when not NULL) queued
+ * behind it, so that asking costs no round trip; the caller then reads
+ * the request's reply with session_reply. From the command set when it
+ * is loaded already. -1 when the connection fails.
+ */
+int
+session_fields(struct roster *r, const char *command, const char *req,
+    size_t len, char **fields)
+{
+	const struct commands_entry *e;
+	const struct proto_field    *f;
+	struct proto_buf	     help;
+	struct proto_reply	     rep;
+	char			    *line;
+	size_t			     n;
+	int			     rv;
+
+	*fields = NULL;
+	if (r->cmds.loaded) {
+		if ((e = commands_find(&r->cmds, command)) != NULL &&
+		    e->fields != NULL && (*fields = strdup(e->fields)) == NULL)
+			return (-1);
+		if (req != NULL)
+			net_queue(&r->conn, req, len);
+		return (0);
+	}
+	proto_buf_init(&help);
+	proto_buf_addstr(&help, "HELP");
+	proto_buf_field(&help, "command", command, strlen(command));
+	if (help.oom) {
+		proto_buf_free(&help);
+		return (-1);
+	}
+	net_queue(&r->conn, help.data, help.len);
+	proto_buf_free(&help);
+	if (req != NULL)
+		net_queue(&r->conn, req, len);
+	for (;;) {
+		if ((rv = net_read_line(&r->conn, &line, &n)) != NET_LINE) {
+			fprintf(stderr, "roster: %s\n",
+			    rv == NET_INTR ? "interrupted" : r->conn.err);
+			return (-1);
+		}
+		if (output_is_final(line, n))
+			return (0);
+		if (proto_parse_reply(line, n, &rep) == PROTO_LINE_RECORD &&
+		    *fields == NULL &&
+		    (f = proto_reply_field(&rep, "fields")) &&
+		    (*fields = strndup(f->value, f->vlen)) == NULL) {
+			proto_reply_free(&rep);
+			return (-1);
+		}
+		proto_reply_free(&rep);
+	}
 }
 
 /*

@@ -338,7 +338,7 @@ shell_line(struct roster *r, struct output *o, char *line, int interactive,
 	struct proto_buf     buf;
 	const char	    *send = line;
 	char		     why[256], command[PROTO_MAX_COMMAND + 1] = "";
-	char		    *final = NULL;
+	char		    *final = NULL, *fields = NULL;
 	size_t		     len = strlen(line);
 	int		     framing, parsed, rv = 0, st;
 
@@ -360,8 +360,15 @@ shell_line(struct roster *r, struct output *o, char *line, int interactive,
 	}
 	if (strcmp(command, "WATCH") == 0)
 		st = session_watch(r, send, len);
-	else
+	else if (o->format == OUTPUT_RECORDS || !parsed)
 		st = session_transact(r, send, len, o, &final);
+	else if (session_fields(r, command, send, len, &fields) == -1)
+		st = ROSTER_EXIT_FAIL;
+	else {
+		o->fields = fields;
+		st = session_reply(r, o, &final);
+		o->fields = NULL;
+	}
 	if (st == ROSTER_EXIT_FAIL)
 		rv = -1;
 	else if (final != NULL) {
@@ -371,10 +378,67 @@ shell_line(struct roster *r, struct output *o, char *line, int interactive,
 	}
 out:
 	free(final);
+	free(fields);
 	if (buf.data != NULL)
 		explicit_bzero(buf.data, buf.cap);
 	proto_buf_free(&buf);
 	return (rv);
+}
+
+/* The shell's own switches, as psql's: \x [on|off|auto] (one record per
+ * block), \format [table|records|csv|json], \pager [on|off], \?. */
+static void
+shell_switch(struct roster *r, struct output *o, const char *line)
+{
+	static const char *const xnames[] = { "auto", "on", "off" };
+	static const char *const fnames[] = { "table", "records", "csv",
+		"json" };
+	enum output_format	 fmt;
+	char			 word[16] = "", arg[16] = "";
+	int			 i;
+
+	sscanf(line, "\\%15s %15s", word, arg);
+	if (strcmp(word, "x") == 0) {
+		if (*arg == '\0')
+			o->expanded = o->expanded == OUTPUT_EXPANDED_ON ?
+			    OUTPUT_EXPANDED_OFF :
+			    OUTPUT_EXPANDED_ON;
+		else {
+			for (i = 0; i < 3 && strcmp(arg, xnames[i]) != 0; i++)
+				;
+			if (i == 3) {
+				fprintf(stderr, "\\x: on, off or auto\n");
+				return;
+			}
+			o->expanded = i;
+		}
+		printf("Expanded display is %s.\n", xnames[o->expanded]);
+	} else if (strcmp(word, "format") == 0) {
+		if (*arg != '\0') {
+			if (clicfg_format(arg, &fmt) == -1) {
+				fprintf(stderr,
+				    "\\format: table, records, csv or "
+				    "json\n");
+				return;
+			}
+			o->format = r->format = fmt;
+		}
+		printf("Output format is %s.\n", fnames[o->format]);
+	} else if (strcmp(word, "pager") == 0) {
+		if (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0)
+			o->pager = strcmp(arg, "on") == 0;
+		else if (*arg != '\0') {
+			fprintf(stderr, "\\pager: on or off\n");
+			return;
+		} else
+			o->pager = !o->pager;
+		printf("Pager is %s.\n", o->pager ? "on" : "off");
+	} else
+		printf("\\x [on|off|auto]   one record per block "
+		       "(auto: when a table is wider than the terminal)\n"
+		       "\\format [table|records|csv|json]\n"
+		       "\\pager [on|off]    long tables through $PAGER "
+		       "(less -FRSX)\n");
 }
 
 int
@@ -403,6 +467,9 @@ shell_run(struct roster *r)
 	}
 	output_init(&o, r->format, stdout);
 	o.errprefix = "";
+	o.cli_hints = 0;
+	o.pager = !r->no_pager;
+	o.expanded = r->expanded;
 	/* Ctrl-C while waiting for a reply gives up the connection. */
 	session_catch_signals(1);
 	r->conn.intr = &session_interrupted;
@@ -423,7 +490,9 @@ shell_run(struct roster *r)
 		}
 		s = shell_trim(line);
 		st = 0;
-		if (*s != '\0') {
+		if (*s == '\\')
+			shell_switch(r, &o, s);
+		else if (*s != '\0') {
 			session_interrupted = 0;
 			st = shell_line(r, &o, s, interactive, &event);
 			r->conn.intr = &session_interrupted;

@@ -319,7 +319,7 @@ xlsx_rows(struct xlsx_reader *x, struct xlsx_sheet *s)
  * one sheet named sheet. 0, or -1 with a message on stderr.
  */
 int
-xlsx_write(FILE *csv, const char *path, const char *sheet)
+xlsx_write(struct roster *r, FILE *csv, const char *path, const char *sheet)
 {
 	lxw_workbook_options opt = { .constant_memory = LXW_TRUE };
 	struct xlsx_reader   x;

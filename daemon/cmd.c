@@ -548,6 +548,23 @@ cmd_help_roles(struct proto_buf *b, int roles)
 	}
 }
 
+/* The fields of a command's records, in order: its function's RETURNS
+ * TABLE (sql/embed.sh reads them from the function files), for commands
+ * that answer with records; NULL for the others. */
+static const char *
+cmd_help_fields(const struct cmd_entry *e)
+{
+	int i;
+
+	if (e->sql == NULL ||
+	    (e->reply != CMD_REPLY_RECORDS && e->reply != CMD_REPLY_ONE))
+		return (NULL);
+	for (i = 0; i < nfunction_fields; i++)
+		if (strcmp(function_fields[i].name, e->sql) == 0)
+			return (function_fields[i].fields);
+	return (NULL);
+}
+
 /* HELP [command=WORDS]: one record per command. */
 void
 cmd_help(struct req *r)
@@ -557,6 +574,7 @@ cmd_help(struct req *r)
 	struct proto_buf	line, args, roles, keys;
 	const struct cmd_entry *e;
 	size_t			i, j;
+	const char	       *fields;
 	int			n = 0, k;
 
 	if (want != NULL) {
@@ -594,6 +612,9 @@ cmd_help(struct req *r)
 		    keys.len);
 		proto_buf_addstr(&line,
 		    e->dry_run ? " dry_run=yes" : " dry_run=no");
+		if ((fields = cmd_help_fields(e)) != NULL)
+			proto_buf_field(&line, "fields", fields,
+			    strlen(fields));
 		proto_buf_addch(&line, '\n');
 		req_line(r, &line);
 		proto_buf_free(&line);

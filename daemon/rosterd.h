@@ -306,6 +306,14 @@ extern const struct function_file function_files[];
 extern const int		  nfunction_files;
 extern const char		  function_files_sha256[];
 
+/* A function's record fields (its RETURNS TABLE columns), for HELP. */
+struct function_fields {
+	const char *name;   /* "participant_list" */
+	const char *fields; /* "id event party ...", space-separated */
+};
+extern const struct function_fields function_fields[];
+extern const int		    nfunction_fields;
+
 /* auth.c: password hashing on worker threads, shared fairly */
 struct auth_job;
 typedef void (*auth_cb)(struct auth_job *, void *);

@@ -2,7 +2,9 @@
 # embed.sh -- write a C file holding the migrations (sql/NNN_name.sql, in
 # order) and the function files (sql/functions/NAME.sql, in load order),
 # all relative to SRCDIR, for rosterd --migrate; and the SHA-256 of the
-# function files' text, in that order, by which rosterd knows its own.
+# function files' text, in that order, by which rosterd knows its own;
+# and the record fields of each function that RETURNS TABLE, in order,
+# for HELP's fields=.
 # usage: embed.sh SRCDIR MIGRATION... -- FUNCTION_FILE...
 set -e
 srcdir=$1
@@ -52,3 +54,46 @@ case "$sum" in
 *[!0-9a-f]*|'') echo "embed.sh: sha256sum failed" >&2; exit 1 ;;
 esac
 echo "const char function_files_sha256[] = \"$sum\";"
+
+echo
+echo 'const struct function_fields function_fields[] = {'
+(cd "$srcdir" && awk '
+/^CREATE (OR REPLACE )?FUNCTION roster\.[a-z][a-z_]*\(/ {
+	name = $0
+	sub(/^CREATE (OR REPLACE )?FUNCTION roster\./, "", name)
+	sub(/\(.*/, "", name)
+	text = ""
+	grab = 1
+}
+grab {
+	text = text " " $0
+	if ($0 !~ /(^|[ )])LANGUAGE / && $0 !~ /^AS /)
+		next
+	grab = 0
+	if ((i = index(text, "RETURNS TABLE (")) == 0)
+		next
+	s = substr(text, i + 15)
+	depth = 1
+	cols = ""
+	for (j = 1; j <= length(s) && depth > 0; j++) {
+		c = substr(s, j, 1)
+		if (c == "(")
+			depth++
+		else if (c == ")")
+			depth--
+		if (depth > 0)
+			cols = cols c
+	}
+	n = split(cols, col, ",")
+	fields = ""
+	for (k = 1; k <= n; k++) {
+		sub(/^[ \t]+/, "", col[k])
+		split(col[k], w, /[ \t]+/)
+		gsub(/"/, "", w[1])
+		fields = fields (k > 1 ? " " : "") w[1]
+	}
+	printf "\t{ \"%s\", \"%s\" },\n", name, fields
+	count++
+}
+END { printf "};\nconst int nfunction_fields = %d;\n", count }
+' "$@")

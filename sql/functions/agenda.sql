@@ -289,7 +289,7 @@ END $$;
 CREATE FUNCTION roster.speaker_list(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_session text)
 RETURNS TABLE (session text, participant text, name text, party text,
-    role text, topic text, "position" text)
+    role text, topic text, "position" text, family text, latin text)
 LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -306,7 +306,8 @@ BEGIN
 	    CASE WHEN v.visible THEN p.id::text END,
 	    CASE WHEN v.visible THEN p.name::text END,
 	    pa.code::text, k.role, CASE WHEN v.visible THEN k.topic::text END,
-	    k.position::text
+	    k.position::text, CASE WHEN v.visible THEN p.family::text END,
+	    CASE WHEN v.visible THEN p.latin::text END
 	FROM speaker k
 	JOIN session s ON s.id = k.session_id
 	JOIN participant p ON p.id = k.participant_id
@@ -456,7 +457,7 @@ END $$;
 CREATE FUNCTION roster.roster(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_session text)
 RETURNS TABLE (participant text, name text, party text, status text,
-    "position" text)
+    "position" text, family text, latin text)
 LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -469,7 +470,8 @@ BEGIN
 	RETURN QUERY
 	SELECT p.id::text, p.name::text, pa.code::text, n.status,
 	    CASE WHEN n.status = 'waitlisted' THEN (row_number() OVER (
-	        PARTITION BY n.status ORDER BY n.seq))::text END
+	        PARTITION BY n.status ORDER BY n.seq))::text END,
+	    p.family::text, p.latin::text
 	FROM enrolment n
 	JOIN participant p ON p.id = n.participant_id
 	JOIN delegation d ON d.id = p.delegation_id

@@ -227,6 +227,18 @@ LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	WHERE p IS NOT NULL
 $$;
 
+-- 2025-11-26T10:00:05+03:00: a moment in p_tz with seconds and offset.
+CREATE FUNCTION roster._fmt_local(p timestamptz, p_tz text) RETURNS text
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+	SELECT to_char(l, 'YYYY-MM-DD"T"HH24:MI:SS')
+	    || CASE WHEN o < 0 THEN '-' ELSE '+' END
+	    || lpad((abs(o) / 3600)::text, 2, '0') || ':'
+	    || lpad((abs(o) % 3600 / 60)::text, 2, '0')
+	FROM (SELECT p AT TIME ZONE p_tz AS l,
+	    extract(epoch FROM (p AT TIME ZONE p_tz) - (p AT TIME ZONE 'UTC'))::integer AS o) t
+	WHERE p IS NOT NULL
+$$;
+
 CREATE FUNCTION roster._fmt_bool(p boolean) RETURNS text
 LANGUAGE sql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT CASE WHEN p THEN 'yes' WHEN NOT p THEN 'no' END

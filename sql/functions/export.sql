@@ -135,7 +135,8 @@ $$;
 
 -- what=attendance (host too): the participants as above, with checked_in
 -- (first check-in) and sessions (each session they were checked in to,
--- by the session's time, as "CODE TIMESTAMP", separated by "; ").
+-- by the session's time, as "CODE TIMESTAMP", separated by "; "), the
+-- times in the event's time zone with its offset.
 -- session= keeps those enrolled in or checked in to the session, and
 -- session_checked_in is their check-in time there.
 CREATE FUNCTION roster.export_attendance(p_actor text, p_actor_role text,
@@ -150,17 +151,18 @@ LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	    (x.person).id::text, _cell((x.person).honorific),
 	    _cell((x.person).name), _cell((x.person).title),
 	    (x.person).role, (x.person).status, (x.person).badge::text,
-	    _fmt_ts((x.person).checked_in),
-	    (SELECT string_agg(s.code || ' ' || _fmt_ts(k.at), '; '
+	    _fmt_local((x.person).checked_in, z.tz),
+	    (SELECT string_agg(s.code || ' ' || _fmt_local(k.at, z.tz), '; '
 	         ORDER BY s.starts, lower(s.code))
 	     FROM checkin k JOIN session s ON s.id = k.session_id
 	     WHERE k.participant_id = (x.person).id),
-	    (SELECT _fmt_ts(k.at) FROM checkin k
+	    (SELECT _fmt_local(k.at, z.tz) FROM checkin k
 	     WHERE k.participant_id = (x.person).id
 		AND k.session_id = x.session_id),
 	    _cell((x.person).family), _cell((x.person).latin)
 	FROM _export_people(p_actor_role, p_event, 'attendance', p_party,
-	    p_session, p_status) WITH ORDINALITY x
+	    p_session, p_status) WITH ORDINALITY x,
+	    (SELECT (_event(p_event)).timezone AS tz) z
 	ORDER BY x.ordinality
 $$;
 

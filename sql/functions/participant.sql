@@ -170,7 +170,7 @@ BEGIN
 	    'role', p.role, 'ref', p_ref),
 	    json_build_object('event', e.code,
 	    'kind', 'participant.added', 'id', p.id::text, 'party', pa.code,
-	    'name', p.name, 'role', p.role));
+	    'name', p.name, 'latin', p.latin, 'role', p.role));
 	v_reply := jsonb_build_object('id', p.id::text, 'party', pa.code::text,
 	    'badge', p.badge::text, 'version', p.version::text);
 	PERFORM _ref_store(e.id, p_ref, pa.id, v_reply);
@@ -321,7 +321,8 @@ BEGIN
 	    c.event || '/participant/' || o.id, v_detail,
 	    json_build_object('event', c.event,
 	    'kind', 'participant.updated', 'id', n.id::text, 'party', c.party,
-	    'name', n.name, 'role', n.role, 'version', n.version::text));
+	    'name', n.name, 'latin', n.latin, 'role', n.role,
+	    'version', n.version::text));
 	RETURN QUERY SELECT n.id::text, n.version::text;
 END $$;
 
@@ -499,7 +500,7 @@ CREATE FUNCTION roster.checkin(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text, p_badge text,
     p_session text, p_at text, p_ref text)
 RETURNS TABLE (id text, party text, name text, checked_in text, already text,
-    replay text)
+    latin text, status text, replay text)
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -551,7 +552,9 @@ BEGIN
 			PERFORM _fail('RSCNF', 'ref: already used for another request');
 		END IF;
 		RETURN QUERY SELECT v_reply->>'id', v_reply->>'party', c.name::text,
-		    v_reply->>'checked_in', v_reply->>'already', '1';
+		    v_reply->>'checked_in', v_reply->>'already', x.latin::text,
+		    x.status, '1'
+		FROM participant x WHERE x.id = c.id;
 		RETURN;
 	END IF;
 	IF e.status NOT IN ('open', 'closed') THEN
@@ -592,7 +595,7 @@ BEGIN
 		    'at', _fmt_ts(v_scan), 'was', _fmt_ts(v_was), 'ref', p_ref),
 		    json_build_object('event', e.code, 'kind', 'checkin',
 		    'id', p.id::text, 'party', c.party, 'name', p.name,
-		    'session', s.code, 'checked_in', _fmt_ts(v_at),
+		    'latin', p.latin, 'session', s.code, 'checked_in', _fmt_ts(v_at),
 		    'already', v_already));
 	END IF;
 	v_reply := jsonb_build_object('id', p.id::text, 'party', c.party,
@@ -600,5 +603,5 @@ BEGIN
 	    'already', v_already);
 	PERFORM _ref_store(e.id, p_ref, NULL, jsonb_strip_nulls(v_reply));
 	RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at),
-	    v_already, NULL::text;
+	    v_already, p.latin::text, p.status, NULL::text;
 END $$;

@@ -156,7 +156,7 @@ with h.section('SPEAKER ADD / LIST / REMOVE'):
          'position': '1'},
         {'session': 'S1', 'participant': P[JOVAN], 'name': JOVAN,
          'party': 'RS', 'role': 'speaker', 'topic': 'Western Balkans route',
-         'position': '2'},
+         'position': '2', 'latin': 'Jovan Petrovic'},
         {'session': 'S1', 'participant': P[TIMEA], 'name': TIMEA,
          'party': 'HU', 'role': 'panelist', 'position': '5'}],
         'SPEAKER LIST session=S1: the records, by position')
@@ -205,7 +205,7 @@ with h.section('ENROL / UNENROL, waiting list, ROSTER'):
         {'participant': P[TIMEA], 'name': TIMEA, 'party': 'HU',
          'status': 'waitlisted', 'position': '1'},
         {'participant': P[JOVAN], 'name': JOVAN, 'party': 'RS',
-         'status': 'waitlisted', 'position': '2'},
+         'status': 'waitlisted', 'position': '2', 'latin': 'Jovan Petrovic'},
         {'participant': P['Maria'], 'name': 'Maria Rossi', 'party': 'IOM',
          'status': 'waitlisted', 'position': '3'}],
         'ROSTER: the enrolled first, then the waiting list in order')

@@ -61,23 +61,9 @@ WORDS = {'head': 'HEAD OF DELEGATION', 'member': 'MEMBER',
 ID = {}
 
 
-# Under ASan, leaks inside fontconfig, pango and cairo are suppressed
-# (tests/lsan.supp says which and why); their names need whole stacks.
-# GLib's objects (pango's layouts…) from malloc, so that one not freed
-# is seen.
-SAN_ENV = {
-    'G_SLICE': 'always-malloc',
-    'ASAN_OPTIONS': ':'.join(filter(None, (os.environ.get('ASAN_OPTIONS'),
-                                           'fast_unwind_on_malloc=0'))),
-    'LSAN_OPTIONS': ':'.join(filter(None, (
-        os.environ.get('LSAN_OPTIONS'), 'suppressions=%s' % os.path.join(
-            h.SRCDIR, 'tests', 'lsan.supp'), 'print_suppressions=0'))),
-}
-
-
 def cli(*args, user='sec', **kw):
     rc, out, err = env.cli(rd, '--event', 'E1', *args, user=user,
-                           password=h.PASSWORD, env=SAN_ENV, **kw)
+                           password=h.PASSWORD, **kw)
     h.diag('roster %s -> %d %s' % (' '.join(args), rc, err.strip()))
     return rc, out, err
 
@@ -300,8 +286,7 @@ with h.section('party= and id= pick the people'):
          env.certs.ca, '--user', 'sec', '--event', 'E1', 'badges',
          'id=%s' % ID['Li Wei']], capture_output=True, timeout=60,
         stdin=subprocess.DEVNULL,
-        env=dict(os.environ, ROSTER_PASSWORD=h.PASSWORD, HOME=env.home,
-                 **SAN_ENV))
+        env=dict(os.environ, ROSTER_PASSWORD=h.PASSWORD, HOME=env.home))
     h.ok(proc.returncode == 0 and proc.stdout.startswith(b'%PDF-') and
          proc.stdout.rstrip().endswith(b'%%EOF'),
          'without -o, to a pipe: the PDF on stdout', proc.stderr)

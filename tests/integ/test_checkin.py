@@ -135,7 +135,7 @@ with h.section('two refs for one badge'):
                 checked_in='2025-11-27T06:30:00Z')
     h.ok('replay' not in r.fields, 'the existing already=1 answer, no replay')
     h.is_(r.final, 'OK id=%s party=TR name=%s checked_in=2025-11-27T06:30:00Z '
-          'already=1' % (who, h.quote(NAMES[2])),
+          'already=1 status=registered' % (who, h.quote(NAMES[2])),
           'the reply of a second check-in, as without ref=')
     h.write(H, 'CHECKIN badge=%s at=2025-11-27T06:45:00Z ref=desk2:1' % badge,
             'the second desk replays', changes=0, already='1', replay='1')
@@ -155,10 +155,11 @@ with h.section('at=: recorded as given'):
           'checked_in: the earliest check-in of any kind')
     row = attendance().get(who, {})
     h.is_((row.get('checked_in'), row.get('sessions')),
-          ('2025-11-26T06:05:00Z', 'S1 2025-11-26T06:05:00Z'),
-          'EXPORT attendance: checked_in and the session\'s time')
+          ('2025-11-26T09:05:00+03:00', 'S1 2025-11-26T09:05:00+03:00'),
+          'EXPORT attendance: checked_in and the session\'s time, in the '
+          'event\'s zone (Istanbul) with its offset')
     row = attendance('EXPORT what=attendance session=S1').get(who, {})
-    h.is_(row.get('session_checked_in'), '2025-11-26T06:05:00Z',
+    h.is_(row.get('session_checked_in'), '2025-11-26T09:05:00+03:00',
           'EXPORT attendance session=S1: session_checked_in')
     h.is_(pg.scalar("SELECT roster._fmt_ts(at) FROM roster.checkin WHERE "
                     "participant_id = %s AND session_id IS NULL" % who),
@@ -234,7 +235,7 @@ with h.section('the earliest scan wins'):
     h.is_(part(who).get('checked_in'), '2025-11-27T09:00:00Z',
           'PARTICIPANT SHOW: the earliest scan')
     h.is_(attendance().get(who, {}).get('checked_in'),
-          '2025-11-27T09:00:00Z', 'EXPORT attendance: the earliest scan')
+          '2025-11-27T12:00:00+03:00', 'EXPORT attendance: the earliest scan')
     h.is_(checkins(who), 1, 'still one check-in')
 
 with h.section('the earliest scan wins, for a session'):
@@ -256,7 +257,7 @@ with h.section('the earliest scan wins, for a session'):
           'checked_in moves with it')
     row = attendance().get(who, {})
     h.is_((row.get('checked_in'), row.get('sessions')),
-          ('2025-11-26T06:10:00Z', 'S1 2025-11-26T06:10:00Z'),
+          ('2025-11-26T09:10:00+03:00', 'S1 2025-11-26T09:10:00+03:00'),
           'EXPORT attendance: both')
     h.write(H, 'CHECKIN id=%s at=2025-11-26T08:59:00Z' % who,
             'an earlier event scan moves the event check-in only',

@@ -140,6 +140,34 @@ with h.section('each command\'s function takes its keys'):
     h.is_(bad, [], 'EXPORT what=X has roster.export_X taking the actor and '
           'the other keys')
 
+with h.section('HELP fields= are the records\' fields, in order'):
+    outs = {}
+    for name, cols in env.pg.query(
+            "SELECT p.proname, coalesce((SELECT string_agg(a.n, ' ' ORDER BY"
+            " a.i) FROM unnest(p.proargnames, p.proargmodes) WITH ORDINALITY"
+            " AS a(n, m, i) WHERE a.m = 't'), '')"
+            " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = 'roster' AND p.prokind = 'f'"):
+        outs[name] = cols
+    with_fields = sorted(n for n, r in cmds.items() if 'fields' in r)
+    listing = sorted(n for n in cmds if n.endswith((' LIST', ' SHOW'))
+                     or n in ('ROSTER', 'AUDIT'))
+    h.is_(with_fields, listing, 'every LIST, SHOW, ROSTER and AUDIT has '
+          'fields=, no other command')
+    bad = ['%s: fields=%r, roster.%s returns %r'
+           % (n, cmds[n]['fields'], n.lower().replace(' ', '_'),
+              outs.get(n.lower().replace(' ', '_')))
+           for n in with_fields
+           if cmds[n]['fields'] != outs.get(n.lower().replace(' ', '_'))]
+    h.is_(bad, [], 'fields= is the function\'s RETURNS TABLE, in order')
+    A = rd.login('admin')
+    recs = h.records(A, 'PARTY LIST')
+    A.close()
+    fields = cmds['PARTY LIST']['fields'].split()
+    h.ok(recs and all([k for k in fields if k in r] == list(r)
+                      for r in recs),
+         'PARTY LIST records carry their fields in fields= order')
+
 # The CHECK constraints of the tables, as column -> allowed values.
 checks = {}
 for table, cond in env.pg.query(

@@ -176,6 +176,40 @@ with h.section('exports: family and latin are the last columns'):
     header, rows = parse_csv(r.data)
     h.is_([x[-1] for x in rows], ['Ivan Petrov'], 'speakers: latin')
 
+with h.section('ROSTER, SPEAKER LIST, CHECKIN and WATCH carry the forms'):
+    h.must(A, 'ENROL session=S1 participant=%s' % ID[IVAN])
+    got = {x.get('participant'): (x.get('family'), x.get('latin'))
+           for x in h.records(S, 'ROSTER session=S1')}
+    h.is_(got, {ID['zoltan']: ('Kovács', None),
+                ID[IVAN]: (None, 'Ivan Petrov')},
+          'ROSTER records: family and latin')
+    recs = h.records(S, 'SPEAKER LIST session=S1')
+    h.is_([(x.get('participant'), x.get('latin')) for x in recs],
+          [(ID[IVAN], 'Ivan Petrov')], 'SPEAKER LIST records: latin')
+    recs = h.records(F, 'SPEAKER LIST session=S1')
+    h.is_([sorted(x) for x in recs],
+          [['party', 'position', 'role', 'session']],
+          'a focal point of another party gets no name, family nor latin')
+    W = rd.login('admin', use='E1')
+    h.must(W, 'WATCH')
+    r = h.must(A, 'CHECKIN id=%s' % ID[IVAN])
+    h.is_(r.fields.get('latin'), 'Ivan Petrov', 'CHECKIN answers latin=')
+    kind, note = h.read_note(W)
+    h.is_((kind, note.get('name'), note.get('latin')),
+          ('checkin', IVAN, 'Ivan Petrov'), '! checkin carries latin=')
+    h.write(A, 'PARTICIPANT SET id=%s name=%s' % (ID[IVAN],
+                                                  h.quote('Иван Петрович')),
+            'a new name')
+    kind, note = h.read_note(W)
+    h.is_((kind, note.get('latin')), ('participant.updated', 'Ivan Petrovic'),
+          '! participant.updated carries the new latin=')
+    h.write(A, 'PARTICIPANT SET id=%s name=%s' % (ID[IVAN], h.quote(IVAN)),
+            'the name back')
+    r = h.must(A, 'CHECKIN id=%s' % ID['zoltan'])
+    h.ok('latin' not in r.fields, 'a Latin name: CHECKIN without latin=',
+         '    %r' % r.final)
+    W.close()
+
 with h.section('roster import participants takes family and latin'):
     path = os.path.join(env.tmp, 'names.csv')
     with open(path, 'w', newline='', encoding='utf-8') as f:
