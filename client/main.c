@@ -33,7 +33,8 @@ struct main_verb {
 #define MAIN_OUTPUT  0x01 /* takes -o FILE, --title, --no-email */
 #define MAIN_DRY_RUN 0x02 /* takes --dry-run */
 #define MAIN_JOURNAL 0x04 /* takes --journal FILE and --replay FILE */
-#define MAIN_LAYOUT  0x08 /* takes -o FILE and --layout (badges) */
+#define MAIN_IMPORT  0x08 /* takes --encoding, --map, --ignore-unknown */
+#define MAIN_LAYOUT  0x10 /* takes -o FILE and --layout (badges) */
 
 /* Long options without a letter. */
 #define MAIN_OPT_TITLE	  256
@@ -43,7 +44,9 @@ struct main_verb {
 static const struct main_verb main_verbs[] = {
 	{ NULL, "COMMAND [WORD] [key=value ...]", main_command, -1, 0 },
 	{ "shell", "shell", shell_run, 0, 0 },
-	{ "import", "import KIND FILE.csv", import_run, -1, MAIN_DRY_RUN },
+	{ "import",
+	    "import [--encoding ENC] [--map MAP] [--ignore-unknown] KIND FILE",
+	    import_run, -1, MAIN_DRY_RUN | MAIN_IMPORT },
 	{ "export", "export WHAT [key=value ...]", export_run, -1,
 	    MAIN_OUTPUT },
 	{ "badges",
@@ -120,6 +123,11 @@ main_help(void)
 	    "                       its rules (dry_run=yes); nothing is added\n"
 	    "      --journal FILE   checkin-desk: the journal of its scans\n"
 	    "      --replay FILE    checkin-desk: send every scan of a journal\n"
+	    "      --encoding ENC   import: the file's encoding when it is not UTF-8\n"
+	    "                       or UTF-16 with a byte order mark (cp1252 ...)\n"
+	    "      --map MAP        import: \"HEADER=KEY,HEADER=KEY\", the key of a\n"
+	    "                       column (an empty KEY leaves the column out)\n"
+	    "      --ignore-unknown import: skip columns of no known key\n"
 	    "  -h, --help           this help\n"
 	    "  -V, --version        the version\n"
 	    "\n"
@@ -140,25 +148,35 @@ main_help(void)
 	    "         exit with QUIT or EOF.\n"
 	    "         LOGIN user=NAME without password=, or a secret given as \"\"\n"
 	    "         (password=\"\"), is asked for; lines with secrets are not kept.\n"
-	    "import   add every row of a CSV file (RFC 4180, header row), pipelined;\n"
-	    "         ';' or TAB between fields as a spreadsheet writes them works\n"
-	    "         too. KIND and columns (the server's HELP has the full list):\n"
+	    "import   add or update every row of a spreadsheet saved as CSV (a\n"
+	    "         header row; ',' ';' or TAB between fields; UTF-8, UTF-16 with\n"
+	    "         a byte order mark as Excel's \"Unicode text\", or --encoding),\n"
+	    "         pipelined. KIND and columns (the server's HELP has the keys):\n"
 	    "           parties       code,kind,name (PARTY ADD; codes that exist are\n"
-	    "                         skipped)\n"
-	    "           delegations   party,quota,note (DELEGATION REGISTER)\n"
-	    "           participants  party,honorific,name,title,email,role\n"
-	    "                         (PARTICIPANT ADD)\n"
+	    "                         left unchanged)\n"
+	    "           delegations   party,quota,note (DELEGATION REGISTER / SET)\n"
+	    "           participants  party,honorific,name,title,email,role, or\n"
+	    "                         given and family for the name; id, version\n"
+	    "                         (PARTICIPANT ADD / SET)\n"
 	    "           sessions      code,kind,title,starts,ends,room,capacity,theme\n"
-	    "                         (SESSION CREATE)\n"
+	    "                         (SESSION CREATE / SET)\n"
 	    "           speakers      session,participant_name,role,topic,position\n"
 	    "                         (SPEAKER ADD; names looked up with PARTICIPANT\n"
 	    "                         LIST; a participant column of ids works too)\n"
-	    "         All kinds but parties need --event CODE (or an event column).\n"
-	    "         Each row is sent with ref=imp-HASH of its content, so running an\n"
-	    "         import again adds nothing twice. An empty cell leaves its key\n"
-	    "         out. Refused rows are listed at the end (exit status 1). With\n"
-	    "         --dry-run each row is checked by the server and nothing is\n"
-	    "         added (rows are checked one by one, not against each other).\n"
+	    "         Headers such as \"First name\", \"E-mail\", \"Country\", \"Pays\"\n"
+	    "         are known in English and French (README); others need --map.\n"
+	    "         A party is its code or its name (Turkiye, HUNGARY). Cells are\n"
+	    "         trimmed; an empty cell leaves its key out. A row that matches\n"
+	    "         what the server has (a participant by id, else e-mail, else\n"
+	    "         name; a delegation by party; a session by code) is updated\n"
+	    "         where it differs (SET ... version=) or left unchanged; others\n"
+	    "         are added with ref=imp-HASH of their content, so running an\n"
+	    "         import again adds nothing twice. All kinds but parties need\n"
+	    "         --event CODE (or an event column). Prints \"added N, updated\n"
+	    "         M, unchanged K, refused R\", then each refused row with its\n"
+	    "         line, name and value (exit status 1). With --dry-run the\n"
+	    "         server checks each row and nothing changes (\"would add N,\n"
+	    "         update M, leave K unchanged, refuse R\").\n"
 	    "export   EXPORT what=WHAT, the payload written to -o FILE or stdout;\n"
 	    "         other keys (party=, session=, status=) pass on. The file is\n"
 	    "         format=csv/tsv/xlsx/pdf, else as FILE's extension (.csv, .tsv,\n"
@@ -478,6 +496,9 @@ main(int argc, char **argv)
 		{ "no-pager", no_argument, NULL, 'P' },
 		{ "journal", required_argument, NULL, 'J' },
 		{ "replay", required_argument, NULL, 'R' },
+		{ "encoding", required_argument, NULL, 'E' },
+		{ "map", required_argument, NULL, 'M' },
+		{ "ignore-unknown", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 }
 	};
@@ -589,6 +610,15 @@ main(int argc, char **argv)
 		case 'R':
 			r.replay = optarg;
 			break;
+		case 'E':
+			r.encoding = optarg;
+			break;
+		case 'M':
+			r.map = optarg;
+			break;
+		case 'I':
+			r.ignore_unknown = 1;
+			break;
 		case 'h':
 			main_help();
 			rv = ROSTER_EXIT_OK;
@@ -632,6 +662,13 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "roster: --journal and --replay are for "
 		    "checkin-desk\n");
+		goto fail;
+	}
+	if ((r.encoding != NULL || r.map != NULL || r.ignore_unknown) &&
+	    !(verb->flags & MAIN_IMPORT)) {
+		fprintf(stderr,
+		    "roster: --encoding, --map and --ignore-unknown are for "
+		    "import\n");
 		goto fail;
 	}
 	if (main_settings(&r, cfgpath, &flags, format) == -1)

@@ -7,6 +7,8 @@
 #ifndef ROSTER_H
 #define ROSTER_H
 
+#include <sys/types.h>
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -149,6 +151,9 @@ struct roster {
 	const char	  *layout;   /* badges --layout */
 	int		   no_email; /* and --no-email */
 	int		   dry_run;
+	const char	  *encoding;	    /* import --encoding */
+	const char	  *map;		    /* import --map */
+	int		   ignore_unknown;  /* import --ignore-unknown */
 	int		   connect_timeout; /* ms; 0: ROSTER_CONNECT_TIMEOUT */
 	int		   quiet_connect; /* no message when a connect fails */
 	int		   argc;	  /* command and arguments */
@@ -177,6 +182,90 @@ struct csv {
 	char		sep;	  /* ',', ';' or TAB, from the header */
 	size_t		errline;  /* on failure: the line */
 	char		err[128]; /* and what is wrong there */
+};
+
+/* The entries of import --map (colmap.c). */
+struct colmap {
+	char **from; /* headers */
+	char **to;   /* keys; "": leave the column out */
+	size_t n;
+};
+
+/* An import being run (import.c, upsert.c). */
+#define IMPORT_MAX_COLS 32
+
+enum import_state {
+	IMPORT_PENDING, /* not classified yet */
+	IMPORT_ADD,	/* to be sent: the kind's ADD */
+	IMPORT_SET,	/* to be sent: the kind's SET of what it matched */
+	IMPORT_ADDED,
+	IMPORT_UPDATED,
+	IMPORT_UNCHANGED,
+	IMPORT_REFUSED
+};
+
+/* A record the server has (a LIST's), and the event it was listed for. */
+struct import_rec {
+	char  *event;
+	char **keys;
+	char **values;
+	size_t n;
+};
+
+struct import_recs {
+	struct import_rec *r;
+	size_t		   n;
+	size_t		   cap;
+};
+
+/* A row of the file, its cells by the import's columns. */
+struct import_row {
+	enum import_state	 state;
+	size_t			 line;
+	char			*v[IMPORT_MAX_COLS]; /* "" when empty */
+	const char		*person;  /* speakers: participant_name's id */
+	const struct import_rec *rec;	  /* what it matches */
+	unsigned long		 changed; /* bits: columns that differ */
+	int			 set;	  /* it was sent as a SET */
+	char			*error;	  /* when refused */
+	int			 retry;	  /* BUSY or UNAVAILABLE */
+};
+
+struct import_kind {
+	const char *name;
+	const char *command;  /* adds a row */
+	const char *alias;    /* a column the CLI turns into ... */
+	const char *alias_of; /* ... this key */
+	const char *list;     /* what there is already */
+	int	    per_event;
+	const char *set;   /* changes it; NULL: none */
+	const char *ident; /* the column that names it (NULL: participants) */
+	const char *set_ident; /* its key in set */
+	const char *label;     /* the column that names it in messages */
+};
+
+struct import {
+	struct roster		    *r;
+	const struct import_kind    *kind;
+	const struct commands_entry *cmd; /* from HELP */
+	const struct commands_entry *set; /* NULL: the server has none */
+	const char		    *path;
+	struct csv		     csv; /* [0]: the header */
+	char			    *cols[IMPORT_MAX_COLS]; /* keys */
+	size_t			     ncols;
+	size_t			     order[IMPORT_MAX_COLS]; /* by key */
+	struct import_row	    *rows; /* [0] unused: the header */
+	size_t			     nrows;
+	char			    *columns; /* for messages */
+	int			     ref;     /* cmd takes ref= */
+	struct import_recs	     recs;    /* the kind's, from its list */
+	struct import_recs	     parties; /* PARTY LIST */
+	struct import_recs	     people;  /* speakers: PARTICIPANT LIST */
+	struct import_key	    *keys;
+	size_t			     nkeys;
+	int			     bar; /* show progress */
+	long long		     lastbar;
+	size_t			     total;
 };
 
 /* Replies being printed. */
@@ -386,8 +475,35 @@ int  people_read(struct people *, FILE *);
 int  people_event(struct roster *, const char *, struct people *);
 int  people_load(struct roster *, int, char **, struct people *);
 
+/* charset.c */
+int charset_to_utf8(const char *, size_t, const char *, char **, size_t *,
+    char *, size_t);
+
+/* colmap.c */
+size_t	    colmap_fold(const char *, char *, size_t);
+char	   *colmap_trim(char *);
+const char *colmap_known(const char *);
+int	    colmap_same(const char *, const char *);
+int	    colmap_parse(struct colmap *, const char *, char *, size_t);
+const char *colmap_lookup(const struct colmap *, const char *);
+void	    colmap_free(struct colmap *);
+
 /* import.c */
-int import_run(struct roster *);
+int	    import_run(struct roster *);
+ssize_t	    import_col(const struct import *, const char *);
+const char *import_event(const struct import *, const struct import_row *);
+void	    import_refuse(struct import_row *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* columns.c */
+int columns_header(struct import *, ssize_t *, ssize_t *);
+int columns_rows(struct import *, const ssize_t *, ssize_t);
+
+/* upsert.c */
+int	    upsert_load(struct import *);
+void	    upsert_classify(struct import *);
+void	    upsert_recs_free(struct import_recs *);
+const char *upsert_field(const struct import_rec *, const char *);
 
 /* export.c */
 int export_open(struct export_file *, const char *);

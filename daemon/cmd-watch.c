@@ -38,6 +38,10 @@ watch_notify_cb(const char *channel, const char *payload)
 		cmd_session_user_changed(payload);
 		return;
 	}
+	if (strcmp(channel, "roster_web") == 0) {
+		http_session_ended(payload);
+		return;
+	}
 	proto_buf_init(&line);
 	if (notify_line(payload, strlen(payload), &line, event, sizeof event,
 		why, sizeof why) == -1) {

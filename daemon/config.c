@@ -18,7 +18,7 @@
 #include "rosterd.h"
 
 enum config_type {
-	CONFIG_ADDR,
+	CONFIG_ADDR, /* ROSTERD_MAX_LISTEN strings, then their count */
 	CONFIG_PATH,
 	CONFIG_STRING,
 	CONFIG_INT,
@@ -36,6 +36,9 @@ struct config_key {
 #define OFF(f) offsetof(struct config, f)
 static const struct config_key config_keys[] = {
 	{ "listen", CONFIG_ADDR, OFF(listen), 0, 0 },
+	{ "http_listen", CONFIG_ADDR, OFF(http_listen), 0, 0 },
+	{ "http_session_idle", CONFIG_INT, OFF(http_session_idle), 1, 604800 },
+	{ "web_root", CONFIG_PATH, OFF(web_root), 0, 0 },
 	{ "cert", CONFIG_PATH, OFF(cert), 0, 0 },
 	{ "key", CONFIG_PATH, OFF(key), 0, 0 },
 	{ "client_ca", CONFIG_PATH, OFF(client_ca), 0, 0 },
@@ -70,6 +73,7 @@ config_defaults(struct config *cfg)
 	cfg->write_timeout = 60;
 	cfg->max_connections_per_address = 64;
 	cfg->statement_timeout = 30;
+	cfg->http_session_idle = 1800;
 	cfg->log_level = LOG_LVL_INFO;
 }
 
@@ -80,9 +84,12 @@ config_free(struct config *cfg)
 
 	for (i = 0; i < cfg->nlisten; i++)
 		free(cfg->listen[i]);
+	for (i = 0; i < cfg->nhttp_listen; i++)
+		free(cfg->http_listen[i]);
 	free(cfg->cert);
 	free(cfg->key);
 	free(cfg->client_ca);
+	free(cfg->web_root);
 	free(cfg->database);
 	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);
@@ -186,7 +193,7 @@ config_set(struct config *cfg, const char *name, const char *value, char *err,
 	size_t			 i;
 	char			*ep, **sp;
 	long			 n;
-	int			 level;
+	int			 level, *np;
 
 	for (i = 0; i < NKEYS; i++) {
 		if (strcmp(config_keys[i].name, name) == 0) {
@@ -211,14 +218,16 @@ config_set(struct config *cfg, const char *name, const char *value, char *err,
 			    name, value);
 			return (-1);
 		}
-		if (cfg->nlisten == ROSTERD_MAX_LISTEN) {
+		sp = (char **)((char *)cfg + k->offset);
+		np = (int *)(sp + ROSTERD_MAX_LISTEN);
+		if (*np == ROSTERD_MAX_LISTEN) {
 			snprintf(err, errlen, "%s: at most %d addresses", name,
 			    ROSTERD_MAX_LISTEN);
 			return (-1);
 		}
-		if ((cfg->listen[cfg->nlisten] = strdup(value)) == NULL)
+		if ((sp[*np] = strdup(value)) == NULL)
 			goto nomem;
-		cfg->nlisten++;
+		(*np)++;
 		return (0);
 	case CONFIG_PATH:
 	case CONFIG_STRING:

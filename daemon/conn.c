@@ -3,7 +3,9 @@
  * framing errors, the queue of requests in flight (answered in order),
  * back-pressure, timeouts and closing. It never knows what a command means:
  * a parsed request goes to cmd_dispatch (or a line to the connection's
- * mode), and the reply comes back through req_write/req_done.
+ * mode), and the reply comes back through req_write/req_done. A connection
+ * with a face (http.c) reads its requests and writes its replies through
+ * the face; limits, queue and timeouts stay the ones here.
  *
  * What a client can make us hold is bounded: its unread input (a read
  * watermark of a few max_line), its replies not yet written (reading stops
@@ -158,6 +160,13 @@ static void
 conn_set_deadline(struct conn *c, int seconds)
 {
 	c->deadline = time(NULL) + seconds;
+}
+
+/* A sign of life: the idle deadline starts again. */
+void
+conn_touch(struct conn *c)
+{
+	conn_set_deadline(c, rd->cfg->idle_timeout);
 }
 
 static void
@@ -358,24 +367,54 @@ req_added(struct req *r, size_t n)
 		r->conn->queued += n;
 }
 
+/* Bytes of r's reply as they go to the client: a face's own. */
 void
-req_write(struct req *r, const char *data, size_t len)
+req_emit(struct req *r, const void *data, size_t len)
 {
 	if (evbuffer_add(r->out, data, len) == 0)
 		req_added(r, len);
+}
+
+/* The same for bytes that outlive the request (a file of web_root). */
+void
+req_emit_ref(struct req *r, const void *data, size_t len)
+{
+	if (evbuffer_add_reference(r->out, data, len, NULL, NULL) == 0)
+		req_added(r, len);
+}
+
+void
+req_write(struct req *r, const char *data, size_t len)
+{
+	if (r->conn != NULL && r->conn->face != NULL) {
+		r->conn->face->reply(r, data, len);
+		return;
+	}
+	req_emit(r, data, len);
 }
 
 void
 req_printf(struct req *r, const char *fmt, ...)
 {
 	va_list ap;
+	char	small[512], *p = small;
 	int	n;
 
 	va_start(ap, fmt);
-	n = evbuffer_add_vprintf(r->out, fmt, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		req_added(r, (size_t)n);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof small) {
+		if ((p = malloc((size_t)n + 1)) == NULL)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	req_write(r, p, (size_t)n);
+	if (p != small)
+		free(p);
 }
 
 void
@@ -415,6 +454,8 @@ req_done(struct req *r)
 	char		host[64], kind[48];
 	long		ms;
 
+	if (c != NULL && c->face != NULL && c->face->done(r))
+		return; /* the face finishes it, then calls here again */
 	r->done = 1;
 	if (c == NULL)
 		return;
@@ -537,7 +578,17 @@ conn_process(struct conn *c)
 	if (c->processing)
 		return;
 	c->processing = 1;
-	while (c->state == CONN_READY && c->barrier == NULL) {
+	while (c->face != NULL && c->state == CONN_READY &&
+	    c->barrier == NULL) {
+		if (conn_full(c)) {
+			conn_pause(c);
+			break;
+		}
+		if (c->face->input(c) != 1)
+			break;
+	}
+	while (c->face == NULL && c->state == CONN_READY &&
+	    c->barrier == NULL) {
 		if (conn_full(c)) {
 			conn_pause(c);
 			break;
@@ -610,6 +661,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 void
 conn_notify(struct conn *c, const char *line, size_t len)
 {
+	struct evbuffer *b;
+
 	if (c->state != CONN_READY)
 		return;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
@@ -617,7 +670,15 @@ conn_notify(struct conn *c, const char *line, size_t len)
 		conn_close(c, "watcher not reading");
 		return;
 	}
-	bufferevent_write(c->bev, line, len);
+	if (c->face == NULL) {
+		bufferevent_write(c->bev, line, len);
+		return;
+	}
+	if ((b = evbuffer_new()) == NULL)
+		return;
+	c->face->notify(c, line, len, b);
+	bufferevent_write_buffer(c->bev, b);
+	evbuffer_free(b);
 }
 
 /* Enter a mode (NULL: back to reading requests); the mode in force, if
@@ -691,10 +752,18 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (c->refusing) {
 			static const char busy[] =
 			    "ERR BUSY too many connections, try again later\n";
+			const char *msg = c->face ? c->face->busy : busy;
 
-			bufferevent_write(bev, busy, sizeof busy - 1);
+			bufferevent_write(bev, msg, strlen(msg));
 			c->state = CONN_CLOSING;
 			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		if (c->face != NULL) {
+			c->state = CONN_READY;
+			conn_set_deadline(c, rd->cfg->idle_timeout);
+			c->face->established(c);
+			conn_process(c);
 			return;
 		}
 		c->state = CONN_GREETING;
@@ -738,7 +807,8 @@ conn_in_high(void)
 /* A new TCP connection: start the TLS handshake. Past max_connections the
  * handshake still happens, so that the client can be told ERR BUSY. */
 void
-conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
+conn_accept(int fd, struct sockaddr *sa, socklen_t salen,
+    const struct conn_face *face)
 {
 	struct conn	 *c;
 	struct conn_addr *peer;
@@ -783,6 +853,7 @@ conn_accept(int fd, struct sockaddr *sa, socklen_t salen)
 		return;
 	}
 	c->peer = peer;
+	c->face = face;
 	peer->n++;
 	c->reply_est = CONN_OUT_HIGH / 4;
 	c->id = ++rd->next_conn_id;
@@ -891,6 +962,9 @@ conn_free(struct conn *c, const char *why)
 	c->nlarge = 0;
 	c->queued = 0;
 	c->barrier = NULL;
+	if (c->face != NULL && c->face->free != NULL)
+		c->face->free(c);
+	c->face_data = NULL;
 	TAILQ_REMOVE(&conns, c, entry);
 	conn_addr_put(c->peer);
 	c->peer = NULL;

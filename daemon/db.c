@@ -414,7 +414,8 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	const char *listen_sql =
 	    "SELECT encode(k.key, 'hex'), CASE WHEN s.is_called THEN "
 	    "s.last_value ELSE 0 END FROM roster.notify_key k, "
-	    "roster.notify_seq s; LISTEN roster; LISTEN roster_user";
+	    "roster.notify_seq s; LISTEN roster; LISTEN roster_web; "
+	    "LISTEN roster_user";
 	char	    timeout[32];
 	const char *params[2] = { function_files_sha256, timeout };
 
@@ -905,7 +906,8 @@ db_sweep_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Before db_start: receive every NOTIFY on the channels "roster" (changes
- * in events) and "roster_user" (users changed) through one extra
+ * in events), "roster_user" (users changed) and "roster_web" (a web
+ * session ended) through one extra
  * connection that does nothing else. Each time that connection's LISTEN
  * is in force (at start, and again after it was lost), cb is called with
  * channel and payload NULL: notifications may have been missed. */

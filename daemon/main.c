@@ -325,6 +325,12 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	cmd_init();
+	http_session_init();
+	if (cfg.web_root != NULL &&
+	    http_static_load(cfg.web_root, err, sizeof err) == -1) {
+		log_error("%s", err);
+		goto fail;
+	}
 	if (db_start(rd->base, cfg.database, cfg.db_connections,
 		cfg.statement_timeout, err, sizeof err) == -1) {
 		log_error("%s", err);
@@ -335,6 +341,7 @@ main(int argc, char **argv)
 	server_run();
 
 	tls_shutdown();
+	http_static_free();
 	event_base_free(rd->base);
 	config_free(&cfg);
 	return (0);

@@ -25,9 +25,14 @@ typedef struct ssl_st SSL;
 #define ROSTERD_NAME	   "rosterd"
 
 /* config.c */
+/* Each list of addresses is followed by its count (config.c's CONFIG_ADDR). */
 struct config {
 	char *listen[ROSTERD_MAX_LISTEN];
 	int   nlisten;
+	char *http_listen[ROSTERD_MAX_LISTEN]; /* the HTTPS face */
+	int   nhttp_listen;
+	int   http_session_idle;
+	char *web_root;
 	char *cert;
 	char *key;
 	char *client_ca;
@@ -112,6 +117,7 @@ enum conn_state {
 
 struct conn;
 struct conn_addr;
+struct conn_face;
 struct req {
 	TAILQ_ENTRY(req) entry;
 	struct conn	       *conn; /* NULL once the client has gone */
@@ -157,9 +163,28 @@ struct conn_mode {
 	void (*close)(struct conn *, void *);
 };
 
+/*
+ * A face replaces the line protocol's framing on a connection (the HTTPS
+ * face, http.c): it reads requests from the input instead of lines, and
+ * turns the reply lines that the commands write into its own bytes
+ * (req_emit). NULL: the line protocol.
+ */
+struct conn_face {
+	const char *name;
+	const char *busy; /* sent past max_connections, then closed */
+	void (*established)(struct conn *); /* instead of the greeting */
+	int (*input)(struct conn *);	    /* 1: a request was read */
+	void (*reply)(struct req *, const char *, size_t);
+	int (*done)(struct req *); /* 1: it calls req_done again later */
+	void (*notify)(struct conn *, const char *, size_t, struct evbuffer *);
+	void (*free)(struct conn *);
+};
+
 struct conn {
 	uint64_t id;
 	TAILQ_ENTRY(conn) entry;
+	const struct conn_face *face; /* NULL: the line protocol */
+	void		       *face_data;
 	struct bufferevent     *bev;
 	SSL		       *ssl;
 	int			fd;
@@ -190,7 +215,7 @@ struct conn {
 	char	  event[PROTO_MAX_CODE + 1];
 	char	  stamp[SESSION_STAMP_LEN + 1]; /* the user as logged in */
 };
-void	    conn_accept(int, struct sockaddr *, socklen_t);
+void conn_accept(int, struct sockaddr *, socklen_t, const struct conn_face *);
 struct req *conn_new_req(struct conn *);
 void	    conn_close_all(void);
 void	    conn_free_all(void);
@@ -203,6 +228,9 @@ void	    conn_established_hook(int (*)(struct conn *));
 void	    conn_notify(struct conn *, const char *, size_t);
 void	    conn_greet(struct conn *, const char *, enum role, const char *);
 void	    req_write(struct req *, const char *, size_t);
+void	    req_emit(struct req *, const void *, size_t);
+void	    req_emit_ref(struct req *, const void *, size_t);
+void	    conn_touch(struct conn *);
 void	    req_printf(struct req *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 void req_line(struct req *, const struct proto_buf *);
@@ -215,6 +243,78 @@ size_t req_pending(struct req *);
 void   req_barrier(struct req *, void (*)(struct req *));
 void   req_large(struct req *);
 void   req_free(struct req *);
+
+/* http.c: the HTTPS face (proto/HTTP.md): requests as JSON, replies as
+ * JSON, exports as downloads, WATCH as Server-Sent Events */
+#define HTTP_TOKEN_LEN 64 /* hex digits of a session or CSRF token */
+enum http_route {
+	HTTP_API,     /* POST /api: one command */
+	HTTP_SESSION, /* GET /api/session: WHOAMI and the CSRF token */
+	HTTP_EXPORT,  /* GET /api/export: EXPORT as a download */
+	HTTP_WATCH    /* GET /api/watch: WATCH as Server-Sent Events */
+};
+struct json_t;
+/* One HTTPS connection: the request being answered (one at a time) and
+ * its reply as it is collected. */
+struct http_conn {
+	enum http_route	 route;
+	int		 keep_alive;
+	int		 closing; /* no request read after this one */
+	size_t		 discard; /* bytes of a body too long still to drop */
+	int		 status;  /* an HTTP status that overrides the code's */
+	const char	*allow;	  /* 405: the methods allowed */
+	char		 token[HTTP_TOKEN_LEN + 1]; /* the cookie's, or "" */
+	char		 csrf_sent[HTTP_TOKEN_LEN + 1];
+	int		 session; /* the cookie named a live session */
+	char		 csrf[HTTP_TOKEN_LEN + 1];	 /* the session's */
+	char		 token_hash[HTTP_TOKEN_LEN + 1]; /* its SHA-256 */
+	char		 new_token[HTTP_TOKEN_LEN + 1];	 /* the cookie to set */
+	int		 clear_cookie;
+	char		 filename[48]; /* an export's */
+	int		 tsv;
+	struct evbuffer *line;	  /* reply bytes not yet a whole line */
+	struct evbuffer *records; /* the records so far, as JSON */
+	struct evbuffer *chunk;	  /* a stream's bytes not yet sent */
+	int		 nrecords;
+	struct json_t	*fields;
+	struct json_t	*words;
+	enum proto_code	 code;
+	char		 text[512];
+	int		 final;
+	int		 streaming; /* its head is sent: export or SSE */
+	int		 finished;
+};
+extern const struct conn_face http_face;
+void http_fail(struct req *, int, enum proto_code, const char *);
+void http_finish(struct req *);
+void http_dispatch(struct req *);
+
+/* http-json.c: JSON documents to request lines, reply lines to JSON */
+int http_json_request(const char *, size_t, struct proto_buf *, char *, size_t);
+int http_query_request(const char *, const char *, struct proto_buf *, char *,
+    size_t);
+int http_json_fields(const char *, size_t, struct json_t **, struct json_t **,
+    char *, size_t);
+void http_json_dump(struct evbuffer *, struct json_t *);
+
+/* http-session.c: web sessions in PostgreSQL, and CSRF tokens */
+void http_session_init(void);
+void http_session_load(struct req *);
+int  http_session_after(struct req *);
+int  http_session_csrf_ok(struct http_conn *);
+void http_session_cookie(const char *, size_t, char *);
+void http_session_ended(const char *);
+
+/* http-static.c: the files of web_root, in memory */
+struct http_file {
+	char	   *path; /* "/index.html" */
+	char	   *data;
+	size_t	    len;
+	const char *type;
+};
+int			http_static_load(const char *, char *, size_t);
+void			http_static_free(void);
+const struct http_file *http_static_find(const char *);
 
 /* db.c: the asynchronous PostgreSQL pool */
 typedef void (*db_cb)(void *, struct pg_result *, enum proto_code,

@@ -21,7 +21,7 @@
 #define SERVER_CANCEL_SECONDS 5 /* for cancelled statements to end */
 
 struct rosterd		     *rd;
-static struct evconnlistener *server_listeners[ROSTERD_MAX_LISTEN];
+static struct evconnlistener *server_listeners[2 * ROSTERD_MAX_LISTEN];
 static int		      server_nlisteners;
 static struct event	     *server_sweep_ev;
 static struct event	     *server_drain_ev;
@@ -31,7 +31,7 @@ static void
 server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	conn_accept(fd, sa, (socklen_t)salen);
+	conn_accept(fd, sa, (socklen_t)salen, arg);
 }
 
 static void
@@ -57,35 +57,48 @@ server_accept_error_cb(struct evconnlistener *l, void *arg)
 	}
 }
 
-/* Bind every configured address; 0, or -1 after logging why. */
-int
-server_listen(void)
+/* Bind the addresses of one face (NULL: the line protocol). */
+static int
+server_listen_face(char *const *addrs, int n, const char *what,
+    const struct conn_face *face)
 {
 	struct sockaddr_storage ss;
 	socklen_t		sslen;
 	struct evconnlistener  *l;
 	int			i;
 
-	for (i = 0; i < rd->cfg->nlisten; i++) {
-		if (config_parse_addr(rd->cfg->listen[i], &ss, &sslen) == -1) {
-			log_error("listen %s: bad address", rd->cfg->listen[i]);
+	for (i = 0; i < n; i++) {
+		if (config_parse_addr(addrs[i], &ss, &sslen) == -1) {
+			log_error("%s %s: bad address", what, addrs[i]);
 			return (-1);
 		}
-		l = evconnlistener_new_bind(rd->base, server_accept_cb, NULL,
+		l = evconnlistener_new_bind(rd->base, server_accept_cb,
+		    (void *)face,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 			LEV_OPT_REUSEABLE |
 			(ss.ss_family == AF_INET6 ? LEV_OPT_BIND_IPV6ONLY : 0),
 		    511, (struct sockaddr *)&ss, (int)sslen);
 		if (l == NULL) {
-			log_error("listen %s: %s", rd->cfg->listen[i],
-			    strerror(errno));
+			log_error("%s %s: %s", what, addrs[i], strerror(errno));
 			return (-1);
 		}
 		evconnlistener_set_error_cb(l, server_accept_error_cb);
 		server_listeners[server_nlisteners++] = l;
-		log_notice("listening on %s", rd->cfg->listen[i]);
+		log_notice("listening on %s%s", addrs[i],
+		    face != NULL ? " (https)" : "");
 	}
 	return (0);
+}
+
+/* Bind every configured address; 0, or -1 after logging why. */
+int
+server_listen(void)
+{
+	if (server_listen_face(rd->cfg->listen, rd->cfg->nlisten, "listen",
+		NULL) == -1)
+		return (-1);
+	return (server_listen_face(rd->cfg->http_listen, rd->cfg->nhttp_listen,
+	    "http_listen", &http_face));
 }
 
 /* Become the configured user once the ports are bound. */

@@ -113,7 +113,8 @@ _roster()
 	local cur prev= prog i w words=() conn=() skip=0 verb= cmd=
 	local opts="-H --host -p --port --ca --cert --key -u --user -c --config
 		-f --format -e --event -o --output -n --dry-run -x --expanded
-		--no-pager --title --no-email --layout --journal --replay -h --help
+		--no-pager --title --no-email --layout --journal --replay --encoding
+		--map --ignore-unknown -h --help
 		-V --version"
 	local verbs="shell import export badges watch checkin-desk"
 	local kinds="parties delegations participants sessions speakers"
@@ -164,6 +165,11 @@ _roster()
 		COMPREPLY=($(compgen -W "table records csv json" -- "$cur"))
 		return 0
 		;;
+	--encoding)
+		COMPREPLY=($(compgen -W "cp1252 latin1 iso-8859-15 utf-16 mac" \
+			-- "$cur"))
+		return 0
+		;;
 	-c | --config | --ca | --cert | --key | -o | --output | --journal | \
 		--replay)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -178,7 +184,7 @@ _roster()
 		COMPREPLY=($(compgen -A hostname -- "$cur"))
 		return 0
 		;;
-	-p | --port | -u | --user | -e | --event | --title)
+	-p | --port | -u | --user | -e | --event | --title | --map)
 		return 0
 		;;
 	esac

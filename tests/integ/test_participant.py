@@ -311,9 +311,9 @@ with h.section('CHECKIN'):
     h.ok('already' not in r1.fields, 'the first check-in has no already=')
     r2 = h.write(S, 'CHECKIN id=%s' % P[SERRA], 'the same check-in again',
                  changes=0, id=P[SERRA], checked_in=t1, already='1')
-    h.is_(r2.final, 'OK id=%s party=TR name=%s checked_in=%s already=1'
-          % (P[SERRA], h.quote(SERRA), t1),
-          'the second: the first time, already=1')
+    h.is_(r2.final, 'OK id=%s party=TR name=%s checked_in=%s already=1 '
+          'status=confirmed' % (P[SERRA], h.quote(SERRA), t1),
+          'the second: the first time, already=1, and the status')
     h.is_(part(P[SERRA]).get('checked_in'), t1, 'SHOW: checked_in')
     r = h.write(H, 'CHECKIN badge=%s' % BADGE[JOVAN], 'check-in by badge',
                 id=P[JOVAN], party='RS', name=JOVAN)
