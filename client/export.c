@@ -25,14 +25,6 @@
 
 #include "roster.h"
 
-/* Where the payload goes. */
-struct export_file {
-	const char *path; /* NULL: stdout */
-	FILE	   *f;
-	char	   *tmp;    /* written here, then renamed */
-	int	    direct; /* a device or pipe, written to */
-};
-
 /* The formats of an export file. */
 struct export_format {
 	const char *name; /* format= and the file's extension */
@@ -109,8 +101,9 @@ export_choose(struct roster *r, const char *value, const char *path,
 	return (f);
 }
 
-/* Open the destination of -o (stdout for none or "-"); -1 with a message. */
-static int
+/* Open the destination of -o (stdout for none or "-"); -1 with a message.
+ * badges.c writes its PDF through it too. */
+int
 export_open(struct export_file *ef, const char *path)
 {
 	struct stat st;
@@ -151,7 +144,7 @@ export_open(struct export_file *ef, const char *path)
 /* Close the destination: the file renamed into place when rv is OK, else
  * removed. Returns rv, or ROSTER_EXIT_FAIL when closing or renaming
  * failed. */
-static int
+int
 export_close(struct export_file *ef, int rv)
 {
 	if (ef->path == NULL)

@@ -1,10 +1,11 @@
 /*
  * main.c -- roster, the command-line client of rosterd: settings from the
  * config file, the environment and the flags; the table of the CLI's verbs
- * (a one-shot command, shell, import, export, watch, checkin-desk), each
- * with its handler and usage; a request built from the arguments. The
- * session with the server is in session.c, the shell in shell.c, bulk
- * import in import.c, export in export.c, the check-in desk in desk.c.
+ * (a one-shot command, shell, import, export, badges, watch,
+ * checkin-desk), each with its handler and usage; a request built from
+ * the arguments. The session with the server is in session.c, the shell
+ * in shell.c, bulk import in import.c, export in export.c, badges in
+ * badges.c, the check-in desk in desk.c.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -33,10 +34,12 @@ struct main_verb {
 #define MAIN_DRY_RUN 0x02 /* takes --dry-run */
 #define MAIN_JOURNAL 0x04 /* takes --journal FILE and --replay FILE */
 #define MAIN_IMPORT  0x08 /* takes --encoding, --map, --ignore-unknown */
+#define MAIN_LAYOUT  0x10 /* takes -o FILE and --layout (badges) */
 
 /* Long options without a letter. */
 #define MAIN_OPT_TITLE	  256
 #define MAIN_OPT_NO_EMAIL 257
+#define MAIN_OPT_LAYOUT	  258
 
 static const struct main_verb main_verbs[] = {
 	{ NULL, "COMMAND [WORD] [key=value ...]", main_command, -1, 0 },
@@ -46,6 +49,9 @@ static const struct main_verb main_verbs[] = {
 	    import_run, -1, MAIN_DRY_RUN | MAIN_IMPORT },
 	{ "export", "export WHAT [key=value ...]", export_run, -1,
 	    MAIN_OUTPUT },
+	{ "badges",
+	    "badges [party=CODE] [id=N ...] [--layout a6|a4-8] -o FILE.pdf",
+	    badges_run, -1, MAIN_LAYOUT },
 	{ "watch", "watch [event=CODE]", main_watch, -1, 0 },
 	{ "checkin-desk",
 	    "-e EVENT checkin-desk [session=CODE] [--journal FILE]\n"
@@ -106,10 +112,13 @@ main_help(void)
 	    "      --no-pager       never page (default: a table longer than the\n"
 	    "                       terminal goes through $PAGER, or less -FRSX)\n"
 	    "  -e, --event CODE     send USE event=CODE first\n"
-	    "  -o, --output FILE    export: write the file here (default: stdout)\n"
+	    "  -o, --output FILE    export, badges: write the file here (default:\n"
+	    "                       stdout)\n"
 	    "      --title TEXT     export to PDF: the list's title (default: List of\n"
 	    "                       participants)\n"
 	    "      --no-email       export to PDF: leave the e-mail addresses out\n"
+	    "      --layout LAYOUT  badges: a6 (one badge a page, the default) or\n"
+	    "                       a4-8 (eight to an A4 sheet, with cut marks)\n"
 	    "  -n, --dry-run        import: have the server check every row against\n"
 	    "                       its rules (dry_run=yes); nothing is added\n"
 	    "      --journal FILE   checkin-desk: the journal of its scans\n"
@@ -177,6 +186,12 @@ main_help(void)
 	    "         Participants, A4, by delegation, declined participants left\n"
 	    "         out, e.g. roster -e som37 export participants -o lop.pdf\n"
 	    "         --title \"Provisional list of participants\" --no-email\n"
+	    "badges   a PDF of badges (not to a terminal; give -o FILE.pdf): one\n"
+	    "         for each participant who has not declined (EXPORT\n"
+	    "         what=participants: party=, status=, session= pass on; id=N,\n"
+	    "         repeated, keeps those participants): the meeting, the name\n"
+	    "         (shrunk to fit, its Latin form under it), title, delegation,\n"
+	    "         the role's coloured band and a QR code of the badge code.\n"
 	    "watch    WATCH, printing live updates until Ctrl-C.\n"
 	    "checkin-desk\n"
 	    "         the laptop at the door: each line read (a QR scanner types\n"
@@ -190,8 +205,9 @@ main_help(void)
 	    "         another desk (exit 1 when one was refused).\n"
 	    "\n"
 	    "Exit status: 0 OK; 1 the server answered ERR (import: a row was\n"
-	    "refused); 2 usage, configuration, connection, TLS or login error;\n"
-	    "3 checkin-desk: scans still wait in the journal.\n",
+	    "refused; badges: nobody to print); 2 usage, configuration,\n"
+	    "connection, TLS or login error; 3 checkin-desk: scans still wait\n"
+	    "in the journal.\n",
 	    ROSTER_DEFAULT_HOST, PROTO_DEFAULT_PORT, ROSTER_CONFIG_PATH,
 	    ROSTER_HISTORY_FILE);
 	/* clang-format on */
@@ -472,6 +488,7 @@ main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "layout", required_argument, NULL, MAIN_OPT_LAYOUT },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "title", required_argument, NULL, MAIN_OPT_TITLE },
 		{ "no-email", no_argument, NULL, MAIN_OPT_NO_EMAIL },
@@ -562,6 +579,9 @@ main(int argc, char **argv)
 		case 'o':
 			r.output = optarg;
 			break;
+		case MAIN_OPT_LAYOUT:
+			r.layout = optarg;
+			break;
 		case 'n':
 			r.dry_run = 1;
 			break;
@@ -619,11 +639,18 @@ main(int argc, char **argv)
 		goto usage;
 	}
 	verb = main_verb(r.argv[0]);
-	if ((r.output != NULL || r.title != NULL || r.no_email) &&
-	    !(verb->flags & MAIN_OUTPUT)) {
+	if (r.output != NULL && !(verb->flags & (MAIN_OUTPUT | MAIN_LAYOUT))) {
+		fprintf(stderr, "roster: -o is for export and badges\n");
+		goto fail;
+	}
+	if ((r.title != NULL || r.no_email) && !(verb->flags & MAIN_OUTPUT)) {
 		fprintf(stderr,
-		    "roster: -o, --title and --no-email are for "
+		    "roster: --title and --no-email are for "
 		    "export\n");
+		goto fail;
+	}
+	if (r.layout != NULL && !(verb->flags & MAIN_LAYOUT)) {
+		fprintf(stderr, "roster: --layout is for badges\n");
 		goto fail;
 	}
 	if (r.dry_run && !(verb->flags & MAIN_DRY_RUN)) {

@@ -148,6 +148,7 @@ struct roster {
 	const char	  *journal;  /* checkin-desk --journal */
 	const char	  *replay;   /* checkin-desk --replay */
 	const char	  *title;    /* export to PDF: --title */
+	const char	  *layout;   /* badges --layout */
 	int		   no_email; /* and --no-email */
 	int		   dry_run;
 	const char	  *encoding;	    /* import --encoding */
@@ -340,6 +341,21 @@ struct people {
 	char		     *text;
 };
 
+/* Where an export (or a document) goes: -o FILE, written beside itself
+ * and renamed into place on success (export.c). */
+struct export_file {
+	const char *path; /* NULL: stdout */
+	FILE	   *f;
+	char	   *tmp;    /* written here, then renamed */
+	int	    direct; /* a device or pipe, written to */
+};
+
+/* How badges are laid out on paper (badges.c). */
+enum badges_layout {
+	BADGES_A6,  /* one A6 page (105 x 148 mm) each */
+	BADGES_A4_8 /* eight 105 x 74 mm cards to an A4 sheet, cut marks */
+};
+
 /* A PDF document being drawn, a font, a paragraph (pdf.c); opaque. */
 struct pdf;
 struct pdf_font;
@@ -490,10 +506,17 @@ void	    upsert_recs_free(struct import_recs *);
 const char *upsert_field(const struct import_rec *, const char *);
 
 /* export.c */
+int export_open(struct export_file *, const char *);
+int export_close(struct export_file *, int);
 int export_run(struct roster *);
 
 /* desk.c */
 int desk_run(struct roster *);
+
+/* badges.c */
+int badges_write(FILE *, const struct people_event *,
+    const struct people_person *const *, size_t, enum badges_layout);
+int badges_run(struct roster *);
 
 /* xlsx.c */
 int xlsx_write(struct roster *, FILE *, const char *, const char *);

@@ -113,10 +113,10 @@ _roster()
 	local cur prev= prog i w words=() conn=() skip=0 verb= cmd=
 	local opts="-H --host -p --port --ca --cert --key -u --user -c --config
 		-f --format -e --event -o --output -n --dry-run -x --expanded
-		--no-pager --title --no-email --journal --replay --encoding --map
-		--ignore-unknown -h --help
+		--no-pager --title --no-email --layout --journal --replay --encoding
+		--map --ignore-unknown -h --help
 		-V --version"
-	local verbs="shell import export watch checkin-desk"
+	local verbs="shell import export badges watch checkin-desk"
 	local kinds="parties delegations participants sessions speakers"
 
 	# The words up to the cursor, split at blanks only: bash's own
@@ -144,7 +144,8 @@ _roster()
 			conn+=("$w" "${all[i + 1]}")
 			skip=1
 			;;
-		-u | --user | -f | --format | -e | --event | -o | --output)
+		-u | --user | -f | --format | -e | --event | -o | --output | \
+			--layout)
 			skip=1
 			;;
 		--*=*)
@@ -173,6 +174,10 @@ _roster()
 		--replay)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
+		return 0
+		;;
+	--layout)
+		COMPREPLY=($(compgen -W "a6 a4-8" -- "$cur"))
 		return 0
 		;;
 	-H | --host)
@@ -209,6 +214,10 @@ _roster()
 			    -- "$cur"))
 			return 0
 		fi
+		cmd=EXPORT
+		;;
+	badges)
+		# EXPORT what=participants's keys, and id=
 		cmd=EXPORT
 		;;
 	watch)
@@ -262,6 +271,8 @@ _roster()
 	c=$(_roster_key_words "$cmd")
 	# export names WHAT as its first argument, not as what=
 	[[ $cmd == EXPORT ]] && c=$(grep -vx 'what=' <<<"$c")
+	[[ ${verb,,} == badges ]] &&
+		c=$(grep -vx 'format=' <<<"$c"; echo id=)
 	COMPREPLY=($(compgen -W "$c" -- "$cur"))
 	compopt -o nospace 2>/dev/null
 	return 0
