@@ -43,6 +43,12 @@ static const struct export_format export_formats[] = {
 };
 #define EXPORT_NFORMATS (sizeof export_formats / sizeof export_formats[0])
 
+/* CSV and TSV of the attendance, which the CLI reshapes (attendance.c). */
+static const struct export_format export_attendance_csv = { "csv", "csv",
+	attendance_write_csv, NULL, 0 };
+static const struct export_format export_attendance_tsv = { "tsv", "csv",
+	attendance_write_tsv, NULL, 0 };
+
 static const struct export_format *
 export_format(const char *name)
 {
@@ -204,10 +210,10 @@ export_copy(const char *path, FILE *f, const char *to)
 static int
 export_written(struct roster *r, struct export_file *ef,
     const struct export_format *f, const char *req, size_t len,
-    const char *what)
+    const char *what, const char *event)
 {
 	struct output o;
-	FILE	     *csv;
+	FILE	     *csv, *shaped;
 	const char   *tmpdir;
 	char	     *own = NULL;
 	int	      rv, fd;
@@ -226,6 +232,19 @@ export_written(struct roster *r, struct export_file *ef,
 		fprintf(stderr, "roster: a temporary file: %s\n",
 		    strerror(errno));
 		rv = ROSTER_EXIT_FAIL;
+	}
+	/* Attendance: a column per session (or, --long, a row each). */
+	if (rv == ROSTER_EXIT_OK && strcmp(what, "attendance") == 0) {
+		if ((shaped = tmpfile()) == NULL) {
+			fprintf(stderr, "roster: a temporary file: %s\n",
+			    strerror(errno));
+			rv = ROSTER_EXIT_FAIL;
+		} else {
+			rv = attendance_shape(r, event, csv, shaped,
+			    r->long_form);
+			fclose(csv);
+			csv = shaped;
+		}
 	}
 	if (rv == ROSTER_EXIT_OK && ef->tmp == NULL) {
 		if ((tmpdir = getenv("TMPDIR")) == NULL || *tmpdir == '\0')
@@ -264,8 +283,8 @@ export_run(struct roster *r)
 	struct export_file	    ef;
 	struct output		    o;
 	struct proto_buf	    req;
-	const char		   *what = NULL, *fmt = NULL;
-	int			    rv = ROSTER_EXIT_FAIL, i, n = 0;
+	const char		   *what = NULL, *fmt = NULL, *event = NULL;
+	int			    rv = ROSTER_EXIT_FAIL, i, n = 0, shape;
 	int			    argc = r->argc - 1;
 	char			  **argv = r->argv + 1, **args;
 
@@ -281,6 +300,8 @@ export_run(struct roster *r)
 	}
 	/* format= is the file's; rosterd is sent the format it writes. */
 	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "event=", 6) == 0)
+			event = argv[i] + 6;
 		if (strncmp(argv[i], "format=", 7) == 0)
 			fmt = argv[i] + 7;
 		else if (strncmp(argv[i], "what=", 5) == 0 && what == NULL) {
@@ -291,6 +312,17 @@ export_run(struct roster *r)
 	}
 	if ((f = export_choose(r, fmt, r->output, what)) == NULL)
 		goto out;
+	/* The CLI reshapes attendance: rosterd sends it CSV, and the format
+	 * asked for is written from the shaped CSV. */
+	shape = what != NULL && strcmp(what, "attendance") == 0;
+	if (shape && f->write == NULL)
+		f = strcmp(f->name, "tsv") == 0 ?
+		    &export_attendance_tsv :
+		    &export_attendance_csv;
+	if (r->long_form && !shape) {
+		fprintf(stderr, "roster: --long is for export attendance\n");
+		goto out;
+	}
 	proto_buf_field(&req, "format", f->wire, strlen(f->wire));
 	if (main_args("EXPORT", n, args, &req) == -1 || req.oom ||
 	    export_open(&ef, r->output) == -1)
@@ -298,7 +330,7 @@ export_run(struct roster *r)
 	if ((rv = session_open(r, "EXPORT")) == ROSTER_EXIT_OK) {
 		if (f->write != NULL)
 			rv = export_written(r, &ef, f, req.data, req.len,
-			    what != NULL ? what : "export");
+			    what != NULL ? what : "export", event);
 		else {
 			output_init(&o, r->format, ef.f);
 			rv = session_transact(r, req.data, req.len, &o, NULL);

@@ -39,6 +39,7 @@ struct main_verb {
 /* Long options without a letter. */
 #define MAIN_OPT_TITLE	  256
 #define MAIN_OPT_NO_EMAIL 257
+#define MAIN_OPT_LONG	  259
 #define MAIN_OPT_LAYOUT	  258
 
 static const struct main_verb main_verbs[] = {
@@ -117,6 +118,8 @@ main_help(void)
 	    "      --title TEXT     export to PDF: the list's title (default: List of\n"
 	    "                       participants)\n"
 	    "      --no-email       export to PDF: leave the e-mail addresses out\n"
+	    "      --long           export attendance: a row per person and session\n"
+	    "                       (default: a column per session)\n"
 	    "      --layout LAYOUT  badges: a6 (one badge a page, the default) or\n"
 	    "                       a4-8 (eight to an A4 sheet, with cut marks)\n"
 	    "  -n, --dry-run        import: have the server check every row against\n"
@@ -492,6 +495,7 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "title", required_argument, NULL, MAIN_OPT_TITLE },
 		{ "no-email", no_argument, NULL, MAIN_OPT_NO_EMAIL },
+		{ "long", no_argument, NULL, MAIN_OPT_LONG },
 		{ "expanded", no_argument, NULL, 'x' },
 		{ "no-pager", no_argument, NULL, 'P' },
 		{ "journal", required_argument, NULL, 'J' },
@@ -598,6 +602,9 @@ main(int argc, char **argv)
 		case MAIN_OPT_NO_EMAIL:
 			r.no_email = 1;
 			break;
+		case MAIN_OPT_LONG:
+			r.long_form = 1;
+			break;
 		case 'x':
 			r.expanded = OUTPUT_EXPANDED_ON;
 			break;
@@ -643,9 +650,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "roster: -o is for export and badges\n");
 		goto fail;
 	}
-	if ((r.title != NULL || r.no_email) && !(verb->flags & MAIN_OUTPUT)) {
+	if ((r.title != NULL || r.no_email || r.long_form) &&
+	    !(verb->flags & MAIN_OUTPUT)) {
 		fprintf(stderr,
-		    "roster: --title and --no-email are for "
+		    "roster: --title, --no-email and --long are for "
 		    "export\n");
 		goto fail;
 	}

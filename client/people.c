@@ -85,32 +85,13 @@ people_read(struct people *pp, FILE *f)
 	struct people_person *p;
 	struct csv_row	     *row;
 	const char	    **field;
-	size_t		      col[PEOPLE_NCOLUMNS], i, j, len = 0, cap = 0;
-	size_t		      n;
-	char		     *text = NULL, *t;
-	char		      buf[8192];
+	size_t		      col[PEOPLE_NCOLUMNS], i, j, len;
+	char		     *text;
 
-	rewind(f);
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		if (len + n + 1 > cap) {
-			cap = (len + n + 1) * 2;
-			if ((t = realloc(text, cap)) == NULL) {
-				free(text);
-				fprintf(stderr, "roster: out of memory\n");
-				return (-1);
-			}
-			text = t;
-		}
-		memcpy(text + len, buf, n);
-		len += n;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "roster: the export: %s\n", strerror(errno));
-		free(text);
+	if (export_slurp(f, &text, &len) == -1)
 		return (-1);
-	}
 	pp->text = text;
-	if (csv_parse(&pp->csv, text != NULL ? text : "", len) == -1) {
+	if (csv_parse(&pp->csv, text, len) == -1) {
 		fprintf(stderr, "roster: the export's CSV: line %zu: %s\n",
 		    pp->csv.errline, pp->csv.err);
 		return (-1);

@@ -143,13 +143,14 @@ struct commands {
 struct roster {
 	struct clicfg	   cfg;
 	enum output_format format;
-	const char	  *event;    /* --event: USE after login */
-	const char	  *output;   /* export -o */
-	const char	  *journal;  /* checkin-desk --journal */
-	const char	  *replay;   /* checkin-desk --replay */
-	const char	  *title;    /* export to PDF: --title */
-	const char	  *layout;   /* badges --layout */
-	int		   no_email; /* and --no-email */
+	const char	  *event;     /* --event: USE after login */
+	const char	  *output;    /* export -o */
+	const char	  *journal;   /* checkin-desk --journal */
+	const char	  *replay;    /* checkin-desk --replay */
+	const char	  *title;     /* export to PDF: --title */
+	const char	  *layout;    /* badges --layout */
+	int		   no_email;  /* and --no-email */
+	int		   long_form; /* export attendance --long */
 	int		   dry_run;
 	const char	  *encoding;	    /* import --encoding */
 	const char	  *map;		    /* import --map */
@@ -517,6 +518,12 @@ int desk_run(struct roster *);
 int badges_write(FILE *, const struct people_event *,
     const struct people_person *const *, size_t, enum badges_layout);
 int badges_run(struct roster *);
+
+/* attendance.c */
+int export_slurp(FILE *, char **, size_t *);
+int attendance_shape(struct roster *, const char *, FILE *, FILE *, int);
+int attendance_write_csv(struct roster *, FILE *, const char *, const char *);
+int attendance_write_tsv(struct roster *, FILE *, const char *, const char *);
 
 /* xlsx.c */
 int xlsx_write(struct roster *, FILE *, const char *, const char *);

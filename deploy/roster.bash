@@ -113,7 +113,7 @@ _roster()
 	local cur prev= prog i w words=() conn=() skip=0 verb= cmd=
 	local opts="-H --host -p --port --ca --cert --key -u --user -c --config
 		-f --format -e --event -o --output -n --dry-run -x --expanded
-		--no-pager --title --no-email --layout --journal --replay --encoding
+		--no-pager --title --no-email --long --layout --journal --replay --encoding
 		--map --ignore-unknown -h --help
 		-V --version"
 	local verbs="shell import export badges watch checkin-desk"
