@@ -20,6 +20,9 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,11 @@
 #define CONN_MAX_LARGE	  4	       /* large replies in flight at once */
 #define CONN_IN_MIN	  (32 * 1024)  /* unread input held, at least */
 #define CONN_ADDR_BUCKETS 1024
+
+/* Connections opened or freed since the last sweep: a handshake's
+ * temporary memory (and a closed connection's) is free but still resident
+ * in the heap, between the live objects of the connections that stay. */
+static unsigned conn_churn;
 
 /* The connections from one address (IPv4) or one /64 (IPv6). */
 struct conn_addr {
@@ -737,6 +745,7 @@ conn_greet(struct conn *c, const char *user, enum role role, const char *party)
 	bufferevent_write(c->bev, b.data, b.len);
 	proto_buf_free(&b);
 	c->state = CONN_READY;
+	conn_churn++;
 	conn_set_deadline(c, rd->cfg->idle_timeout);
 	conn_process(c);
 }
@@ -931,6 +940,7 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 	ERR_clear_error();
 	bufferevent_free(c->bev); /* frees the SSL and closes the socket */
 	free(c);
+	conn_churn++;
 }
 
 /* Detach the connection now; free it from the loop, so that no caller up
@@ -1033,6 +1043,14 @@ conn_sweep(time_t now)
 			break;
 		}
 	}
+#ifdef __GLIBC__
+	/* Give those pages back (glibc keeps freed memory inside the heap
+	 * resident): an idle connection then costs its live objects only. */
+	if (conn_churn > 0) {
+		conn_churn = 0;
+		malloc_trim(0);
+	}
+#endif
 }
 
 /* SIGTERM: stop reading everywhere; close connections as they finish. */

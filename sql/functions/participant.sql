@@ -6,70 +6,84 @@
 -- p_event NULL too: the id (or badge) is unique across the installation.
 -- When it is given, the participant must belong to that event.
 
--- 10 characters of RFC 4648 base32 from 50 random bits: pgcrypto's
--- gen_random_bytes when it is installed, else the random bytes of a
--- version 4 UUID (both come from the server's strong random source).
+-- 10 characters of RFC 4648 base32 from 50 random bits: the random bytes
+-- of a version 4 UUID (the server's strong random source), spelt out in
+-- one expression. A new code is checked against the badge index (the
+-- comparison in the column's own type, char(10), so that it is an index
+-- probe whatever the installation's size); the unique constraint stays the
+-- last word for two registrations that would draw the same code at once.
 CREATE FUNCTION roster._badge() RETURNS text
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
-	v_nsp text;
-	v_bytes bytea;
-	v_bits bigint;
+	a constant text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+	v bigint;
 	v_badge text;
-	i integer;
 BEGIN
-	SELECT n.nspname INTO v_nsp
-	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-	WHERE p.proname = 'gen_random_bytes' AND p.pronargs = 1
-	    AND p.proargtypes[0] = 'integer'::regtype
-	LIMIT 1;
 	LOOP
-		IF v_nsp IS NOT NULL THEN
-			EXECUTE format('SELECT %I.gen_random_bytes(7)', v_nsp) INTO v_bytes;
-		ELSE
-			-- Bytes 9-15 of a v4 UUID are all random.
-			v_bytes := substr(uuid_send(gen_random_uuid()), 10, 7);
-		END IF;
-		v_bits := 0;
-		FOR i IN 0..6 LOOP
-			v_bits := (v_bits << 8) | get_byte(v_bytes, i);
-		END LOOP;
-		v_badge := '';
-		FOR i IN 0..9 LOOP
-			v_badge := v_badge || substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567',
-			    ((v_bits >> (5 * i)) & 31)::integer + 1, 1);
-		END LOOP;
-		EXIT WHEN NOT EXISTS (SELECT 1 FROM participant WHERE badge = v_badge);
+		-- Bytes 10-16 of a v4 UUID are all random.
+		v := ('x' || encode(substr(uuid_send(gen_random_uuid()), 10, 7),
+		    'hex'))::bit(56)::bigint;
+		v_badge := substr(a, (v & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 5) & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 10) & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 15) & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 20) & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 25) & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 30) & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 35) & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 40) & 31)::integer + 1, 1)
+		    || substr(a, ((v >> 45) & 31)::integer + 1, 1);
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM participant
+		    WHERE badge = v_badge::char(10));
 	END LOOP;
 	RETURN v_badge;
 END $$;
 
 -- Participant records in list order: countries first then organisations,
 -- by the delegation's name; within a delegation the head first, then by
--- family name (the whole name when none is given), then by name.
+-- family name (the whole name when none is given), then by name. The
+-- statement for one party is apart from the one for the whole event, so
+-- that each is planned for its key (a cached generic plan cannot use an
+-- index through "p_party_id IS NULL OR ...").
 CREATE FUNCTION roster._participant_records(p_event_id integer,
-    p_id bigint, p_party_id integer, p_status text, p_role text)
+    p_party_id integer, p_status text, p_role text)
 RETURNS TABLE (id text, event text, party text, name text, family text,
     latin text, honorific text, title text, email text, role text,
     status text, badge text, checked_in text, version text)
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT p.id::text, e.code, pa.code, p.name, p.family, p.latin,
-	    p.honorific, p.title, p.email,
-	    p.role, p.status, p.badge::text, roster._fmt_ts(p.checked_in),
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+BEGIN
+	IF p_party_id IS NOT NULL THEN
+		RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text, p.name::text,
+		    p.family::text, p.latin::text, p.honorific, p.title, p.email,
+		    p.role, p.status, p.badge::text, _fmt_ts(p.checked_in),
+		    p.version::text
+		FROM delegation d
+		JOIN party pa ON pa.id = d.party_id
+		JOIN event e ON e.id = d.event_id
+		JOIN participant p ON p.delegation_id = d.id
+		WHERE d.event_id = p_event_id AND d.party_id = p_party_id
+		    AND (p_status IS NULL OR p.status = p_status)
+		    AND (p_role IS NULL OR p.role = p_role)
+		ORDER BY p.role <> 'head',
+		    coalesce(p.family, p.name) COLLATE roster.names,
+		    p.name COLLATE roster.names, p.id;
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text, p.name::text,
+	    p.family::text, p.latin::text, p.honorific, p.title, p.email,
+	    p.role, p.status, p.badge::text, _fmt_ts(p.checked_in),
 	    p.version::text
-	FROM roster.participant p
-	JOIN roster.delegation d ON d.id = p.delegation_id
-	JOIN roster.party pa ON pa.id = d.party_id
-	JOIN roster.event e ON e.id = d.event_id
+	FROM delegation d
+	JOIN party pa ON pa.id = d.party_id
+	JOIN event e ON e.id = d.event_id
+	JOIN participant p ON p.delegation_id = d.id
 	WHERE d.event_id = p_event_id
-	    AND (p_id IS NULL OR p.id = p_id)
-	    AND (p_party_id IS NULL OR d.party_id = p_party_id)
 	    AND (p_status IS NULL OR p.status = p_status)
 	    AND (p_role IS NULL OR p.role = p_role)
 	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
 	    p.role <> 'head', coalesce(p.family, p.name) COLLATE roster.names,
-	    p.name COLLATE roster.names, p.id
-$$;
+	    p.name COLLATE roster.names, p.id;
+END $$;
 
 CREATE FUNCTION roster._participant_role(p_value text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
@@ -199,11 +213,11 @@ BEGIN
 		PERFORM _fail('RSINV', 'status: must be registered, confirmed or declined');
 	END IF;
 	PERFORM _participant_role(p_role);
-	RETURN QUERY SELECT * FROM _participant_records(e.id, NULL, pa.id,
-	    p_status, p_role);
+	RETURN QUERY SELECT * FROM _participant_records(e.id, pa.id, p_status,
+	    p_role);
 END $$;
 
--- PARTICIPANT SHOW id=.
+-- PARTICIPANT SHOW id=: one row by its key, no ordering.
 CREATE FUNCTION roster.participant_show(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text)
 RETURNS TABLE (id text, event text, party text, name text, family text,
@@ -217,8 +231,11 @@ BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
 	c := _participant(p_actor_role, p_actor_party,
 	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
-	RETURN QUERY SELECT * FROM _participant_records(c.event_id, c.id, NULL,
-	    NULL, NULL);
+	RETURN QUERY SELECT p.id::text, c.event, c.party, p.name::text,
+	    p.family::text, p.latin::text, p.honorific, p.title, p.email,
+	    p.role, p.status, p.badge::text, _fmt_ts(p.checked_in),
+	    p.version::text
+	FROM participant p WHERE p.id = c.id;
 END $$;
 
 -- Lock a participant for a change, in the order delegation -> participant,
@@ -527,7 +544,9 @@ BEGIN
 		IF upper(p_badge) !~ '^[A-Z2-7]{10}$' THEN
 			PERFORM _fail('RSINV', 'badge: must be 10 characters of A-Z 2-7');
 		END IF;
-		SELECT p.id INTO v_bid FROM participant p WHERE p.badge = upper(p_badge);
+		-- char(10) as the column is: the badge index finds it
+		SELECT p.id INTO v_bid FROM participant p
+		WHERE p.badge = upper(p_badge)::char(10);
 		IF NOT FOUND THEN
 			PERFORM _fail('RSNFD', 'badge not found');
 		END IF;

@@ -12,6 +12,12 @@
  * skipped). With --idle N it opens N connections, reads each greeting and
  * holds them open, idle, for D seconds instead.
  *
+ * In the request line, {n} stands for a number counted up across all
+ * connections (each request its own), and {v} for a line of the --values
+ * file, a different one for each request (spread over the file), so that
+ * e.g. PARTICIPANT ADD can spread over delegations and PARTICIPANT SHOW
+ * over existing ids.
+ *
  * Non-blocking sockets and OpenSSL driven by poll(); the connections are
  * split over -t threads (default 1), each with its own poll loop.
  */
@@ -103,7 +109,13 @@ static struct {
 	int	    threads;
 	int	    idle;
 	double	    secs;
+	const char *values_file;
+	int	    templated; /* the request holds {n} or {v} */
 } opt;
+
+static char	   **lg_values; /* the lines of --values */
+static size_t	     lg_nvalues;
+static atomic_ullong lg_seq; /* {n} */
 
 static struct addrinfo *lg_addr;
 static int		lg_host_is_ip;
@@ -142,10 +154,16 @@ lg_usage(FILE *f)
 	    "  --idle N            open N connections, read the greetings, hold them\n"
 	    "                      open idle for -d seconds; prints \"idle: N open\"\n"
 	    "                      when all are open\n"
+	    "  --values FILE       the values of {v}, one a line\n"
+	    "  --seq-start N       the first {n} (default 1)\n"
 	    "\n"
-	    "REQUEST-LINE is sent as given (several words are joined by spaces),\n"
+	    "REQUEST-LINE is sent as given (several words are joined by spaces);\n"
+	    "{n} becomes a number of its own in each request, {v} a line of the\n"
+	    "--values file (a different one each time, spread over the file),\n"
 	    "e.g.  loadgen -c 16 -w 8 -d 10 PING\n"
-	    "      loadgen -c 16 -u bench --event bench EVENT SHOW\n");
+	    "      loadgen -c 16 -u bench --event bench EVENT SHOW\n"
+	    "      loadgen -c 32 --cert c.crt --event bench --values parties \\\n"
+	    "          PARTICIPANT ADD 'party={v}' 'name=\"Bench {n}\"'\n");
 	/* clang-format on */
 }
 
@@ -336,11 +354,74 @@ lg_append(struct lg_conn *c, const char *s, size_t len)
 	c->wlen += len;
 }
 
+/* Append the request with {n} and {v} replaced. */
+static void
+lg_append_templated(struct lg_conn *c)
+{
+	unsigned long long n = atomic_fetch_add(&lg_seq, 1);
+	const char	  *p = opt.request, *q;
+	char		   num[32];
+	size_t		   k;
+
+	while ((q = strchr(p, '{')) != NULL) {
+		lg_append(c, p, (size_t)(q - p));
+		if (strncmp(q, "{n}", 3) == 0) {
+			k = (size_t)snprintf(num, sizeof num, "%llu", n);
+			lg_append(c, num, k);
+			p = q + 3;
+		} else if (strncmp(q, "{v}", 3) == 0 && lg_nvalues > 0) {
+			/* a multiplicative hash: neighbours far apart */
+			k = (size_t)((n * 2654435761ULL) % lg_nvalues);
+			lg_append(c, lg_values[k], strlen(lg_values[k]));
+			p = q + 3;
+		} else {
+			lg_append(c, q, 1);
+			p = q + 1;
+		}
+	}
+	lg_append(c, p, strlen(p));
+}
+
+/* The lines of the --values file. */
+static void
+lg_read_values(const char *path)
+{
+	FILE   *f;
+	char   *line = NULL;
+	size_t	cap = 0, alloc = 0;
+	ssize_t n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		lg_fatal("%s: %s", path, strerror(errno));
+	while ((n = getline(&line, &cap, f)) != -1) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (lg_nvalues == alloc) {
+			alloc = alloc ? alloc * 2 : 1024;
+			lg_values = realloc(lg_values,
+			    alloc * sizeof *lg_values);
+			if (lg_values == NULL)
+				lg_fatal("out of memory");
+		}
+		if ((lg_values[lg_nvalues++] = strdup(line)) == NULL)
+			lg_fatal("out of memory");
+	}
+	free(line);
+	fclose(f);
+	if (lg_nvalues == 0)
+		lg_fatal("%s: no values", path);
+}
+
 /* Queue one copy of the request and note when. */
 static void
 lg_send_request(struct lg_conn *c, uint64_t now)
 {
-	lg_append(c, opt.request, opt.request_len);
+	if (opt.templated)
+		lg_append_templated(c);
+	else
+		lg_append(c, opt.request, opt.request_len);
 	c->sent[(c->shead + c->scount) % c->scap] = now;
 	c->scount++;
 }
@@ -855,6 +936,8 @@ lg_parse_args(int argc, char **argv)
 		OPT_PASSWORD_ENV,
 		OPT_EVENT,
 		OPT_IDLE,
+		OPT_VALUES,
+		OPT_SEQ_START,
 		OPT_HELP
 	};
 	static const struct option longopts[] = {
@@ -871,6 +954,8 @@ lg_parse_args(int argc, char **argv)
 		{ "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
 		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "idle", required_argument, NULL, OPT_IDLE },
+		{ "values", required_argument, NULL, OPT_VALUES },
+		{ "seq-start", required_argument, NULL, OPT_SEQ_START },
 		{ "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
 	};
 	char  *ep;
@@ -884,6 +969,7 @@ lg_parse_args(int argc, char **argv)
 	opt.threads = 1;
 	opt.secs = 10;
 	opt.password_env = "ROSTER_PASSWORD";
+	atomic_store(&lg_seq, 1);
 	while ((ch = getopt_long(argc, argv, "+h:p:c:w:d:t:u:", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
@@ -934,6 +1020,16 @@ lg_parse_args(int argc, char **argv)
 		case OPT_IDLE:
 			opt.idle = lg_int_arg(optarg, "--idle", 1, 1000000);
 			break;
+		case OPT_VALUES:
+			opt.values_file = optarg;
+			break;
+		case OPT_SEQ_START:
+			errno = 0;
+			atomic_store(&lg_seq, strtoull(optarg, &ep, 10));
+			if (errno != 0 || *ep != '\0' || ep == optarg)
+				lg_fatal("--seq-start: \"%s\" is not a number",
+				    optarg);
+			break;
 		case OPT_HELP:
 			lg_usage(stdout);
 			exit(0);
@@ -970,6 +1066,12 @@ lg_parse_args(int argc, char **argv)
 	}
 	strcat(opt.request, "\n");
 	opt.request_len = strlen(opt.request);
+	opt.templated = strstr(opt.request, "{n}") != NULL ||
+	    strstr(opt.request, "{v}") != NULL;
+	if (opt.values_file != NULL)
+		lg_read_values(opt.values_file);
+	else if (strstr(opt.request, "{v}") != NULL)
+		lg_fatal("{v} needs --values FILE");
 	if (opt.threads > opt.conns)
 		opt.threads = opt.conns;
 }
@@ -1030,6 +1132,7 @@ main(int argc, char **argv)
 	struct in_addr	  a4;
 	uint64_t	  t0, setup_ns;
 	int		  i, rc, nw, per, extra, failed;
+	size_t		  k;
 
 	lg_parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
@@ -1142,6 +1245,9 @@ main(int argc, char **argv)
 	free(workers);
 	freeaddrinfo(lg_addr);
 	free(opt.request);
+	for (k = 0; k < lg_nvalues; k++)
+		free(lg_values[k]);
+	free(lg_values);
 	free(lg_login);
 	free(lg_use);
 	return (rc);

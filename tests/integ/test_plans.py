@@ -1,0 +1,182 @@
+"""test_plans.py -- the SQL of the hot commands does not grow with the
+installation (issue 11): with 200,000 participants in another event, the
+statements that PARTICIPANT ADD, SHOW, LIST party=, SET and CHECKIN badge=
+run inside their functions find the participant rows through an index,
+never a sequential scan, under the generic plans that PL/pgSQL caches
+(plan_cache_mode = force_generic_plan). The plans of the nested
+statements come from auto_explain, as notices to the psql session that
+calls the functions. Plans only, no timing: the benchmark measures speed
+(tests/bench/all)."""
+
+import json
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+BIG = 200000
+
+env, rd = h.setup()
+A = rd.login('admin')
+for line in ('EVENT CREATE code=som title=SOM city=Istanbul country=TR '
+             'starts=2025-11-26 ends=2025-11-27',
+             'EVENT SET event=som status=open',
+             'EVENT CREATE code=big title=Big city=Vienna country=AT '
+             'starts=2025-11-26 ends=2025-11-27',
+             'USE event=som',
+             'DELEGATION REGISTER party=TR',
+             'DELEGATION REGISTER party=HU'):
+    h.ok_reply(A.request(line), line)
+r = A.request('PARTICIPANT ADD party=TR name="Ayşe Yılmaz"')
+h.ok_reply(r, 'PARTICIPANT ADD in som')
+pid, badge = r.fields.get('id'), r.fields.get('badge')
+
+# The installation's bulk: 200,000 participants in 40 delegations of
+# event big, with badges of their own (a bijection of the row number).
+BADGE = ' || '.join(
+    "substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', ((b >> %d) & 31)::int + 1, 1)"
+    % (5 * k) for k in range(10))
+env.pg.psql("""
+INSERT INTO roster.delegation (event_id, party_id)
+SELECT e.id, p.id FROM roster.event e, roster.party p
+WHERE e.code = 'big' AND p.kind = 'country' ORDER BY p.code LIMIT 40;
+INSERT INTO roster.participant (delegation_id, name, role, badge)
+SELECT d.id, 'Participant ' || i, 'member', %s
+FROM generate_series(1, %d) i
+CROSS JOIN LATERAL (SELECT (i * 1103515245::bigint) & 1125899906842623 AS b) x
+JOIN (SELECT d.id, row_number() OVER (ORDER BY d.id) - 1 AS n
+      FROM roster.delegation d JOIN roster.event e ON e.id = d.event_id
+      WHERE e.code = 'big') d ON d.n = i %% 40;
+""" % (BADGE, BIG))
+env.pg.psql('VACUUM ANALYZE')
+h.is_(env.pg.scalar('SELECT count(*) FROM roster.participant'), str(BIG + 1),
+      'the installation holds %d participants' % (BIG + 1))
+big_id = env.pg.scalar("SELECT max(p.id) FROM roster.participant p "
+                       "JOIN roster.delegation d ON d.id = p.delegation_id "
+                       "JOIN roster.event e ON e.id = d.event_id "
+                       "WHERE e.code = 'big'")
+
+
+def plans(calls):
+    """The plans (JSON) of every statement that the SQL in calls runs,
+    nested ones included, under generic plans."""
+    sql = ("LOAD 'auto_explain';\n"
+           "SET auto_explain.log_min_duration = 0;\n"
+           "SET auto_explain.log_nested_statements = on;\n"
+           "SET auto_explain.log_format = json;\n"
+           "SET auto_explain.log_level = notice;\n"
+           "SET plan_cache_mode = force_generic_plan;\n"
+           "SET client_min_messages = notice;\n" + calls)
+    p = h.run([os.path.join(env.pg.bindir, 'psql'), '-X', '-q', '-A', '-t',
+               '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1',
+               '-p', str(env.pg.port), '-U', 'postgres', '-d', 'roster'],
+              input=sql)
+    out, dec, i = [], json.JSONDecoder(), 0
+    for m in re.finditer(r'plan:\s*\n', p.stderr):
+        if m.start() < i:
+            continue
+        j = p.stderr.index('{', m.end())
+        doc, i = dec.raw_decode(p.stderr, j)
+        out.append(doc)
+    return out
+
+
+def nodes(plan):
+    """Every node of a plan: (node type, relation, index)."""
+    stack, out = [plan['Plan']], []
+    while stack:
+        n = stack.pop()
+        out.append((n.get('Node Type'), n.get('Relation Name'),
+                    n.get('Index Name')))
+        stack.extend(n.get('Plans', []))
+    return out
+
+
+def scans(ps):
+    return [n for p in ps for n in nodes(p)]
+
+
+def seq_on_participant(ps):
+    return [n for n in scans(ps)
+            if n[0] == 'Seq Scan' and n[1] == 'participant']
+
+
+def uses_index(ps, index):
+    return any(n[2] == index and n[1] == 'participant' for n in scans(ps))
+
+
+SCANS = ('Seq Scan', 'Index Scan', 'Index Only Scan', 'Bitmap Heap Scan',
+         'Bitmap Index Scan', 'Tid Scan')
+
+
+def other_scans(ps, indexes):
+    """The scans of participant by anything but the indexes given."""
+    return [n for n in scans(ps) if n[0] in SCANS and n[1] == 'participant'
+            and n[2] not in indexes]
+
+
+def actor(*args):
+    return "'admin', 'admin', NULL, " + ', '.join(
+        'NULL' if a is None else "'%s'" % a for a in args)
+
+
+# The check itself can fail: text compared with char(10) is a scan.
+ps = plans("SELECT 1 FROM roster.participant WHERE badge = '%s'::text;"
+           % badge)
+h.ok(seq_on_participant(ps),
+     'the check sees a sequential scan (badge compared as text)',
+     '    %r' % scans(ps))
+ps = plans("SELECT 1 FROM roster.participant WHERE badge = '%s'::char(10);"
+           % badge)
+h.ok(not seq_on_participant(ps) and uses_index(ps, 'participant_badge_key'),
+     'and the badge index when compared as char(10)', '    %r' % scans(ps))
+
+CASES = [
+    ('PARTICIPANT ADD', 'SELECT * FROM roster.participant_add(%s);'
+     % actor('som', 'TR', 'Plan Test', None, None, None, None, None, None,
+             None), ['participant_badge_key'],
+     ['participant_badge_key', 'participant_pkey']),
+    ('PARTICIPANT SHOW', 'SELECT * FROM roster.participant_show(%s);'
+     % actor('som', pid), ['participant_pkey'], ['participant_pkey']),
+    ('PARTICIPANT SHOW (no event)',
+     'SELECT * FROM roster.participant_show(%s);' % actor(None, pid),
+     ['participant_pkey'], ['participant_pkey']),
+    ('PARTICIPANT SHOW (of the big event)',
+     'SELECT * FROM roster.participant_show(%s);' % actor('big', big_id),
+     ['participant_pkey'], ['participant_pkey']),
+    ('PARTICIPANT LIST party=', 'SELECT * FROM roster.participant_list(%s);'
+     % actor('som', 'TR', None, None), [], None),
+    ('PARTICIPANT SET', 'SELECT * FROM roster.participant_set(%s);'
+     % actor('som', pid, None, None, None, None, 'Adviser', None, None,
+             None), ['participant_pkey'], ['participant_pkey']),
+    ('CHECKIN badge=', 'SELECT * FROM roster.checkin(%s);'
+     % actor('som', None, badge, None, None, None),
+     ['participant_badge_key'], ['participant_badge_key', 'participant_pkey']),
+]
+
+# (command, its function's call, the indexes it must use, the only
+# indexes it may scan participant by, None for any)
+for name, call, indexes, only in CASES:
+    # twice: the second call runs the cached plans
+    ps = plans(call + '\n' + call)
+    h.ok(len(ps) > 3, '%s: its statements were explained (%d plans)'
+         % (name, len(ps)))
+    bad = seq_on_participant(ps)
+    h.ok(not bad, '%s: no sequential scan of participant' % name,
+         '    %r' % scans(ps))
+    for ix in indexes:
+        h.ok(uses_index(ps, ix), '%s: uses %s' % (name, ix),
+             '    %r' % scans(ps))
+    if only:
+        # the key's index and no other: not all of an event's rows
+        h.ok(not other_scans(ps, only), '%s: participant only by %s'
+             % (name, ' or '.join(only)), '    %r' % other_scans(ps, only))
+
+ps = plans('SELECT * FROM roster.participant_show(%s);' % actor('som', pid))
+h.ok(not [n for n in scans(ps) if n[0] in ('Sort', 'Incremental Sort')],
+     'PARTICIPANT SHOW: one record, no sort', '    %r' % scans(ps))
+
+h.done_testing()
