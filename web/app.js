@@ -169,7 +169,7 @@ async function start() {
 			// field); else the content
 			if (!document.activeElement || document.activeElement === document.body ||
 			    $('login-view').contains(document.activeElement)) {
-				$('main').focus();
+				$('main').focus({preventScroll: true});
 			}
 		} catch (err) {
 			say(err.code === 'AUTH_FAILED' ? t('login.failed') : errorText(err), 'error');

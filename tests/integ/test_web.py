@@ -202,6 +202,51 @@ return bad;
 """
 
 
+CONTRAST = """
+function rgb(s) {
+  const m = s.match(/rgba?\\(([^)]+)\\)/);
+  if (!m) return null;
+  const v = m[1].split(',').map(Number);
+  return {r: v[0], g: v[1], b: v[2], a: v.length > 3 ? v[3] : 1};
+}
+function lum(c) {
+  const f = x => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+}
+function bg(e) {
+  for (; e; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0.5) return c;
+  }
+  return {r: 255, g: 255, b: 255, a: 1};
+}
+const bad = [];
+let n = 0;
+for (const e of document.querySelectorAll('body *')) {
+  if (!e.offsetParent && getComputedStyle(e).position !== 'fixed') continue;
+  if (e.tagName === 'OPTION') continue;
+  const own = Array.from(e.childNodes).some(x => x.nodeType === 3 && x.textContent.trim());
+  if (!own) continue;
+  const st = getComputedStyle(e);
+  const fg = rgb(st.color), b = bg(e);
+  if (!fg) continue;
+  const l1 = lum(fg), l2 = lum(b);
+  const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+  const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+  const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
+  n++;
+  if (ratio < need) bad.push(e.tagName + ' "' + e.textContent.trim().slice(0, 40) + '" ' + ratio.toFixed(2) + ' < ' + need);
+}
+return [n, bad];
+"""
+
+
+def contrast(page):
+    n, bad = driver.execute_script(CONTRAST)
+    h.ok(n > 0 and not bad, '%s: the %d texts shown pass WCAG AA contrast'
+         % (page, n), *bad)
+
+
 def labelled(page):
     bad = driver.execute_script(UNLABELLED)
     n = driver.execute_script(
@@ -244,6 +289,7 @@ with h.section('the page'):
         "return document.querySelectorAll('script:not([src]), [style]')"
         ".length") == 0, 'no inline script or style attribute in index.html')
     labelled('login page')
+    contrast('login page')
     shot('login')
     # a wrong password says so and keeps the form
     box = css('#login-user')[0]
@@ -270,6 +316,7 @@ with h.section('focal point'):
     h.ok(not leaked, 'nothing of Hungary anywhere in the DOM',
          'found: %r' % leaked)
     labelled('focal page')
+    contrast('focal page')
     row = '#people tr[data-id="%s"]' % ids['Mehmet Demir']
     h.is_(attr(row, 'data-status'), 'registered', 'Mehmet Demir is registered at first')
     shot('focal')
@@ -348,6 +395,7 @@ with h.section('door'):
     h.is_(driver.switch_to.active_element.get_attribute('id'), 'badge',
           'the badge field has the focus (a scanner types into it)')
     labelled('door page')
+    contrast('door page')
     driver.switch_to.active_element.send_keys(badges['Ayşe Yılmaz'].lower()
                                               + Keys.ENTER)
     h.ok(wait(lambda: text_of('#door-result').startswith('✓'), 'the ✓'),
@@ -403,6 +451,7 @@ with h.section('secretariat'):
     h.ok(not errs, 'no errors in the console (door, overview)',
          *[str(e) for e in errs])
     labelled('overview')
+    contrast('overview')
     shot('overview')
     css('nav a[href="#lists"]')[0].click()
     h.ok(wait(lambda: css('#lists-table tbody tr'), 'the lists'),
@@ -415,6 +464,7 @@ with h.section('secretariat'):
              for a in css('#lists-table ~ div a.button') or
              css('ul.exports a')), 'the download follows the filter')
     labelled('lists')
+    contrast('lists')
     shot('lists')
     css('nav a[href="#door"]')[0].click()
     h.ok(wait(lambda: css('#badge'), 'the door'), 'and the door')
