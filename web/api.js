@@ -48,6 +48,13 @@ export async function call(command, keys) {
 	} catch (err) {
 		data = null;
 	}
+	if (resp.status === 401 && command !== 'LOGIN' && data && data.error &&
+	    data.error.code === 'AUTH_REQUIRED') {
+		// the session ended (idle, LOGOUT elsewhere, a changed user): the
+		// page goes back to its login form (app.js)
+		csrf = null;
+		window.dispatchEvent(new CustomEvent('roster-session-ended'));
+	}
 	return answer(resp.status, data);
 }
 

@@ -136,10 +136,6 @@ function loggedOut(message) {
 	});
 }
 
-// A view calls this when a request finds the session ended.
-export function sessionEnded() {
-	loggedOut(t('session.ended'));
-}
 
 function setupLanguage() {
 	const sel = $('lang');
@@ -193,6 +189,12 @@ async function start() {
 			ctx.eventInfo = e;
 			sessionStorage.setItem('roster.event', e.code);
 			show();
+		}
+	});
+	// a request found the session ended (api.js)
+	window.addEventListener('roster-session-ended', () => {
+		if (ctx.user) {
+			loggedOut(t('session.ended'));
 		}
 	});
 	window.addEventListener('hashchange', () => {

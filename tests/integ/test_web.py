@@ -468,7 +468,17 @@ with h.section('secretariat'):
     shot('lists')
     css('nav a[href="#door"]')[0].click()
     h.ok(wait(lambda: css('#badge'), 'the door'), 'and the door')
-    logout()
+    # the session ends elsewhere (its user disabled): the next scan finds
+    # it ended and the page goes back to the login form
+    h.must(A, 'USER SET name=sec enabled=no')
+    css('#badge')[0].send_keys(badges['Tímea Lehoczki'] + Keys.ENTER)
+    h.ok(wait(lambda: css('#login-user') and css('#login-user')[0]
+              .is_displayed(), 'the login form'),
+         'a session ended elsewhere: the page shows the login form')
+    h.like(text_of('#status'), r'session has ended', 'and says why')
+    h.is_(env.pg.scalar('SELECT count(*) FROM roster.participant WHERE '
+                        'checked_in IS NOT NULL'), '2',
+          'and nothing was checked in')
 
 h.diag('browser part: %.1f s' % (time.monotonic() - start))
 h.done_testing()
