@@ -125,7 +125,10 @@ with h.section('the rosterd package'):
     for p in ('/usr/sbin/rosterd', '/lib/systemd/system/rosterd.service',
               '/etc/roster/rosterd.conf', '/usr/share/man/man8/rosterd.8.gz',
               '/usr/share/man/man5/rosterd.conf.5.gz',
-              '/usr/share/doc/rosterd/copyright'):
+              '/usr/share/doc/rosterd/copyright',
+              '/usr/share/roster/web/index.html',
+              '/usr/share/roster/web/app.js',
+              '/usr/share/roster/web/i18n.js'):
         h.ok(p in files, 'rosterd holds %s' % p)
     h.is_(deb_control(debs['rosterd'], 'conffiles').split(),
           ['/etc/roster/rosterd.conf'], 'its conffile')

@@ -172,6 +172,7 @@ with h.section("the options the programs' --help prints are documented"):
 # --- make install DESTDIR=... ----------------------------------------------
 
 DIRS = ('prefix', 'bindir', 'sbindir', 'sysconfdir', 'mandir', 'docdir',
+        'datadir',
         'systemdsystemunitdir', 'bashcompletiondir')
 
 
@@ -219,6 +220,10 @@ with h.section('make install DESTDIR=...'):
         v['mandir'] + '/man8/rosterd.8',
         v['docdir'] + '/rosterd.conf.example',
     }
+    # the web application, which rosterd serves from web_root
+    WEB = ('index.html', 'style.css', 'app.js', 'api.js', 'dom.js',
+           'i18n.js', 'focal.js', 'door.js', 'overview.js', 'lists.js')
+    want |= {v['datadir'] + '/roster/web/' + f for f in WEB}
     if v.get('systemdsystemunitdir'):
         want.add(v['systemdsystemunitdir'] + '/rosterd.service')
     if v.get('bashcompletiondir'):
@@ -230,8 +235,14 @@ with h.section('make install DESTDIR=...'):
         h.diag(*r.stderr.splitlines()[-20:])
     got = listing(dest)
     h.is_(sorted(got), sorted(want), 'exactly the binaries, the three man '
-          'pages, the example configuration, the unit and the completion '
-          '(no SQL: it is compiled into rosterd)')
+          'pages, the example configuration, the unit, the completion and '
+          'the web files (no SQL: it is compiled into rosterd)')
+    h.is_(sorted(f for f in os.listdir(os.path.join(h.SRCDIR, 'web'))),
+          sorted(WEB), 'every file of web/ is installed')
+    for f in WEB:
+        with open(os.path.join(h.SRCDIR, 'web', f), 'rb') as a, \
+                open(dest + v['datadir'] + '/roster/web/' + f, 'rb') as b:
+            h.ok(a.read() == b.read(), 'web/%s installed as is' % f)
     for p in (v['bindir'] + '/roster', v['sbindir'] + '/rosterd'):
         h.ok(os.access(dest + p, os.X_OK), '%s is executable' % p)
     h.ok(v['sbindir'].endswith('/sbin'), 'rosterd, a daemon, goes to an '

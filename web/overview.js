@@ -1,0 +1,181 @@
+// overview.js -- the secretariat's view of the meeting at a glance:
+// delegations registered / confirmed / declined, participants confirmed
+// and checked in per delegation, each session's enrolment against its
+// capacity, kept up to date from the event stream (GET /api/watch); the
+// exports to download.
+
+import * as api from './api.js';
+import {t} from './i18n.js';
+import {el, clear, timeOf} from './dom.js';
+
+export const EXPORTS = ['participants', 'attendance', 'delegations', 'speakers', 'sessions', 'enrolments'];
+
+export function exportLinks(ev, extra) {
+	const ul = el('ul', {class: 'exports'});
+	for (const what of EXPORTS) {
+		const li = el('li', {}, el('span', {class: 'export-name'}, t('export.' + what)), ' ');
+		for (const format of ['csv', 'tsv']) {
+			li.append(el('a', {class: 'button secondary', download: what + '.' + format,
+				href: api.exportUrl(Object.assign({what, event: ev, format}, extra || {})),
+				'aria-label': t('export.link', {what: t('export.' + what), format: format.toUpperCase()})},
+			format.toUpperCase()), ' ');
+		}
+		ul.append(li);
+	}
+	return ul;
+}
+
+function tile(id, label, value) {
+	return el('div', {class: 'tile'}, el('span', {class: 'tile-value', id}, String(value)),
+		el('span', {class: 'tile-label'}, label));
+}
+
+export async function render(root, ctx) {
+	const ev = ctx.event;
+	const tz = ctx.eventInfo && ctx.eventInfo.timezone;
+	const head = el('div', {class: 'view-head'}, el('h1', {}, t('overview.title')));
+	const live = el('p', {id: 'live', class: 'live', 'aria-live': 'polite'}, t('live.connecting'));
+	const tiles = el('div', {class: 'tiles', id: 'tiles'});
+	const deleg = el('section', {class: 'card', 'aria-labelledby': 'ov-deleg'});
+	const sess = el('section', {class: 'card', 'aria-labelledby': 'ov-sess'});
+	const exp = el('section', {class: 'card', 'aria-labelledby': 'ov-exp'},
+		el('h2', {id: 'ov-exp'}, t('export.title')), exportLinks(ev),
+		el('p', {class: 'hint'}, t('export.cli')));
+	head.append(live);
+	root.append(head, tiles, deleg, sess, exp);
+
+	async function load() {
+		const [d, p, s] = await Promise.all([
+			api.call('DELEGATION LIST', {event: ev}),
+			api.call('PARTICIPANT LIST', {event: ev}),
+			api.call('SESSION LIST', {event: ev}),
+		]);
+		draw(d.records, p.records, s.records);
+	}
+
+	function draw(dels, people, sessions) {
+		const by = {};
+		for (const d of dels) {
+			by[d.party] = {d, confirmed: 0, checked: 0, people: 0};
+		}
+		let confirmed = 0;
+		let checked = 0;
+		for (const p of people) {
+			const b = by[p.party];
+			if (p.status === 'confirmed') {
+				confirmed += 1;
+				if (b) {
+					b.confirmed += 1;
+				}
+			}
+			if (p.checked_in) {
+				checked += 1;
+				if (b) {
+					b.checked += 1;
+				}
+			}
+			if (b && p.status !== 'declined') {
+				b.people += 1;
+			}
+		}
+		const count = st => dels.filter(d => d.status === st).length;
+		clear(tiles).append(
+			tile('n-registered', t('overview.registered'), count('registered')),
+			tile('n-confirmed', t('overview.confirmed'), count('confirmed')),
+			tile('n-declined', t('overview.declined'), count('declined')),
+			tile('n-people', t('overview.people.confirmed'), confirmed),
+			tile('n-checkedin', t('overview.people.checkedin'), checked));
+
+		clear(deleg).append(el('h2', {id: 'ov-deleg'}, t('overview.delegations')));
+		const table = el('table', {id: 'ov-delegations'},
+			el('thead', {}, el('tr', {}, ...['delegation', 'person.status', 'overview.col.people',
+				'overview.col.confirmed', 'overview.col.checkedin']
+				.map(c => el('th', {scope: 'col'}, t(c))))));
+		const body = el('tbody');
+		for (const b of Object.values(by)) {
+			body.append(el('tr', {'data-party': b.d.party},
+				el('th', {scope: 'row', 'data-label': t('delegation')}, b.d.name || b.d.party,
+					' ', el('span', {class: 'code'}, b.d.party)),
+				el('td', {'data-label': t('person.status')},
+					el('span', {class: 'status s-' + b.d.status}, t('status.' + b.d.status))),
+				el('td', {'data-label': t('overview.col.people')}, String(b.people)),
+				el('td', {'data-label': t('overview.col.confirmed')}, String(b.confirmed)),
+				el('td', {'data-label': t('overview.col.checkedin'), class: 'checkedin',
+					id: 'ci-' + b.d.party}, String(b.checked))));
+		}
+		table.append(body);
+		deleg.append(el('div', {class: 'table-wrap'}, table));
+
+		clear(sess).append(el('h2', {id: 'ov-sess'}, t('overview.sessions')));
+		const st = el('table', {id: 'ov-sessions'},
+			el('thead', {}, el('tr', {}, ...['session.title', 'session.starts', 'session.enrolled',
+				'session.capacity', 'session.waitlisted'].map(c => el('th', {scope: 'col'}, t(c))))));
+		const sb = el('tbody');
+		for (const s of sessions) {
+			const n = Number(s.enrolled || 0);
+			const cap = s.capacity ? Number(s.capacity) : 0;
+			const cell = el('td', {'data-label': t('session.enrolled')}, String(n));
+			if (cap) {
+				cell.append(' ', el('meter', {min: '0', max: String(cap), value: String(n),
+					high: String(Math.max(cap - 1, 0)), optimum: '0',
+					'aria-label': t('session.meter', {n, cap})}));
+			}
+			sb.append(el('tr', {},
+				el('th', {scope: 'row', 'data-label': t('session.title')}, s.title || s.code),
+				el('td', {'data-label': t('session.starts')}, (s.starts || '').replace('T', ' ').slice(0, 16)),
+				cell,
+				el('td', {'data-label': t('session.capacity')}, s.capacity || t('session.unlimited')),
+				el('td', {'data-label': t('session.waitlisted')}, s.waitlisted || '0')));
+		}
+		st.append(sb);
+		sess.append(el('div', {class: 'table-wrap'}, st));
+	}
+
+	await load();
+
+	// Live: every change in the event reloads the numbers (at most about
+	// three times a second); the last change is said in words.
+	const source = api.watch(ev);
+	let pending = null;
+	const kinds = ['checkin', 'participant.added', 'participant.updated', 'participant.confirmed',
+		'participant.declined', 'participant.erased', 'delegation.registered',
+		'delegation.updated', 'delegation.confirmed', 'delegation.declined', 'enrol', 'unenrol',
+		'session.created', 'session.updated', 'event.updated'];
+	const onEvent = e => {
+		let data = {};
+		try {
+			data = JSON.parse(e.data);
+		} catch (err) {
+			data = {};
+		}
+		const what = e.type === 'checkin'
+			? t('live.checkin', {name: data.name || '', party: data.party || '',
+				time: timeOf(data.checked_in, tz)})
+			: t('live.change', {kind: e.type});
+		live.textContent = t('live.on') + ' ' + what;
+		if (!pending) {
+			pending = setTimeout(() => {
+				pending = null;
+				load().catch(() => {
+					live.textContent = t('live.lost');
+				});
+			}, 300);
+		}
+	};
+	for (const k of kinds) {
+		source.addEventListener(k, onEvent);
+	}
+	source.onmessage = onEvent;
+	source.onopen = () => {
+		live.textContent = t('live.on');
+	};
+	source.onerror = () => {
+		live.textContent = t('live.lost');
+	};
+	return () => {
+		source.close();
+		if (pending) {
+			clearTimeout(pending);
+		}
+	};
+}
