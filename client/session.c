@@ -40,45 +40,37 @@ session_catch_signals(int on)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* The user's password from password_dir/USER: 0, 1 when there is no
- * such file, -1 on an error (said). */
+/* The password in the first line of the file path into buf; 0, or -1
+ * with a message naming what (the config key). */
 static int
-session_password_dir(const struct roster *r, char *buf, size_t size)
+session_password_from(const char *path, const char *what, char *buf,
+    size_t size)
 {
-	struct stat st;
-	char	   *path, *line;
-	size_t	    len;
+	char  *line;
+	size_t len;
 
-	if (asprintf(&path, "%s/%s", r->cfg.password_dir, r->cfg.user) == -1)
-		return (-1);
-	if (stat(path, &st) == -1 && errno == ENOENT) {
-		free(path);
-		return (1);
-	}
-	line = clicfg_read_secret(path);
-	free(path);
-	if (line == NULL)
+	if ((line = clicfg_read_secret(path)) == NULL)
 		return (-1);
 	len = snprintf(buf, size, "%s", line);
 	explicit_bzero(line, strlen(line));
 	free(line);
 	if (len >= size) {
 		explicit_bzero(buf, size);
-		fprintf(stderr, "roster: password_dir: password too long\n");
+		fprintf(stderr, "roster: %s: password too long\n", what);
 		return (-1);
 	}
 	return (0);
 }
 
 /* The login password: ROSTER_PASSWORD, password_file (the config's user
- * only), password_dir/USER, the current one PASSWORD asked for, or the
- * terminal. */
+ * only), password_dir/USER when there is such a file, the current one
+ * PASSWORD asked for, or the terminal. */
 int
 session_password(const struct roster *r, char *buf, size_t size)
 {
+	struct stat st;
 	const char *env;
-	char	   *line, prompt[300];
-	size_t	    len;
+	char	   *path, prompt[300];
 	int	    rv;
 
 	if ((env = getenv("ROSTER_PASSWORD")) != NULL && *env != '\0') {
@@ -88,24 +80,20 @@ session_password(const struct roster *r, char *buf, size_t size)
 		}
 		return (0);
 	}
-	if (r->cfg.password_file != NULL) {
-		if ((line = clicfg_read_secret(r->cfg.password_file)) == NULL)
-			return (-1);
-		len = snprintf(buf, size, "%s", line);
-		explicit_bzero(line, strlen(line));
-		free(line);
-		if (len >= size) {
-			explicit_bzero(buf, size);
-			fprintf(stderr,
-			    "roster: password_file: password too "
-			    "long\n");
-			return (-1);
-		}
-		return (0);
-	}
+	if (r->cfg.password_file != NULL)
+		return (session_password_from(r->cfg.password_file,
+		    "password_file", buf, size));
 	if (r->cfg.password_dir != NULL && r->cfg.user != NULL) {
-		if ((rv = session_password_dir(r, buf, size)) != 1)
+		if (asprintf(&path, "%s/%s", r->cfg.password_dir,
+			r->cfg.user) == -1)
+			return (-1);
+		if (stat(path, &st) == 0 || errno != ENOENT) {
+			rv = session_password_from(path, "password_dir", buf,
+			    size);
+			free(path);
 			return (rv);
+		}
+		free(path);
 	}
 	/* PASSWORD asked for the current one already: it is the same. */
 	if (secret_old_password(buf, size))

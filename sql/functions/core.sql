@@ -215,27 +215,29 @@ LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT to_char(p AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 
+-- +03:00: the offset from UTC of p in p_tz.
+CREATE FUNCTION roster._fmt_offset(p timestamptz, p_tz text) RETURNS text
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN o < 0 THEN '-' ELSE '+' END
+	    || lpad((abs(o) / 3600)::text, 2, '0') || ':'
+	    || lpad((abs(o) % 3600 / 60)::text, 2, '0')
+	FROM (SELECT extract(epoch FROM (p AT TIME ZONE p_tz)
+	    - (p AT TIME ZONE 'UTC'))::integer AS o) t
+$$;
+
 -- 2025-11-26T10:00+03:00: the local time in p_tz and its offset.
 CREATE FUNCTION roster._fmt_time(p timestamptz, p_tz text) RETURNS text
 LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT to_char(l, 'YYYY-MM-DD"T"HH24:MI')
-	    || CASE WHEN o < 0 THEN '-' ELSE '+' END
-	    || lpad((abs(o) / 3600)::text, 2, '0') || ':'
-	    || lpad((abs(o) % 3600 / 60)::text, 2, '0')
-	FROM (SELECT p AT TIME ZONE p_tz AS l,
-	    extract(epoch FROM (p AT TIME ZONE p_tz) - (p AT TIME ZONE 'UTC'))::integer AS o) t
+	SELECT to_char(p AT TIME ZONE p_tz, 'YYYY-MM-DD"T"HH24:MI')
+	    || _fmt_offset(p, p_tz)
 	WHERE p IS NOT NULL
 $$;
 
--- 2025-11-26T10:00:05+03:00: a moment in p_tz with seconds and offset.
+-- 2025-11-26T10:00:05+03:00: the same with seconds.
 CREATE FUNCTION roster._fmt_local(p timestamptz, p_tz text) RETURNS text
 LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT to_char(l, 'YYYY-MM-DD"T"HH24:MI:SS')
-	    || CASE WHEN o < 0 THEN '-' ELSE '+' END
-	    || lpad((abs(o) / 3600)::text, 2, '0') || ':'
-	    || lpad((abs(o) % 3600 / 60)::text, 2, '0')
-	FROM (SELECT p AT TIME ZONE p_tz AS l,
-	    extract(epoch FROM (p AT TIME ZONE p_tz) - (p AT TIME ZONE 'UTC'))::integer AS o) t
+	SELECT to_char(p AT TIME ZONE p_tz, 'YYYY-MM-DD"T"HH24:MI:SS')
+	    || _fmt_offset(p, p_tz)
 	WHERE p IS NOT NULL
 $$;
 
