@@ -45,8 +45,10 @@ secret_getpass(const char *prompt, char *buf, size_t size)
 	noecho = old;
 	noecho.c_lflag &= ~ECHO;
 	noecho.c_lflag |= ECHONL;
-	(void)write(fd, prompt, strlen(prompt));
+	/* Echo off (and what was typed ahead dropped) before the prompt:
+	 * an answer typed as soon as the prompt shows is read, not flushed. */
 	tcsetattr(fd, TCSAFLUSH, &noecho);
+	(void)write(fd, prompt, strlen(prompt));
 	for (;;) {
 		r = read(fd, &c, 1);
 		if (r == -1 && errno == EINTR && !session_interrupted)

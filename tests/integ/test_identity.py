@@ -64,6 +64,9 @@ def on_tty(args, answers, extra=None):
             text += '\n'
             os.write(fd, ((answers.pop(0) if answers else '') +
                           '\n').encode())
+    if time.time() >= deadline:
+        os.kill(pid, 9)
+        h.diag('the CLI still waited after 120 s: killed', text)
     _, st = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(st), text, prompts
