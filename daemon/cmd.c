@@ -171,6 +171,10 @@ cmd_init(void)
 			cmd_dry_stmt[i] = e->dry_run ?
 			    cmd_register(e->sql, 3 + n, 1) :
 			    -1;
+			/* a write (one that can be dry run): it may share a
+			 * transaction with others (group commit, db.c) */
+			if (e->dry_run)
+				db_batchable(cmd_stmt[i]);
 		}
 	}
 	cmd_session_init();

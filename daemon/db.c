@@ -3,13 +3,32 @@
  * loop that calls libpq. A fixed number of non-blocking connections, each
  * driven by events on its socket: connect (PQconnectStart/PQconnectPoll),
  * check the schema version and set the session's statement_timeout,
- * prepare every registered statement, then serve queries with
- * PQsendQueryPrepared. Queries wait in one queue per owner (a client
+ * prepare every registered statement, then serve queries in libpq's
+ * pipeline mode. Queries wait in one queue per owner (a client
  * connection), at most DB_MAX_PER_OWNER each, and the owners are served in
- * turn, so that one client's flood does not delay everyone else. Every
- * result of a query is read, and an error among them (one raised at commit)
- * is the answer. A lost connection fails its query with UNAVAILABLE ("outcome
- * unknown" when the statement had been sent) and is replaced with back-off.
+ * turn, so that one client's flood does not delay everyone else.
+ *
+ * A connection has many queries in flight: each read (and each write that
+ * is alone) is its own segment, the statement and a Sync, so its own
+ * transaction. Writes that wait together (statements marked with
+ * db_batchable) go as one transaction, "group commit": BEGIN, then for each
+ * SAVEPOINT, the statement, RELEASE and a Sync, then COMMIT once every
+ * answer is in, so that one WAL flush commits them all. Each still fails
+ * alone: a failure is undone to its savepoint (ROLLBACK TO), and what had
+ * been sent after it, which PostgreSQL skipped, is sent again; a deadlock
+ * or serialization failure, or a COMMIT that fails, rolls the batch back
+ * and runs its statements again one by one, unseen by their clients. An
+ * answer is given only once its transaction has committed. A connection
+ * with a write in flight takes nothing more, so reads never wait behind
+ * writes, and at most half the connections write at once. An owner's
+ * queries run in order: while some are in flight, its next ones go to the
+ * same connection, behind them.
+ *
+ * Every result of a query is read, and an error among them (one raised at
+ * commit) is the answer. A lost connection fails its queries with
+ * UNAVAILABLE ("outcome unknown" when a statement, or its batch's COMMIT,
+ * had been sent) and is replaced with back-off. An export (COPY) takes a
+ * connection of its own, out of pipeline mode, for as long as it streams.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -37,10 +56,22 @@
 #define DB_STOP_WAIT	   3000 /* ms for cancelled statements, at exit */
 #define DB_BACKOFF_MIN	   100	/* ms */
 #define DB_BACKOFF_MAX	   2000 /* so that service resumes soon after an outage */
+#define DB_BATCH_MAX	   64	/* writes in one transaction */
+#define DB_DEPTH	   32	/* queries in flight on one connection */
+#define DB_MAX_OPS	   (4 * DB_BATCH_MAX + 2 * DB_DEPTH + 16)
 
 struct db_statement {
 	const char *sql;
 	int	    nparams;
+	int	    batch; /* a write that may share a transaction */
+};
+
+/* Where a query of a batch stands. */
+enum db_member {
+	DBM_WAIT,   /* sent, its answer not in */
+	DBM_DONE,   /* succeeded: its result waits for the COMMIT */
+	DBM_FAILED, /* failed alone, undone to its savepoint */
+	DBM_RESEND  /* skipped after an earlier failure: to send again */
 };
 
 struct db_query {
@@ -55,9 +86,13 @@ struct db_query {
 	const char	*copy_sql;
 	db_row_cb	 row_cb;
 	int		 copying;
-	int		 sent;	/* may have reached PostgreSQL */
-	size_t		 size;	/* bytes of params */
-	struct db_owner *owner; /* while queued */
+	int		 sent; /* may have reached PostgreSQL */
+	size_t		 size; /* bytes of params */
+	struct db_owner *owner;
+	int		 waiting; /* in its owner's queue */
+	int		 member;  /* of its connection's batch */
+	enum db_member	 mstate;
+	PGresult	*res; /* its answer so far */
 };
 TAILQ_HEAD(db_queryq, db_query);
 
@@ -68,6 +103,8 @@ struct db_owner {
 	const void	*key;
 	struct db_queryq queue;
 	int		 nqueued;
+	int		 inflight; /* its queries sent on conn */
+	struct dbconn	*conn;
 };
 TAILQ_HEAD(db_ownerq, db_owner);
 LIST_HEAD(db_ownerl, db_owner);
@@ -77,10 +114,37 @@ enum dbc_state {
 	DBC_CONNECTING,
 	DBC_CHECKING, /* schema version query in flight */
 	DBC_PREPARING,
-	DBC_READY,
-	DBC_BUSY,
+	DBC_READY,	  /* pipeline mode: queries in flight or none */
+	DBC_COPY,	  /* an export, out of pipeline mode */
 	DBC_LISTEN_SETUP, /* the listener: LISTEN in flight */
 	DBC_LISTENING
+};
+
+/* What was sent on a connection in pipeline mode, whose results come back
+ * in that order. */
+enum dbop_kind {
+	DBOP_EXEC,	/* q's statement */
+	DBOP_SYNC,	/* the end of a segment: q's commit, if it is alone */
+	DBOP_BEGIN,	/* a batch: */
+	DBOP_SAVEPOINT, /* before each member */
+	DBOP_RELEASE,	/* after it */
+	DBOP_UNDO,	/* ROLLBACK TO SAVEPOINT: a member failed */
+	DBOP_COMMIT,
+	DBOP_ROLLBACK /* the whole batch, to run its members one by one */
+};
+
+struct dbop {
+	enum dbop_kind	 kind;
+	struct db_query *q;
+};
+
+/* Where a connection's batch stands. */
+enum db_phase {
+	DBB_NONE,
+	DBB_RUN,      /* members in flight */
+	DBB_UNDO,     /* a failure being undone */
+	DBB_COMMIT,   /* COMMIT sent */
+	DBB_ROLLBACK, /* ROLLBACK sent */
 };
 
 struct dbconn {
@@ -91,10 +155,21 @@ struct dbconn {
 	struct event	*retry;
 	int		 backoff;
 	int		 prep; /* next statement to prepare */
-	struct db_query *q;
-	PGresult	*res;	   /* the answer: first result, or an error */
-	int		 listener; /* LISTENs, serves no queries */
-	int		 paused;   /* COPY reader waits for a client */
+	struct db_query *q;    /* the export, in DBC_COPY */
+	PGresult	*res;  /* the answer: first result, or an error */
+	/* pipeline mode */
+	struct dbop	 ops[DB_MAX_OPS]; /* a ring: what is in flight */
+	int		 op_head, nops;
+	struct db_queryq flight; /* queries in flight, in order */
+	int		 nflight;
+	int		 nwrites; /* batchable writes among them */
+	enum db_phase	 phase;
+	int		 segs;	 /* the batch's segments in flight */
+	int		 broken; /* a member failed: the rest were skipped */
+	int		 redo;	 /* run the batch one by one */
+	int		 sync_error; /* a result came for a Sync */
+	int		 listener;   /* LISTENs, serves no queries */
+	int		 paused;     /* COPY reader waits for a client */
 	time_t		 paused_at;
 	int		 cancelling; /* a cancel request is on its way */
 };
@@ -116,6 +191,9 @@ static int		   db_timeout;	/* statement_timeout, seconds */
 static struct event	  *db_sweep_ev;
 static db_notify_cb	   db_notify;
 static int		   db_ncopies;
+static int		   db_busy; /* reading results: kick the queue after */
+static int		   db_stmt_begin, db_stmt_savepoint, db_stmt_release;
+static int		   db_stmt_undo, db_stmt_commit, db_stmt_rollback;
 static unsigned char	   db_key[NOTIFY_KEY_LEN]; /* signs notifications */
 static int		   db_have_key;
 static struct notify_seen  db_seen;
@@ -126,7 +204,8 @@ static void dbc_connect(struct dbconn *);
 static void dbc_fail(struct dbconn *, const char *);
 static int  dbc_watch(struct dbconn *, short, event_callback_fn);
 static void dbc_io_cb(evutil_socket_t, short, void *);
-static void dbc_next(struct dbconn *);
+static int  dbc_next(struct dbconn *);
+static void db_kick(void);
 static void dbc_notifies(struct dbconn *);
 static int  dbc_copy_read(struct dbconn *);
 
@@ -158,6 +237,15 @@ db_statement(const char *sql, int nparams)
 	return (db_nstmts++);
 }
 
+/* Before db_start: stmt is a write that may share a transaction with
+ * other writes (group commit): it must not depend on being alone in its
+ * transaction. */
+void
+db_batchable(int stmt)
+{
+	db_stmts[stmt].batch = 1;
+}
+
 static void
 db_notice_cb(void *arg, const char *msg)
 {
@@ -167,11 +255,22 @@ db_notice_cb(void *arg, const char *msg)
 	log_debug("db notice: %s", buf);
 }
 
+static void db_owner_put(struct db_owner *);
+
+/* A query answered: its owner has one fewer in flight. */
 static void
 db_query_free(struct db_query *q)
 {
+	struct db_owner *o = q->owner;
+
 	if (q->copy_sql != NULL)
 		db_ncopies--;
+	if (o != NULL && !q->waiting) {
+		o->inflight--;
+		db_owner_put(o);
+	}
+	if (q->res != NULL)
+		PQclear(q->res);
 	free(q->params);
 	free(q);
 }
@@ -202,25 +301,91 @@ db_owner_find(const void *key)
 	return (NULL);
 }
 
-/* Take q out of its owner's queue; an owner left with none is freed. */
+/* An owner with nothing queued and nothing in flight is freed. */
+static void
+db_owner_put(struct db_owner *o)
+{
+	if (o->nqueued > 0 || o->inflight > 0)
+		return;
+	LIST_REMOVE(o, hash);
+	free(o);
+}
+
+/* Take q out of its owner's queue: it is answered now, or sent. An owner
+ * with none left waiting leaves the line of turns. */
 static void
 db_unqueue(struct db_query *q)
 {
 	struct db_owner *o = q->owner;
 
 	TAILQ_REMOVE(&o->queue, q, entry);
-	q->owner = NULL;
+	q->waiting = 0;
+	o->inflight++; /* until db_query_free */
 	db_queued--;
 	db_queued_bytes -= q->size;
-	if (--o->nqueued == 0) {
+	if (--o->nqueued == 0)
 		TAILQ_REMOVE(&db_turns, o, turn);
-		LIST_REMOVE(o, hash);
-		free(o);
-	}
 }
 
-/* The next query to send: the first of the owner whose turn it is, who
- * then goes to the back of the line. */
+/* What a connection can take now. */
+enum db_want {
+	DBW_ANY,  /* a read, a write, or an export if c is empty */
+	DBW_BATCH /* another write for the batch being formed */
+};
+
+/* Whether c may take q: an owner's queries run in order, so while some are
+ * in flight the next go to the same connection; a connection with a write
+ * in flight takes nothing (reads never wait behind writes); at most half
+ * the connections write at once; an export needs an empty connection. */
+static int
+db_fits(struct dbconn *c, struct db_query *q, enum db_want want, int writers)
+{
+	struct db_owner *o = q->owner;
+
+	if (o->inflight > 0 && o->conn != c)
+		return (0);
+	if (want == DBW_BATCH)
+		return (q->copy_sql == NULL && db_stmts[q->stmt].batch);
+	if (c->nwrites > 0 || c->nflight >= DB_DEPTH ||
+	    c->nops + 8 > DB_MAX_OPS)
+		return (0);
+	if (q->copy_sql != NULL)
+		return (c->nflight == 0);
+	if (db_stmts[q->stmt].batch) {
+		int max = (db_nconns - (db_notify != NULL)) / 2;
+
+		return (writers < (max > 0 ? max : 1));
+	}
+	return (1);
+}
+
+/* The next query c may take: the first of the first owner in the line of
+ * turns whose first query fits; that owner then goes to the back. */
+static struct db_query *
+db_take_for(struct dbconn *c, enum db_want want)
+{
+	struct db_owner *o;
+	struct db_query *q;
+	int		 i, writers = 0;
+
+	for (i = 0; i < db_nconns; i++)
+		writers += db_conns[i].nwrites > 0;
+	TAILQ_FOREACH (o, &db_turns, turn) {
+		q = TAILQ_FIRST(&o->queue);
+		if (!db_fits(c, q, want, writers))
+			continue;
+		if (o->nqueued > 1) {
+			TAILQ_REMOVE(&db_turns, o, turn);
+			TAILQ_INSERT_TAIL(&db_turns, o, turn);
+		}
+		db_unqueue(q);
+		o->conn = c;
+		return (q);
+	}
+	return (NULL);
+}
+
+/* Any queued query, for failing them all. */
 static struct db_query *
 db_take(void)
 {
@@ -230,10 +395,6 @@ db_take(void)
 	if ((o = TAILQ_FIRST(&db_turns)) == NULL)
 		return (NULL);
 	q = TAILQ_FIRST(&o->queue);
-	if (o->nqueued > 1) {
-		TAILQ_REMOVE(&db_turns, o, turn);
-		TAILQ_INSERT_TAIL(&db_turns, o, turn);
-	}
 	db_unqueue(q);
 	return (q);
 }
@@ -261,7 +422,7 @@ db_live(void)
 
 	for (i = 0; i < db_nconns; i++)
 		if (db_conns[i].state == DBC_READY ||
-		    db_conns[i].state == DBC_BUSY)
+		    db_conns[i].state == DBC_COPY)
 			return (1);
 	return (0);
 }
@@ -291,6 +452,28 @@ dbc_reset(struct dbconn *c)
 	}
 	c->state = DBC_DOWN;
 	c->paused = 0;
+	c->op_head = c->nops = 0;
+	c->phase = DBB_NONE;
+	c->segs = c->broken = c->redo = c->sync_error = 0;
+}
+
+/*
+ * Take every query in flight off c, to be failed: a write of a batch whose
+ * COMMIT was not sent committed nothing (sent is cleared), the others may
+ * have, once sent.
+ */
+static void
+dbc_take_flight(struct dbconn *c, struct db_queryq *out)
+{
+	struct db_query *q;
+
+	while ((q = TAILQ_FIRST(&c->flight)) != NULL) {
+		TAILQ_REMOVE(&c->flight, q, entry);
+		if (q->member && c->phase != DBB_COMMIT)
+			q->sent = 0;
+		TAILQ_INSERT_TAIL(out, q, entry);
+	}
+	c->nflight = c->nwrites = 0;
 }
 
 /* What a query is told when its connection is lost: once its statement may
@@ -315,10 +498,11 @@ dbc_lost(struct db_query *q, const char *why)
 static void
 dbc_fail(struct dbconn *c, const char *why)
 {
+	struct db_queryq lost = TAILQ_HEAD_INITIALIZER(lost);
 	struct timeval	 tv;
 	struct db_query *q = c->q;
 	char		 buf[256];
-	int was_up = (c->state == DBC_READY || c->state == DBC_BUSY ||
+	int was_up = (c->state == DBC_READY || c->state == DBC_COPY ||
 	    c->state == DBC_LISTENING);
 
 	log_escape(buf, sizeof buf, why, strcspn(why, "\n"));
@@ -331,11 +515,18 @@ dbc_fail(struct dbconn *c, const char *why)
 	else
 		log_debug("db conn=%d connect failed: %s", c->idx, buf);
 	c->q = NULL;
+	dbc_take_flight(c, &lost);
 	dbc_reset(c);
 	if (q != NULL)
 		dbc_lost(q,
 		    "the database connection was lost; nothing was "
 		    "done");
+	while ((q = TAILQ_FIRST(&lost)) != NULL) {
+		TAILQ_REMOVE(&lost, q, entry);
+		dbc_lost(q,
+		    "the database connection was lost; nothing was "
+		    "done");
+	}
 	if (c->listener)
 		goto retry;
 	db_starting = 0;
@@ -578,6 +769,136 @@ dbc_answer_failure(struct dbconn *c, struct db_query *q, PGresult *res,
 	q->cb(q->arg, NULL, code, msg);
 }
 
+/* Answer q with what it has (q->res: a success, or a failure told
+ * truthfully), then free it. */
+static void
+dbc_answer(struct dbconn *c, struct db_query *q)
+{
+	PGresult       *res = q->res;
+	enum proto_code code = PROTO_INTERNAL;
+	const char     *msg = "no result";
+	int		unknown = 0;
+
+	if (res != NULL && !db_failed(res))
+		q->cb(q->arg, res, PROTO_OK, NULL);
+	else {
+		if (res != NULL)
+			code = db_error_code(res, &msg, &unknown);
+		if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_BAD)
+			unknown = 1;
+		dbc_answer_failure(c, q, res, code, msg, unknown);
+	}
+	db_query_free(q);
+}
+
+/* q is in flight on c (a member of its batch, or alone). */
+static void
+dbc_enflight(struct dbconn *c, struct db_query *q, int member)
+{
+	q->member = member;
+	q->mstate = DBM_WAIT;
+	TAILQ_INSERT_TAIL(&c->flight, q, entry);
+	c->nflight++;
+	if (db_stmts[q->stmt].batch)
+		c->nwrites++;
+}
+
+static void
+dbc_unflight(struct dbconn *c, struct db_query *q)
+{
+	TAILQ_REMOVE(&c->flight, q, entry);
+	c->nflight--;
+	if (db_stmts[q->stmt].batch)
+		c->nwrites--;
+}
+
+/* Send one statement (q's, with its parameters, or an internal one) or a
+ * Sync, in pipeline mode, and remember it. */
+static int
+dbc_send(struct dbconn *c, enum dbop_kind kind, int stmt, struct db_query *q)
+{
+	struct dbop *op;
+	char	     name[16];
+	int	     ok;
+
+	if (c->nops == DB_MAX_OPS)
+		fatalx("db conn=%d: too much in flight", c->idx);
+	snprintf(name, sizeof name, "s%d", stmt);
+	if (kind == DBOP_SYNC)
+		ok = PQpipelineSync(c->pg);
+	else if (kind == DBOP_EXEC)
+		ok = PQsendQueryPrepared(c->pg, name, q->nparams,
+		    (const char *const *)q->params, NULL, NULL, 0);
+	else
+		ok = PQsendQueryPrepared(c->pg, name, 0, NULL, NULL, NULL, 0);
+	if (!ok)
+		return (-1);
+	op = &c->ops[(c->op_head + c->nops) % DB_MAX_OPS];
+	c->nops++;
+	op->kind = kind;
+	op->q = q;
+	if (kind == DBOP_EXEC)
+		q->sent = 1;
+	return (0);
+}
+
+static void
+dbc_pop(struct dbconn *c)
+{
+	c->op_head = (c->op_head + 1) % DB_MAX_OPS;
+	c->nops--;
+}
+
+/* q alone in its segment: its statement, then a Sync (its commit). */
+static int
+dbc_send_alone(struct dbconn *c, struct db_query *q)
+{
+	dbc_enflight(c, q, 0);
+	if (dbc_send(c, DBOP_EXEC, q->stmt, q) == -1 ||
+	    dbc_send(c, DBOP_SYNC, 0, q) == -1)
+		return (-1);
+	return (0);
+}
+
+/* A member of the batch (already in flight): under a savepoint of its
+ * own, in a segment of its own. */
+static int
+dbc_send_member(struct dbconn *c, struct db_query *q)
+{
+	q->mstate = DBM_WAIT;
+	c->segs++;
+	if (dbc_send(c, DBOP_SAVEPOINT, db_stmt_savepoint, NULL) == -1 ||
+	    dbc_send(c, DBOP_EXEC, q->stmt, q) == -1 ||
+	    dbc_send(c, DBOP_RELEASE, db_stmt_release, NULL) == -1 ||
+	    dbc_send(c, DBOP_SYNC, 0, NULL) == -1)
+		return (-1);
+	return (0);
+}
+
+/* An export takes c, empty, out of pipeline mode until it ends. */
+static void
+dbc_copy_start(struct dbconn *c, struct db_query *q)
+{
+	char name[16];
+
+	if (!PQexitPipelineMode(c->pg)) {
+		dbc_fail(c, PQerrorMessage(c->pg));
+		db_query_fail(q, PROTO_UNAVAILABLE,
+		    "the database connection failed; nothing was done");
+		return;
+	}
+	snprintf(name, sizeof name, "s%d", q->stmt);
+	c->q = q;
+	c->state = DBC_COPY;
+	if (!PQsendQueryPrepared(c->pg, name, q->nparams,
+		(const char *const *)q->params, NULL, NULL, 0)) {
+		dbc_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	q->sent = 1;
+	dbc_flush(c);
+}
+
 /* Every result has arrived for what was in flight on c. */
 static void
 dbc_complete(struct dbconn *c)
@@ -656,9 +977,9 @@ dbc_complete(struct dbconn *c)
 		PQclear(res);
 		c->prep++;
 		break;
-	case DBC_BUSY:
+	case DBC_COPY:
 		q = c->q;
-		if (q->copy_sql != NULL && !q->copying && code == PROTO_OK) {
+		if (!q->copying && code == PROTO_OK) {
 			/* the parameters are set: now stream */
 			PQclear(res);
 			q->copying = 1;
@@ -677,6 +998,10 @@ dbc_complete(struct dbconn *c)
 			dbc_answer_failure(c, q, res, code, msg, unknown);
 		db_query_free(q);
 		PQclear(res);
+		if (c->state == DBC_READY && !PQenterPipelineMode(c->pg)) {
+			dbc_fail(c, PQerrorMessage(c->pg));
+			return;
+		}
 		break;
 	default:
 		PQclear(res);
@@ -685,12 +1010,15 @@ dbc_complete(struct dbconn *c)
 	dbc_next(c);
 }
 
-/* Start the next piece of work on an idle connection. */
-static void
+/* Start the next piece of work on c: the next statement to prepare, or
+ * what c may take from the queue (a read, a write alone, a batch of writes
+ * or an export). Returns 1 when it took a query. */
+static int
 dbc_next(struct dbconn *c)
 {
-	struct db_query *q;
+	struct db_query *q, *more;
 	char		 name[16];
+	int		 n;
 
 	if (c->state == DBC_PREPARING) {
 		if (c->prep < db_nstmts) {
@@ -700,7 +1028,11 @@ dbc_next(struct dbconn *c)
 				dbc_fail(c, PQerrorMessage(c->pg));
 			else
 				dbc_flush(c);
-			return;
+			return (0);
+		}
+		if (!PQenterPipelineMode(c->pg)) {
+			dbc_fail(c, PQerrorMessage(c->pg));
+			return (0);
 		}
 		c->state = DBC_READY;
 		c->backoff = 0;
@@ -710,18 +1042,362 @@ dbc_next(struct dbconn *c)
 		db_up = 1;
 		log_debug("db conn=%d ready", c->idx);
 	}
-	if (c->state != DBC_READY || db_stopping || (q = db_take()) == NULL)
+	if (c->state != DBC_READY || db_stopping || c->phase != DBB_NONE ||
+	    (q = db_take_for(c, DBW_ANY)) == NULL)
+		return (0);
+	if (q->copy_sql != NULL) {
+		dbc_copy_start(c, q);
+		return (1);
+	}
+	if (!db_stmts[q->stmt].batch ||
+	    (more = db_take_for(c, DBW_BATCH)) == NULL) {
+		if (dbc_send_alone(c, q) == -1) {
+			dbc_fail(c, PQerrorMessage(c->pg));
+			return (0);
+		}
+		dbc_flush(c);
+		return (1);
+	}
+	/* writes that wait together: one transaction */
+	c->phase = DBB_RUN;
+	c->broken = c->redo = 0;
+	dbc_enflight(c, q, 1);
+	dbc_enflight(c, more, 1);
+	if (dbc_send(c, DBOP_BEGIN, db_stmt_begin, NULL) == -1 ||
+	    dbc_send_member(c, q) == -1 || dbc_send_member(c, more) == -1)
+		goto fail;
+	for (n = 2; n < DB_BATCH_MAX; n++) {
+		if ((more = db_take_for(c, DBW_BATCH)) == NULL)
+			break;
+		dbc_enflight(c, more, 1);
+		if (dbc_send_member(c, more) == -1)
+			goto fail;
+	}
+	log_debug("db conn=%d: %d writes in one transaction", c->idx, n);
+	dbc_flush(c);
+	return (1);
+fail:
+	dbc_fail(c, PQerrorMessage(c->pg));
+	return (0);
+}
+
+/* Offer the queue to the connections in turn, one piece each, for as
+ * long as some connection takes some. */
+static void
+db_kick(void)
+{
+	int i, took;
+
+	if (db_busy > 0 || db_stopping)
 		return;
-	snprintf(name, sizeof name, "s%d", q->stmt);
-	c->q = q;
-	c->state = DBC_BUSY;
-	if (!PQsendQueryPrepared(c->pg, name, q->nparams,
-		(const char *const *)q->params, NULL, NULL, 0)) {
-		dbc_fail(c, PQerrorMessage(c->pg));
+	db_busy++;
+	do {
+		took = 0;
+		for (i = 0; i < db_nconns && db_queued > 0; i++)
+			if (db_conns[i].state == DBC_READY &&
+			    dbc_next(&db_conns[i]))
+				took = 1;
+	} while (took && db_queued > 0);
+	db_busy--;
+}
+
+/* Whether a result says that its statement was skipped: an earlier one
+ * of its transaction failed. */
+static int
+db_skipped(PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return (PQresultStatus(res) == PGRES_PIPELINE_ABORTED ||
+	    (state != NULL && strcmp(state, "25P02") == 0));
+}
+
+/* Keep in *slot the first result, or a later one that is a failure. */
+static void
+db_keep(PGresult **slot, PGresult *res)
+{
+	if (*slot == NULL)
+		*slot = res;
+	else if (db_failed(res) && !db_failed(*slot)) {
+		PQclear(*slot);
+		*slot = res;
+	} else
+		PQclear(res);
+}
+
+/* A member of the batch has its answer: kept for the COMMIT, or a failure
+ * (its savepoint is rolled back to before anything else is done), or
+ * skipped after an earlier failure. */
+static void
+dbc_member_done(struct dbconn *c, struct db_query *q, PGresult *res)
+{
+	const char *state;
+
+	if (res == NULL || db_skipped(res)) {
+		q->mstate = DBM_RESEND;
+		if (res != NULL)
+			PQclear(res);
 		return;
 	}
-	q->sent = 1;
-	dbc_flush(c);
+	if (!db_failed(res)) {
+		q->res = res;
+		q->mstate = DBM_DONE;
+		return;
+	}
+	c->broken = 1;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state != NULL &&
+	    (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
+		/* it may fail again beside the same others: one by one */
+		log_info("db conn=%d: a batch met %s; its writes run again one "
+			 "by one",
+		    c->idx, state);
+		c->redo = 1;
+		q->mstate = DBM_RESEND;
+		PQclear(res);
+		return;
+	}
+	q->res = res;
+	q->mstate = DBM_FAILED;
+}
+
+/* The batch's members, taken off c in order, to be answered or sent again. */
+static void
+dbc_take_members(struct dbconn *c, struct db_queryq *out)
+{
+	struct db_query *q, *next;
+
+	for (q = TAILQ_FIRST(&c->flight); q != NULL; q = next) {
+		next = TAILQ_NEXT(q, entry);
+		if (!q->member)
+			continue;
+		dbc_unflight(c, q);
+		TAILQ_INSERT_TAIL(out, q, entry);
+	}
+}
+
+/* Send the batch's members again, each alone, in their order. */
+static int
+dbc_batch_alone(struct dbconn *c)
+{
+	struct db_queryq again = TAILQ_HEAD_INITIALIZER(again);
+	struct db_query *q;
+
+	dbc_take_members(c, &again);
+	while ((q = TAILQ_FIRST(&again)) != NULL) {
+		TAILQ_REMOVE(&again, q, entry);
+		if (q->res != NULL) {
+			PQclear(q->res);
+			q->res = NULL;
+		}
+		if (dbc_send_alone(c, q) == -1) {
+			/* the rest were never sent: failed with c */
+			while ((q = TAILQ_FIRST(&again)) != NULL) {
+				TAILQ_REMOVE(&again, q, entry);
+				dbc_enflight(c, q, 0);
+			}
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* The batch's COMMIT has its answer. */
+static void
+dbc_commit_done(struct dbconn *c, PGresult *res)
+{
+	struct db_queryq done = TAILQ_HEAD_INITIALIZER(done);
+	struct db_query *q;
+	const char	*msg;
+	int		 unknown = 0;
+
+	if (res != NULL && !db_failed(res)) {
+		/* committed: every member has its answer now */
+		PQclear(res);
+		dbc_take_members(c, &done);
+		while ((q = TAILQ_FIRST(&done)) != NULL) {
+			TAILQ_REMOVE(&done, q, entry);
+			dbc_answer(c, q);
+		}
+		return;
+	}
+	if (res != NULL)
+		(void)db_error_code(res, &msg, &unknown);
+	if (res == NULL || unknown || PQstatus(c->pg) == CONNECTION_BAD) {
+		/* it may have committed: their outcome is unknown */
+		if (res != NULL)
+			PQclear(res);
+		dbc_fail(c, "COMMIT failed");
+		return;
+	}
+	/* an ERROR: the batch was rolled back; each again, alone */
+	log_info("db conn=%d: a batch's COMMIT failed (%s); its writes run "
+		 "again one by one",
+	    c->idx,
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
+		PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+		"-");
+	PQclear(res);
+	if (dbc_batch_alone(c) == -1)
+		dbc_fail(c, PQerrorMessage(c->pg));
+}
+
+/* Every segment of the batch sent so far has its answers: the next step. */
+static void
+dbc_batch_step(struct dbconn *c)
+{
+	struct db_query *q;
+	int		 n = 0, r = 0;
+
+	if (c->segs > 0)
+		return;
+	switch (c->phase) {
+	case DBB_RUN:
+	case DBB_UNDO:
+		if (c->redo) {
+			c->phase = DBB_ROLLBACK;
+			c->segs++;
+			r = dbc_send(c, DBOP_ROLLBACK, db_stmt_rollback,
+				NULL) == -1 ||
+			    dbc_send(c, DBOP_SYNC, 0, NULL) == -1;
+			break;
+		}
+		if (c->broken) {
+			/* undo the failed one; what followed it runs again */
+			c->phase = DBB_UNDO;
+			c->broken = 0;
+			c->segs++;
+			r = dbc_send(c, DBOP_UNDO, db_stmt_undo, NULL) == -1 ||
+			    dbc_send(c, DBOP_RELEASE, db_stmt_release, NULL) ==
+				-1 ||
+			    dbc_send(c, DBOP_SYNC, 0, NULL) == -1;
+			break;
+		}
+		TAILQ_FOREACH (q, &c->flight, entry) {
+			if (!q->member || q->mstate != DBM_RESEND)
+				continue;
+			if ((r = dbc_send_member(c, q) == -1))
+				break;
+			n++;
+		}
+		if (n > 0 || r) {
+			c->phase = DBB_RUN;
+			break;
+		}
+		c->phase = DBB_COMMIT;
+		c->segs++;
+		r = dbc_send(c, DBOP_COMMIT, db_stmt_commit, NULL) == -1 ||
+		    dbc_send(c, DBOP_SYNC, 0, NULL) == -1;
+		break;
+	case DBB_COMMIT:
+		c->phase = DBB_NONE; /* answered at the COMMIT's result */
+		break;
+	case DBB_ROLLBACK:
+		c->phase = DBB_NONE;
+		r = dbc_batch_alone(c);
+		break;
+	case DBB_NONE:
+		break;
+	}
+	if (r)
+		dbc_fail(c, PQerrorMessage(c->pg));
+	else
+		dbc_flush(c);
+}
+
+/* What was sent on c has this answer (res: its first result, or the
+ * failure among them; NULL when none came). */
+static void
+dbc_op_done(struct dbconn *c, const struct dbop *op, PGresult *res)
+{
+	char buf[256];
+
+	switch (op->kind) {
+	case DBOP_EXEC:
+		if (op->q->member)
+			dbc_member_done(c, op->q, res);
+		else if (res != NULL)
+			db_keep(&op->q->res, res);
+		return;
+	case DBOP_COMMIT:
+		dbc_commit_done(c, res);
+		return;
+	default:
+		if (res != NULL && db_failed(res) && !db_skipped(res)) {
+			log_escape(buf, sizeof buf, PQresultErrorMessage(res),
+			    strcspn(PQresultErrorMessage(res), "\n"));
+			log_warnx("db conn=%d: batch step %d failed: %s",
+			    c->idx, op->kind, buf);
+			c->broken = c->redo = 1;
+		}
+		if (res != NULL)
+			PQclear(res);
+		return;
+	}
+}
+
+/* A segment has ended (its Sync): a query alone is answered, having
+ * committed; a batch takes its next step. */
+static void
+dbc_synced(struct dbconn *c, const struct dbop *op)
+{
+	if (op->q != NULL) {
+		dbc_unflight(c, op->q);
+		dbc_answer(c, op->q);
+		return;
+	}
+	c->segs--;
+	dbc_batch_step(c);
+}
+
+/* Read the results of what is in flight on c, in the order it was sent. */
+static void
+dbc_pipeline_read(struct dbconn *c)
+{
+	struct dbop op, *head;
+	PGresult   *res;
+
+	while (c->state == DBC_READY && c->nops > 0 && !PQisBusy(c->pg)) {
+		head = &c->ops[c->op_head];
+		res = PQgetResult(c->pg);
+		if (head->kind == DBOP_SYNC) {
+			/* a failure at the Sync (the commit of an implicit
+			 * transaction) comes as a result and its end, before
+			 * PGRES_PIPELINE_SYNC; a NULL otherwise means that
+			 * nothing more has arrived */
+			if (res == NULL) {
+				if (!c->sync_error)
+					break;
+				c->sync_error = 0;
+				continue;
+			}
+			if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+				/* a failure at the end: the commit of an
+				 * implicit transaction */
+				if (head->q != NULL)
+					db_keep(&head->q->res, res);
+				else
+					PQclear(res);
+				c->sync_error = 1;
+				continue;
+			}
+			c->sync_error = 0;
+			PQclear(res);
+			op = *head;
+			dbc_pop(c);
+			dbc_synced(c, &op);
+			continue;
+		}
+		if (res != NULL) {
+			db_keep(&c->res, res);
+			continue;
+		}
+		op = *head;
+		dbc_pop(c);
+		res = c->res;
+		c->res = NULL;
+		dbc_op_done(c, &op, res);
+	}
 }
 
 /* A notification that is not ours: ignored, and logged once a minute. */
@@ -826,8 +1502,11 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
+	db_busy++;
+	if (c->state == DBC_READY)
+		dbc_pipeline_read(c);
 	while ((c->state == DBC_CHECKING || c->state == DBC_PREPARING ||
-		   c->state == DBC_BUSY || c->state == DBC_LISTEN_SETUP) &&
+		   c->state == DBC_COPY || c->state == DBC_LISTEN_SETUP) &&
 	    !c->paused && !PQisBusy(c->pg)) {
 		if ((res = PQgetResult(c->pg)) == NULL) {
 			dbc_complete(c);
@@ -836,7 +1515,7 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 		if (PQresultStatus(res) == PGRES_COPY_OUT) {
 			PQclear(res);
 			if (dbc_copy_read(c) == 0)
-				return; /* more rows to come */
+				break; /* more rows to come */
 			continue;
 		}
 		/* the answer is the first result, unless a later one is an
@@ -849,15 +1528,12 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 		} else
 			PQclear(res);
 	}
-	if (c->paused)
-		return;
-	if (c->state == DBC_DOWN)
-		return;
-	if (c->state == DBC_READY && PQstatus(c->pg) == CONNECTION_BAD) {
+	db_busy--;
+	if (c->state == DBC_READY && PQstatus(c->pg) == CONNECTION_BAD)
 		dbc_fail(c, PQerrorMessage(c->pg));
-		return;
-	}
-	dbc_flush(c);
+	else if (c->state != DBC_DOWN && !c->paused)
+		dbc_flush(c);
+	db_kick();
 }
 
 /* Once a second: queries that waited too long for a connection, and
@@ -1097,6 +1773,12 @@ db_start(struct event_base *base, const char *conninfo, int n,
 
 	db_base = base;
 	db_timeout = statement_timeout;
+	db_stmt_begin = db_statement("BEGIN", 0);
+	db_stmt_savepoint = db_statement("SAVEPOINT g", 0);
+	db_stmt_release = db_statement("RELEASE SAVEPOINT g", 0);
+	db_stmt_undo = db_statement("ROLLBACK TO SAVEPOINT g", 0);
+	db_stmt_commit = db_statement("COMMIT", 0);
+	db_stmt_rollback = db_statement("ROLLBACK", 0);
 	for (i = 0; i < DB_OWNER_BUCKETS; i++)
 		LIST_INIT(&db_owners[i]);
 	if ((db_conninfo = db_resolve(conninfo, err, errlen)) == NULL)
@@ -1107,6 +1789,7 @@ db_start(struct event_base *base, const char *conninfo, int n,
 	for (i = 0; i < total; i++) {
 		db_conns[i].idx = i;
 		db_conns[i].listener = (i == n);
+		TAILQ_INIT(&db_conns[i].flight);
 		db_conns[i].retry = evtimer_new(base, dbc_retry_cb,
 		    &db_conns[i]);
 		if (db_conns[i].retry == NULL)
@@ -1159,8 +1842,9 @@ db_enqueue(const void *owner, int stmt, int nparams, const char *const *params,
 		o->key = owner;
 		TAILQ_INIT(&o->queue);
 		LIST_INSERT_HEAD(&db_owners[db_owner_hash(owner)], o, hash);
-		TAILQ_INSERT_TAIL(&db_turns, o, turn);
 	}
+	if (o->nqueued == 0)
+		TAILQ_INSERT_TAIL(&db_turns, o, turn);
 	p = (char *)(q->params + nparams);
 	for (i = 0; i < nparams; i++) {
 		if (params[i] == NULL) {
@@ -1181,18 +1865,14 @@ db_enqueue(const void *owner, int stmt, int nparams, const char *const *params,
 	q->queued = time(NULL);
 	q->size = size;
 	q->owner = o;
+	q->waiting = 1;
 	if (copy_sql != NULL)
 		db_ncopies++;
 	TAILQ_INSERT_TAIL(&o->queue, q, entry);
 	o->nqueued++;
 	db_queued++;
 	db_queued_bytes += size;
-	for (i = 0; i < db_nconns; i++) {
-		if (db_conns[i].state == DBC_READY) {
-			dbc_next(&db_conns[i]);
-			break;
-		}
-	}
+	db_kick();
 	return (DB_QUEUED);
 }
 
@@ -1336,11 +2016,9 @@ db_drain(void)
 	    "the server is stopping; nothing was done");
 	for (i = 0; i < db_nconns; i++) {
 		c = &db_conns[i];
-		if (c->q == NULL)
-			continue;
-		if (c->q->copy_sql != NULL)
+		if (c->q != NULL)
 			dbc_drop(c, "the server is stopping");
-		else
+		else if (c->nflight > 0)
 			dbc_cancel(c);
 	}
 }
@@ -1356,12 +2034,21 @@ db_abandon(void)
 
 	db_stopping = 1;
 	for (i = 0; i < db_nconns; i++) {
+		struct db_queryq lost = TAILQ_HEAD_INITIALIZER(lost);
+
 		c = &db_conns[i];
-		if ((q = c->q) == NULL)
+		if (c->q == NULL && c->nflight == 0)
 			continue;
+		q = c->q;
 		c->q = NULL;
+		dbc_take_flight(c, &lost);
 		dbc_reset(c);
-		dbc_lost(q, "the server is stopping");
+		if (q != NULL)
+			dbc_lost(q, "the server is stopping");
+		while ((q = TAILQ_FIRST(&lost)) != NULL) {
+			TAILQ_REMOVE(&lost, q, entry);
+			dbc_lost(q, "the server is stopping");
+		}
 	}
 }
 
@@ -1374,10 +2061,13 @@ dbc_cancel_wait(struct dbconn *c)
 	PGcancel     *k;
 	PGresult     *res;
 	char	      err[256];
-	int	      waited = 0;
+	int	      waited = 0, syncs = 0, i;
 
-	if (c->pg == NULL || c->q == NULL || c->q->copy_sql != NULL)
+	if (c->pg == NULL || c->nflight == 0 || c->state != DBC_READY)
 		return;
+	for (i = 0; i < c->nops; i++)
+		syncs += c->ops[(c->op_head + i) % DB_MAX_OPS].kind ==
+		    DBOP_SYNC;
 	if (!c->cancelling && (k = PQgetCancel(c->pg)) != NULL) {
 		PQcancel(k, err, sizeof err); /* at exit: blocking is fine */
 		PQfreeCancel(k);
@@ -1387,7 +2077,12 @@ dbc_cancel_wait(struct dbconn *c)
 			return;
 		while (!PQisBusy(c->pg)) {
 			if ((res = PQgetResult(c->pg)) == NULL)
+				continue;
+			if (PQresultStatus(res) == PGRES_PIPELINE_SYNC &&
+			    --syncs == 0) {
+				PQclear(res);
 				return;
+			}
 			PQclear(res);
 		}
 		pfd.fd = PQsocket(c->pg);
@@ -1413,11 +2108,20 @@ db_stop(void)
 			event_free(c->ev);
 		if (c->retry != NULL)
 			event_free(c->retry);
+		struct db_queryq gone = TAILQ_HEAD_INITIALIZER(gone);
+		struct db_query *q;
+
 		if (c->res != NULL)
 			PQclear(c->res);
 		if (c->q != NULL)
 			db_query_fail(c->q, PROTO_UNAVAILABLE,
 			    "the server is stopping");
+		dbc_take_flight(c, &gone);
+		while ((q = TAILQ_FIRST(&gone)) != NULL) {
+			TAILQ_REMOVE(&gone, q, entry);
+			db_query_fail(q, PROTO_UNAVAILABLE,
+			    "the server is stopping");
+		}
 		if (c->pg != NULL)
 			PQfinish(c->pg);
 	}

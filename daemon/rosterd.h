@@ -338,6 +338,7 @@ enum db_refusal {
  */
 #define DB_OUTCOME_UNKNOWN "outcome unknown: "
 int		db_statement(const char *, int);
+void		db_batchable(int);
 void		db_listen(db_notify_cb);
 enum db_refusal db_copy(const void *, int, int, const char *const *,
     const char *, db_row_cb, db_cb, void *);

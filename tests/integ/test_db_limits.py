@@ -326,11 +326,13 @@ with h.section('SIGTERM: every request answered, nothing committed after'):
     s = lock_participants()
     B.send(add('dr1', 'Drain One'))
     C.send(add('dr2', 'Drain Two', party='HU'))
+    # one write waits for the lock in PostgreSQL, the other for a pool
+    # connection that may write (at most half of them write at once)
     h.ok(h.wait_for(lambda: int(pg.scalar(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-        "'Lock' AND query LIKE '%participant_add%'")) == 2, 20),
-        'both pool connections wait for the lock')
-    D.send('EVENT SHOW event=E1')      # waits for a pool connection
+        "'Lock' AND query LIKE '%participant_add%'")) == 1, 20),
+        'a pool connection waits for the lock')
+    D.send('EVENT SHOW event=E1')      # reads never wait behind writes
     time.sleep(0.3)
     t0 = time.monotonic()
     rd2.signal(15)
@@ -351,8 +353,8 @@ with h.section('SIGTERM: every request answered, nothing committed after'):
         h.ok(r is not None and r.code == 'UNAVAILABLE' and
              'nothing was done' in r.text, 'a cancelled write: UNAVAILABLE '
              'nothing was done', '    %r' % (r.final if r else None))
-    h.ok(replies[2] is not None and replies[2].code == 'UNAVAILABLE',
-         'the waiting request: UNAVAILABLE',
+    h.ok(replies[2] is not None and replies[2].ok,
+         'the read was served beside the waiting writes',
          '    %r' % (replies[2].final if replies[2] else None))
     unlock(s)
     time.sleep(1)
