@@ -15,9 +15,12 @@
  * SAVEPOINT, the statement, RELEASE and a Sync, then COMMIT once every
  * answer is in, so that one WAL flush commits them all. Each still fails
  * alone: a failure is undone to its savepoint (ROLLBACK TO), and what had
- * been sent after it, which PostgreSQL skipped, is sent again; a deadlock
- * or serialization failure, or a COMMIT that fails, rolls the batch back
- * and runs its statements again one by one, unseen by their clients. An
+ * been sent after it, which PostgreSQL skipped, is sent again. A write
+ * that meets a deadlock, a serialization failure or a lock it waits for
+ * longer than DB_BATCH_LOCK_WAIT (two batches can wait for each other) is
+ * undone too and runs again alone after the COMMIT; a COMMIT that fails
+ * rolls the batch back and runs its statements again one by one; neither
+ * is seen by their clients. An
  * answer is given only once its transaction has committed. A connection
  * with a write in flight takes nothing more, so reads never wait behind
  * writes, and at most half the connections write at once. An owner's
@@ -57,7 +60,8 @@
 #define DB_BACKOFF_MIN	   100	/* ms */
 #define DB_BACKOFF_MAX	   2000 /* so that service resumes soon after an outage */
 #define DB_BATCH_MAX	   64	/* writes in one transaction */
-#define DB_DEPTH	   32	/* queries in flight on one connection */
+#define DB_BATCH_LOCK_WAIT "50ms" /* then a write waits alone, after */
+#define DB_DEPTH	   32	  /* queries in flight on one connection */
 #define DB_MAX_OPS	   (4 * DB_BATCH_MAX + 2 * DB_DEPTH + 16)
 
 struct db_statement {
@@ -71,7 +75,8 @@ enum db_member {
 	DBM_WAIT,   /* sent, its answer not in */
 	DBM_DONE,   /* succeeded: its result waits for the COMMIT */
 	DBM_FAILED, /* failed alone, undone to its savepoint */
-	DBM_RESEND  /* skipped after an earlier failure: to send again */
+	DBM_RESEND, /* skipped after an earlier failure: to send again */
+	DBM_LATER   /* met a lock held by another (batch): alone, after */
 };
 
 struct db_query {
@@ -194,6 +199,7 @@ static int		   db_ncopies;
 static int		   db_busy; /* reading results: kick the queue after */
 static int		   db_stmt_begin, db_stmt_savepoint, db_stmt_release;
 static int		   db_stmt_undo, db_stmt_commit, db_stmt_rollback;
+static int		   db_stmt_lock_timeout;
 static unsigned char	   db_key[NOTIFY_KEY_LEN]; /* signs notifications */
 static int		   db_have_key;
 static struct notify_seen  db_seen;
@@ -1064,6 +1070,7 @@ dbc_next(struct dbconn *c)
 	dbc_enflight(c, q, 1);
 	dbc_enflight(c, more, 1);
 	if (dbc_send(c, DBOP_BEGIN, db_stmt_begin, NULL) == -1 ||
+	    dbc_send(c, DBOP_BEGIN, db_stmt_lock_timeout, NULL) == -1 ||
 	    dbc_send_member(c, q) == -1 || dbc_send_member(c, more) == -1)
 		goto fail;
 	for (n = 2; n < DB_BATCH_MAX; n++) {
@@ -1147,13 +1154,16 @@ dbc_member_done(struct dbconn *c, struct db_query *q, PGresult *res)
 	c->broken = 1;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	if (state != NULL &&
-	    (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
-		/* it may fail again beside the same others: one by one */
-		log_info("db conn=%d: a batch met %s; its writes run again one "
-			 "by one",
+	    (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+		strcmp(state, "55P03") == 0)) {
+		/* a serialization failure, a deadlock, or a lock waited for
+		 * longer than the batch's lock_timeout (another batch may
+		 * wait for one of ours): undone to its savepoint, the batch
+		 * goes on, and it runs again alone once the batch is over */
+		log_info("db conn=%d: a write of a batch met %s; it runs again "
+			 "alone",
 		    c->idx, state);
-		c->redo = 1;
-		q->mstate = DBM_RESEND;
+		q->mstate = DBM_LATER;
 		PQclear(res);
 		return;
 	}
@@ -1212,12 +1222,27 @@ dbc_commit_done(struct dbconn *c, PGresult *res)
 	int		 unknown = 0;
 
 	if (res != NULL && !db_failed(res)) {
-		/* committed: every member has its answer now */
+		/* committed: every member has its answer now, but those that
+		 * are to run again alone, behind the COMMIT */
 		PQclear(res);
 		dbc_take_members(c, &done);
 		while ((q = TAILQ_FIRST(&done)) != NULL) {
 			TAILQ_REMOVE(&done, q, entry);
-			dbc_answer(c, q);
+			if (q->mstate != DBM_LATER) {
+				dbc_answer(c, q);
+				continue;
+			}
+			if (dbc_send_alone(c, q) == -1) {
+				while ((q = TAILQ_FIRST(&done)) != NULL) {
+					TAILQ_REMOVE(&done, q, entry);
+					if (q->mstate == DBM_LATER)
+						dbc_enflight(c, q, 0);
+					else
+						dbc_answer(c, q);
+				}
+				dbc_fail(c, PQerrorMessage(c->pg));
+				return;
+			}
 		}
 		return;
 	}
@@ -1779,6 +1804,9 @@ db_start(struct event_base *base, const char *conninfo, int n,
 	db_stmt_undo = db_statement("ROLLBACK TO SAVEPOINT g", 0);
 	db_stmt_commit = db_statement("COMMIT", 0);
 	db_stmt_rollback = db_statement("ROLLBACK", 0);
+	db_stmt_lock_timeout = db_statement("SET LOCAL lock_timeout = "
+					    "'" DB_BATCH_LOCK_WAIT "'",
+	    0);
 	for (i = 0; i < DB_OWNER_BUCKETS; i++)
 		LIST_INIT(&db_owners[i]);
 	if ((db_conninfo = db_resolve(conninfo, err, errlen)) == NULL)

@@ -118,6 +118,39 @@ with h.section('a serialization failure in a batch is retried unseen'):
     h.is_(sum(audit_of(n) for n in names), 12, 'one audit row each')
     pg.query('DROP TRIGGER fail_once ON roster.participant')
 
+with h.section('a write of a batch that waits for a lock runs alone, after'):
+    # another session holds TR's delegation: the batch's TR write would
+    # hold up the others (and two batches could wait for each other)
+    s = env.pg.session()
+    s.stdin.write("BEGIN; SELECT 1 FROM roster.delegation d JOIN "
+                  "roster.party p ON p.id = d.party_id WHERE p.code = 'TR' "
+                  "FOR NO KEY UPDATE OF d;\n")
+    s.stdin.flush()
+    h.ok(h.wait_for(lambda: count(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = "
+        "'idle in transaction'") >= 1, 20), 'the delegation is locked')
+    names = ['Lock Batch %d' % i for i in range(10)]
+    parties = ['HU', 'DE', 'FR', 'HU', 'TR', 'DE', 'FR', 'HU', 'DE', 'FR']
+    for i, n in enumerate(names):
+        A.send(add('lk%d' % i, n, party=parties[i]))
+    h.ok(h.wait_for(lambda: count(
+        "SELECT count(*) FROM roster.participant WHERE name LIKE "
+        "'Lock Batch %'") == 9, 20), 'the other nine commit while TR is '
+         'locked')
+    h.ok(h.wait_for(lambda: count(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+        "'Lock' AND query LIKE '%participant_add%'") == 1, 20),
+         'the TR write waits for the lock, alone')
+    s.stdin.write('COMMIT;\n')
+    s.stdin.close()
+    s.wait(20)
+    replies = [A.read_reply(30) for _ in names]
+    h.ok(all(r.ok for r in replies), 'then all ten are answered OK',
+         *('    %r' % r.final for r in replies if not r.ok))
+    h.is_(count("SELECT count(*) FROM roster.participant WHERE name LIKE "
+                "'Lock Batch %'"), 10, 'each committed once')
+    h.is_(sum(audit_of(n) for n in names), 10, 'one audit row each')
+
 with h.section('a COMMIT that fails is retried one by one'):
     pg.query("""CREATE FUNCTION public.fail_at_commit() RETURNS trigger
         LANGUAGE plpgsql AS $$ BEGIN
