@@ -1467,3 +1467,11 @@ db_getlength(struct pg_result *res, int row, int col)
 {
 	return (PQgetlength(res, row, col));
 }
+
+/* The connection string in use (host names resolved at db_start), for
+ * feed.c's replication connection. */
+const char *
+db_conninfo_resolved(void)
+{
+	return (db_conninfo);
+}

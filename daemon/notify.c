@@ -1,7 +1,7 @@
 /*
- * notify.c -- a PostgreSQL NOTIFY payload on channel "roster" (written by
- * roster._notify in sql/functions/core.sql) turned into the WATCH line
- * "! KIND key=value ...\n" of PROTOCOL.md section 8, and its event code.
+ * notify.c -- a notification on channel "roster" (written by roster._notify
+ * in sql/functions/core.sql, carried by daemon/feed.c) turned into the WATCH
+ * line "! KIND key=value ...\n" of PROTOCOL.md section 8, and its event code.
  * Pure: jansson decodes, librosterproto writes; no sockets, no database.
  *
  * What is accepted, and how it is written:
@@ -25,13 +25,15 @@
  * Anything else refuses the whole payload: it comes from our own SQL, so a
  * refusal is a bug to be logged, never something to guess around.
  *
- * Any role of the database may NOTIFY, so before any of that a payload's
- * signature is checked (notify_verify): roster._notify_send (core.sql)
- * sends "HMAC SEQ BODY", HMAC the hex HMAC-SHA256 of "CHANNEL SEQ BODY"
- * under the key of roster.notify_key (migration 011, readable only by
- * rosterd's role), SEQ the notification's number from roster.notify_seq; a
- * number is taken once, so a signed payload seen by another listener and
- * sent again is refused too.
+ * Any role of the database may emit a logical decoding message, so before
+ * any of that a message's signature is checked (notify_check):
+ * roster._notify_send (core.sql) sends "HMAC XID BODY", HMAC the hex
+ * HMAC-SHA256 of "CHANNEL XID BODY" under the key of roster.notify_key
+ * (migration 011, readable only by rosterd's role), XID the id of the
+ * transaction that sent it, which feed.c compares with the transaction the
+ * message came in: a signed message copied into another transaction is
+ * refused too. (notify_verify and notify_seen are the older scheme, a
+ * number from a sequence taken once, for db.c's NOTIFY listener.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,13 +243,15 @@ notify_seen_take(struct notify_seen *s, uint64_t seq)
 }
 
 /*
- * Check the signature and number of a payload received on channel: 0 with
- * *body the offset of its body in payload, or -1 with the reason in why.
+ * Check the signature of a payload received on channel ("HMAC NUMBER BODY",
+ * HMAC the hex HMAC-SHA256 of "CHANNEL NUMBER BODY"): 0 with *number its
+ * number and *body the offset of its body in payload, or -1 with the reason
+ * in why. What the number must be is the caller's to check.
  */
 int
-notify_verify(const unsigned char *key, size_t keylen, const char *channel,
-    const char *payload, size_t len, struct notify_seen *seen, size_t *body,
-    char *why, size_t whylen)
+notify_check(const unsigned char *key, size_t keylen, const char *channel,
+    const char *payload, size_t len, uint64_t *number, size_t *body, char *why,
+    size_t whylen)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE], want[32];
 	unsigned int  maclen = 0;
@@ -297,15 +301,34 @@ notify_verify(const unsigned char *key, size_t keylen, const char *channel,
 		snprintf(why, whylen, "wrong signature");
 		goto done;
 	}
-	if (notify_seen_take(seen, seq) == -1) {
-		snprintf(why, whylen, "number %llu seen before or too old",
-		    (unsigned long long)seq);
-		goto done;
-	}
+	*number = seq;
 	*body = 2 * sizeof want + 1 + seqlen + 1;
 	why[0] = '\0';
 	rc = 0;
 done:
 	free(msg);
 	return (rc);
+}
+
+/*
+ * notify_check, and the number taken once in seen (the NOTIFY payloads of
+ * db.c's listener, numbered from roster.notify_seq until migration 016):
+ * 0 with *body the offset of the body, or -1 with the reason in why.
+ */
+int
+notify_verify(const unsigned char *key, size_t keylen, const char *channel,
+    const char *payload, size_t len, struct notify_seen *seen, size_t *body,
+    char *why, size_t whylen)
+{
+	uint64_t seq;
+
+	if (notify_check(key, keylen, channel, payload, len, &seq, body, why,
+		whylen) == -1)
+		return (-1);
+	if (notify_seen_take(seen, seq) == -1) {
+		snprintf(why, whylen, "number %llu seen before or too old",
+		    (unsigned long long)seq);
+		return (-1);
+	}
+	return (0);
 }

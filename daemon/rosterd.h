@@ -49,6 +49,7 @@ struct config {
 	int   max_connections_per_address;
 	int   statement_timeout;
 	int   log_level;
+	char *feed_slot; /* feed.c: the replication slot; NULL: derived */
 };
 void config_defaults(struct config *);
 int  config_load(struct config *, const char *, char *, size_t);
@@ -557,5 +558,17 @@ void notify_seen_reset(struct notify_seen *, uint64_t);
 int  notify_seen_take(struct notify_seen *, uint64_t);
 int  notify_verify(const unsigned char *, size_t, const char *, const char *,
      size_t, struct notify_seen *, size_t *, char *, size_t);
+int  notify_check(const unsigned char *, size_t, const char *, const char *,
+     size_t, uint64_t *, size_t *, char *, size_t);
+
+/* feed.c: the notifications of every daemon, from logical decoding */
+#define FEED_SLOT_MAX 63 /* characters of a replication slot's name */
+typedef void (*feed_cb)(const char *, const char *);
+void	    feed_listen(feed_cb);
+void	    feed_slot_default(const struct config *, char *, size_t);
+int	    feed_check(const char *, const char *, char *, size_t);
+void	    feed_start(struct event_base *, const char *, const char *);
+void	    feed_stop(void);
+const char *db_conninfo_resolved(void); /* db.c: the connection string */
 
 #endif /* ROSTERD_H */
