@@ -323,7 +323,12 @@ feed_status(int reply)
 	feed_put64(msg + 17, feed.done);
 	feed_put64(msg + 25, (uint64_t)now);
 	msg[33] = reply ? 1 : 0;
-	if (PQputCopyData(feed.pg, (const char *)msg, sizeof msg) != 1) {
+	switch (PQputCopyData(feed.pg, (const char *)msg, sizeof msg)) {
+	case 1:
+		break;
+	case 0: /* libpq's buffer is full: the timer tries again */
+		return;
+	default:
 		feed_fail(PQerrorMessage(feed.pg));
 		return;
 	}
@@ -613,8 +618,9 @@ feed_setup_done(PGresult *res)
 	if (!PQgetisnull(res, 0, 4)) {
 		snprintf(msg, sizeof msg,
 		    "the replication slot %s is in use by another "
-		    "connection (pid %s): does another rosterd have "
-		    "feed_slot = %s? give each its own",
+		    "connection (pid %s): the walsender of a connection "
+		    "lost and not ended yet, or another rosterd with "
+		    "feed_slot = %s (give each its own)",
 		    feed.slot, PQgetvalue(res, 0, 4), feed.slot);
 		feed_fail(msg);
 		return;

@@ -552,6 +552,47 @@ test_verify(void **state)
 	assert_string_equal(why, "wrong signature");
 }
 
+/* notify_check (feed.c's): the signature, and the number handed back for
+ * the caller to compare with its transaction's id; a 64-bit transaction id
+ * (an epoch above 0) reads back whole. */
+#define SIG_XID \
+	"c66851b210da1ded8b5da228bce7bfd2dbaed31c8e0c4c5fdda2837d868b3333"
+
+static void
+test_check(void **state)
+{
+	unsigned char key[NOTIFY_KEY_LEN];
+	const char   *good = SIG_XID
+	    " 4294967301 {\"event\":\"E1\",\"kind\":\"k\"}";
+	char	 why[WHYLEN], bad[200];
+	uint64_t number = 0;
+	size_t	 i, off = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof key; i++)
+		key[i] = (unsigned char)i;
+	assert_int_equal(notify_check(key, sizeof key, "roster", good,
+			     strlen(good), &number, &off, why, WHYLEN),
+	    0);
+	assert_true(number == 4294967301ULL);
+	assert_true((uint32_t)number == 5);
+	assert_string_equal(good + off, "{\"event\":\"E1\",\"kind\":\"k\"}");
+	/* taken again: notify_check keeps no state, the caller checks */
+	assert_int_equal(notify_check(key, sizeof key, "roster", good,
+			     strlen(good), &number, &off, why, WHYLEN),
+	    0);
+	/* another number under the same signature */
+	snprintf(bad, sizeof bad, "%s", good);
+	bad[65 + 9] = '2';
+	assert_int_equal(notify_check(key, sizeof key, "roster", bad,
+			     strlen(bad), &number, &off, why, WHYLEN),
+	    -1);
+	assert_string_equal(why, "wrong signature");
+	assert_int_equal(notify_check(key, sizeof key, "roster_web", good,
+			     strlen(good), &number, &off, why, WHYLEN),
+	    -1);
+}
+
 /* Numbers arrive out of order within the window, each taken once. */
 static void
 test_seen_window(void **state)
@@ -586,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_length_limit),
 		cmocka_unit_test(test_event_buffer),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_seen_window),
 	};
 
