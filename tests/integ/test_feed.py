@@ -6,7 +6,8 @@ session is re-checked as after a loss); what a rolled-back subtransaction
 sent is never delivered, while a later write of the same transaction is;
 messages not signed by rosterd for their own transaction (unsigned,
 another key, a signed one copied into another transaction, not
-transactional) reach nobody; a restarted daemon starts from a new slot and
+transactional) reach nobody; a slot dropped while its daemon runs is made
+anew, and the loss logged; a restarted daemon starts from a new slot and
 replays nothing older; a role without REPLICATION is refused at start with
 what to set."""
 
@@ -21,7 +22,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
-env, rd = h.setup()
+env, rd = h.setup(users=[('gone', 'host', None)])
 pg = env.pg
 
 
@@ -126,6 +127,39 @@ with h.section('a walsender terminated: every change once, in order'):
     h.must(A, 'PARTICIPANT ADD party=TR name="After The Cut"')
     h.is_(names(W, 1), ['After The Cut'], 'the next line is the next '
           'change: the delivered one did not come again')
+    h.drain(W2)
+
+with h.section('a slot dropped while its daemon runs: said, and made anew'):
+    G = rd.login('gone')
+    mark = len(rd.log())
+    pg.psql('ALTER DATABASE roster ALLOW_CONNECTIONS false', db='postgres')
+    pg.query("SELECT pg_terminate_backend(active_pid) FROM "
+             "pg_replication_slots WHERE slot_name = '%s'" % s1)
+    h.ok(h.wait_for(lambda: pg.scalar(
+        "SELECT active_pid IS NULL FROM pg_replication_slots WHERE "
+        "slot_name = '%s'" % s1) == 't', 10), 'its walsender has ended')
+    pg.query("SELECT pg_drop_replication_slot('%s')" % s1)
+    # committed while the daemon has no slot: it never reaches it
+    pg.query("UPDATE roster.app_user SET enabled = false WHERE "
+             "name = 'gone'")
+    pg.psql('ALTER DATABASE roster ALLOW_CONNECTIONS true', db='postgres')
+    h.ok(h.wait_for(lambda: 'feed: streaming' in rd.log()[mark:], 20),
+         'the daemon streams again')
+    log = rd.log()[mark:]
+    h.like(log, r'replication slot %s is gone \(dropped\): changes made '
+           r'since may be missed' % s1, 'and logs that changes may have '
+           'been missed')
+    h.is_(pg.scalar("SELECT count(*) FROM pg_replication_slots WHERE "
+                    "slot_name = '%s' AND active_pid IS NOT NULL" % s1), '1',
+          'from a new slot of the same name')
+    h.must(A, 'PARTICIPANT ADD party=TR name="New Slot"')
+    h.is_(names(W, 1), ['New Slot'], 'which carries the next change')
+    h.ok(h.wait_for(lambda: G.request('WHOAMI').fields.get('user') == '-',
+                    10), 'every session is read again: the user disabled '
+         'meanwhile is logged out')
+    h.is_(A.request('WHOAMI').final, 'OK user=admin role=admin',
+          'the others stay')
+    G.close()
     h.drain(W2)
 
 with h.section('a subtransaction rolled back sends nothing'):
