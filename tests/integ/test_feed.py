@@ -8,8 +8,8 @@ messages not signed by rosterd for their own transaction (unsigned,
 another key, a signed one copied into another transaction, not
 transactional) reach nobody; a slot dropped while its daemon runs is made
 anew, and the loss logged; a restarted daemon starts from a new slot and
-replays nothing older; a role without REPLICATION is refused at start with
-what to set."""
+replays nothing older; a role without REPLICATION, or a server without
+wal_level = logical, is refused at start with what to set."""
 
 import hashlib
 import hmac
@@ -262,5 +262,25 @@ with h.section('the requirements are said at start'):
     p = bad2.command('-f', timeout=30)
     h.ok(p.returncode != 0 and 'feed_slot' in p.stdout + p.stderr,
          'feed_slot must be a-z, 0-9 and _', '    %r' % p.stderr[-200:])
+
+with h.section('a server without wal_level = logical is refused at start'):
+    other = h.Postgres(os.path.join(env.tmp, 'replica'))
+    other.template_base = pg.template_base
+    other.init()
+    with open(os.path.join(other.data, 'postgresql.conf'), 'a') as f:
+        f.write('wal_level = replica\n')
+    other.start()
+    other.createdb()
+    bad3 = env.rosterd(start=False, migrate=False,
+                       database=other.conninfo)
+    p = bad3.command('--migrate')
+    h.is_(p.returncode, 0, '--migrate works there (the publication is made)')
+    p = bad3.command('-f', timeout=30)
+    h.ok(p.returncode != 0 and
+         'wal_level = logical' in p.stdout + p.stderr and
+         'REPLICATION' in p.stdout + p.stderr,
+         'rosterd refuses to start and says what to set',
+         '    %r' % (p.stdout + p.stderr)[-400:])
+    other.stop('immediate')
 
 h.done_testing()
