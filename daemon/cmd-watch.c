@@ -1,9 +1,12 @@
 /*
- * cmd-watch.c -- WATCH and its live "!" lines. One LISTEN connection per
- * daemon (db_listen) receives every NOTIFY on channel "roster", whichever
- * daemon committed the change; each payload, a flat JSON object
+ * cmd-watch.c -- WATCH and its live "!" lines. The daemon's feed (feed.c:
+ * logical decoding, a replication slot of its own) hands on every
+ * notification committed on channel "roster", whichever daemon committed
+ * the change, once and in commit order; each payload, a flat JSON object
  * {"event":CODE,"kind":KIND,...}, becomes one line "! KIND key=value ..."
- * (notify_line, notify.c) for the clients watching that event.
+ * (notify_line, notify.c) for the clients watching that event. The other
+ * channels go to the sessions (roster_user) and the web sessions
+ * (roster_web).
  */
 #include <sys/queue.h>
 
@@ -29,7 +32,7 @@ watch_notify_cb(const char *channel, const char *payload)
 	struct watcher	*w, *next;
 	char		 event[PROTO_MAX_CODE + 1], why[128];
 
-	if (channel == NULL) { /* the listener is back: users may have
+	if (channel == NULL) { /* the feed's slot was lost: users may have
 				  changed meanwhile */
 		cmd_session_recheck();
 		return;
@@ -139,7 +142,7 @@ cmd_watch(struct req *r)
 void
 cmd_watch_init(void)
 {
-	db_listen(watch_notify_cb);
+	feed_listen(watch_notify_cb);
 }
 
 static const struct cmd_key watch_keys[] = {

@@ -22,7 +22,8 @@ enum config_type {
 	CONFIG_PATH,
 	CONFIG_STRING,
 	CONFIG_INT,
-	CONFIG_LEVEL
+	CONFIG_LEVEL,
+	CONFIG_SLOT /* a replication slot's name: 1-63 of [a-z0-9_] */
 };
 
 struct config_key {
@@ -56,6 +57,7 @@ static const struct config_key config_keys[] = {
 	{ "statement_timeout", CONFIG_INT, OFF(statement_timeout), 1, 86400 },
 	{ "log_level", CONFIG_LEVEL, OFF(log_level), 0, 0 },
 	{ "user", CONFIG_STRING, OFF(user), 0, 0 },
+	{ "feed_slot", CONFIG_SLOT, OFF(feed_slot), 0, 0 },
 };
 #define NKEYS (sizeof config_keys / sizeof config_keys[0])
 
@@ -92,6 +94,7 @@ config_free(struct config *cfg)
 	free(cfg->web_root);
 	free(cfg->database);
 	free(cfg->user);
+	free(cfg->feed_slot);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -229,6 +232,16 @@ config_set(struct config *cfg, const char *name, const char *value, char *err,
 			goto nomem;
 		(*np)++;
 		return (0);
+	case CONFIG_SLOT:
+		if (strlen(value) > FEED_SLOT_MAX ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+			strlen(value)) {
+			snprintf(err, errlen,
+			    "%s: \"%s\" is not 1 to %d of a-z, 0-9 and _", name,
+			    value, FEED_SLOT_MAX);
+			return (-1);
+		}
+		/* FALLTHROUGH */
 	case CONFIG_PATH:
 	case CONFIG_STRING:
 		sp = (char **)((char *)cfg + k->offset);

@@ -46,7 +46,6 @@
 
 #include <event2/event.h>
 #include <libpq-fe.h>
-#include <openssl/crypto.h>
 
 #include "rosterd.h"
 
@@ -119,10 +118,8 @@ enum dbc_state {
 	DBC_CONNECTING,
 	DBC_CHECKING, /* schema version query in flight */
 	DBC_PREPARING,
-	DBC_READY,	  /* pipeline mode: queries in flight or none */
-	DBC_COPY,	  /* an export, out of pipeline mode */
-	DBC_LISTEN_SETUP, /* the listener: LISTEN in flight */
-	DBC_LISTENING
+	DBC_READY, /* pipeline mode: queries in flight or none */
+	DBC_COPY   /* an export, out of pipeline mode */
 };
 
 /* What was sent on a connection in pipeline mode, whose results come back
@@ -173,7 +170,6 @@ struct dbconn {
 	int		 broken; /* a member failed: the rest were skipped */
 	int		 redo;	 /* run the batch one by one */
 	int		 sync_error; /* a result came for a Sync */
-	int		 listener;   /* LISTENs, serves no queries */
 	int		 paused;     /* COPY reader waits for a client */
 	time_t		 paused_at;
 	int		 cancelling; /* a cancel request is on its way */
@@ -194,17 +190,11 @@ static int		   db_starting = 1;
 static int		   db_stopping; /* the drain: no new connections */
 static int		   db_timeout;	/* statement_timeout, seconds */
 static struct event	  *db_sweep_ev;
-static db_notify_cb	   db_notify;
 static int		   db_ncopies;
 static int		   db_busy; /* reading results: kick the queue after */
 static int		   db_stmt_begin, db_stmt_savepoint, db_stmt_release;
 static int		   db_stmt_undo, db_stmt_commit, db_stmt_rollback;
 static int		   db_stmt_lock_timeout;
-static unsigned char	   db_key[NOTIFY_KEY_LEN]; /* signs notifications */
-static int		   db_have_key;
-static struct notify_seen  db_seen;
-static time_t		   db_forged_logged;
-static long		   db_forged;
 
 static void dbc_connect(struct dbconn *);
 static void dbc_fail(struct dbconn *, const char *);
@@ -212,7 +202,6 @@ static int  dbc_watch(struct dbconn *, short, event_callback_fn);
 static void dbc_io_cb(evutil_socket_t, short, void *);
 static int  dbc_next(struct dbconn *);
 static void db_kick(void);
-static void dbc_notifies(struct dbconn *);
 static int  dbc_copy_read(struct dbconn *);
 
 /* Send what libpq holds; wait for write readiness only while some is left. */
@@ -358,7 +347,7 @@ db_fits(struct dbconn *c, struct db_query *q, enum db_want want, int writers)
 	if (q->copy_sql != NULL)
 		return (c->nflight == 0);
 	if (db_stmts[q->stmt].batch) {
-		int max = (db_nconns - (db_notify != NULL)) / 2;
+		int max = db_nconns / 2;
 
 		return (writers < (max > 0 ? max : 1));
 	}
@@ -508,15 +497,10 @@ dbc_fail(struct dbconn *c, const char *why)
 	struct timeval	 tv;
 	struct db_query *q = c->q;
 	char		 buf[256];
-	int was_up = (c->state == DBC_READY || c->state == DBC_COPY ||
-	    c->state == DBC_LISTENING);
+	int was_up = (c->state == DBC_READY || c->state == DBC_COPY);
 
 	log_escape(buf, sizeof buf, why, strcspn(why, "\n"));
-	if (was_up && c->listener)
-		log_warnx("db listener lost: %s; live updates pause until it "
-			  "reconnects",
-		    buf);
-	else if (was_up)
+	if (was_up)
 		log_warnx("db conn=%d lost: %s", c->idx, buf);
 	else
 		log_debug("db conn=%d connect failed: %s", c->idx, buf);
@@ -533,8 +517,6 @@ dbc_fail(struct dbconn *c, const char *why)
 		    "the database connection was lost; nothing was "
 		    "done");
 	}
-	if (c->listener)
-		goto retry;
 	db_starting = 0;
 	if (!db_live()) {
 		if (db_up)
@@ -544,7 +526,6 @@ dbc_fail(struct dbconn *c, const char *why)
 		db_fail_queue(PROTO_UNAVAILABLE,
 		    "the database cannot be reached; nothing was done");
 	}
-retry:
 	if (db_stopping)
 		return;
 	if (c->backoff == 0)
@@ -606,13 +587,6 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	    " FROM roster.function_set f), "
 	    "set_config('statement_timeout', $2, false) "
 	    "FROM roster.schema_migration";
-	/* the listener: the key that signs notifications and where their
-	 * numbers stand, then LISTEN */
-	const char *listen_sql =
-	    "SELECT encode(k.key, 'hex'), CASE WHEN s.is_called THEN "
-	    "s.last_value ELSE 0 END FROM roster.notify_key k, "
-	    "roster.notify_seq s; LISTEN roster; LISTEN roster_web; "
-	    "LISTEN roster_user";
 	char	    timeout[32];
 	const char *params[2] = { function_files_sha256, timeout };
 
@@ -635,13 +609,11 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	/* connected: check the schema, then prepare the statements */
 	PQsetNoticeProcessor(c->pg, db_notice_cb, NULL);
 	if (PQsetnonblocking(c->pg, 1) == -1 ||
-	    !(c->listener ? PQsendQuery(c->pg, listen_sql) :
-			    PQsendQueryParams(c->pg, sql, 2, NULL, params, NULL,
-				NULL, 0))) {
+	    !PQsendQueryParams(c->pg, sql, 2, NULL, params, NULL, NULL, 0)) {
 		dbc_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
-	c->state = c->listener ? DBC_LISTEN_SETUP : DBC_CHECKING;
+	c->state = DBC_CHECKING;
 	if (dbc_watch(c, EV_READ | EV_WRITE | EV_PERSIST, dbc_io_cb) == -1)
 		dbc_fail(c, "event_add");
 }
@@ -719,30 +691,6 @@ db_error_code(PGresult *res, const char **msg, int *unknown)
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 		return (PROTO_BUSY);
 	return (*unknown ? PROTO_UNAVAILABLE : PROTO_INTERNAL);
-}
-
-/* The listener's key and the number its notifications start after. */
-static int
-dbc_listen_ready(PGresult *res)
-{
-	const char *hex;
-	size_t	    i;
-	int	    hi, lo;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-	    PQgetlength(res, 0, 0) != 2 * NOTIFY_KEY_LEN)
-		return (-1);
-	hex = PQgetvalue(res, 0, 0);
-	for (i = 0; i < NOTIFY_KEY_LEN; i++) {
-		hi = notify_hexval(hex[2 * i]);
-		lo = notify_hexval(hex[2 * i + 1]);
-		if (hi == -1 || lo == -1)
-			return (-1);
-		db_key[i] = (unsigned char)(hi << 4 | lo);
-	}
-	db_have_key = 1;
-	notify_seen_reset(&db_seen, strtoull(PQgetvalue(res, 0, 1), NULL, 10));
-	return (0);
 }
 
 /* A query's answer is a failure: say so, truthfully. */
@@ -926,22 +874,6 @@ dbc_complete(struct dbconn *c)
 			unknown = 1;
 	}
 	switch (c->state) {
-	case DBC_LISTEN_SETUP:
-		if (code != PROTO_OK || dbc_listen_ready(res) == -1) {
-			log_error("db listener: no key to check notifications "
-				  "with (run rosterd --migrate)");
-			PQclear(res);
-			dbc_fail(c, msg ? msg : "no notification key");
-			return;
-		}
-		PQclear(res);
-		c->state = DBC_LISTENING;
-		c->backoff = 0;
-		log_notice("db listener ready");
-		/* what was notified while it was down is lost: say so */
-		if (db_notify != NULL)
-			db_notify(NULL, NULL);
-		return;
 	case DBC_CHECKING:
 		if (code != PROTO_OK) {
 			log_error("db conn=%d schema check failed: %s (run "
@@ -1425,46 +1357,6 @@ dbc_pipeline_read(struct dbconn *c)
 	}
 }
 
-/* A notification that is not ours: ignored, and logged once a minute. */
-static void
-db_forged_notify(const char *channel, const char *why)
-{
-	time_t now = time(NULL);
-	char   buf[64];
-
-	db_forged++;
-	if (db_forged_logged != 0 && now - db_forged_logged < 60)
-		return;
-	log_escape(buf, sizeof buf, channel, strlen(channel));
-	log_warnx("db listener: ignored %ld notification%s not signed by "
-		  "rosterd (last: channel %s, %s)",
-	    db_forged, db_forged == 1 ? "" : "s", buf, why);
-	db_forged_logged = now;
-	db_forged = 0;
-}
-
-/* Hand NOTIFY payloads, once their signature is checked, on to the
- * live-update fan-out. */
-static void
-dbc_notifies(struct dbconn *c)
-{
-	PGnotify *n;
-	size_t	  off;
-	char	  why[128];
-
-	while ((n = PQnotifies(c->pg)) != NULL) {
-		if (!db_have_key ||
-		    notify_verify(db_key, sizeof db_key, n->relname, n->extra,
-			strlen(n->extra), &db_seen, &off, why,
-			sizeof why) == -1)
-			db_forged_notify(n->relname,
-			    db_have_key ? why : "no key");
-		else if (db_notify != NULL)
-			db_notify(n->relname, n->extra + off);
-		PQfreemem(n);
-	}
-}
-
 /*
  * Read COPY rows that have arrived and give them to the row callback, then
  * call it with no row to say that no more has arrived for now; stop when
@@ -1519,19 +1411,11 @@ dbc_io_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	if (c->listener) {
-		dbc_notifies(c);
-		if (c->state == DBC_LISTENING) {
-			if (PQstatus(c->pg) == CONNECTION_BAD)
-				dbc_fail(c, PQerrorMessage(c->pg));
-			return;
-		}
-	}
 	db_busy++;
 	if (c->state == DBC_READY)
 		dbc_pipeline_read(c);
 	while ((c->state == DBC_CHECKING || c->state == DBC_PREPARING ||
-		   c->state == DBC_COPY || c->state == DBC_LISTEN_SETUP) &&
+		   c->state == DBC_COPY) &&
 	    !c->paused && !PQisBusy(c->pg)) {
 		if ((res = PQgetResult(c->pg)) == NULL) {
 			dbc_complete(c);
@@ -1604,18 +1488,6 @@ db_sweep_cb(evutil_socket_t fd, short what, void *arg)
 			dbc_drop(c, msg);
 		}
 	}
-}
-
-/* Before db_start: receive every NOTIFY on the channels "roster" (changes
- * in events), "roster_user" (users changed) and "roster_web" (a web
- * session ended) through one extra
- * connection that does nothing else. Each time that connection's LISTEN
- * is in force (at start, and again after it was lost), cb is called with
- * channel and payload NULL: notifications may have been missed. */
-void
-db_listen(db_notify_cb cb)
-{
-	db_notify = cb;
 }
 
 /* Append "key='value'" to b, quoted as libpq reads it. */
@@ -1786,7 +1658,7 @@ done:
 	return (res);
 }
 
-/* Open the pool: n connections for requests (plus the listener) whose
+/* Open the pool: n connections for requests whose
  * statements may run statement_timeout seconds. Returns -1 with the
  * reason in err when the database setting cannot be used. */
 int
@@ -1794,7 +1666,7 @@ db_start(struct event_base *base, const char *conninfo, int n,
     int statement_timeout, char *err, size_t errlen)
 {
 	struct timeval tv = { 1, 0 };
-	int	       i, total = n + (db_notify != NULL);
+	int	       i, total = n;
 
 	db_base = base;
 	db_timeout = statement_timeout;
@@ -1816,7 +1688,6 @@ db_start(struct event_base *base, const char *conninfo, int n,
 		fatalx("out of memory");
 	for (i = 0; i < total; i++) {
 		db_conns[i].idx = i;
-		db_conns[i].listener = (i == n);
 		TAILQ_INIT(&db_conns[i].flight);
 		db_conns[i].retry = evtimer_new(base, dbc_retry_cb,
 		    &db_conns[i]);
@@ -1933,7 +1804,7 @@ enum db_refusal
 db_copy(const void *owner, int stmt, int nparams, const char *const *params,
     const char *copy_sql, db_row_cb row_cb, db_cb done, void *arg)
 {
-	int max = db_nconns - (db_notify != NULL) - 1;
+	int max = db_nconns - 1;
 
 	if (db_ncopies >= (max > 0 ? max : 1))
 		return (DB_TOO_MANY_COPIES);
@@ -2160,7 +2031,6 @@ db_stop(void)
 	db_conns = NULL;
 	db_nconns = 0;
 	free(db_conninfo);
-	OPENSSL_cleanse(db_key, sizeof db_key);
 }
 
 /* Result accessors, so that command files need not include libpq. */
@@ -2198,4 +2068,12 @@ int
 db_getlength(struct pg_result *res, int row, int col)
 {
 	return (PQgetlength(res, row, col));
+}
+
+/* The connection string in use (host names resolved at db_start), for
+ * feed.c's replication connection. */
+const char *
+db_conninfo_resolved(void)
+{
+	return (db_conninfo);
 }

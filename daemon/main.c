@@ -181,7 +181,7 @@ main(int argc, char **argv)
 	struct config	      cfg;
 	const char	     *conffile = NULL, *add = NULL, *role = NULL;
 	const char	     *party = NULL;
-	char		      err[1024];
+	char		      err[1024], slot[FEED_SLOT_MAX + 1];
 	int		      ch, foreground = 0, migrate = 0, nflags = 0;
 	int		      i, listen_flag = 0, rc;
 
@@ -302,6 +302,20 @@ main(int argc, char **argv)
 	if (rc == 1)
 		log_warnx("database not reachable yet, will keep trying: %s",
 		    err);
+	if (cfg.feed_slot == NULL) {
+		feed_slot_default(&cfg, slot, sizeof slot);
+		if ((cfg.feed_slot = strdup(slot)) == NULL)
+			fatalx("out of memory");
+	}
+	if (rc == 0 &&
+	    (rc = feed_check(cfg.database, cfg.feed_slot, err, sizeof err)) !=
+		0) {
+		if (rc == -1) {
+			log_error("%s", err);
+			goto fail;
+		}
+		log_warnx("feed: %s", err);
+	}
 	if (tls_init(&cfg, err, sizeof err) == -1) {
 		log_error("tls: %s", err);
 		goto fail;
@@ -336,6 +350,7 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto fail;
 	}
+	feed_start(rd->base, db_conninfo_resolved(), cfg.feed_slot);
 	log_notice("rosterd %s ready", PROTO_SERVER_VERSION);
 
 	server_run();

@@ -1,7 +1,7 @@
 /*
- * notify.c -- a PostgreSQL NOTIFY payload on channel "roster" (written by
- * roster._notify in sql/functions/core.sql) turned into the WATCH line
- * "! KIND key=value ...\n" of PROTOCOL.md section 8, and its event code.
+ * notify.c -- a notification on channel "roster" (written by roster._notify
+ * in sql/functions/core.sql, carried by daemon/feed.c) turned into the WATCH
+ * line "! KIND key=value ...\n" of PROTOCOL.md section 8, and its event code.
  * Pure: jansson decodes, librosterproto writes; no sockets, no database.
  *
  * What is accepted, and how it is written:
@@ -25,13 +25,14 @@
  * Anything else refuses the whole payload: it comes from our own SQL, so a
  * refusal is a bug to be logged, never something to guess around.
  *
- * Any role of the database may NOTIFY, so before any of that a payload's
- * signature is checked (notify_verify): roster._notify_send (core.sql)
- * sends "HMAC SEQ BODY", HMAC the hex HMAC-SHA256 of "CHANNEL SEQ BODY"
- * under the key of roster.notify_key (migration 011, readable only by
- * rosterd's role), SEQ the notification's number from roster.notify_seq; a
- * number is taken once, so a signed payload seen by another listener and
- * sent again is refused too.
+ * Any role of the database may emit a logical decoding message, so before
+ * any of that a message's signature is checked (notify_check):
+ * roster._notify_send (core.sql) sends "HMAC XID BODY", HMAC the hex
+ * HMAC-SHA256 of "CHANNEL XID BODY" under the key of roster.notify_key
+ * (migration 011, readable only by rosterd's role), XID the id of the
+ * transaction that sent it, which feed.c compares with the transaction the
+ * message came in: a signed message copied into another transaction is
+ * refused too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,45 +210,16 @@ notify_hexval(int ch)
 	return (-1);
 }
 
-/* Forget the numbers seen; only numbers after start will be taken. */
-void
-notify_seen_reset(struct notify_seen *s, uint64_t start)
-{
-	memset(s, 0, sizeof *s);
-	s->start = s->high = start;
-}
-
-/* Take number seq once: 0, or -1 when it was taken or is too old. Numbers
- * arrive in commit order, not quite in order of issue, hence a window. */
-int
-notify_seen_take(struct notify_seen *s, uint64_t seq)
-{
-	uint64_t n;
-
-	if (seq <= s->start || seq + NOTIFY_WINDOW <= s->high)
-		return (-1);
-	if (seq > s->high) {
-		if (seq - s->high >= NOTIFY_WINDOW)
-			memset(s->bits, 0, sizeof s->bits);
-		else
-			for (n = s->high + 1; n < seq; n++)
-				s->bits[(n % NOTIFY_WINDOW) / 64] &= ~(1ULL
-				    << (n % 64));
-		s->high = seq;
-	} else if (s->bits[(seq % NOTIFY_WINDOW) / 64] & (1ULL << (seq % 64)))
-		return (-1);
-	s->bits[(seq % NOTIFY_WINDOW) / 64] |= 1ULL << (seq % 64);
-	return (0);
-}
-
 /*
- * Check the signature and number of a payload received on channel: 0 with
- * *body the offset of its body in payload, or -1 with the reason in why.
+ * Check the signature of a payload received on channel ("HMAC NUMBER BODY",
+ * HMAC the hex HMAC-SHA256 of "CHANNEL NUMBER BODY"): 0 with *number its
+ * number and *body the offset of its body in payload, or -1 with the reason
+ * in why. What the number must be is the caller's to check.
  */
 int
-notify_verify(const unsigned char *key, size_t keylen, const char *channel,
-    const char *payload, size_t len, struct notify_seen *seen, size_t *body,
-    char *why, size_t whylen)
+notify_check(const unsigned char *key, size_t keylen, const char *channel,
+    const char *payload, size_t len, uint64_t *number, size_t *body, char *why,
+    size_t whylen)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE], want[32];
 	unsigned int  maclen = 0;
@@ -297,11 +269,7 @@ notify_verify(const unsigned char *key, size_t keylen, const char *channel,
 		snprintf(why, whylen, "wrong signature");
 		goto done;
 	}
-	if (notify_seen_take(seen, seq) == -1) {
-		snprintf(why, whylen, "number %llu seen before or too old",
-		    (unsigned long long)seq);
-		goto done;
-	}
+	*number = seq;
 	*body = 2 * sizeof want + 1 + seqlen + 1;
 	why[0] = '\0';
 	rc = 0;

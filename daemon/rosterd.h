@@ -49,6 +49,7 @@ struct config {
 	int   max_connections_per_address;
 	int   statement_timeout;
 	int   log_level;
+	char *feed_slot; /* feed.c: the replication slot; NULL: derived */
 };
 void config_defaults(struct config *);
 int  config_load(struct config *, const char *, char *, size_t);
@@ -320,7 +321,6 @@ const struct http_file *http_static_find(const char *);
 typedef void (*db_cb)(void *, struct pg_result *, enum proto_code,
     const char *);
 typedef int (*db_row_cb)(void *, const char *, int);
-typedef void (*db_notify_cb)(const char *, const char *);
 /* Why a statement was not queued (db_query, db_copy). */
 enum db_refusal {
 	DB_QUEUED = 0,
@@ -339,7 +339,6 @@ enum db_refusal {
 #define DB_OUTCOME_UNKNOWN "outcome unknown: "
 int		db_statement(const char *, int);
 void		db_batchable(int);
-void		db_listen(db_notify_cb);
 enum db_refusal db_copy(const void *, int, int, const char *const *,
     const char *, db_row_cb, db_cb, void *);
 void		db_copy_resume(void *);
@@ -544,19 +543,20 @@ int translit_latin(const char *, char *, size_t);
 #define NOTIFY_MAX_PAYLOAD 8000 /* bytes; PostgreSQL's own limit */
 #define NOTIFY_MAX_FIELDS  32	/* members, event and kind included */
 #define NOTIFY_KEY_LEN	   32	/* bytes of the HMAC-SHA256 key */
-#define NOTIFY_WINDOW	   4096 /* notification numbers remembered */
-/* Which notification numbers have been seen, to refuse a replay. */
-struct notify_seen {
-	uint64_t start; /* numbers up to it are refused */
-	uint64_t high;	/* the highest seen */
-	uint64_t bits[NOTIFY_WINDOW / 64];
-};
-int  notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
-     char *, size_t);
-int  notify_hexval(int);
-void notify_seen_reset(struct notify_seen *, uint64_t);
-int  notify_seen_take(struct notify_seen *, uint64_t);
-int  notify_verify(const unsigned char *, size_t, const char *, const char *,
-     size_t, struct notify_seen *, size_t *, char *, size_t);
+int notify_line(const char *, size_t, struct proto_buf *, char *, size_t,
+    char *, size_t);
+int notify_hexval(int);
+int notify_check(const unsigned char *, size_t, const char *, const char *,
+    size_t, uint64_t *, size_t *, char *, size_t);
+
+/* feed.c: the notifications of every daemon, from logical decoding */
+#define FEED_SLOT_MAX 63 /* characters of a replication slot's name */
+typedef void (*feed_cb)(const char *, const char *);
+void	    feed_listen(feed_cb);
+void	    feed_slot_default(const struct config *, char *, size_t);
+int	    feed_check(const char *, const char *, char *, size_t);
+void	    feed_start(struct event_base *, const char *, const char *);
+void	    feed_stop(void);
+const char *db_conninfo_resolved(void); /* db.c: the connection string */
 
 #endif /* ROSTERD_H */

@@ -227,6 +227,7 @@ server_run(void)
 	conn_free_all();
 	auth_stop();
 	db_stop();
+	feed_stop();
 	for (i = 0; i < 3; i++)
 		event_free(server_sig_ev[i]);
 	event_free(server_sweep_ev);

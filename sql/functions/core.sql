@@ -519,20 +519,26 @@ BEGIN
 END $$;
 
 -- Every notification rosterd acts on goes through here, signed (migration
--- 011): the payload is "HMAC SEQ BODY", HMAC the hex HMAC-SHA256 of
--- "CHANNEL SEQ BODY" under roster.notify_key, SEQ the next number of
--- roster.notify_seq. A role that cannot read the key cannot sign, and
--- rosterd (daemon/notify.c) ignores what is not signed.
+-- 011) and written to the WAL as a transactional logical decoding message
+-- whose prefix is the channel (migration 016): delivered to each rosterd's
+-- replication slot (daemon/feed.c) at commit and in commit order, and
+-- discarded with the transaction, or the subtransaction, that sent it. No
+-- NOTIFY: it would serialise every commit on its global queue lock. The
+-- content is "HMAC XID BODY", XID the transaction's id (pg_current_xact_id,
+-- which the decoded transaction carries too), HMAC the hex HMAC-SHA256 of
+-- "CHANNEL XID BODY" under roster.notify_key. Any role may emit a message;
+-- one that cannot read the key cannot sign, and rosterd ignores what is not
+-- signed, or signed for another transaction (a replay).
 CREATE FUNCTION roster._notify_send(p_channel text, p_body text) RETURNS void
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
-	v_seq text := nextval('roster.notify_seq')::text;
+	v_xact text := pg_current_xact_id()::text;
 	v_key bytea;
 BEGIN
 	SELECT k.key INTO STRICT v_key FROM notify_key k;
-	PERFORM pg_notify(p_channel, encode(_hmac_sha256(v_key,
-	    convert_to(p_channel || ' ' || v_seq || ' ' || p_body, 'UTF8')),
-	    'hex') || ' ' || v_seq || ' ' || p_body);
+	PERFORM pg_logical_emit_message(true, p_channel,
+	    encode(_hmac_sha256(v_key, convert_to(p_channel || ' ' || v_xact
+	    || ' ' || p_body, 'UTF8')), 'hex') || ' ' || v_xact || ' ' || p_body);
 END $$;
 
 -- A notification (PROTOCOL.md section 8) on channel "roster", delivered at

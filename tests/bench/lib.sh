@@ -162,6 +162,11 @@ unix_socket_directories = '$tmp/pg'
 port = $pg_port
 max_connections = 100
 log_min_messages = warning
+# rosterd reads its notifications from a replication slot (daemon/feed.c)
+wal_level = logical
+max_wal_senders = 10
+max_replication_slots = 10
+max_slot_wal_keep_size = '1GB'
 EOF
 	pg pg_ctl -D "$pg_data" -l "$tmp/pg/postgres.log" -w -t 60 start >/dev/null ||
 		die "PostgreSQL did not start: $(tail -5 "$tmp/pg/postgres.log")"

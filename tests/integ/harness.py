@@ -834,6 +834,13 @@ class Postgres:
                     # stays on: an OK must survive "pg_ctl -m immediate"
                     "fsync = off\n"
                     "full_page_writes = off\n"
+                    # each rosterd reads the notifications from a
+                    # replication slot of its own (daemon/feed.c); a
+                    # slot left behind keeps at most this much WAL
+                    "wal_level = logical\n"
+                    "max_wal_senders = 20\n"
+                    "max_replication_slots = 20\n"
+                    "max_slot_wal_keep_size = '256MB'\n"
                     "log_min_messages = warning\n" % self.dir)
         on_cleanup(self._cleanup)
 

@@ -1,6 +1,6 @@
 """test_revoke.py -- revocation that holds (issue 7, item 8): a user
-disabled while a daemon's listening connection is down loses the sessions
-once it is back (every session's user is read again); a LOGIN whose
+disabled while a daemon's feed connection is down loses the sessions once
+it is back (the change waits in the daemon's replication slot); a LOGIN whose
 password check runs while the account is disabled is refused; a password
 set with USER SET ends that user's sessions on every daemon; PASSWORD
 keeps the session that ran it and ends the user's others."""
@@ -21,11 +21,9 @@ env, rd = h.setup(users=[('gone', 'host', None), ('stays', 'host', None),
                          ('changer', 'host', None), ('moved', 'host', None)])
 rd2 = env.rosterd(migrate=False)
 
-# The listener's statement ends with its LISTENs (it reads the notify key
-# first); this query's own text matches too, hence the pid.
-LISTENERS = ("SELECT pid FROM pg_stat_activity WHERE datname = 'roster' "
-             "AND query LIKE '%LISTEN roster_user' "
-             "AND pid <> pg_backend_pid()")
+# The walsenders of the daemons' feeds (daemon/feed.c).
+LISTENERS = ("SELECT active_pid AS pid FROM pg_replication_slots "
+             "WHERE active_pid IS NOT NULL")
 
 
 def whoami(c):
@@ -38,10 +36,10 @@ def logged_out(c, timeout=15.0):
 
 
 def ready_count(d):
-    return d.log().count('db listener ready')
+    return d.log().count('feed: streaming from slot')
 
 
-with h.section('a user disabled while the listener is down'):
+with h.section('a user disabled while the feed is down'):
     gone = rd.login('gone')
     gone2 = rd2.login('gone')
     stays = rd.login('stays')
@@ -50,24 +48,21 @@ with h.section('a user disabled while the listener is down'):
           'OK', 'changer ran PASSWORD on this session')
     moved = rd.login('moved')
     before = (ready_count(rd), ready_count(rd2))
-    h.is_(len(env.pg.query(LISTENERS)), 2, 'one listener per daemon')
-    # One transaction: the changes are made, both listeners are told to
-    # terminate, and it commits at once: a listener dies before it reads
-    # anything more (PostgreSQL handles the termination first), and no
-    # daemon can have connected again (it waits 100 ms first), so the
-    # notification reaches no daemon. (Waiting for the backends to go,
-    # pg_terminate_backend(pid, timeout), polls every 100 ms: a daemon
-    # could be back in time.)
+    h.is_(len(env.pg.query(LISTENERS)), 2, 'one feed per daemon')
+    # One transaction: the changes are made, both walsenders are told to
+    # terminate, and it commits at once: no daemon can have connected
+    # again (it waits 100 ms first), so the change is committed while
+    # neither feed is there; it waits in their slots.
     out = env.pg.query(
         "UPDATE roster.app_user SET enabled = false WHERE name = 'gone'; "
         "UPDATE roster.app_user SET role = 'secretariat', "
         "version = version + 1 WHERE name = 'moved'; "
         "SELECT bool_and(pg_terminate_backend(pid)) FROM ("
         + LISTENERS + ") l")
-    h.is_(out, [['t']], 'both listeners terminated at the commit')
+    h.is_(out, [['t']], 'both walsenders terminated at the commit')
     h.ok(h.wait_for(lambda: ready_count(rd) > before[0]
                     and ready_count(rd2) > before[1], 20),
-         'both listeners are back')
+         'both feeds are back')
     h.ok(logged_out(gone), "the disabled user's session ends")
     h.ok(logged_out(gone2), 'on the other daemon too')
     h.ok(logged_out(moved), "a user given another role: the session ends")

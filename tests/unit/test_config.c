@@ -201,7 +201,7 @@ test_key_names(void **state)
 	for (i = 0; names[i] != NULL; i++, n++)
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(names[i], names[j]);
-	assert_int_equal(n, 20);
+	assert_int_equal(n, 21);
 }
 
 int

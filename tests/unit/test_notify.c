@@ -481,7 +481,7 @@ test_event_buffer(void **state)
 }
 
 /* Signatures (HMAC-SHA256, the expected values computed with Python's
- * hmac module) and notification numbers, each taken once. */
+ * hmac module). */
 #define SIG_ROSTER \
 	"90cb28b7d7362bfb29149c9d7aa9c00f70887584209b027ca4ef4065b4095152"
 #define SIG_USER \
@@ -489,15 +489,16 @@ test_event_buffer(void **state)
 
 static int
 verify(const unsigned char *key, const char *channel, const char *payload,
-    struct notify_seen *seen, size_t *off, char *why)
+    size_t *off, char *why)
 {
-	size_t len = strlen(payload);
-	char  *copy = malloc(len > 0 ? len : 1);
-	int    rc;
+	size_t	 len = strlen(payload);
+	char	*copy = malloc(len > 0 ? len : 1);
+	uint64_t number;
+	int	 rc;
 
 	assert_non_null(copy);
 	memcpy(copy, payload, len);
-	rc = notify_verify(key, NOTIFY_KEY_LEN, channel, copy, len, seen, off,
+	rc = notify_check(key, NOTIFY_KEY_LEN, channel, copy, len, &number, off,
 	    why, WHYLEN);
 	free(copy);
 	return (rc);
@@ -506,74 +507,79 @@ verify(const unsigned char *key, const char *channel, const char *payload,
 static void
 test_verify(void **state)
 {
-	unsigned char	   key[NOTIFY_KEY_LEN];
-	struct notify_seen seen;
-	const char *good = SIG_ROSTER " 5 {\"event\":\"E1\",\"kind\":\"k\"}";
-	char	    why[WHYLEN], bad[200];
-	size_t	    i, off = 0;
+	unsigned char key[NOTIFY_KEY_LEN];
+	const char   *good = SIG_ROSTER " 5 {\"event\":\"E1\",\"kind\":\"k\"}";
+	char	      why[WHYLEN], bad[200];
+	size_t	      i, off = 0;
 
 	(void)state;
 	for (i = 0; i < sizeof key; i++)
 		key[i] = (unsigned char)i;
-	notify_seen_reset(&seen, 4);
-	assert_int_equal(verify(key, "roster", good, &seen, &off, why), 0);
+	assert_int_equal(verify(key, "roster", good, &off, why), 0);
 	assert_string_equal(good + off, "{\"event\":\"E1\",\"kind\":\"k\"}");
-	/* the same payload again: a replay */
-	assert_int_equal(verify(key, "roster", good, &seen, &off, why), -1);
-	assert_non_null(strstr(why, "seen before"));
 	/* signed for another channel */
-	notify_seen_reset(&seen, 0);
-	assert_int_equal(verify(key, "roster_user", good, &seen, &off, why),
-	    -1);
+	assert_int_equal(verify(key, "roster_user", good, &off, why), -1);
 	assert_string_equal(why, "wrong signature");
-	assert_int_equal(verify(key, "roster_user", SIG_USER " 6 admin", &seen,
-			     &off, why),
+	assert_int_equal(verify(key, "roster_user", SIG_USER " 6 admin", &off,
+			     why),
 	    0);
 	assert_string_equal(SIG_USER " 6 admin" + off, "admin");
-	/* a number at or below the start is refused */
-	notify_seen_reset(&seen, 5);
-	assert_int_equal(verify(key, "roster", good, &seen, &off, why), -1);
 	/* unsigned, or one bit off */
-	notify_seen_reset(&seen, 0);
-	assert_int_equal(verify(key, "roster", "{\"event\":\"E1\"}", &seen,
-			     &off, why),
+	assert_int_equal(verify(key, "roster", "{\"event\":\"E1\"}", &off, why),
 	    -1);
 	assert_string_equal(why, "no signature");
 	snprintf(bad, sizeof bad, "%s", good);
 	bad[0] = bad[0] == '9' ? '8' : '9';
-	assert_int_equal(verify(key, "roster", bad, &seen, &off, why), -1);
+	assert_int_equal(verify(key, "roster", bad, &off, why), -1);
 	assert_string_equal(why, "wrong signature");
 	snprintf(bad, sizeof bad, "%s", good);
 	bad[65] = 'x';
-	assert_int_equal(verify(key, "roster", bad, &seen, &off, why), -1);
+	assert_int_equal(verify(key, "roster", bad, &off, why), -1);
 	assert_string_equal(why, "no number");
 	key[0] ^= 1;
-	assert_int_equal(verify(key, "roster", good, &seen, &off, why), -1);
+	assert_int_equal(verify(key, "roster", good, &off, why), -1);
 	assert_string_equal(why, "wrong signature");
 }
 
-/* Numbers arrive out of order within the window, each taken once. */
+/* notify_check (feed.c's): the signature, and the number handed back for
+ * the caller to compare with its transaction's id; a 64-bit transaction id
+ * (an epoch above 0) reads back whole. */
+#define SIG_XID \
+	"c66851b210da1ded8b5da228bce7bfd2dbaed31c8e0c4c5fdda2837d868b3333"
+
 static void
-test_seen_window(void **state)
+test_check(void **state)
 {
-	struct notify_seen seen;
+	unsigned char key[NOTIFY_KEY_LEN];
+	const char   *good = SIG_XID
+	    " 4294967301 {\"event\":\"E1\",\"kind\":\"k\"}";
+	char	 why[WHYLEN], bad[200];
+	uint64_t number = 0;
+	size_t	 i, off = 0;
 
 	(void)state;
-	notify_seen_reset(&seen, 100);
-	assert_int_equal(notify_seen_take(&seen, 100), -1);
-	assert_int_equal(notify_seen_take(&seen, 105), 0);
-	assert_int_equal(notify_seen_take(&seen, 103), 0);
-	assert_int_equal(notify_seen_take(&seen, 104), 0);
-	assert_int_equal(notify_seen_take(&seen, 103), -1);
-	assert_int_equal(notify_seen_take(&seen, 105), -1);
-	assert_int_equal(notify_seen_take(&seen, 105 + NOTIFY_WINDOW), 0);
-	assert_int_equal(notify_seen_take(&seen, 105), -1); /* too old */
-	assert_int_equal(notify_seen_take(&seen, 106), 0);
-	assert_int_equal(notify_seen_take(&seen, 106), -1);
-	/* a jump past the window forgets everything below it */
-	assert_int_equal(notify_seen_take(&seen, 1000000), 0);
-	assert_int_equal(notify_seen_take(&seen, 1000000 - 1), 0);
-	assert_int_equal(notify_seen_take(&seen, 1000000 - 1), -1);
+	for (i = 0; i < sizeof key; i++)
+		key[i] = (unsigned char)i;
+	assert_int_equal(notify_check(key, sizeof key, "roster", good,
+			     strlen(good), &number, &off, why, WHYLEN),
+	    0);
+	assert_true(number == 4294967301ULL);
+	assert_true((uint32_t)number == 5);
+	assert_string_equal(good + off, "{\"event\":\"E1\",\"kind\":\"k\"}");
+	/* taken again: notify_check keeps no state, the caller checks */
+	assert_int_equal(notify_check(key, sizeof key, "roster", good,
+			     strlen(good), &number, &off, why, WHYLEN),
+	    0);
+	/* another number under the same signature */
+	snprintf(bad, sizeof bad, "%s", good);
+	bad[65 + 9] = '2';
+	assert_int_equal(notify_check(key, sizeof key, "roster", bad,
+			     strlen(bad), &number, &off, why, WHYLEN),
+	    -1);
+	assert_string_equal(why, "wrong signature");
+	assert_int_equal(notify_check(key, sizeof key, "roster_web", good,
+			     strlen(good), &number, &off, why, WHYLEN),
+	    -1);
 }
 
 int
@@ -586,7 +592,7 @@ main(void)
 		cmocka_unit_test(test_length_limit),
 		cmocka_unit_test(test_event_buffer),
 		cmocka_unit_test(test_verify),
-		cmocka_unit_test(test_seen_window),
+		cmocka_unit_test(test_check),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
