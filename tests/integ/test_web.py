@@ -485,16 +485,43 @@ with h.section('secretariat'):
     h.ok(css('a.button') and not leaked,
          'the downloads are links to /api/export')
     driver.execute_script('window.__noReload = 42;')
+    time.sleep(1)  # the lists read again once the stream is open
+    # from here, every request the page makes is counted
+    driver.execute_script(
+        'window.__asked = []; const f = window.fetch;'
+        'window.fetch = function (u, o) {'
+        '  window.__asked.push((o && o.body) || String(u));'
+        '  return f.apply(this, arguments); };')
+    checked = int(text_of('#n-checkedin') or -1)
     rc, out, err = env.cli(rd, '--event', 'som37', 'CHECKIN',
                            'badge=' + badges['Mehmet Demir'], user='sec',
                            password=PW)
     h.is_(rc, 0, 'the CLI checks Mehmet Demir in (%s)' % err.strip())
     h.ok(wait(lambda: text_of('#ci-TR') == '2', 'the live update'),
          'the overview shows 2 checked in for TR')
+    h.is_(text_of('#n-checkedin'), str(checked + 1),
+          'and one more in all')
     h.like(text_of('#live'), r'Mehmet Demir', 'and says who came')
     h.is_(driver.execute_script('return window.__noReload'), 42,
           'without a reload')
     h.is_(text_of('#ci-HU'), '0', 'HU: 0')
+    time.sleep(0.5)
+    h.is_(driver.execute_script('return window.__asked'), [],
+          'a check-in is applied from the event: no request at all')
+    confirmed = int(text_of('#n-people') or -1)
+    h.must(A, 'PARTICIPANT CONFIRM event=som37 id=%s' % ids['Иван Петров'])
+    h.ok(wait(lambda: text_of('#n-people') == str(confirmed + 1),
+              'the confirmation'), 'a confirmation: one more confirmed')
+    h.is_(driver.execute_script('return window.__asked'), [],
+          'also from the event alone')
+    h.must(A, 'SESSION SET event=som37 session=twg capacity=3')
+    cap = ("return Array.from(document.querySelectorAll('#ov-sessions "
+           "tbody tr')).filter(r => r.textContent.includes('Working group'))"
+           ".map(r => r.children[3].textContent).join()")
+    h.ok(wait(lambda: driver.execute_script(cap) == '3', 'the capacity'),
+         'a change the event does not describe: the session shows capacity 3')
+    h.ok(len(driver.execute_script('return window.__asked')) >= 1,
+         'read again from the lists')
     errs = console_errors()
     h.ok(not errs, 'no errors in the console (door, overview)',
          *[str(e) for e in errs])
