@@ -629,7 +629,7 @@ with h.section('door: the camera, where the browser has BarcodeDetector'):
         time.sleep(1)
         h.is_(len(css('#door-history li')), 1,
               'the code still in view is not scanned again at once')
-        shot('door-camera')
+        look('door-camera')
         cam[0].click()
         h.ok(wait(lambda: driver.execute_script(
             "const v = document.getElementById('door-video');"
