@@ -62,6 +62,21 @@ http_json_arg(struct proto_buf *line, const char *key, const char *v,
 	return (0);
 }
 
+/* An error text of jansson's quotes the body ("near '...'"): its controls,
+ * and its bytes above ASCII when they are not UTF-8 (a JSON answer could
+ * not carry it), become "?". */
+static void
+http_json_clean(char *s)
+{
+	size_t i, len = strlen(s);
+	int    utf8 = proto_utf8_valid(s, len);
+
+	for (i = 0; i < len; i++)
+		if (proto_is_ctl((unsigned char)s[i]) ||
+		    (!utf8 && (unsigned char)s[i] >= 0x80))
+			s[i] = '?';
+}
+
 /*
  * The body of POST /api, body[0..len), as a request line in line. 0, or -1
  * with why: not JSON, not an object, members other than command and keys,
@@ -82,6 +97,7 @@ http_json_request(const char *body, size_t len, struct proto_buf *line,
 	    NULL) {
 		snprintf(why, whylen, "malformed JSON at line %d column %d: %s",
 		    jerr.line, jerr.column, jerr.text);
+		http_json_clean(why);
 		return (-1);
 	}
 	if (!json_is_object(doc)) {

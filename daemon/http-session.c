@@ -9,21 +9,22 @@
  * database keeps only the SHA-256 of a token.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "rosterd.h"
 
-#define HTTP_COOKIE "__Host-roster="
-
 static int stmt_get = -1;
 static int stmt_open = -1;
 static int stmt_end = -1;
 static int stmt_restamp = -1;
 static int stmt_use = -1;
+static int stmt_left = -1;
 
 void
 http_session_init(void)
@@ -35,41 +36,9 @@ http_session_init(void)
 	stmt_restamp = db_statement("SELECT roster.web_session_restamp($1, $2)",
 	    2);
 	stmt_use = db_statement("SELECT roster.web_session_use($1, $2)", 2);
-}
-
-static int
-http_session_ishex(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
-			return (0);
-	return (1);
-}
-
-/* The session token of a Cookie header, into token (HTTP_TOKEN_LEN + 1
- * bytes); left as it is when the header has none of the right form. */
-void
-http_session_cookie(const char *v, size_t vlen, char *token)
-{
-	size_t i = 0, j, n = strlen(HTTP_COOKIE);
-
-	while (i < vlen) {
-		while (i < vlen && (v[i] == ' ' || v[i] == ';'))
-			i++;
-		j = i;
-		while (j < vlen && v[j] != ';')
-			j++;
-		if (j - i == n + HTTP_TOKEN_LEN &&
-		    strncmp(v + i, HTTP_COOKIE, n) == 0 &&
-		    http_session_ishex(v + i + n, HTTP_TOKEN_LEN)) {
-			memcpy(token, v + i + n, HTTP_TOKEN_LEN);
-			token[HTTP_TOKEN_LEN] = '\0';
-		}
-		i = j;
-	}
+	/* the seconds a session has left before it is idle for too long (a
+	 * read, not a use: it does not renew the session) */
+	stmt_left = db_statement("SELECT roster.web_session_left($1)", 1);
 }
 
 static void
@@ -193,6 +162,95 @@ http_session_ended(const char *payload)
 	if (payload == NULL || strlen(payload) != HTTP_TOKEN_LEN)
 		return;
 	conn_each_session(http_session_matches, (void *)payload);
+}
+
+/* An SSE stream of a session; arg its hash. */
+static int
+http_session_stream(struct conn *c, void *arg)
+{
+	struct http_conn *hc = c->face_data;
+
+	return (c->face == &http_face && hc != NULL && c->mode != NULL &&
+	    hc->expiry != NULL && strcmp(hc->token_hash, arg) == 0);
+}
+
+struct http_session_later {
+	const char *hash;
+	int	    seconds;
+};
+
+/* Look at the session of the stream c again in so many seconds. */
+static int
+http_session_rearm(struct conn *c, void *arg)
+{
+	struct http_session_later *l = arg;
+	struct http_conn	  *hc = c->face_data;
+	struct timeval		   tv = { l->seconds, 0 };
+
+	if (http_session_stream(c, (void *)l->hash))
+		evtimer_add(hc->expiry, &tv);
+	return (0);
+}
+
+/* How long the session of the streams has left: none, they end. */
+static void
+http_session_left(void *arg, struct pg_result *res, enum proto_code code,
+    const char *msg)
+{
+	struct http_session_later l = { arg, 1 };
+
+	if (code != PROTO_OK) { /* tried again in a second */
+		log_warnx("web session not looked at: %s", msg);
+		conn_each_session(http_session_rearm, &l);
+	} else if (db_ntuples(res) == 1 && !db_isnull(res, 0, 0) &&
+	    (l.seconds = atoi(db_value(res, 0, 0))) > 0)
+		conn_each_session(http_session_rearm, &l);
+	else /* idle for too long (or ended): its streams close */
+		conn_each_session(http_session_stream, arg);
+	free(arg);
+}
+
+static void
+http_session_expiry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	 *c = arg;
+	struct http_conn *hc = c->face_data;
+	struct timeval	  tv = { 1, 0 };
+	const char	 *params[1];
+	char		 *hash;
+
+	(void)fd;
+	(void)what;
+	if ((hash = strdup(hc->token_hash)) != NULL) {
+		params[0] = hash;
+		if (db_query(NULL, stmt_left, 1, params, http_session_left,
+			hash) == DB_QUEUED)
+			return;
+		free(hash);
+	}
+	evtimer_add(hc->expiry, &tv); /* the database is busy: later */
+}
+
+/*
+ * The connection c has become an SSE stream of its session: it closes
+ * when the session has been idle for longer than its idle (the stream
+ * itself is not a use), as it does at LOGOUT (http_session_ended) and
+ * when its user changes (cmd_session_user_changed). Looked at now, then
+ * when the session would expire if nothing used it meanwhile.
+ */
+void
+http_session_watch(struct conn *c)
+{
+	struct http_conn *hc = c->face_data;
+	struct timeval	  tv = { 0, 0 };
+
+	if (!hc->session || hc->token_hash[0] == '\0')
+		return;
+	if (hc->expiry == NULL &&
+	    (hc->expiry = evtimer_new(rd->base, http_session_expiry_cb, c)) ==
+		NULL)
+		return;
+	evtimer_add(hc->expiry, &tv);
 }
 
 /* The end of a session step: its failure replaces the command's answer. */

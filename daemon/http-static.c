@@ -118,6 +118,11 @@ static_read(int dirfd, const char *name, const char *path, char *err,
 	close(fd);
 	f->len = got;
 	f->type = static_type(name);
+	/* a file changes, its size or its time does: the browser's copy is
+	 * revalidated (Cache-Control: no-cache) against this */
+	snprintf(f->etag, sizeof f->etag, "\"%zx-%llx.%lx\"", got,
+	    (unsigned long long)st.st_mtim.tv_sec,
+	    (unsigned long)st.st_mtim.tv_nsec);
 	static_bytes += got;
 	static_nfiles++;
 	return (0);

@@ -25,9 +25,8 @@
 
 #include "rosterd.h"
 
-#define HTTP_MAX_HEAD	 8192 /* bytes of a request's line and headers */
-#define HTTP_MAX_HEADERS 64
-#define HTTP_MAX_TARGET	 4096
+#define HTTP_MAX_HEAD	 PROTO_HTTP_MAX_HEAD
+#define HTTP_MAX_TARGET	 PROTO_HTTP_MAX_TARGET
 #define HTTP_CHUNK	 (16 * 1024)   /* a stream's chunks, at most */
 #define HTTP_DISCARD_MAX (1024 * 1024) /* a body too long, read to answer */
 
@@ -52,23 +51,6 @@ static const char http_busy[] =
     "Connection: close\r\n\r\n"
     "{\"ok\":false,\"error\":{\"code\":\"BUSY\",\"text\":\"too many "
     "connections, try again\"}}\n";
-
-/* What the head of a request says, as far as the face cares. */
-struct http_head {
-	char	  method[8];
-	char	  target[HTTP_MAX_TARGET + 1];
-	int	  minor;   /* HTTP/1.minor */
-	long long length;  /* Content-Length, -1 when none */
-	int	  chunked; /* any Transfer-Encoding */
-	int	  conn_close;
-	int	  conn_keep;
-	int	  json; /* Content-Type application/json */
-	int	  has_ctype;
-	char	  token[HTTP_TOKEN_LEN + 1];
-	char	  csrf[HTTP_TOKEN_LEN + 1];
-	char	  origin[256];
-	char	  host[256];
-};
 
 static const struct {
 	enum proto_code code;
@@ -108,6 +90,8 @@ http_reason(int status)
 	switch (status) {
 	case 200:
 		return ("OK");
+	case 304:
+		return ("Not Modified");
 	case 400:
 		return ("Bad Request");
 	case 401:
@@ -174,6 +158,8 @@ http_reset(struct http_conn *hc)
 	hc->new_token[0] = '\0';
 	hc->filename[0] = '\0';
 	hc->tsv = 0;
+	hc->head_only = 0;
+	hc->cache = NULL;
 }
 
 static void
@@ -210,6 +196,8 @@ http_free(struct conn *c)
 	if (hc == NULL)
 		return;
 	http_reset(hc);
+	if (hc->expiry != NULL)
+		event_free(hc->expiry);
 	evbuffer_free(hc->line);
 	evbuffer_free(hc->records);
 	evbuffer_free(hc->chunk);
@@ -224,16 +212,25 @@ http_head_out(struct req *r, int status, const char *ctype, long long length,
 	struct http_conn *hc = r->conn->face_data;
 	char		  buf[1024];
 
-	snprintf(buf, sizeof buf, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n",
-	    status, http_reason(status), ctype);
+	if (status == 304) /* no body, none described */
+		snprintf(buf, sizeof buf, "HTTP/1.1 304 %s\r\n",
+		    http_reason(status));
+	else
+		snprintf(buf, sizeof buf,
+		    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status,
+		    http_reason(status), ctype);
 	req_emit(r, buf, strlen(buf));
-	if (length >= 0) {
+	if (status == 304)
+		;
+	else if (length >= 0) {
 		snprintf(buf, sizeof buf, "Content-Length: %lld\r\n", length);
 		req_emit(r, buf, strlen(buf));
 	} else
 		req_emit(r, "Transfer-Encoding: chunked\r\n", 28);
-	req_emit(r, "Cache-Control: no-store\r\n" HTTP_SECURITY_HEADERS,
-	    strlen("Cache-Control: no-store\r\n" HTTP_SECURITY_HEADERS));
+	snprintf(buf, sizeof buf, "Cache-Control: %s\r\n",
+	    hc->cache != NULL ? hc->cache : "no-store");
+	req_emit(r, buf, strlen(buf));
+	req_emit(r, HTTP_SECURITY_HEADERS, strlen(HTTP_SECURITY_HEADERS));
 	if (hc->new_token[0] != '\0') {
 		snprintf(buf, sizeof buf,
 		    "Set-Cookie: __Host-roster=%s; Path=/; Secure; HttpOnly; "
@@ -334,7 +331,9 @@ http_answer(struct req *r)
 	status = hc->status ? hc->status : http_status_of(hc->code);
 	http_head_out(r, status, "application/json; charset=utf-8",
 	    (long long)evbuffer_get_length(body), NULL);
-	req_emit(r, evbuffer_pullup(body, -1), evbuffer_get_length(body));
+	if (!hc->head_only)
+		req_emit(r, evbuffer_pullup(body, -1),
+		    evbuffer_get_length(body));
 	evbuffer_free(body);
 }
 
@@ -449,6 +448,7 @@ http_reply_line(struct req *r, const char *line, size_t len)
 		evbuffer_add_printf(hc->chunk, ": watching\n\n");
 		http_chunk_out(r);
 		hc->streaming = 1;
+		http_session_watch(r->conn);
 	}
 }
 
@@ -536,196 +536,6 @@ http_notify(struct conn *c, const char *line, size_t len, struct evbuffer *out)
 	proto_reply_free(&rep);
 }
 
-static int
-http_tchar(unsigned char ch)
-{
-	return ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
-
-/* Copy a header's value, bounded; a longer one is refused. */
-static int
-http_copy(char *dst, size_t len, const char *v, size_t vlen)
-{
-	if (vlen >= len)
-		return (-1);
-	memcpy(dst, v, vlen);
-	dst[vlen] = '\0';
-	return (0);
-}
-
-/* Whether a header's value names a token of its list (Connection). */
-static int
-http_has_token(const char *v, size_t vlen, const char *want)
-{
-	size_t i = 0, j, n = strlen(want);
-
-	while (i < vlen) {
-		while (i < vlen && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		j = i;
-		while (j < vlen && v[j] != ',' && v[j] != ' ' && v[j] != '\t')
-			j++;
-		if (j - i == n && strncasecmp(v + i, want, n) == 0)
-			return (1);
-		i = j;
-	}
-	return (0);
-}
-
-/* One header of the request. */
-static int
-http_header(struct http_head *h, const char *name, size_t nlen, const char *v,
-    size_t vlen, const char **why)
-{
-	long long n = 0;
-	size_t	  i;
-
-#define IS(s) (nlen == sizeof(s) - 1 && strncasecmp(name, s, nlen) == 0)
-	if (IS("content-length")) {
-		if (h->length != -1 || vlen == 0 || vlen > 12) {
-			*why = "bad Content-Length";
-			return (-1);
-		}
-		for (i = 0; i < vlen; i++) {
-			if (v[i] < '0' || v[i] > '9') {
-				*why = "bad Content-Length";
-				return (-1);
-			}
-			n = n * 10 + (v[i] - '0');
-		}
-		h->length = n;
-	} else if (IS("transfer-encoding"))
-		h->chunked = 1;
-	else if (IS("connection")) {
-		if (http_has_token(v, vlen, "close"))
-			h->conn_close = 1;
-		if (http_has_token(v, vlen, "keep-alive"))
-			h->conn_keep = 1;
-	} else if (IS("content-type")) {
-		h->has_ctype = 1;
-		h->json = (vlen == 16 ||
-			      (vlen > 16 && (v[16] == ';' || v[16] == ' '))) &&
-		    strncasecmp(v, "application/json", 16) == 0;
-	} else if (IS("cookie"))
-		http_session_cookie(v, vlen, h->token);
-	else if (IS("x-csrf-token")) {
-		if (http_copy(h->csrf, sizeof h->csrf, v, vlen) == -1)
-			h->csrf[0] = '\0';
-	} else if (IS("origin")) {
-		if (http_copy(h->origin, sizeof h->origin, v, vlen) == -1) {
-			*why = "Origin too long";
-			return (-1);
-		}
-	} else if (IS("host")) {
-		if (http_copy(h->host, sizeof h->host, v, vlen) == -1) {
-			*why = "Host too long";
-			return (-1);
-		}
-	}
-#undef IS
-	return (0);
-}
-
-/*
- * Parse a request's head, p[0..len) up to and with its blank line. 0, or
- * -1 with the status to answer and why.
- */
-static int
-http_parse_head(const char *p, size_t len, struct http_head *h, int *status,
-    const char **why)
-{
-	const char *end = p + len, *eol, *sp, *colon, *v, *ve;
-	size_t	    n;
-	int	    nheaders = 0;
-
-	memset(h, 0, sizeof *h);
-	h->length = -1;
-	*status = 400;
-	if ((eol = memchr(p, '\n', len)) == NULL || eol == p ||
-	    eol[-1] != '\r') {
-		*why = "bad request line";
-		return (-1);
-	}
-	/* METHOD SP target SP HTTP/1.x */
-	if ((sp = memchr(p, ' ', (size_t)(eol - p))) == NULL ||
-	    (size_t)(sp - p) >= sizeof h->method || sp == p) {
-		*why = "bad request line";
-		return (-1);
-	}
-	for (n = 0; p + n < sp; n++)
-		if (p[n] < 'A' || p[n] > 'Z') {
-			*why = "bad method";
-			return (-1);
-		}
-	memcpy(h->method, p, (size_t)(sp - p));
-	p = sp + 1;
-	if ((sp = memchr(p, ' ', (size_t)(eol - p))) == NULL || *p != '/') {
-		*why = "bad request target";
-		return (-1);
-	}
-	if ((size_t)(sp - p) > HTTP_MAX_TARGET) {
-		*status = 414;
-		*why = "request target too long";
-		return (-1);
-	}
-	for (n = 0; p + n < sp; n++)
-		if ((unsigned char)p[n] <= 0x20 ||
-		    (unsigned char)p[n] >= 0x7f) {
-			*why = "bad request target";
-			return (-1);
-		}
-	memcpy(h->target, p, (size_t)(sp - p));
-	p = sp + 1;
-	if (eol - 1 - p != 8 || strncmp(p, "HTTP/1.", 7) != 0 ||
-	    (p[7] != '0' && p[7] != '1')) {
-		*status = 505;
-		*why = "only HTTP/1.0 and HTTP/1.1";
-		return (-1);
-	}
-	h->minor = p[7] - '0';
-	for (p = eol + 1; p < end; p = eol + 1) {
-		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL ||
-		    eol == p || eol[-1] != '\r') {
-			*why = "bad header line";
-			return (-1);
-		}
-		if (eol - 1 == p) /* the blank line */
-			return (0);
-		if (++nheaders > HTTP_MAX_HEADERS) {
-			*status = 431;
-			*why = "too many headers";
-			return (-1);
-		}
-		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL ||
-		    colon == p) {
-			*why = "bad header line";
-			return (-1);
-		}
-		for (n = 0; p + n < colon; n++)
-			if (!http_tchar((unsigned char)p[n])) {
-				*why = "bad header name";
-				return (-1);
-			}
-		v = colon + 1;
-		ve = eol - 1;
-		while (v < ve && (*v == ' ' || *v == '\t'))
-			v++;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-		for (n = 0; v + n < ve; n++)
-			if (proto_is_ctl((unsigned char)v[n]) && v[n] != '\t') {
-				*why = "control character in a header";
-				return (-1);
-			}
-		if (http_header(h, p, (size_t)(colon - p), v, (size_t)(ve - v),
-			why) == -1)
-			return (-1);
-	}
-	*why = "bad head";
-	return (-1);
-}
-
 /* Which route a path names, or -1 (404). */
 static int
 http_route_of(const char *path, size_t len, const char **allow)
@@ -782,7 +592,7 @@ http_dispatch(struct req *r)
 
 /* Build the request line, parse it as the line protocol does, start. */
 static void
-http_request(struct req *r, const struct http_head *h, const char *body,
+http_request(struct req *r, const struct proto_http_head *h, const char *body,
     size_t blen)
 {
 	struct http_conn *hc = r->conn->face_data;
@@ -859,15 +669,22 @@ http_request(struct req *r, const struct http_head *h, const char *body,
 	http_start(r);
 }
 
-/* A file of web_root. */
+/* A file of web_root: its ETag, to be revalidated each time it is used;
+ * 304 when the browser's copy is the same (If-None-Match). */
 static void
-http_file_out(struct req *r, const struct http_file *f)
+http_file_out(struct req *r, const struct http_file *f,
+    const char *if_none_match)
 {
 	struct http_conn *hc = r->conn->face_data;
+	char		  etag[64];
+	int		  same = proto_http_etag_match(if_none_match, f->etag);
 
 	hc->final = 1;
-	http_head_out(r, 200, f->type, (long long)f->len, NULL);
-	req_emit_ref(r, f->data, f->len);
+	hc->cache = "no-cache";
+	snprintf(etag, sizeof etag, "ETag: %s\r\n", f->etag);
+	http_head_out(r, same ? 304 : 200, f->type, (long long)f->len, etag);
+	if (!same && !hc->head_only)
+		req_emit_ref(r, f->data, f->len);
 	hc->finished = 1;
 	req_done(r);
 }
@@ -897,7 +714,7 @@ http_input(struct conn *c)
 	struct http_conn       *hc = c->face_data;
 	struct evbuffer	       *in = bufferevent_get_input(c->bev);
 	struct evbuffer_ptr	end;
-	struct http_head	h;
+	struct proto_http_head	h;
 	struct req	       *r;
 	const struct http_file *file;
 	const char	       *why, *allow = NULL;
@@ -942,7 +759,7 @@ http_input(struct conn *c)
 	headlen = (size_t)end.pos + 4;
 	http_reset(hc);
 	conn_touch(c);
-	if (http_parse_head((const char *)evbuffer_pullup(in, (ssize_t)headlen),
+	if (proto_http_head((const char *)evbuffer_pullup(in, (ssize_t)headlen),
 		headlen, &h, &status, &why) == -1) {
 		http_refuse(c, status,
 		    status == 431 ? PROTO_TOO_LONG : PROTO_SYNTAX, why);
@@ -984,11 +801,13 @@ http_input(struct conn *c)
 	snprintf(path, sizeof path, "%.*s", (int)strcspn(h.target, "?"),
 	    h.target);
 	get = strcmp(h.method, "GET") == 0;
+	hc->head_only = strcmp(h.method, "HEAD") == 0;
 	route = http_route_of(path, strlen(path), &allow);
 	memcpy(hc->token, h.token, sizeof hc->token);
 	memcpy(hc->csrf_sent, h.csrf, sizeof hc->csrf_sent);
-	if (route == -1 && get && (file = http_static_find(path)) != NULL)
-		http_file_out(r, file);
+	if (route == -1 && (get || hc->head_only) &&
+	    (file = http_static_find(path)) != NULL)
+		http_file_out(r, file, h.if_none_match);
 	else if (route == -1)
 		http_fail(r, 404, PROTO_NOT_FOUND, "no such path");
 	else if (strcmp(h.method, allow) != 0) {

@@ -247,7 +247,7 @@ void   req_free(struct req *);
 
 /* http.c: the HTTPS face (proto/HTTP.md): requests as JSON, replies as
  * JSON, exports as downloads, WATCH as Server-Sent Events */
-#define HTTP_TOKEN_LEN 64 /* hex digits of a session or CSRF token */
+#define HTTP_TOKEN_LEN PROTO_HTTP_TOKEN_LEN
 enum http_route {
 	HTTP_API,     /* POST /api: one command */
 	HTTP_SESSION, /* GET /api/session: WHOAMI and the CSRF token */
@@ -284,6 +284,9 @@ struct http_conn {
 	int		 final;
 	int		 streaming; /* its head is sent: export or SSE */
 	int		 finished;
+	int		 head_only; /* HEAD: the answer's head, no body */
+	const char	*cache;	    /* Cache-Control; NULL: no-store */
+	struct event	*expiry;    /* an SSE stream's look at its session */
 };
 extern const struct conn_face http_face;
 void http_fail(struct req *, int, enum proto_code, const char *);
@@ -303,8 +306,8 @@ void http_session_init(void);
 void http_session_load(struct req *);
 int  http_session_after(struct req *);
 int  http_session_csrf_ok(struct http_conn *);
-void http_session_cookie(const char *, size_t, char *);
 void http_session_ended(const char *);
+void http_session_watch(struct conn *);
 
 /* http-static.c: the files of web_root, in memory */
 struct http_file {
@@ -312,6 +315,7 @@ struct http_file {
 	char	   *data;
 	size_t	    len;
 	const char *type;
+	char	    etag[48]; /* "size-mtime", in hex, quoted */
 };
 int			http_static_load(const char *, char *, size_t);
 void			http_static_free(void);

@@ -224,4 +224,42 @@ int proto_check_value(enum proto_key_type, const char *key, const char *choices,
     int required, const char *value, size_t len, int flags, char *why,
     size_t whylen);
 
+/* --- the head of an HTTP/1.x request (httphead.c; proto/HTTP.md) --- */
+#define PROTO_HTTP_MAX_HEAD    8192 /* bytes of a request line and headers */
+#define PROTO_HTTP_MAX_HEADERS 64
+#define PROTO_HTTP_MAX_TARGET  4096
+#define PROTO_HTTP_TOKEN_LEN   64 /* hex digits of a session or CSRF token */
+
+/* What the head of a request says, as far as the HTTPS face cares. */
+struct proto_http_head {
+	char	  method[8]; /* 1-7 of A-Z */
+	char	  target[PROTO_HTTP_MAX_TARGET + 1];
+	int	  minor;   /* HTTP/1.minor */
+	long long length;  /* Content-Length, -1 when none */
+	int	  chunked; /* any Transfer-Encoding */
+	int	  conn_close;
+	int	  conn_keep;
+	int	  json; /* Content-Type application/json */
+	int	  has_ctype;
+	char	  token[PROTO_HTTP_TOKEN_LEN + 1]; /* the cookie's, or "" */
+	char	  csrf[PROTO_HTTP_TOKEN_LEN + 1];  /* X-CSRF-Token, or "" */
+	char	  if_none_match[256];		   /* or "" */
+	char	  origin[256];
+	char	  host[256];
+};
+/*
+ * Parse a request's head, p[0..len) up to and with its blank line (CR LF
+ * CR LF). 0, or -1 with the HTTP status to answer (400, 414, 431, 505) and
+ * why. Headers other than those of the struct are checked, then ignored.
+ */
+int proto_http_head(const char *p, size_t len, struct proto_http_head *h,
+    int *status, const char **why);
+/* The session token of a Cookie header's value v[0..vlen) (the cookie
+ * __Host-roster of PROTO_HTTP_TOKEN_LEN lower-case hex digits) into token
+ * (PROTO_HTTP_TOKEN_LEN + 1 bytes); left as it is when there is none. */
+void proto_http_cookie(const char *v, size_t vlen, char *token);
+/* 1 when an If-None-Match list ("*", or entity tags with or without W/)
+ * names etag (weak comparison), else 0. */
+int proto_http_etag_match(const char *list, const char *etag);
+
 #endif /* PROTO_H */

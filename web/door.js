@@ -38,10 +38,11 @@ export async function render(root, ctx) {
 	const sess = select([['', t('door.session.none')]].concat(
 		sessions.records.map(s => [s.code, s.title || s.code])), '');
 	sess.id = 'door-session';
+	const actions = el('div', {class: 'actions'}, el('button', {type: 'submit'}, t('door.checkin')));
 	const form = el('form', {id: 'door-form', class: 'card door-form'},
 		field('door.badge', code, 'door.badge.hint').wrap,
 		field('door.session', sess).wrap,
-		el('div', {class: 'actions'}, el('button', {type: 'submit'}, t('door.checkin'))));
+		actions);
 	const result = el('div', {id: 'door-result', class: 'door-result', role: 'alert', 'aria-live': 'assertive'});
 	const history = el('ol', {id: 'door-history', class: 'door-history', reversed: true});
 	root.append(form, result);
@@ -90,7 +91,8 @@ export async function render(root, ctx) {
 				show('bad', '✗ ' + t('door.camera.error'), '');
 			}
 		});
-		form.append(el('div', {class: 'camera'}, cam, video));
+		actions.append(cam);
+		form.append(el('div', {class: 'camera'}, video));
 		function stopCamera() {
 			if (timer) {
 				clearInterval(timer);
@@ -100,6 +102,7 @@ export async function render(root, ctx) {
 				stream.getTracks().forEach(tr => tr.stop());
 				stream = null;
 			}
+			video.srcObject = null;
 			video.hidden = true;
 		}
 		root.stopCamera = stopCamera;
@@ -116,6 +119,8 @@ export async function render(root, ctx) {
 		if (note) {
 			result.append(el('p', {class: 'door-note'}, note));
 		}
+		// on a phone the camera's picture can push the answer down
+		result.scrollIntoView({block: 'nearest'});
 		history.prepend(el('li', {class: kind}, big + (small ? ' — ' + small : '')));
 		while (history.children.length > 20) {
 			history.lastChild.remove();

@@ -1,8 +1,9 @@
 // overview.js -- the secretariat's view of the meeting at a glance:
 // delegations registered / confirmed / declined, participants confirmed
 // and checked in per delegation, each session's enrolment against its
-// capacity, kept up to date from the event stream (GET /api/watch); the
-// exports to download.
+// capacity, kept up to date from the event stream (GET /api/watch): a
+// check-in or a confirmation is applied from the event itself, any other
+// change reads the lists again; the exports to download.
 
 import * as api from './api.js';
 import {t} from './i18n.js';
@@ -44,13 +45,55 @@ export async function render(root, ctx) {
 	head.append(live);
 	root.append(head, tiles, deleg, sess, exp);
 
+	// What the page shows, as last read or changed since by an event.
+	const state = {dels: [], people: new Map(), sessions: []};
+	let loading = null;
+
 	async function load() {
 		const [d, p, s] = await Promise.all([
 			api.call('DELEGATION LIST', {event: ev}),
 			api.call('PARTICIPANT LIST', {event: ev}),
 			api.call('SESSION LIST', {event: ev}),
 		]);
-		draw(d.records, p.records, s.records);
+		state.dels = d.records;
+		state.people = new Map(p.records.map(x => [x.id, x]));
+		state.sessions = s.records;
+		redraw();
+	}
+
+	function redraw() {
+		draw(state.dels, Array.from(state.people.values()), state.sessions);
+	}
+
+	// An event whose data says all there is to change: applied here, and
+	// true; false when the lists must be read again.
+	function apply(kind, data) {
+		const p = state.people.get(data.id);
+		if (kind === 'checkin') {
+			if (!p) {
+				return false;
+			}
+			if (!p.checked_in || (data.checked_in && data.checked_in < p.checked_in)) {
+				p.checked_in = data.checked_in || p.checked_in || 'yes';
+			}
+			return true;
+		}
+		if (kind === 'participant.confirmed') {
+			if (!p) {
+				return false;
+			}
+			p.status = 'confirmed';
+			return true;
+		}
+		if (kind === 'delegation.confirmed') {
+			const d = state.dels.find(x => x.party === data.party);
+			if (!d) {
+				return false;
+			}
+			d.status = 'confirmed';
+			return true;
+		}
+		return false;
 	}
 
 	function draw(dels, people, sessions) {
@@ -133,10 +176,34 @@ export async function render(root, ctx) {
 
 	await load();
 
-	// Live: every change in the event reloads the numbers (at most about
-	// three times a second); the last change is said in words.
+	// Live: a change the event's data describes is applied at once; any
+	// other reads the lists again (at most about three times a second, and
+	// once more if something happened while they were being read); the
+	// last change is said in words.
 	const source = api.watch(ev);
 	let pending = null;
+	let again = false;
+	function reload() {
+		if (loading) {
+			again = true;
+			return;
+		}
+		if (pending) {
+			return;
+		}
+		pending = setTimeout(() => {
+			pending = null;
+			loading = load().catch(() => {
+				live.textContent = t('live.lost');
+			}).finally(() => {
+				loading = null;
+				if (again) {
+					again = false;
+					reload();
+				}
+			});
+		}, 300);
+	}
 	const kinds = ['checkin', 'participant.added', 'participant.updated', 'participant.confirmed',
 		'participant.declined', 'participant.erased', 'delegation.registered',
 		'delegation.updated', 'delegation.confirmed', 'delegation.declined', 'enrol', 'unenrol',
@@ -153,13 +220,10 @@ export async function render(root, ctx) {
 				time: timeOf(data.checked_in, tz)})
 			: t('live.change', {kind: e.type});
 		live.textContent = t('live.on') + ' ' + what;
-		if (!pending) {
-			pending = setTimeout(() => {
-				pending = null;
-				load().catch(() => {
-					live.textContent = t('live.lost');
-				});
-			}, 300);
+		if (loading || pending || !apply(e.type, data)) {
+			reload(); // the lists being read may not have it yet
+		} else {
+			redraw();
 		}
 	};
 	for (const k of kinds) {
@@ -168,9 +232,21 @@ export async function render(root, ctx) {
 	source.onmessage = onEvent;
 	source.onopen = () => {
 		live.textContent = t('live.on');
+		// what changed before the stream was open (or while it was
+		// broken) is read; from now on the stream says it
+		reload();
 	};
 	source.onerror = () => {
 		live.textContent = t('live.lost');
+		if (source.readyState === EventSource.CLOSED) {
+			// refused, not cut: has the session ended (idle, LOGOUT
+			// elsewhere, a changed user)?
+			api.session().then(f => {
+				if (!f) {
+					window.dispatchEvent(new CustomEvent('roster-session-ended'));
+				}
+			}).catch(() => {});
+		}
 	};
 	return () => {
 		source.close();

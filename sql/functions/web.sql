@@ -81,3 +81,13 @@ RETURNS void
 LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
 	UPDATE web_session SET event = p_event WHERE token_hash = p_hash;
 $$;
+
+-- The seconds a web session has left before it is idle for too long (a
+-- read, not a use: it does not renew the session); none when it is gone.
+-- http-session.c asks it for a session's event streams.
+CREATE FUNCTION roster.web_session_left(p_hash text) RETURNS integer
+LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+	SELECT ceil(date_part('epoch', s.seen_at + make_interval(secs => s.idle)
+	    - clock_timestamp()))::integer
+	FROM web_session s WHERE s.token_hash = p_hash
+$$;

@@ -595,5 +595,151 @@ with h.section('LOGOUT closes the session\'s event stream'):
     h.ok(ended, 'LOGOUT (another connection) closes the stream')
     c.close()
 
+
+
+def open_stream(port, cookie):
+    """A raw TLS connection that has read the head of GET /api/watch and
+    its ': watching' comment."""
+    t = tls_raw(port)
+    t.sendall(b'GET /api/watch?event=E1 HTTP/1.1\r\nHost: x\r\n'
+              b'Cookie: __Host-roster=%s\r\n\r\n' % cookie.encode())
+    got = b''
+    deadline = time.monotonic() + 10
+    while b': watching' not in got and time.monotonic() < deadline:
+        d = t.recv(4096)
+        if not d:
+            break
+        got += d
+    h.like(got.decode('latin-1').split('\r\n')[0], r'^HTTP/1\.1 200 ',
+           'a stream on port %d: 200' % port)
+    return t
+
+
+def closed_within(t, seconds):
+    """The seconds until the server closed t, or None if it did not
+    within seconds."""
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        t.settimeout(max(0.05, seconds - (time.monotonic() - start)))
+        try:
+            d = t.recv(4096)
+        except socket.timeout:
+            continue
+        except (ssl.SSLError, OSError):
+            return time.monotonic() - start
+        if not d:
+            return time.monotonic() - start
+    return None
+
+
+with h.section('an event stream ends with its session: idle expiry'):
+    # rosterd 2 opens sessions of http_session_idle=2 seconds
+    w = web_login('hst', port=HTTP_PORT2)
+    t = open_stream(HTTP_PORT2, w.cookie)
+    h.is_(closed_within(t, 1.2), None, 'open while the session is fresh')
+    h.is_(w.cmd('WHOAMI').fields.get('user'), 'hst',
+          'the page uses its session meanwhile (on rosterd 2)')
+    h.is_(closed_within(t, 1.3), None,
+          'past the first 2 s: still open, the session was used at 1.2 s')
+    took = closed_within(t, 5)
+    h.ok(took is not None,
+         'once unused for longer than 2 s: the stream closes', repr(took))
+    t.close()
+    h.is_(w.cmd('WHOAMI').fields.get('user'), '-',
+          'and the session has ended')
+    # a stream of a session used on the other rosterd is kept by that use
+    w = web_login('hst', port=HTTP_PORT2)
+    t = open_stream(HTTP_PORT2, w.cookie)
+    other = Web(HTTP_PORT)
+    other.cookie, other.csrf = w.cookie, w.csrf
+    h.is_(closed_within(t, 1.2), None, 'a second stream, open')
+    h.is_(other.cmd('WHOAMI').fields.get('user'), 'hst',
+          'its session used on rosterd 1')
+    h.is_(closed_within(t, 1.3), None,
+          'a use on another rosterd keeps the stream open too')
+    h.ok(closed_within(t, 5) is not None, 'then it closes')
+    t.close()
+
+with h.section('an event stream ends with its session: LOGOUT, a disabled '
+               'user'):
+    w = web_login('hst')
+    t = open_stream(HTTP_PORT, w.cookie)
+    h.is_(closed_within(t, 0.5), None, 'open')
+    h.is_(w.cmd('LOGOUT').status, 200, 'LOGOUT from another request')
+    h.ok(closed_within(t, 5) is not None, 'the stream closes')
+    t.close()
+    h.must(R.A, 'USER ADD name=dis role=host password=%s' % h.quote(PW))
+    w = web_login('dis')
+    t = open_stream(HTTP_PORT, w.cookie)
+    h.is_(closed_within(t, 0.5), None, 'a stream of user dis, open')
+    h.must(R.A, 'USER SET name=dis enabled=no')
+    h.ok(closed_within(t, 5) is not None,
+         'USER SET enabled=no on the line protocol: the stream closes')
+    t.close()
+    h.must(R.A, 'USER SET name=dis enabled=yes')
+    w = web_login('dis')
+    t = open_stream(HTTP_PORT, w.cookie)
+    h.must(R.A, 'USER SET name=dis role=secretariat')
+    h.ok(closed_within(t, 5) is not None, 'another role: it closes')
+    t.close()
+
+with h.section('files: HEAD, ETag, 304, Cache-Control'):
+    w = Web()
+    a = w.send('GET', '/app.js')
+    etag = a.headers.get('ETag') or ''
+    h.like(etag, r'^"[0-9a-f]+-[0-9a-f]+\.[0-9a-f]+"$',
+           'a file has an ETag (size and time)')
+    h.is_(a.headers.get('Cache-Control'), 'no-cache',
+          'and Cache-Control: no-cache (kept, but revalidated)')
+    h.ok(etag != w.send('GET', '/style.css').headers.get('ETag'),
+         'another file, another ETag')
+    for inm, want in ((etag, 304), ('W/' + etag, 304),
+                      ('"x", ' + etag, 304), ('*', 304),
+                      ('"nothing"', 200), (etag[:-2] + '"', 200)):
+        a = w.send('GET', '/app.js', headers={'If-None-Match': inm})
+        h.is_((a.status, len(a.raw)),
+              (want, 0 if want == 304 else len(FILES['app.js'])),
+              'If-None-Match: %s: %d' % (inm, want))
+    h.is_(a.headers.get('ETag'), etag, 'a 200 has it too')
+    a = w.send('GET', '/app.js', headers={'If-None-Match': etag})
+    h.is_((a.headers.get('ETag'), a.headers.get('Content-Length')),
+          (etag, None), 'a 304 has the ETag, no Content-Length')
+    h.is_(w.send('GET', '/api/session').headers.get('Cache-Control'),
+          'no-store', 'an API answer stays no-store')
+    # HEAD, then GET, on one connection: the second answer follows the
+    # first head at once, so HEAD sent no body
+    t = tls_raw(HTTP_PORT)
+    t.sendall(b'HEAD /app.js HTTP/1.1\r\nHost: x\r\n\r\n'
+              b'GET /style.css HTTP/1.1\r\nHost: x\r\n'
+              b'Connection: close\r\n\r\n')
+    got = read_all(t).decode()
+    t.close()
+    heads = got.split('\r\n\r\n')
+    h.like(heads[0], r'^HTTP/1\.1 200 OK\r\n', 'HEAD of a file: 200')
+    h.ok('Content-Length: %d\r\n' % len(FILES['app.js']) in heads[0] + '\r\n'
+         and 'ETag: ' + etag in heads[0],
+         'with the Content-Length and ETag of the GET', heads[0])
+    h.like(heads[1] if len(heads) > 1 else '', r'^HTTP/1\.1 200 OK\r\n',
+           'and no body: the next answer comes right after its head')
+    h.is_(heads[2] if len(heads) > 2 else '', FILES['style.css'],
+          'the next answer is the GET\'s, whole')
+    for path, want in (('/nothing.js', 404), ('/api/session', 405)):
+        t = tls_raw(HTTP_PORT)
+        t.sendall(b'HEAD %s HTTP/1.1\r\nHost: x\r\nConnection: close'
+                  b'\r\n\r\n' % path.encode())
+        got = b''
+        while True:
+            try:
+                d = t.recv(4096)
+            except (ssl.SSLError, OSError):
+                break
+            if not d:
+                break
+            got += d
+        t.close()
+        hd, _, rest = got.decode().partition('\r\n\r\n')
+        h.like(hd, r'^HTTP/1\.1 %d ' % want, 'HEAD %s: %d' % (path, want))
+        h.is_(rest, '', 'without a body')
+
 h.ok(all_headers_ok, 'the security headers were on every response')
 h.done_testing()

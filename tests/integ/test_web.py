@@ -177,6 +177,49 @@ def shot(name):
     h.diag('screenshot %s' % os.path.join(SHOTS, name + '.png'))
 
 
+# What the pages are looked at on: a phone and a desk screen.
+SIZES = (('phone', 360, 740, True), ('desk', 1366, 768, False))
+FITS = """
+const w = document.documentElement.clientWidth, bad = [];
+if (document.documentElement.scrollWidth > w)
+  bad.push('the page is ' + document.documentElement.scrollWidth +
+           ' px wide in ' + w);
+for (const e of document.querySelectorAll('body *')) {
+  if (!e.offsetParent) continue;
+  const r = e.getBoundingClientRect();
+  if (r.right > w + 0.5 && !e.closest('.table-wrap'))
+    bad.push(e.tagName + '#' + e.id + '.' + e.className + ' ends at ' +
+             Math.round(r.right));
+  const st = getComputedStyle(e);
+  if (e.matches('button, a.button, input, select, nav a') &&
+      (r.height < 24 || r.width < 24))
+    bad.push('a small target: ' + e.tagName + ' "' +
+             (e.textContent || e.id).trim().slice(0, 30) + '" ' +
+             Math.round(r.width) + 'x' + Math.round(r.height));
+  if (parseFloat(st.fontSize) < 12 && e.textContent.trim())
+    bad.push('tiny text: ' + e.tagName + ' ' + st.fontSize);
+}
+return bad.slice(0, 10);
+"""
+
+
+def look(name):
+    """Screenshots of the page at each of SIZES, and what reads badly
+    there: a page wider than the screen, an element past its right edge
+    (a table scrolls in its own box), a target under 24 px, text under
+    12 px."""
+    for size, w, ht, mobile in SIZES:
+        driver.execute_cdp_cmd('Emulation.setDeviceMetricsOverride', {
+            'width': w, 'height': ht, 'deviceScaleFactor': 1,
+            'mobile': mobile})
+        time.sleep(0.2)
+        bad = driver.execute_script(FITS)
+        h.ok(not bad, '%s at %dx%d: fits, targets of 24 px, text of 12 px'
+             % (name, w, ht), *bad)
+        shot('%s-%s' % (name, size))
+    driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
+
+
 def console_errors():
     """The page's script errors and CSP violations since the last call
     (the network's lines are left out: the API's refusals, a wrong password
@@ -290,7 +333,7 @@ with h.section('the page'):
         ".length") == 0, 'no inline script or style attribute in index.html')
     labelled('login page')
     contrast('login page')
-    shot('login')
+    look('login')
     # a wrong password says so and keeps the form
     box = css('#login-user')[0]
     box.send_keys('ftr')
@@ -373,25 +416,30 @@ with h.section('focal point'):
     h.is_(driver.execute_script('return document.documentElement.lang'),
           'fr', '<html lang="fr">')
     h.like(text_of('#logout'), r'^Se déconnecter$', 'the header too')
-    shot('focal-fr')
+    look('focal-fr')
     Select(css('#lang')[0]).select_by_value('ru')
     h.ok(wait(lambda: 'Участники' in text_of('#people-title'), 'Russian'),
          'and in Russian')
     Select(css('#lang')[0]).select_by_value('en')
     wait(lambda: 'People' in text_of('#people-title'), 'English again')
-    driver.set_window_size(390, 844)
-    time.sleep(0.3)
-    shot('focal-phone')
-    driver.set_window_size(1280, 1000)
+    look('focal')
     errs = console_errors()
     h.ok(not errs, 'no errors in the console', *[str(e) for e in errs])
     logout()
 
 # --- the door --------------------------------------------------------------
 with h.section('door'):
+    # a browser without BarcodeDetector (whatever this Chromium has)
+    no_bd = driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {
+        'source': 'delete window.BarcodeDetector;'})
     login('hst')
     badge = wait(lambda: css('#badge'), 'the door page')
     h.ok(badge, 'host logged in: the door page')
+    h.ok(not css('#door-camera') and driver.execute_script(
+        "return !('BarcodeDetector' in window)"),
+        'without BarcodeDetector: no camera button')
+    driver.execute_cdp_cmd('Page.removeScriptToEvaluateOnNewDocument',
+                           {'identifier': no_bd['identifier']})
     h.is_(driver.switch_to.active_element.get_attribute('id'), 'badge',
           'the badge field has the focus (a scanner types into it)')
     labelled('door page')
@@ -406,7 +454,7 @@ with h.section('door'):
     h.like(res, r'Not confirmed', 'a person never confirmed is pointed out')
     h.is_(driver.switch_to.active_element.get_attribute('id'), 'badge',
           'the field is empty and focused again for the next scan')
-    shot('door-ok')
+    look('door')
     driver.switch_to.active_element.send_keys(badges['Ayşe Yılmaz'] +
                                               Keys.ENTER)
     h.ok(wait(lambda: text_of('#door-result').startswith('ALREADY'),
@@ -437,22 +485,49 @@ with h.section('secretariat'):
     h.ok(css('a.button') and not leaked,
          'the downloads are links to /api/export')
     driver.execute_script('window.__noReload = 42;')
+    time.sleep(1)  # the lists read again once the stream is open
+    # from here, every request the page makes is counted
+    driver.execute_script(
+        'window.__asked = []; const f = window.fetch;'
+        'window.fetch = function (u, o) {'
+        '  window.__asked.push((o && o.body) || String(u));'
+        '  return f.apply(this, arguments); };')
+    checked = int(text_of('#n-checkedin') or -1)
     rc, out, err = env.cli(rd, '--event', 'som37', 'CHECKIN',
                            'badge=' + badges['Mehmet Demir'], user='sec',
                            password=PW)
     h.is_(rc, 0, 'the CLI checks Mehmet Demir in (%s)' % err.strip())
     h.ok(wait(lambda: text_of('#ci-TR') == '2', 'the live update'),
          'the overview shows 2 checked in for TR')
+    h.is_(text_of('#n-checkedin'), str(checked + 1),
+          'and one more in all')
     h.like(text_of('#live'), r'Mehmet Demir', 'and says who came')
     h.is_(driver.execute_script('return window.__noReload'), 42,
           'without a reload')
     h.is_(text_of('#ci-HU'), '0', 'HU: 0')
+    time.sleep(0.5)
+    h.is_(driver.execute_script('return window.__asked'), [],
+          'a check-in is applied from the event: no request at all')
+    confirmed = int(text_of('#n-people') or -1)
+    h.must(A, 'PARTICIPANT CONFIRM event=som37 id=%s' % ids['Иван Петров'])
+    h.ok(wait(lambda: text_of('#n-people') == str(confirmed + 1),
+              'the confirmation'), 'a confirmation: one more confirmed')
+    h.is_(driver.execute_script('return window.__asked'), [],
+          'also from the event alone')
+    h.must(A, 'SESSION SET event=som37 session=twg capacity=3')
+    cap = ("return Array.from(document.querySelectorAll('#ov-sessions "
+           "tbody tr')).filter(r => r.textContent.includes('Working group'))"
+           ".map(r => r.children[3].textContent).join()")
+    h.ok(wait(lambda: driver.execute_script(cap) == '3', 'the capacity'),
+         'a change the event does not describe: the session shows capacity 3')
+    h.ok(len(driver.execute_script('return window.__asked')) >= 1,
+         'read again from the lists')
     errs = console_errors()
     h.ok(not errs, 'no errors in the console (door, overview)',
          *[str(e) for e in errs])
     labelled('overview')
     contrast('overview')
-    shot('overview')
+    look('overview')
     css('nav a[href="#lists"]')[0].click()
     h.ok(wait(lambda: css('#lists-table tbody tr'), 'the lists'),
          'the lists page')
@@ -465,7 +540,7 @@ with h.section('secretariat'):
              css('ul.exports a')), 'the download follows the filter')
     labelled('lists')
     contrast('lists')
-    shot('lists')
+    look('lists')
     css('nav a[href="#door"]')[0].click()
     h.ok(wait(lambda: css('#badge'), 'the door'), 'and the door')
     # the session ends elsewhere (its user disabled): the next scan finds
@@ -479,6 +554,90 @@ with h.section('secretariat'):
     h.is_(env.pg.scalar('SELECT count(*) FROM roster.participant WHERE '
                         'checked_in IS NOT NULL'), '2',
           'and nothing was checked in')
+
+# --- the door's camera --------------------------------------------------------
+# Installed before the page's scripts run: a BarcodeDetector that reads
+# the code a fake camera shows (getUserMedia gives a stream of a canvas,
+# the code it was asked to film in window.__badge), and only from a video
+# element that plays that stream and has a frame, as a real one would.
+FAKE_CAMERA = '''
+(() => {
+  window.__gum = [];
+  window.BarcodeDetector = class {
+    constructor(o) { window.__formats = (o || {}).formats; }
+    static async getSupportedFormats() { return ['qr_code']; }
+    async detect(src) {
+      if (!(src instanceof HTMLVideoElement) || !src.srcObject ||
+          !src.srcObject.__fake || src.readyState < 2 || src.paused)
+        return [];
+      const code = window.__badge;
+      return code ? [{format: 'qr_code', rawValue: code,
+                      boundingBox: {x: 0, y: 0, width: 1, height: 1},
+                      cornerPoints: []}] : [];
+    }
+  };
+  const md = navigator.mediaDevices;
+  md.getUserMedia = async (constraints) => {
+    window.__gum.push(constraints);
+    const cv = document.createElement('canvas');
+    cv.width = 160; cv.height = 120;
+    const g = cv.getContext('2d');
+    const draw = () => { g.fillStyle = '#fff'; g.fillRect(0, 0, 160, 120);
+      g.fillStyle = '#000'; g.fillText(window.__badge || '', 8, 60); };
+    draw();
+    setInterval(draw, 100);
+    const stream = cv.captureStream(10);
+    stream.__fake = true;
+    return stream;
+  };
+})();
+'''
+
+with h.section('door: the camera, where the browser has BarcodeDetector'):
+    driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument',
+                           {'source': FAKE_CAMERA})
+    login('hst')
+    cam = wait(lambda: css('#door-camera'), 'the camera button')
+    h.ok(cam and cam[0].is_displayed(),
+         'with BarcodeDetector: the door offers the camera')
+    if cam:
+        h.is_(cam[0].text, 'Use the camera', 'labelled "Use the camera"')
+        cam[0].click()
+        h.ok(wait(lambda: driver.execute_script(
+            "const v = document.getElementById('door-video');"
+            "return v && !v.hidden && v.readyState >= 2 && !v.paused;"),
+            'the video playing'), 'clicked: the camera plays in the page')
+        h.is_(driver.execute_script('return window.__gum'),
+              [{'video': {'facingMode': 'environment'}}],
+              'the camera asked for is the one facing away')
+        h.is_(driver.execute_script('return window.__formats'), ['qr_code'],
+              'a detector of QR codes')
+        h.is_(cam[0].text, 'Stop the camera', 'the button now stops it')
+        code = badges['Zoltán Kovácsházi']
+        # as a badge's QR code may be printed: lower case, with a dash
+        driver.execute_script('window.__badge = arguments[0];',
+                              ' ' + code[:5].lower() + '-' + code[5:] + ' ')
+        h.ok(wait(lambda: text_of('#door-result').startswith('✓'),
+                  'the ✓ of the camera'), 'the code in front of the camera: ✓')
+        h.like(text_of('#door-result'), r'✓ Zoltán Kovácsházi',
+               'with the name')
+        h.like(text_of('#door-result'), r'Hungary', 'and the delegation')
+        h.ok(env.pg.scalar("SELECT checked_in IS NOT NULL FROM "
+                           "roster.participant WHERE id = %s"
+                           % ids['Zoltán Kovácsházi']) == 't',
+             'checked in, in the database')
+        time.sleep(1)
+        h.is_(len(css('#door-history li')), 1,
+              'the code still in view is not scanned again at once')
+        look('door-camera')
+        cam[0].click()
+        h.ok(wait(lambda: driver.execute_script(
+            "const v = document.getElementById('door-video');"
+            "return v.hidden && !v.srcObject;"), 'the camera off'),
+             'clicked again: the camera stops')
+    errs = console_errors()
+    h.ok(not errs, 'no errors in the console (camera)',
+         *[str(e) for e in errs])
 
 h.diag('browser part: %.1f s' % (time.monotonic() - start))
 h.done_testing()
