@@ -144,7 +144,21 @@ DECLARE
 	v_reply jsonb;
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
-	e := _event(p_event);
+	IF p_ref IS NULL THEN
+		-- No ref to claim first: the event is locked at once, as
+		-- _event_open would lock it after the claim (one statement
+		-- instead of two; its status is checked where _event_open would).
+		IF p_event IS NULL THEN
+			PERFORM _fail('RSSYN', 'event= is required');
+		END IF;
+		SELECT * INTO e FROM event WHERE lower(code) = lower(p_event)
+		FOR SHARE;
+		IF NOT FOUND THEN
+			PERFORM _fail('RSNFD', format('event %s not found', p_event));
+		END IF;
+	ELSE
+		e := _event(p_event);
+	END IF;
 	IF p_actor_role <> 'focal' THEN
 		PERFORM _need('party', p_party);
 	END IF;
@@ -177,8 +191,13 @@ BEGIN
 			    v_reply->>'badge', v_reply->>'version', '1';
 			RETURN;
 		END IF;
+		e := _event_open(e.id);
+	ELSIF e.status <> 'open' THEN
+		PERFORM _fail('RSCLO', format('event %s is %s, not open', e.code,
+		    e.status));
 	END IF;
-	e := _event_open(e.id);
+	-- the badge before the delegation's lock, which is held to the commit
+	p.badge := _badge();
 	d := _delegation_lock(e.id, pa);
 	IF d.status = 'declined' THEN
 		PERFORM _fail('RSCNF', format('delegation %s has declined', pa.code));
@@ -192,7 +211,7 @@ BEGIN
 	INSERT INTO participant (delegation_id, name, family, latin, honorific,
 	    title, email, role, badge)
 	VALUES (d.id, p.name, p.family, p.latin, p.honorific, p.title, p.email,
-	    p.role, _badge())
+	    p.role, p.badge)
 	RETURNING * INTO p;
 	PERFORM _changed(e.id, p_actor, 'PARTICIPANT ADD',
 	    e.code || '/participant/' || p.id,
