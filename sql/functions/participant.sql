@@ -644,8 +644,13 @@ BEGIN
 	IF p_session IS NOT NULL THEN
 		s := _session(e.id, p_session);
 	END IF;
-	v_scan := _timestamp('at', p_at);
-	v_reply := _ref_claim(e.id, p_ref, 'CHECKIN', NULL);
+	-- (at=, ref=: their helpers give NULL for NULL; called only when given)
+	IF p_at IS NOT NULL THEN
+		v_scan := _timestamp('at', p_at);
+	END IF;
+	IF p_ref IS NOT NULL THEN
+		v_reply := _ref_claim(e.id, p_ref, 'CHECKIN', NULL);
+	END IF;
 	IF v_reply IS NOT NULL THEN
 		IF v_reply->>'id' <> c.id::text
 		    OR v_reply->>'session' IS DISTINCT FROM s.code::text THEN
@@ -698,10 +703,12 @@ BEGIN
 		    'latin', p.latin, 'session', s.code, 'checked_in', _fmt_ts(v_at),
 		    'already', v_already));
 	END IF;
-	v_reply := jsonb_build_object('id', p.id::text, 'party', c.party,
-	    'session', s.code::text, 'checked_in', _fmt_ts(v_at),
-	    'already', v_already);
-	PERFORM _ref_store(e.id, p_ref, NULL, jsonb_strip_nulls(v_reply));
+	IF p_ref IS NOT NULL THEN
+		PERFORM _ref_store(e.id, p_ref, NULL, jsonb_strip_nulls(
+		    jsonb_build_object('id', p.id::text, 'party', c.party,
+		    'session', s.code::text, 'checked_in', _fmt_ts(v_at),
+		    'already', v_already)));
+	END IF;
 	RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at),
 	    v_already, p.latin::text, p.status, NULL::text;
 END $$;
