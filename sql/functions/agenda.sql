@@ -3,27 +3,44 @@
 -- capacity and its waiting list (whose moves are _promote and
 -- _drop_enrolments in core.sql); ROSTER.
 
--- Session records, by start time then code.
+-- Session records, by start time then code. The statement for one session
+-- (by its key) is apart from the one for the event's list, so that each is
+-- planned for its key; kind= filters the list, it is no key.
 CREATE FUNCTION roster._session_records(p_event_id integer,
     p_session_id integer, p_kind text)
 RETURNS TABLE (code text, kind text, title text, starts text, ends text,
     room text, capacity text, theme text, enrolled text, waitlisted text,
     version text)
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT s.code, s.kind, s.title, roster._fmt_time(s.starts, e.timezone),
-	    roster._fmt_time(s.ends, e.timezone), s.room, s.capacity::text,
-	    s.theme,
-	    (SELECT count(*) FROM roster.enrolment n
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+	IF p_session_id IS NOT NULL THEN
+		RETURN QUERY SELECT s.code::text, s.kind, s.title::text,
+		    _fmt_time(s.starts, e.timezone), _fmt_time(s.ends, e.timezone),
+		    s.room::text, s.capacity::text, s.theme::text,
+		    (SELECT count(*) FROM enrolment n
+		     WHERE n.session_id = s.id AND n.status = 'enrolled')::text,
+		    (SELECT count(*) FROM enrolment n
+		     WHERE n.session_id = s.id AND n.status = 'waitlisted')::text,
+		    s.version::text
+		FROM session s JOIN event e ON e.id = s.event_id
+		WHERE s.event_id = p_event_id AND s.id = p_session_id
+		    AND (p_kind IS NULL OR s.kind = p_kind);
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT s.code::text, s.kind, s.title::text,
+	    _fmt_time(s.starts, e.timezone), _fmt_time(s.ends, e.timezone),
+	    s.room::text, s.capacity::text, s.theme::text,
+	    (SELECT count(*) FROM enrolment n
 	     WHERE n.session_id = s.id AND n.status = 'enrolled')::text,
-	    (SELECT count(*) FROM roster.enrolment n
+	    (SELECT count(*) FROM enrolment n
 	     WHERE n.session_id = s.id AND n.status = 'waitlisted')::text,
 	    s.version::text
-	FROM roster.session s JOIN roster.event e ON e.id = s.event_id
+	FROM session s JOIN event e ON e.id = s.event_id
 	WHERE s.event_id = p_event_id
-	    AND (p_session_id IS NULL OR s.id = p_session_id)
 	    AND (p_kind IS NULL OR s.kind = p_kind)
-	ORDER BY s.starts, lower(s.code)
-$$;
+	ORDER BY s.starts, lower(s.code);
+END $$;
 
 CREATE FUNCTION roster._session_kind(p_value text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
@@ -301,22 +318,26 @@ BEGIN
 	IF p_session IS NOT NULL THEN
 		v_sid := (_session(e.id, p_session)).id;
 	END IF;
-	RETURN QUERY
+	-- EXECUTE: planned for the values given, so that the session's key
+	-- is used when session= was (no "$2 IS NULL OR ..." under a generic
+	-- plan); the text is constant, the values are parameters.
+	RETURN QUERY EXECUTE $q$
 	SELECT s.code::text,
 	    CASE WHEN v.visible THEN p.id::text END,
 	    CASE WHEN v.visible THEN p.name::text END,
 	    pa.code::text, k.role, CASE WHEN v.visible THEN k.topic::text END,
 	    k.position::text, CASE WHEN v.visible THEN p.family::text END,
 	    CASE WHEN v.visible THEN p.latin::text END
-	FROM speaker k
-	JOIN session s ON s.id = k.session_id
-	JOIN participant p ON p.id = k.participant_id
-	JOIN delegation d ON d.id = p.delegation_id
-	JOIN party pa ON pa.id = d.party_id
-	CROSS JOIN LATERAL (SELECT p_actor_role <> 'focal'
-	    OR lower(pa.code) = lower(p_actor_party) AS visible) v
-	WHERE s.event_id = e.id AND (v_sid IS NULL OR s.id = v_sid)
-	ORDER BY s.starts, lower(s.code), k.position, k.id;
+	FROM roster.speaker k
+	JOIN roster.session s ON s.id = k.session_id
+	JOIN roster.participant p ON p.id = k.participant_id
+	JOIN roster.delegation d ON d.id = p.delegation_id
+	JOIN roster.party pa ON pa.id = d.party_id
+	CROSS JOIN LATERAL (SELECT $3 <> 'focal'
+	    OR lower(pa.code) = lower($4) AS visible) v
+	WHERE s.event_id = $1 AND ($2 IS NULL OR s.id = $2)
+	ORDER BY s.starts, lower(s.code), k.position, k.id
+	$q$ USING e.id, v_sid, p_actor_role, p_actor_party;
 END $$;
 
 -- SPEAKER REMOVE session= participant=.

@@ -14,6 +14,21 @@
 -- (by id). Quota: the delegation row is locked while counting. Capacity and
 -- the waiting list: the session row is locked while counting and promoting.
 
+-- Cost. Every command's function is PL/pgSQL (its plans are cached for the
+-- session) and carries SET search_path = roster, pg_catalog, pg_temp. The
+-- helpers that are one expression are LANGUAGE sql functions without a SET
+-- (marked "Inlined."): PostgreSQL then inlines them into the statement
+-- that calls them (no call at all; a SET would prevent that, and a SQL
+-- function that is not inlined is parsed and planned again at each run of
+-- the statement that calls it). That is safe: no function of schema
+-- roster is SECURITY DEFINER, so a helper runs with its caller's rights
+-- whatever it finds; the daemon never calls a helper, and the functions it
+-- calls have the SET, which is in force while the helper is inlined into
+-- their statements; and the helpers name every function and table with
+-- its schema (roster., pg_catalog.), so that they find the same ones from a
+-- session with any search_path (test_privacy.py checks both: the SET of
+-- every other function, and the schema of every name in these).
+
 -- ------------------------------------------------------- errors and roles
 
 -- Raise one of the protocol's errors (sql/README.md).
@@ -23,26 +38,21 @@ BEGIN
 	RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = p_message;
 END $$;
 
--- RSFRB unless the role is one of those allowed.
+-- RSFRB unless the role is one of those allowed. Inlined.
 CREATE FUNCTION roster._need_role(p_actor_role text, VARIADIC p_allowed text[])
 RETURNS void
-LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
-BEGIN
-	IF p_actor_role IS NULL OR NOT p_actor_role = ANY (p_allowed) THEN
-		RAISE EXCEPTION USING ERRCODE = 'RSFRB',
-		    MESSAGE = format('not allowed for role=%s', coalesce(p_actor_role, '-'));
-	END IF;
-END $$;
+LANGUAGE sql AS $$
+	SELECT CASE WHEN p_actor_role IS NULL OR NOT p_actor_role = ANY (p_allowed)
+	    THEN roster._fail('RSFRB', pg_catalog.format('not allowed for role=%s',
+	        coalesce(p_actor_role, '-'))) END
+$$;
 
--- RSSYN when a required key is missing (the daemon checks first).
+-- RSSYN when a required key is missing (the daemon checks first). Inlined.
 CREATE FUNCTION roster._need(p_key text, p_value text) RETURNS void
-LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
-BEGIN
-	IF p_value IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'RSSYN',
-		    MESSAGE = format('%s= is required', p_key);
-	END IF;
-END $$;
+LANGUAGE sql AS $$
+	SELECT CASE WHEN p_value IS NULL
+	    THEN roster._fail('RSSYN', pg_catalog.format('%s= is required', p_key)) END
+$$;
 
 -- ---------------------------------------------------------------- values
 
@@ -204,45 +214,48 @@ END $$;
 
 -- ---------------------------------------------------------- wire formats
 
--- Wire formats (sql/README.md).
+-- Wire formats (sql/README.md). Inlined, all of them; NULL gives NULL.
 CREATE FUNCTION roster._fmt_date(p date) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT to_char(p, 'YYYY-MM-DD')
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT pg_catalog.to_char(p, 'YYYY-MM-DD')
 $$;
 
 CREATE FUNCTION roster._fmt_ts(p timestamptz) RETURNS text
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT to_char(p AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+LANGUAGE sql STABLE AS $$
+	SELECT pg_catalog.to_char(p AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 
--- +03:00: the offset from UTC of p in p_tz.
+-- +03:00: the offset from UTC of p in p_tz: the seconds between the local
+-- and the UTC wall clock, written out three times (one expression, so that
+-- it is inlined).
 CREATE FUNCTION roster._fmt_offset(p timestamptz, p_tz text) RETURNS text
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT CASE WHEN o < 0 THEN '-' ELSE '+' END
-	    || lpad((abs(o) / 3600)::text, 2, '0') || ':'
-	    || lpad((abs(o) % 3600 / 60)::text, 2, '0')
-	FROM (SELECT extract(epoch FROM (p AT TIME ZONE p_tz)
-	    - (p AT TIME ZONE 'UTC'))::integer AS o) t
+LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN EXTRACT(epoch FROM (p AT TIME ZONE p_tz)
+	        - (p AT TIME ZONE 'UTC'))::integer < 0 THEN '-' ELSE '+' END
+	    || pg_catalog.lpad((pg_catalog.abs(EXTRACT(epoch FROM
+	        (p AT TIME ZONE p_tz) - (p AT TIME ZONE 'UTC'))::integer)
+	        / 3600)::text, 2, '0') || ':'
+	    || pg_catalog.lpad((pg_catalog.abs(EXTRACT(epoch FROM
+	        (p AT TIME ZONE p_tz) - (p AT TIME ZONE 'UTC'))::integer)
+	        % 3600 / 60)::text, 2, '0')
 $$;
 
 -- 2025-11-26T10:00+03:00: the local time in p_tz and its offset.
 CREATE FUNCTION roster._fmt_time(p timestamptz, p_tz text) RETURNS text
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT to_char(p AT TIME ZONE p_tz, 'YYYY-MM-DD"T"HH24:MI')
-	    || _fmt_offset(p, p_tz)
-	WHERE p IS NOT NULL
+LANGUAGE sql STABLE AS $$
+	SELECT pg_catalog.to_char(p AT TIME ZONE p_tz, 'YYYY-MM-DD"T"HH24:MI')
+	    || roster._fmt_offset(p, p_tz)
 $$;
 
 -- 2025-11-26T10:00:05+03:00: the same with seconds.
 CREATE FUNCTION roster._fmt_local(p timestamptz, p_tz text) RETURNS text
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT to_char(p AT TIME ZONE p_tz, 'YYYY-MM-DD"T"HH24:MI:SS')
-	    || _fmt_offset(p, p_tz)
-	WHERE p IS NOT NULL
+LANGUAGE sql STABLE AS $$
+	SELECT pg_catalog.to_char(p AT TIME ZONE p_tz, 'YYYY-MM-DD"T"HH24:MI:SS')
+	    || roster._fmt_offset(p, p_tz)
 $$;
 
 CREATE FUNCTION roster._fmt_bool(p boolean) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN p THEN 'yes' WHEN NOT p THEN 'no' END
 $$;
 
@@ -268,7 +281,9 @@ LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v event;
 BEGIN
-	PERFORM _need('event', p_event);
+	IF p_event IS NULL THEN
+		PERFORM _fail('RSSYN', 'event= is required');
+	END IF;
 	SELECT * INTO v FROM event WHERE lower(code) = lower(p_event);
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'RSNFD',
@@ -308,9 +323,9 @@ BEGIN
 	RETURN v;
 END $$;
 
--- The party id for a code, or RSNFD naming the key; NULL for NULL.
+-- The party id for a code, or RSNFD naming the key; NULL for NULL. Inlined.
 CREATE FUNCTION roster._party_id(p_key text, p_code text) RETURNS integer
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT (roster._party(p_key, p_code)).id
 $$;
 
@@ -333,24 +348,40 @@ BEGIN
 		END IF;
 		RETURN v;
 	END IF;
-	RETURN _party('party', p_party);
+	IF p_party IS NULL THEN
+		RETURN NULL;
+	END IF;
+	SELECT * INTO v FROM party WHERE lower(code) = lower(p_party);
+	IF NOT FOUND THEN
+		PERFORM _fail('RSNFD', format('party: party %s not found', p_party));
+	END IF;
+	RETURN v;
 END $$;
 
 -- A participant by id, in the event when one is given. A focal point only
 -- finds their own party's: another party's is "not found", like a missing one.
+-- (_need and _id written out: the checks of every command on a participant.)
 CREATE FUNCTION roster._participant(p_actor_role text, p_actor_party text,
     p_event_id integer, p_key text, p_id text) RETURNS roster.participant_ctx
 LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v participant_ctx;
-	v_id bigint;
 BEGIN
-	PERFORM _need(p_key, p_id);
-	v_id := _id(p_key, p_id);
-	SELECT * INTO v FROM participant_ctx c
-	WHERE c.id = v_id
-	    AND (p_event_id IS NULL OR c.event_id = p_event_id)
-	    AND (p_actor_role <> 'focal' OR lower(c.party) = lower(p_actor_party));
+	IF p_id IS NULL THEN
+		PERFORM _fail('RSSYN', format('%s= is required', p_key));
+	END IF;
+	IF p_id !~ '^[1-9][0-9]{0,17}$' THEN
+		PERFORM _fail('RSINV', format('%s: must be a positive integer', p_key));
+	END IF;
+	IF p_event_id IS NULL THEN
+		SELECT * INTO v FROM participant_ctx c
+		WHERE c.id = p_id::bigint
+		    AND (p_actor_role <> 'focal' OR lower(c.party) = lower(p_actor_party));
+	ELSE
+		SELECT * INTO v FROM participant_ctx c
+		WHERE c.id = p_id::bigint AND c.event_id = p_event_id
+		    AND (p_actor_role <> 'focal' OR lower(c.party) = lower(p_actor_party));
+	END IF;
 	IF NOT FOUND THEN
 		PERFORM _fail('RSNFD', format('participant %s not found', p_id));
 	END IF;
@@ -364,7 +395,9 @@ LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	v session;
 BEGIN
-	PERFORM _need('session', p_session);
+	IF p_session IS NULL THEN
+		PERFORM _fail('RSSYN', 'session= is required');
+	END IF;
 	SELECT * INTO v FROM session
 	WHERE event_id = p_event_id AND lower(code) = lower(p_session);
 	IF NOT FOUND THEN
@@ -411,15 +444,19 @@ BEGIN
 	RETURN r.reply;
 END $$;
 
--- Keep the reply of the request that claimed p_ref in scope p_party_id.
+-- Keep the reply of the request that claimed p_ref in scope p_party_id
+-- (nothing to do without a ref: no statement runs).
 CREATE FUNCTION roster._ref_store(p_event_id integer, p_ref text,
     p_party_id integer, p_reply jsonb)
 RETURNS void
-LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
-	UPDATE roster.request_ref SET reply = p_reply
-	WHERE p_ref IS NOT NULL AND event_id = p_event_id
-	    AND coalesce(party_id, 0) = coalesce(p_party_id, 0) AND ref = p_ref
-$$;
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
+BEGIN
+	IF p_ref IS NOT NULL THEN
+		UPDATE request_ref SET reply = p_reply
+		WHERE event_id = p_event_id
+		    AND coalesce(party_id, 0) = coalesce(p_party_id, 0) AND ref = p_ref;
+	END IF;
+END $$;
 
 -- Forget the refs that created participant p_id or made them a speaker
 -- (PARTICIPANT ERASE): their replies name the participant.
@@ -496,27 +533,25 @@ END $$;
 -- -------------------------------------------------- the tail of a change
 
 -- HMAC-SHA256 (RFC 2104) with the built-in sha256, so that no extension is
--- needed.
+-- needed: sha256((K xor opad) || sha256((K xor ipad) || msg)), K the key
+-- (its SHA-256 when longer than a block) padded with zeros to the block of
+-- 64 bytes. Each xor is one operation on bit(512) (the key's hex digits
+-- read as bits), whose bytes bit_send gives after its 4 bytes of length.
+-- NULL for a NULL key or message. Inlined.
 CREATE FUNCTION roster._hmac_sha256(p_key bytea, p_msg bytea) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = roster, pg_catalog, pg_temp AS $$
-DECLARE
-	v_key bytea := p_key;
-	v_ipad bytea;
-	v_opad bytea;
-	i integer;
-BEGIN
-	IF length(v_key) > 64 THEN
-		v_key := sha256(v_key);
-	END IF;
-	v_key := v_key || decode(repeat('00', 64 - length(v_key)), 'hex');
-	v_ipad := v_key;
-	v_opad := v_key;
-	FOR i IN 0..63 LOOP
-		v_ipad := set_byte(v_ipad, i, get_byte(v_key, i) # 54);
-		v_opad := set_byte(v_opad, i, get_byte(v_key, i) # 92);
-	END LOOP;
-	RETURN sha256(v_opad || sha256(v_ipad || p_msg));
-END $$;
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT pg_catalog.sha256(pg_catalog.substr(pg_catalog.bit_send(
+	    ('x' || pg_catalog.rpad(pg_catalog.encode(CASE WHEN
+	        pg_catalog.length(p_key) > 64 THEN pg_catalog.sha256(p_key)
+	        ELSE p_key END, 'hex'), 128, '0'))::pg_catalog.bit(512)
+	    # ('x' || pg_catalog.repeat('5c', 64))::pg_catalog.bit(512)), 5)
+	    || pg_catalog.sha256(pg_catalog.substr(pg_catalog.bit_send(
+	    ('x' || pg_catalog.rpad(pg_catalog.encode(CASE WHEN
+	        pg_catalog.length(p_key) > 64 THEN pg_catalog.sha256(p_key)
+	        ELSE p_key END, 'hex'), 128, '0'))::pg_catalog.bit(512)
+	    # ('x' || pg_catalog.repeat('36', 64))::pg_catalog.bit(512)), 5)
+	    || p_msg))
+$$;
 
 -- Every notification rosterd acts on goes through here, signed (migration
 -- 011) and written to the WAL as a transactional logical decoding message
@@ -549,9 +584,11 @@ END $$;
 -- participant.added participant.updated participant.confirmed
 -- participant.declined participant.erased checkin session.created
 -- session.updated speaker.added speaker.removed enrol unenrol.
+-- Inlined.
 CREATE FUNCTION roster._notify(p_payload json) RETURNS void
-LANGUAGE sql SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT roster._notify_send('roster', json_strip_nulls(p_payload)::text)
+LANGUAGE sql AS $$
+	SELECT roster._notify_send('roster',
+	    pg_catalog.json_strip_nulls(p_payload)::text)
 $$;
 
 -- The end of every write that changed something: its row in roster.audit

@@ -2,29 +2,50 @@
 -- (daemon/cmd-delegation.c). A focal point acts on their own party's
 -- delegation only.
 
--- Delegation records, countries first then organisations, by name.
+-- Delegation records, countries first then organisations, by name. The
+-- statement for one party (its delegation by the key event, party) is apart
+-- from the one for the event's list, so that each is planned for its key
+-- (a cached generic plan cannot use the key through "p_party_id IS NULL OR
+-- ..."). status= and kind= filter the list; they are no key.
 CREATE FUNCTION roster._delegation_records(p_event_id integer,
     p_party_id integer, p_status text, p_kind text)
 RETURNS TABLE (id text, event text, party text, kind text, name text,
     status text, quota text, size text, confirmed text, note text,
     version text)
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT d.id::text, e.code, pa.code, pa.kind, pa.name, d.status,
-	    d.quota::text,
-	    (SELECT count(*) FROM roster.participant p
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+	IF p_party_id IS NOT NULL THEN
+		RETURN QUERY SELECT d.id::text, e.code::text, pa.code::text, pa.kind,
+		    pa.name::text, d.status, d.quota::text,
+		    (SELECT count(*) FROM participant p
+		     WHERE p.delegation_id = d.id AND p.status <> 'declined')::text,
+		    (SELECT count(*) FROM participant p
+		     WHERE p.delegation_id = d.id AND p.status = 'confirmed')::text,
+		    d.note::text, d.version::text
+		FROM delegation d
+		JOIN event e ON e.id = d.event_id
+		JOIN party pa ON pa.id = d.party_id
+		WHERE d.event_id = p_event_id AND d.party_id = p_party_id
+		    AND (p_status IS NULL OR d.status = p_status)
+		    AND (p_kind IS NULL OR pa.kind = p_kind);
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT d.id::text, e.code::text, pa.code::text, pa.kind,
+	    pa.name::text, d.status, d.quota::text,
+	    (SELECT count(*) FROM participant p
 	     WHERE p.delegation_id = d.id AND p.status <> 'declined')::text,
-	    (SELECT count(*) FROM roster.participant p
+	    (SELECT count(*) FROM participant p
 	     WHERE p.delegation_id = d.id AND p.status = 'confirmed')::text,
-	    d.note, d.version::text
-	FROM roster.delegation d
-	JOIN roster.event e ON e.id = d.event_id
-	JOIN roster.party pa ON pa.id = d.party_id
+	    d.note::text, d.version::text
+	FROM delegation d
+	JOIN event e ON e.id = d.event_id
+	JOIN party pa ON pa.id = d.party_id
 	WHERE d.event_id = p_event_id
-	    AND (p_party_id IS NULL OR d.party_id = p_party_id)
 	    AND (p_status IS NULL OR d.status = p_status)
 	    AND (p_kind IS NULL OR pa.kind = p_kind)
-	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code
-$$;
+	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code;
+END $$;
 
 -- The delegation of a party in an event, locked for update; RSNFD if none.
 CREATE FUNCTION roster._delegation_lock(p_event_id integer, p_party roster.party)

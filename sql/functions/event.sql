@@ -17,22 +17,39 @@ BEGIN
 END $$;
 
 -- The event record (one event, or all when p_id is NULL), by starts, code.
+-- The statement for one event is apart from the one for all, so that each
+-- is planned for its key (no "p_id IS NULL OR ..." under a generic plan).
 CREATE FUNCTION roster._event_records(p_id integer)
 RETURNS TABLE (code text, title text, venue text, city text, country text,
     starts text, ends text, timezone text, chair text, co_chair text,
     secretariat text, status text, version text)
-LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-	SELECT e.code, e.title, e.venue, e.city, c.code, roster._fmt_date(e.starts),
-	    roster._fmt_date(e.ends), e.timezone, ch.code, co.code, se.code, e.status,
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+	IF p_id IS NOT NULL THEN
+		RETURN QUERY SELECT e.code::text, e.title::text, e.venue::text,
+		    e.city::text, c.code::text, _fmt_date(e.starts),
+		    _fmt_date(e.ends), e.timezone, ch.code::text, co.code::text,
+		    se.code::text, e.status, e.version::text
+		FROM event e
+		JOIN party c ON c.id = e.country_id
+		LEFT JOIN party ch ON ch.id = e.chair_id
+		LEFT JOIN party co ON co.id = e.co_chair_id
+		LEFT JOIN party se ON se.id = e.secretariat_id
+		WHERE e.id = p_id;
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT e.code::text, e.title::text, e.venue::text,
+	    e.city::text, c.code::text, _fmt_date(e.starts), _fmt_date(e.ends),
+	    e.timezone, ch.code::text, co.code::text, se.code::text, e.status,
 	    e.version::text
-	FROM roster.event e
-	JOIN roster.party c ON c.id = e.country_id
-	LEFT JOIN roster.party ch ON ch.id = e.chair_id
-	LEFT JOIN roster.party co ON co.id = e.co_chair_id
-	LEFT JOIN roster.party se ON se.id = e.secretariat_id
-	WHERE p_id IS NULL OR e.id = p_id
-	ORDER BY e.starts, lower(e.code)
-$$;
+	FROM event e
+	JOIN party c ON c.id = e.country_id
+	LEFT JOIN party ch ON ch.id = e.chair_id
+	LEFT JOIN party co ON co.id = e.co_chair_id
+	LEFT JOIN party se ON se.id = e.secretariat_id
+	ORDER BY e.starts, lower(e.code);
+END $$;
 
 -- RSINV unless PostgreSQL knows the time zone.
 CREATE FUNCTION roster._timezone(p_value text) RETURNS text

@@ -96,22 +96,27 @@ BEGIN
 		v_sid := (_session(e.id, p_session)).id;
 	END IF;
 	PERFORM _export_pstatus(p_status);
-	RETURN QUERY
-	SELECT p, pa.code::text, pa.name::text, pa.kind, v_sid
-	FROM participant p
-	JOIN delegation d ON d.id = p.delegation_id
-	JOIN party pa ON pa.id = d.party_id
-	WHERE d.event_id = e.id
-	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
-	    AND (p.status = p_status OR (p_status IS NULL AND p.status <> 'declined'))
-	    AND (v_sid IS NULL
-	        OR EXISTS (SELECT 1 FROM enrolment n
-	            WHERE n.session_id = v_sid AND n.participant_id = p.id)
-	        OR (v_attendance AND EXISTS (SELECT 1 FROM checkin k
-	            WHERE k.session_id = v_sid AND k.participant_id = p.id)))
+	-- EXECUTE: planned for this export's values ($2 party, $3 session,
+	-- $4 status, $5 attendance), so that the filters left out vanish from
+	-- the plan (no "$2 IS NULL OR ..." under a generic plan); the text is
+	-- constant, the values are parameters.
+	RETURN QUERY EXECUTE $q$
+	SELECT p, pa.code::text, pa.name::text, pa.kind, $3
+	FROM roster.participant p
+	JOIN roster.delegation d ON d.id = p.delegation_id
+	JOIN roster.party pa ON pa.id = d.party_id
+	WHERE d.event_id = $1
+	    AND ($2 IS NULL OR d.party_id = $2)
+	    AND (p.status = $4 OR ($4 IS NULL AND p.status <> 'declined'))
+	    AND ($3 IS NULL
+	        OR EXISTS (SELECT 1 FROM roster.enrolment n
+	            WHERE n.session_id = $3 AND n.participant_id = p.id)
+	        OR ($5 AND EXISTS (SELECT 1 FROM roster.checkin k
+	            WHERE k.session_id = $3 AND k.participant_id = p.id)))
 	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
 	    p.role <> 'head', coalesce(p.family, p.name) COLLATE roster.names,
-	    p.name COLLATE roster.names, p.id;
+	    p.name COLLATE roster.names, p.id
+	$q$ USING e.id, v_party_id, v_sid, p_status, v_attendance;
 END $$;
 
 -- what=participants: the list of participants (see _export_people).
@@ -182,20 +187,23 @@ BEGIN
 	v_party_id := _party_id('party', p_party);
 	PERFORM _export_unused('delegations', 'session', p_session);
 	PERFORM _export_pstatus(p_status);
-	RETURN QUERY
-	SELECT pa.code::text, _cell(pa.name), pa.kind, d.status, d.quota::text,
-	    (SELECT count(*) FROM participant p
+	-- EXECUTE: planned for the values given (see _export_people)
+	RETURN QUERY EXECUTE $q$
+	SELECT pa.code::text, roster._cell(pa.name), pa.kind, d.status,
+	    d.quota::text,
+	    (SELECT count(*) FROM roster.participant p
 	     WHERE p.delegation_id = d.id AND p.status <> 'declined')::text,
-	    (SELECT count(*) FROM participant p
+	    (SELECT count(*) FROM roster.participant p
 	     WHERE p.delegation_id = d.id AND p.status = 'confirmed')::text,
-	    (SELECT count(*) FROM participant p
+	    (SELECT count(*) FROM roster.participant p
 	     WHERE p.delegation_id = d.id AND p.checked_in IS NOT NULL)::text,
-	    _cell(d.note)
-	FROM delegation d JOIN party pa ON pa.id = d.party_id
-	WHERE d.event_id = e.id
-	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
-	    AND (p_status IS NULL OR d.status = p_status)
-	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code;
+	    roster._cell(d.note)
+	FROM roster.delegation d JOIN roster.party pa ON pa.id = d.party_id
+	WHERE d.event_id = $1
+	    AND ($2 IS NULL OR d.party_id = $2)
+	    AND ($3 IS NULL OR d.status = $3)
+	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code
+	$q$ USING e.id, v_party_id, p_status;
 END $$;
 
 -- what=speakers: by session time, then position.
@@ -219,20 +227,24 @@ BEGIN
 		v_sid := (_session(e.id, p_session)).id;
 	END IF;
 	PERFORM _export_unused('speakers', 'status', p_status);
-	RETURN QUERY
-	SELECT s.code::text, _cell(s.title), _fmt_time(s.starts, e.timezone),
-	    _fmt_time(s.ends, e.timezone), k.position::text, k.role, p.id::text,
-	    _cell(p.honorific), _cell(p.name), _cell(p.title), pa.code::text,
-	    _cell(pa.name), _cell(k.topic), _cell(p.family), _cell(p.latin)
-	FROM speaker k
-	JOIN session s ON s.id = k.session_id
-	JOIN participant p ON p.id = k.participant_id
-	JOIN delegation d ON d.id = p.delegation_id
-	JOIN party pa ON pa.id = d.party_id
-	WHERE s.event_id = e.id
-	    AND (v_sid IS NULL OR s.id = v_sid)
-	    AND (v_party_id IS NULL OR d.party_id = v_party_id)
-	ORDER BY s.starts, lower(s.code), k.position, k.id;
+	-- EXECUTE: planned for the values given (see _export_people)
+	RETURN QUERY EXECUTE $q$
+	SELECT s.code::text, roster._cell(s.title),
+	    roster._fmt_time(s.starts, $4), roster._fmt_time(s.ends, $4),
+	    k.position::text, k.role, p.id::text, roster._cell(p.honorific),
+	    roster._cell(p.name), roster._cell(p.title), pa.code::text,
+	    roster._cell(pa.name), roster._cell(k.topic), roster._cell(p.family),
+	    roster._cell(p.latin)
+	FROM roster.speaker k
+	JOIN roster.session s ON s.id = k.session_id
+	JOIN roster.participant p ON p.id = k.participant_id
+	JOIN roster.delegation d ON d.id = p.delegation_id
+	JOIN roster.party pa ON pa.id = d.party_id
+	WHERE s.event_id = $1
+	    AND ($2 IS NULL OR s.id = $2)
+	    AND ($3 IS NULL OR d.party_id = $3)
+	ORDER BY s.starts, lower(s.code), k.position, k.id
+	$q$ USING e.id, v_sid, v_party_id, e.timezone;
 END $$;
 
 -- what=sessions: by time; with the numbers enrolled, waiting and checked in.
@@ -285,10 +297,11 @@ BEGIN
 	IF p_status NOT IN ('enrolled', 'waitlisted') THEN
 		PERFORM _fail('RSINV', 'status: must be enrolled or waitlisted');
 	END IF;
-	RETURN QUERY
-	SELECT x.code, x.pid, _cell(x.pname), x.pcode, _cell(x.dname), x.status,
-	    x.position,
-	    x.created, _cell(x.family), _cell(x.latin)
+	-- EXECUTE: planned for the values given (see _export_people)
+	RETURN QUERY EXECUTE $q$
+	SELECT x.code, x.pid, roster._cell(x.pname), x.pcode,
+	    roster._cell(x.dname), x.status, x.position, x.created,
+	    roster._cell(x.family), roster._cell(x.latin)
 	FROM (SELECT s.code::text AS code, p.id::text AS pid,
 	        p.name::text AS pname, p.family::text AS family,
 	        p.latin::text AS latin, pa.code::text AS pcode,
@@ -296,14 +309,16 @@ BEGIN
 	        CASE WHEN n.status = 'waitlisted' THEN (row_number() OVER (
 	            PARTITION BY n.session_id, n.status ORDER BY n.seq))::text
 	        END AS position,
-	        _fmt_ts(n.created_at) AS created, d.party_id, s.starts, n.seq
-	      FROM enrolment n
-	      JOIN session s ON s.id = n.session_id
-	      JOIN participant p ON p.id = n.participant_id
-	      JOIN delegation d ON d.id = p.delegation_id
-	      JOIN party pa ON pa.id = d.party_id
-	      WHERE s.event_id = e.id AND (v_sid IS NULL OR s.id = v_sid)) x
-	WHERE (v_party_id IS NULL OR x.party_id = v_party_id)
-	    AND (p_status IS NULL OR x.status = p_status)
-	ORDER BY x.starts, lower(x.code), x.status = 'waitlisted', x.seq;
+	        roster._fmt_ts(n.created_at) AS created, d.party_id, s.starts,
+	        n.seq
+	      FROM roster.enrolment n
+	      JOIN roster.session s ON s.id = n.session_id
+	      JOIN roster.participant p ON p.id = n.participant_id
+	      JOIN roster.delegation d ON d.id = p.delegation_id
+	      JOIN roster.party pa ON pa.id = d.party_id
+	      WHERE s.event_id = $1 AND ($2 IS NULL OR s.id = $2)) x
+	WHERE ($3 IS NULL OR x.party_id = $3)
+	    AND ($4 IS NULL OR x.status = $4)
+	ORDER BY x.starts, lower(x.code), x.status = 'waitlisted', x.seq
+	$q$ USING e.id, v_sid, v_party_id, p_status;
 END $$;

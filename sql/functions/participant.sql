@@ -144,38 +144,74 @@ DECLARE
 	v_reply jsonb;
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
-	e := _event(p_event);
+	IF p_ref IS NULL THEN
+		-- No ref to claim first: the event is locked at once, as
+		-- _event_open would lock it after the claim (one statement
+		-- instead of two; its status is checked where _event_open would).
+		IF p_event IS NULL THEN
+			PERFORM _fail('RSSYN', 'event= is required');
+		END IF;
+		SELECT * INTO e FROM event WHERE lower(code) = lower(p_event)
+		FOR SHARE;
+		IF NOT FOUND THEN
+			PERFORM _fail('RSNFD', format('event %s not found', p_event));
+		END IF;
+	ELSE
+		e := _event(p_event);
+	END IF;
 	IF p_actor_role <> 'focal' THEN
 		PERFORM _need('party', p_party);
 	END IF;
 	pa := _scope_party(p_actor_role, p_actor_party, p_party);
 	PERFORM _need('name', p_name);
+	-- The optional keys' checks run only for the keys given (each of
+	-- them gives NULL for NULL).
 	p.name := _name('name', p_name);
-	p.family := _name('family', nullif(btrim(p_family), ''));
-	p.latin := _name('latin', nullif(btrim(p_latin), ''));
-	p.honorific := _name('honorific', nullif(btrim(p_honorific), ''));
-	p.title := _name('title', nullif(btrim(p_title), ''));
-	p.email := _email(p_email);
-	p.role := _participant_role(coalesce(p_role, 'member'));
-	v_reply := _ref_claim(e.id, p_ref, 'PARTICIPANT ADD', pa.id);
-	IF v_reply IS NOT NULL THEN
-		RETURN QUERY SELECT v_reply->>'id', v_reply->>'party',
-		    v_reply->>'badge', v_reply->>'version', '1';
-		RETURN;
+	IF p_family IS NOT NULL THEN
+		p.family := _name('family', nullif(btrim(p_family), ''));
 	END IF;
-	e := _event_open(e.id);
+	IF p_latin IS NOT NULL THEN
+		p.latin := _name('latin', nullif(btrim(p_latin), ''));
+	END IF;
+	IF p_honorific IS NOT NULL THEN
+		p.honorific := _name('honorific', nullif(btrim(p_honorific), ''));
+	END IF;
+	IF p_title IS NOT NULL THEN
+		p.title := _name('title', nullif(btrim(p_title), ''));
+	END IF;
+	IF p_email IS NOT NULL THEN
+		p.email := _email(p_email);
+	END IF;
+	p.role := CASE WHEN p_role IS NULL THEN 'member'
+	    ELSE _participant_role(p_role) END;
+	IF p_ref IS NOT NULL THEN
+		v_reply := _ref_claim(e.id, p_ref, 'PARTICIPANT ADD', pa.id);
+		IF v_reply IS NOT NULL THEN
+			RETURN QUERY SELECT v_reply->>'id', v_reply->>'party',
+			    v_reply->>'badge', v_reply->>'version', '1';
+			RETURN;
+		END IF;
+		e := _event_open(e.id);
+	ELSIF e.status <> 'open' THEN
+		PERFORM _fail('RSCLO', format('event %s is %s, not open', e.code,
+		    e.status));
+	END IF;
+	-- the badge before the delegation's lock, which is held to the commit
+	p.badge := _badge();
 	d := _delegation_lock(e.id, pa);
 	IF d.status = 'declined' THEN
 		PERFORM _fail('RSCNF', format('delegation %s has declined', pa.code));
 	END IF;
-	PERFORM _quota_check(d, pa.code);
+	IF d.quota IS NOT NULL THEN
+		PERFORM _quota_check(d, pa.code);
+	END IF;
 	IF p.role = 'head' THEN
 		PERFORM _head_check(d.id, NULL);
 	END IF;
 	INSERT INTO participant (delegation_id, name, family, latin, honorific,
 	    title, email, role, badge)
 	VALUES (d.id, p.name, p.family, p.latin, p.honorific, p.title, p.email,
-	    p.role, _badge())
+	    p.role, p.badge)
 	RETURNING * INTO p;
 	PERFORM _changed(e.id, p_actor, 'PARTICIPANT ADD',
 	    e.code || '/participant/' || p.id,
@@ -185,11 +221,18 @@ BEGIN
 	    json_build_object('event', e.code,
 	    'kind', 'participant.added', 'id', p.id::text, 'party', pa.code,
 	    'name', p.name, 'latin', p.latin, 'role', p.role));
-	v_reply := jsonb_build_object('id', p.id::text, 'party', pa.code::text,
-	    'badge', p.badge::text, 'version', p.version::text);
-	PERFORM _ref_store(e.id, p_ref, pa.id, v_reply);
-	RETURN QUERY SELECT p.id::text, pa.code::text, p.badge::text,
-	    p.version::text, NULL::text;
+	IF p_ref IS NOT NULL THEN
+		PERFORM _ref_store(e.id, p_ref, pa.id,
+		    jsonb_build_object('id', p.id::text, 'party', pa.code::text,
+		    'badge', p.badge::text, 'version', p.version::text));
+	END IF;
+	-- the row by assignment: no statement to run
+	id := p.id::text;
+	party := pa.code::text;
+	badge := p.badge::text;
+	version := p.version::text;
+	replay := NULL;
+	RETURN NEXT;
 END $$;
 
 -- PARTICIPANT LIST [party=] [status=] [role=]: a focal point sees their own
@@ -217,7 +260,14 @@ BEGIN
 	    p_role);
 END $$;
 
--- PARTICIPANT SHOW id=: one row by its key, no ordering.
+-- PARTICIPANT SHOW id=: one row by its key, no ordering. When everything
+-- is in order (an allowed role, an id of the right form, the participant
+-- found in the event named, and of the focal point's party) one statement
+-- finds and formats the row; else the checks run one by one as every
+-- command on a participant runs them, and the first that fails raises
+-- its error (so that the errors and their order are those of the others).
+-- The statements for an event given and for none are apart, so that each
+-- is planned for its keys.
 CREATE FUNCTION roster.participant_show(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text)
 RETURNS TABLE (id text, event text, party text, name text, family text,
@@ -228,6 +278,37 @@ LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
 	c participant_ctx;
 BEGIN
+	IF p_actor_role IN ('admin', 'secretariat', 'host', 'focal')
+	    AND p_id ~ '^[1-9][0-9]{0,17}$' THEN
+		IF p_event IS NULL THEN
+			RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text,
+			    p.name::text, p.family::text, p.latin::text, p.honorific,
+			    p.title, p.email, p.role, p.status, p.badge::text,
+			    _fmt_ts(p.checked_in), p.version::text
+			FROM participant p
+			JOIN delegation d ON d.id = p.delegation_id
+			JOIN party pa ON pa.id = d.party_id
+			JOIN event e ON e.id = d.event_id
+			WHERE p.id = p_id::bigint
+			    AND (p_actor_role <> 'focal'
+			        OR lower(pa.code) = lower(p_actor_party));
+		ELSE
+			RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text,
+			    p.name::text, p.family::text, p.latin::text, p.honorific,
+			    p.title, p.email, p.role, p.status, p.badge::text,
+			    _fmt_ts(p.checked_in), p.version::text
+			FROM participant p
+			JOIN delegation d ON d.id = p.delegation_id
+			JOIN party pa ON pa.id = d.party_id
+			JOIN event e ON e.id = d.event_id
+			WHERE p.id = p_id::bigint AND lower(e.code) = lower(p_event)
+			    AND (p_actor_role <> 'focal'
+			        OR lower(pa.code) = lower(p_actor_party));
+		END IF;
+		IF FOUND THEN
+			RETURN;
+		END IF;
+	END IF;
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
 	c := _participant(p_actor_role, p_actor_party,
 	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
@@ -563,8 +644,13 @@ BEGIN
 	IF p_session IS NOT NULL THEN
 		s := _session(e.id, p_session);
 	END IF;
-	v_scan := _timestamp('at', p_at);
-	v_reply := _ref_claim(e.id, p_ref, 'CHECKIN', NULL);
+	-- (at=, ref=: their helpers give NULL for NULL; called only when given)
+	IF p_at IS NOT NULL THEN
+		v_scan := _timestamp('at', p_at);
+	END IF;
+	IF p_ref IS NOT NULL THEN
+		v_reply := _ref_claim(e.id, p_ref, 'CHECKIN', NULL);
+	END IF;
 	IF v_reply IS NOT NULL THEN
 		IF v_reply->>'id' <> c.id::text
 		    OR v_reply->>'session' IS DISTINCT FROM s.code::text THEN
@@ -617,10 +703,12 @@ BEGIN
 		    'latin', p.latin, 'session', s.code, 'checked_in', _fmt_ts(v_at),
 		    'already', v_already));
 	END IF;
-	v_reply := jsonb_build_object('id', p.id::text, 'party', c.party,
-	    'session', s.code::text, 'checked_in', _fmt_ts(v_at),
-	    'already', v_already);
-	PERFORM _ref_store(e.id, p_ref, NULL, jsonb_strip_nulls(v_reply));
+	IF p_ref IS NOT NULL THEN
+		PERFORM _ref_store(e.id, p_ref, NULL, jsonb_strip_nulls(
+		    jsonb_build_object('id', p.id::text, 'party', c.party,
+		    'session', s.code::text, 'checked_in', _fmt_ts(v_at),
+		    'already', v_already)));
+	END IF;
 	RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at),
 	    v_already, p.latin::text, p.status, NULL::text;
 END $$;

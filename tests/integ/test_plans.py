@@ -3,7 +3,12 @@ installation (issue 11): with 200,000 participants in another event, the
 statements that PARTICIPANT ADD, SHOW, LIST party=, SET and CHECKIN badge=
 run inside their functions find the participant rows through an index,
 never a sequential scan, under the generic plans that PL/pgSQL caches
-(plan_cache_mode = force_generic_plan). The plans of the nested
+(plan_cache_mode = force_generic_plan); and the statements of every
+command that looks something up by a key it may be given (EVENT SHOW,
+DELEGATION SHOW, SESSION SHOW, SPEAKER LIST session=, PARTICIPANT SHOW,
+the exports with party= and session=) hold no catch-all predicate on a
+key ("$1 IS NULL OR x.id = $1"), which a generic plan can only filter
+with, never look up by. The plans of the nested
 statements come from auto_explain, as notices to the psql session that
 calls the functions. Plans only, no timing: the benchmark measures speed
 (tests/bench/all)."""
@@ -28,11 +33,16 @@ for line in ('EVENT CREATE code=som title=SOM city=Istanbul country=TR '
              'starts=2025-11-26 ends=2025-11-27',
              'USE event=som',
              'DELEGATION REGISTER party=TR',
-             'DELEGATION REGISTER party=HU'):
+             'DELEGATION REGISTER party=HU',
+             'SESSION CREATE code=S1 kind=plenary title=Opening '
+             'starts=2025-11-26T10:00 ends=2025-11-26T11:00'):
     h.ok_reply(A.request(line), line)
 r = A.request('PARTICIPANT ADD party=TR name="Ayşe Yılmaz"')
 h.ok_reply(r, 'PARTICIPANT ADD in som')
 pid, badge = r.fields.get('id'), r.fields.get('badge')
+for line in ('SPEAKER ADD session=S1 participant=%s' % pid,
+             'ENROL session=S1 participant=%s' % pid):
+    h.ok_reply(A.request(line), line)
 
 # The installation's bulk: 200,000 participants in 40 delegations of
 # event big, with badges of their own (a bijection of the row number).
@@ -178,5 +188,66 @@ for name, call, indexes, only in CASES:
 ps = plans('SELECT * FROM roster.participant_show(%s);' % actor('som', pid))
 h.ok(not [n for n in scans(ps) if n[0] in ('Sort', 'Incremental Sort')],
      'PARTICIPANT SHOW: one record, no sort', '    %r' % scans(ps))
+
+
+# A catch-all on a key: "($1 IS NULL) OR (d.party_id = $1)", or on a code
+# "(lower(e.code) = lower($1))", in any condition of any node.
+CATCH_ALL = re.compile(r'\$\d+ IS NULL\) OR \(+(?:lower\()?(?:\w+\.)?'
+                       r'(?:id|\w+_id|code)\b')
+CONDS = ('Filter', 'Index Cond', 'Join Filter', 'Recheck Cond',
+         'One-Time Filter', 'Hash Cond', 'Merge Cond')
+
+
+def catch_alls(ps):
+    out = []
+    for p in ps:
+        stack = [p['Plan']]
+        while stack:
+            n = stack.pop()
+            out.extend(n[c] for c in CONDS
+                       if c in n and CATCH_ALL.search(n[c]))
+            stack.extend(n.get('Plans', []))
+    return out
+
+
+# The check itself can fail: a prepared statement with a catch-all.
+ps = plans("PREPARE ca(integer) AS SELECT 1 FROM roster.delegation d "
+           "WHERE d.event_id = 1 AND ($1 IS NULL OR d.party_id = $1);\n"
+           "EXECUTE ca(1);")
+h.ok(catch_alls(ps), 'the check sees a catch-all under a generic plan',
+     '    %r' % ps)
+
+EXPORT = "'admin', 'admin', NULL, 'som', %s, %s, NULL"
+KEYED = [
+    ('EVENT SHOW', 'SELECT * FROM roster.event_show(%s);' % actor('som')),
+    ('EVENT LIST', 'SELECT * FROM roster.event_list(%s);' % actor()[:-2]),
+    ('DELEGATION SHOW', 'SELECT * FROM roster.delegation_show(%s);'
+     % actor('som', 'TR')),
+    ('DELEGATION LIST (focal)', "SELECT * FROM roster.delegation_list("
+     "'f', 'focal', 'TR', 'som', NULL, NULL);"),
+    ('SESSION SHOW', 'SELECT * FROM roster.session_show(%s);'
+     % actor('som', 'S1')),
+    ('SPEAKER LIST session=', 'SELECT * FROM roster.speaker_list(%s);'
+     % actor('som', 'S1')),
+    ('PARTICIPANT SHOW', 'SELECT * FROM roster.participant_show(%s);'
+     % actor('som', pid)),
+    ('PARTICIPANT SHOW (no event)',
+     'SELECT * FROM roster.participant_show(%s);' % actor(None, pid)),
+]
+for what, party, session in (('participants', 'TR', 'S1'),
+                             ('delegations', 'TR', None),
+                             ('speakers', 'TR', 'S1'),
+                             ('sessions', None, 'S1'),
+                             ('enrolments', 'TR', 'S1')):
+    KEYED.append(('EXPORT what=%s' % what,
+                  'SELECT * FROM roster.export_%s(%s);' % (what, EXPORT % (
+                      "'%s'" % party if party else 'NULL',
+                      "'%s'" % session if session else 'NULL'))))
+
+for name, call in KEYED:
+    ps = plans(call + '\n' + call)
+    h.ok(len(ps) >= 2, '%s: its statements were explained (%d plans)'
+         % (name, len(ps)))
+    h.is_(catch_alls(ps), [], '%s: no catch-all predicate on a key' % name)
 
 h.done_testing()

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import io
 import os
+import re
 import sys
 
 sys.dont_write_bytecode = True
@@ -246,9 +247,42 @@ with h.section('every function sets its search_path'):
         "WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND "
         "d.deptype = 'e') ORDER BY 1")
     h.cmp_ok(len(rows), '>', 100, 'the functions of schema roster')
+    # The exception (sql/functions/core.sql, "Cost"): helpers that are one
+    # SQL expression have no SET, so that PostgreSQL inlines them; they
+    # must name every function and table with its schema, and nothing in
+    # roster may run with its owner's rights.
+    inl = dict(pg.query(
+        "SELECT p.oid::regprocedure::text, "
+        "translate(p.prosrc, E'\\n\\t', '  ') FROM pg_proc p "
+        "WHERE p.pronamespace = 'roster'::regnamespace AND p.proconfig "
+        "IS NULL AND p.prolang = (SELECT oid FROM pg_language "
+        "WHERE lanname = 'sql') AND p.proname LIKE '\\_%' AND "
+        "p.prokind = 'f' AND NOT p.proretset"))
     bad = [name for name, cfg in rows
-           if 'search_path=roster, pg_catalog, pg_temp' not in cfg.split('|')]
-    h.is_(bad, [], 'each has SET search_path = roster, pg_catalog, pg_temp')
+           if 'search_path=roster, pg_catalog, pg_temp' not in cfg.split('|')
+           and name not in inl]
+    h.is_(bad, [], 'each has SET search_path = roster, pg_catalog, pg_temp '
+          '(or is a helper of one SQL expression)')
+    h.cmp_ok(len(inl), '>=', 5, 'the helpers without SET: %s'
+             % ' '.join(sorted(n.split('(')[0] for n in inl)))
+    grammar = {'select', 'case', 'when', 'then', 'else', 'end', 'and', 'or',
+               'not', 'in', 'any', 'all', 'exists', 'coalesce', 'nullif',
+               'greatest', 'least', 'extract', 'array', 'row', 'cast',
+               'from', 'where', 'is', 'null'}
+    loose = []
+    for name, src in sorted(inl.items()):
+        body = re.sub(r"'(?:[^']|'')*'", "''", src)
+        for m in re.finditer(r'(?<![.\w])([A-Za-z_]\w*)\s*\(', body):
+            if m.group(1).lower() not in grammar:
+                loose.append('%s: %s(' % (name, m.group(1)))
+        for m in re.finditer(r'(?i)\b(?:from|join)\s+([A-Za-z_]\w*)\b(?!\.)',
+                             body):
+            if m.group(1).lower() not in ('epoch',):
+                loose.append('%s: FROM %s' % (name, m.group(1)))
+    h.is_(loose, [], 'they name every function and table with its schema')
+    h.is_(pg.query("SELECT p.oid::regprocedure::text FROM pg_proc p WHERE "
+                   "p.pronamespace = 'roster'::regnamespace AND p.prosecdef"),
+          [], 'no function of roster is SECURITY DEFINER')
 
 with h.section('SPEAKER LIST: a focal point sees its own speakers\' topics'):
     for pid, topic in ((HANNA, 'Hungarian border position'),
