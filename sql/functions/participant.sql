@@ -322,7 +322,7 @@ END $$;
 -- Lock a participant for a change, in the order delegation -> participant,
 -- after locking the event open. Returns the locked participant.
 CREATE FUNCTION roster._participant_lock(c roster.participant_ctx,
-    p_need_open boolean DEFAULT true)
+    p_need_open boolean DEFAULT true, p_delegation boolean DEFAULT true)
 RETURNS roster.participant
 LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
 DECLARE
@@ -331,7 +331,13 @@ BEGIN
 	IF p_need_open THEN
 		PERFORM _event_open(c.event_id);
 	END IF;
-	PERFORM 1 FROM delegation WHERE id = c.delegation_id FOR NO KEY UPDATE;
+	-- the delegation when the change may need its head or its quota
+	-- (counted under this lock); a change that cannot (a PARTICIPANT SET
+	-- of no role=) leaves it to other writers of the delegation
+	IF p_delegation THEN
+		PERFORM 1 FROM delegation WHERE id = c.delegation_id
+		FOR NO KEY UPDATE;
+	END IF;
 	SELECT * INTO p FROM participant WHERE id = c.id FOR NO KEY UPDATE;
 	RETURN p;
 END $$;
@@ -356,7 +362,7 @@ BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
 	c := _participant(p_actor_role, p_actor_party,
 	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
-	o := _participant_lock(c);
+	o := _participant_lock(c, true, p_role IS NOT NULL);
 	IF p_version IS NOT NULL AND _int('version', p_version) <> o.version THEN
 		PERFORM _fail('RSCNF', format('version is %s', o.version));
 	END IF;
