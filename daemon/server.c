@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <grp.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 
 #define SERVER_DRAIN_SECONDS  10
 #define SERVER_CANCEL_SECONDS 5 /* for cancelled statements to end */
+#define SERVER_MMAP_THRESHOLD (128 * 1024)
 
 struct rosterd		     *rd;
 static struct evconnlistener *server_listeners[2 * ROSTERD_MAX_LISTEN];
@@ -208,6 +212,15 @@ server_run(void)
 	int	       i;
 
 	signal(SIGPIPE, SIG_IGN);
+#ifdef __GLIBC__
+	/* Blocks above this are mapped, and unmapped when freed. Without a
+	 * fixed threshold glibc raises it to the largest block freed, and the
+	 * password workers' Argon2 memory (auth.c: 19 MiB a hash) would come
+	 * from their arenas, where it stays resident after the hash:
+	 * tests/bench/idle's rosterd, after one password login, 38.8 MB of
+	 * VmRSS with the moving threshold, 19.4 MB with this one. */
+	mallopt(M_MMAP_THRESHOLD, SERVER_MMAP_THRESHOLD);
+#endif
 	for (i = 0; i < 3; i++) {
 		server_sig_ev[i] = evsignal_new(rd->base, sigs[i],
 		    server_signal_cb, NULL);
