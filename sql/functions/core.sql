@@ -11,7 +11,9 @@
 -- Concurrency. Rows are locked in one order so that commands cannot
 -- deadlock: event (FOR SHARE: a registration write holds the event open
 -- until it commits) -> request_ref -> delegation -> participant -> sessions
--- (by id). Quota: the delegation row is locked while counting. Capacity and
+-- (by id). Quota: the delegation row is locked while counting (a
+-- PARTICIPANT ADD into a delegation with no quota, not of its head, only
+-- shares the lock, see participant_add). Capacity and
 -- the waiting list: the session row is locked while counting and promoting.
 
 -- Cost. Every command's function is PL/pgSQL (its plans are cached for the

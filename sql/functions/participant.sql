@@ -198,7 +198,26 @@ BEGIN
 	END IF;
 	-- the badge before the delegation's lock, which is held to the commit
 	p.badge := _badge();
-	d := _delegation_lock(e.id, pa);
+	-- The delegation is locked exclusively when its quota is counted or
+	-- its head checked (the count must not change meanwhile); otherwise
+	-- shared, so that registrations into one delegation do not wait for
+	-- each other's commits (a batch of the pool's group commit holds its
+	-- locks to its end), while a change of the delegation (its quota, a
+	-- decline) waits for them. A quota set between the look and the lock
+	-- is a serialization failure: the pool runs the write again alone,
+	-- or the client is told BUSY.
+	SELECT * INTO d FROM delegation
+	WHERE event_id = e.id AND party_id = pa.id;
+	IF FOUND AND d.quota IS NULL AND p.role <> 'head' THEN
+		SELECT * INTO d FROM delegation WHERE delegation.id = d.id
+		FOR SHARE;
+		IF d.quota IS NOT NULL THEN
+			PERFORM _fail('40001', format('the quota of delegation %s '
+			    'changed meanwhile; try again', pa.code));
+		END IF;
+	ELSE
+		d := _delegation_lock(e.id, pa);
+	END IF;
 	IF d.status = 'declined' THEN
 		PERFORM _fail('RSCNF', format('delegation %s has declined', pa.code));
 	END IF;
