@@ -337,7 +337,8 @@ db_fits(struct dbconn *c, struct db_query *q, enum db_want want, int writers)
 {
 	struct db_owner *o = q->owner;
 
-	if (o->inflight > 0 && o->conn != c)
+	if (o->inflight > 0 && o->conn != NULL && o->conn != c &&
+	    o->conn->state != DBC_COPY)
 		return (0);
 	if (want == DBW_BATCH)
 		return (q->copy_sql == NULL && db_stmts[q->stmt].batch);
@@ -1132,6 +1133,7 @@ dbc_batch_alone(struct dbconn *c)
 			PQclear(q->res);
 			q->res = NULL;
 		}
+		q->sent = 0; /* rolled back: nothing of it is done */
 		if (dbc_send_alone(c, q) == -1) {
 			/* the rest were never sent: failed with c */
 			while ((q = TAILQ_FIRST(&again)) != NULL) {
@@ -1164,6 +1166,7 @@ dbc_commit_done(struct dbconn *c, PGresult *res)
 				dbc_answer(c, q);
 				continue;
 			}
+			q->sent = 0; /* undone to its savepoint */
 			if (dbc_send_alone(c, q) == -1) {
 				while ((q = TAILQ_FIRST(&done)) != NULL) {
 					TAILQ_REMOVE(&done, q, entry);
@@ -1197,6 +1200,22 @@ dbc_commit_done(struct dbconn *c, PGresult *res)
 	PQclear(res);
 	if (dbc_batch_alone(c) == -1)
 		dbc_fail(c, PQerrorMessage(c->pg));
+}
+
+/* Whether an earlier member of q's owner in the batch is to run again
+ * alone after the COMMIT (an owner's queries run in order). */
+static int
+dbc_later_before(struct dbconn *c, struct db_query *q)
+{
+	struct db_query *p;
+
+	TAILQ_FOREACH (p, &c->flight, entry) {
+		if (p == q)
+			return (0);
+		if (p->member && p->mstate == DBM_LATER && p->owner == q->owner)
+			return (1);
+	}
+	return (0);
 }
 
 /* Every segment of the batch sent so far has its answers: the next step. */
@@ -1233,6 +1252,12 @@ dbc_batch_step(struct dbconn *c)
 		TAILQ_FOREACH (q, &c->flight, entry) {
 			if (!q->member || q->mstate != DBM_RESEND)
 				continue;
+			if (dbc_later_before(c, q)) {
+				/* its owner's earlier write runs after the
+				 * COMMIT: so does this one, behind it */
+				q->mstate = DBM_LATER;
+				continue;
+			}
 			if ((r = dbc_send_member(c, q) == -1))
 				break;
 			n++;
@@ -1459,6 +1484,11 @@ db_sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 	for (o = TAILQ_FIRST(&db_turns); o != NULL; o = next) {
 		next = TAILQ_NEXT(o, turn);
+		/* an owner whose queries wait behind its own statement, which
+		 * statement_timeout bounds, is not timed out here */
+		if (o->inflight > 0 && o->conn != NULL &&
+		    o->conn->state == DBC_READY)
+			continue;
 		for (;;) {
 			q = TAILQ_FIRST(&o->queue);
 			if (now - q->queued < DB_QUEUE_TIMEOUT)
@@ -2018,8 +2048,7 @@ db_stop(void)
 		dbc_take_flight(c, &gone);
 		while ((q = TAILQ_FIRST(&gone)) != NULL) {
 			TAILQ_REMOVE(&gone, q, entry);
-			db_query_fail(q, PROTO_UNAVAILABLE,
-			    "the server is stopping");
+			dbc_lost(q, "the server is stopping");
 		}
 		if (c->pg != NULL)
 			PQfinish(c->pg);

@@ -133,20 +133,31 @@ with h.section('a write of a batch that waits for a lock runs alone, after'):
     parties = ['HU', 'DE', 'FR', 'HU', 'TR', 'DE', 'FR', 'HU', 'DE', 'FR']
     for i, n in enumerate(names):
         A.send(add('lk%d' % i, n, party=parties[i]))
+    # another client's writes are not held up by A's
+    B = rd.login('admin')
+    others = ['Other Client %d' % i for i in range(3)]
+    for i, n in enumerate(others):
+        B.send(add('oc%d' % i, n, party='HU'))
     h.ok(h.wait_for(lambda: count(
         "SELECT count(*) FROM roster.participant WHERE name LIKE "
-        "'Lock Batch %'") == 9, 20), 'the other nine commit while TR is '
-         'locked')
+        "'Other Client %'") == 3, 20), "another client's writes commit "
+         'while TR is locked')
     h.ok(h.wait_for(lambda: count(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
         "'Lock' AND query LIKE '%participant_add%'") == 1, 20),
          'the TR write waits for the lock, alone')
+    h.is_(count("SELECT count(*) FROM roster.participant WHERE name LIKE "
+                "'Lock Batch %'"), 4, 'the four sent before it committed; '
+          'those sent after it by the same client wait behind it')
     s.stdin.write('COMMIT;\n')
     s.stdin.close()
     s.wait(20)
     replies = [A.read_reply(30) for _ in names]
     h.ok(all(r.ok for r in replies), 'then all ten are answered OK',
          *('    %r' % r.final for r in replies if not r.ok))
+    ids = [int(r.fields['id']) for r in replies if r.ok]
+    h.is_(ids, sorted(ids), "and ran in the client's order")
+    h.ok(all(B.read_reply(30).ok for _ in others), "the other client's OK")
     h.is_(count("SELECT count(*) FROM roster.participant WHERE name LIKE "
                 "'Lock Batch %'"), 10, 'each committed once')
     h.is_(sum(audit_of(n) for n in names), 10, 'one audit row each')
