@@ -155,7 +155,7 @@ LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 	SELECT x.party_code, _cell(x.party_name), x.party_kind,
 	    (x.person).id::text, _cell((x.person).honorific),
 	    _cell((x.person).name), _cell((x.person).title),
-	    (x.person).role, (x.person).status, (x.person).badge::text,
+	    (x.person).role::text, (x.person).status::text, (x.person).badge::text,
 	    _fmt_local((x.person).checked_in, z.tz),
 	    (SELECT string_agg(s.code || ' ' || _fmt_local(k.at, z.tz), '; '
 	         ORDER BY s.starts, lower(s.code))

@@ -6,38 +6,23 @@
 -- p_event NULL too: the id (or badge) is unique across the installation.
 -- When it is given, the participant must belong to that event.
 
--- 10 characters of RFC 4648 base32 from 50 random bits: the random bytes
--- of a version 4 UUID (the server's strong random source), spelt out in
--- one expression. A new code is checked against the badge index (the
--- comparison in the column's own type, char(10), so that it is an index
--- probe whatever the installation's size); the unique constraint stays the
--- last word for two registrations that would draw the same code at once.
+-- 10 characters of RFC 4648 base32 from 50 random bits, in one expression
+-- so that it is inlined: the random bytes of two version 4 UUIDs (the
+-- server's strong random source; bytes 10-16 of a v4 UUID are all random)
+-- in base64, whose first 10 characters are each 6 random bits, and each
+-- of the 64 characters of base64 turned into one of the 32 of base32, two
+-- into each (5 random bits). No lookup: the badge's unique index is the
+-- check (ON CONFLICT (badge) DO NOTHING, and a new code when it refuses:
+-- at a million participants one code in 10^9 is taken).
 CREATE FUNCTION roster._badge() RETURNS text
-LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
-DECLARE
-	a constant text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-	v bigint;
-	v_badge text;
-BEGIN
-	LOOP
-		-- Bytes 10-16 of a v4 UUID are all random.
-		v := ('x' || encode(substr(uuid_send(gen_random_uuid()), 10, 7),
-		    'hex'))::bit(56)::bigint;
-		v_badge := substr(a, (v & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 5) & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 10) & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 15) & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 20) & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 25) & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 30) & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 35) & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 40) & 31)::integer + 1, 1)
-		    || substr(a, ((v >> 45) & 31)::integer + 1, 1);
-		EXIT WHEN NOT EXISTS (SELECT 1 FROM participant
-		    WHERE badge = v_badge::char(10));
-	END LOOP;
-	RETURN v_badge;
-END $$;
+LANGUAGE sql AS $$
+	SELECT pg_catalog.translate(pg_catalog.left(pg_catalog.encode(
+	    pg_catalog.substr(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 10, 7)
+	    || pg_catalog.substr(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 10, 7),
+	    'base64'), 10),
+	    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/',
+	    'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')
+$$;
 
 -- Participant records in list order: countries first then organisations,
 -- by the delegation's name; within a delegation the head first, then by
@@ -54,8 +39,8 @@ LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_party_id IS NOT NULL THEN
 		RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text, p.name::text,
-		    p.family::text, p.latin::text, p.honorific, p.title, p.email,
-		    p.role, p.status, p.badge::text, _fmt_ts(p.checked_in),
+		    p.family::text, p.latin::text, p.honorific::text, p.title::text, p.email::text,
+		    p.role::text, p.status::text, p.badge::text, _fmt_ts(p.checked_in),
 		    p.version::text
 		FROM delegation d
 		JOIN party pa ON pa.id = d.party_id
@@ -70,8 +55,8 @@ BEGIN
 		RETURN;
 	END IF;
 	RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text, p.name::text,
-	    p.family::text, p.latin::text, p.honorific, p.title, p.email,
-	    p.role, p.status, p.badge::text, _fmt_ts(p.checked_in),
+	    p.family::text, p.latin::text, p.honorific::text, p.title::text, p.email::text,
+	    p.role::text, p.status::text, p.badge::text, _fmt_ts(p.checked_in),
 	    p.version::text
 	FROM delegation d
 	JOIN party pa ON pa.id = d.party_id
@@ -129,6 +114,15 @@ END $$;
 -- [email=] [role=] [ref=]. A focal point may leave party= out (their own).
 -- latin= comes from the daemon when the name is not in Latin script and
 -- the request gave none.
+--
+-- The usual registration (no ref=, not of a head, into a delegation that
+-- has no quota and has not declined, of an open event) is two statements:
+-- one finds the event, the party and the delegation and shares their
+-- locks, one writes the participant, its audit row and its notification.
+-- Anything else, and anything that the first does not find, takes the
+-- checks one by one, so that every error and its order are the same
+-- either way: the event, the party, then the values, then the ref, the
+-- event's status and the delegation.
 CREATE FUNCTION roster.participant_add(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_name text,
     p_family text, p_latin text, p_honorific text, p_title text,
@@ -142,28 +136,52 @@ DECLARE
 	d delegation;
 	p participant;
 	v_reply jsonb;
+	v_lsn pg_lsn;
 BEGIN
 	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
-	IF p_ref IS NULL THEN
-		-- No ref to claim first: the event is locked at once, as
-		-- _event_open would lock it after the claim (one statement
-		-- instead of two; its status is checked where _event_open would).
-		IF p_event IS NULL THEN
-			PERFORM _fail('RSSYN', 'event= is required');
-		END IF;
-		SELECT * INTO e FROM event WHERE lower(code) = lower(p_event)
-		FOR SHARE;
-		IF NOT FOUND THEN
-			PERFORM _fail('RSNFD', format('event %s not found', p_event));
-		END IF;
-	ELSE
-		e := _event(p_event);
+	IF p_ref IS NULL AND p_event IS NOT NULL AND p_name IS NOT NULL
+	    AND (p_actor_role = 'focal' OR p_party IS NOT NULL)
+	    AND p_role IS DISTINCT FROM 'head' THEN
+		-- The event is locked first, then the delegation, as _event_open
+		-- and the rest would; a delegation whose quota is set or that
+		-- declines meanwhile is not found (its row is read again once
+		-- the change commits), and the checks below lock and count.
+		SELECT ev.id, ev.code, pa2.id, pa2.code, dl.id
+		INTO e.id, e.code, pa.id, pa.code, d.id
+		FROM event ev
+		JOIN delegation dl ON dl.event_id = ev.id
+		JOIN party pa2 ON pa2.id = dl.party_id
+		WHERE lower(ev.code) = lower(p_event) AND ev.status = 'open'
+		    AND lower(pa2.code) = lower(CASE WHEN p_actor_role = 'focal'
+		        THEN p_actor_party ELSE p_party END)
+		    AND (p_actor_role <> 'focal' OR p_party IS NULL
+		        OR lower(p_party) = lower(p_actor_party))
+		    AND dl.quota IS NULL AND dl.status <> 'declined'
+		FOR SHARE OF ev, dl;
 	END IF;
-	IF p_actor_role <> 'focal' THEN
-		PERFORM _need('party', p_party);
+	IF d.id IS NULL THEN
+		IF p_ref IS NULL THEN
+			-- No ref to claim first: the event is locked at once, as
+			-- _event_open would lock it after the claim (one statement
+			-- instead of two; its status is checked where _event_open
+			-- would).
+			IF p_event IS NULL THEN
+				PERFORM _fail('RSSYN', 'event= is required');
+			END IF;
+			SELECT * INTO e FROM event WHERE lower(code) = lower(p_event)
+			FOR SHARE;
+			IF NOT FOUND THEN
+				PERFORM _fail('RSNFD', format('event %s not found', p_event));
+			END IF;
+		ELSE
+			e := _event(p_event);
+		END IF;
+		IF p_actor_role <> 'focal' THEN
+			PERFORM _need('party', p_party);
+		END IF;
+		pa := _scope_party(p_actor_role, p_actor_party, p_party);
+		PERFORM _need('name', p_name);
 	END IF;
-	pa := _scope_party(p_actor_role, p_actor_party, p_party);
-	PERFORM _need('name', p_name);
 	-- The optional keys' checks run only for the keys given (each of
 	-- them gives NULL for NULL).
 	p.name := _name('name', p_name);
@@ -184,62 +202,85 @@ BEGIN
 	END IF;
 	p.role := CASE WHEN p_role IS NULL THEN 'member'
 	    ELSE _participant_role(p_role) END;
-	IF p_ref IS NOT NULL THEN
-		v_reply := _ref_claim(e.id, p_ref, 'PARTICIPANT ADD', pa.id);
-		IF v_reply IS NOT NULL THEN
-			RETURN QUERY SELECT v_reply->>'id', v_reply->>'party',
-			    v_reply->>'badge', v_reply->>'version', '1';
-			RETURN;
+	IF d.id IS NULL THEN
+		IF p_ref IS NOT NULL THEN
+			v_reply := _ref_claim(e.id, p_ref, 'PARTICIPANT ADD', pa.id);
+			IF v_reply IS NOT NULL THEN
+				RETURN QUERY SELECT v_reply->>'id', v_reply->>'party',
+				    v_reply->>'badge', v_reply->>'version', '1';
+				RETURN;
+			END IF;
+			e := _event_open(e.id);
+		ELSIF e.status <> 'open' THEN
+			PERFORM _fail('RSCLO', format('event %s is %s, not open', e.code,
+			    e.status));
 		END IF;
-		e := _event_open(e.id);
-	ELSIF e.status <> 'open' THEN
-		PERFORM _fail('RSCLO', format('event %s is %s, not open', e.code,
-		    e.status));
-	END IF;
-	-- the badge before the delegation's lock, which is held to the commit
-	p.badge := _badge();
-	-- The delegation is locked exclusively when its quota is counted or
-	-- its head checked (the count must not change meanwhile); otherwise
-	-- shared, so that registrations into one delegation do not wait for
-	-- each other's commits (a batch of the pool's group commit holds its
-	-- locks to its end), while a change of the delegation (its quota, a
-	-- decline) waits for them. A quota set between the look and the lock
-	-- is a serialization failure: the pool runs the write again alone,
-	-- or the client is told BUSY.
-	SELECT * INTO d FROM delegation
-	WHERE event_id = e.id AND party_id = pa.id;
-	IF FOUND AND d.quota IS NULL AND p.role <> 'head' THEN
-		SELECT * INTO d FROM delegation WHERE delegation.id = d.id
-		FOR SHARE;
+		-- The delegation is locked exclusively when its quota is counted
+		-- or its head checked (the count must not change meanwhile);
+		-- otherwise shared, so that registrations into one delegation do
+		-- not wait for each other's commits (a batch of the pool's group
+		-- commit holds its locks to its end), while a change of the
+		-- delegation (its quota, a decline) waits for them. A quota set
+		-- between the look and the lock is a serialization failure: the
+		-- pool runs the write again alone, or the client is told BUSY.
+		SELECT * INTO d FROM delegation
+		WHERE event_id = e.id AND party_id = pa.id;
+		IF FOUND AND d.quota IS NULL AND p.role <> 'head' THEN
+			SELECT * INTO d FROM delegation WHERE delegation.id = d.id
+			FOR SHARE;
+			IF d.quota IS NOT NULL THEN
+				PERFORM _fail('40001', format('the quota of delegation %s '
+				    'changed meanwhile; try again', pa.code));
+			END IF;
+		ELSE
+			d := _delegation_lock(e.id, pa);
+		END IF;
+		IF d.status = 'declined' THEN
+			PERFORM _fail('RSCNF', format('delegation %s has declined', pa.code));
+		END IF;
 		IF d.quota IS NOT NULL THEN
-			PERFORM _fail('40001', format('the quota of delegation %s '
-			    'changed meanwhile; try again', pa.code));
+			PERFORM _quota_check(d, pa.code);
 		END IF;
-	ELSE
-		d := _delegation_lock(e.id, pa);
+		IF p.role = 'head' THEN
+			PERFORM _head_check(d.id, NULL);
+		END IF;
 	END IF;
-	IF d.status = 'declined' THEN
-		PERFORM _fail('RSCNF', format('delegation %s has declined', pa.code));
+	-- The participant, its audit row (as _changed writes it) and its
+	-- notification (as _notify sends it) in one statement; a badge that
+	-- is taken inserts nothing, and another is drawn.
+	LOOP
+		WITH n AS (
+			INSERT INTO participant AS x (delegation_id, name, family,
+			    latin, honorific, title, email, role, badge)
+			VALUES (d.id, p.name, p.family, p.latin, p.honorific, p.title,
+			    p.email, p.role, _badge())
+			ON CONFLICT (badge) DO NOTHING
+			RETURNING x.id, x.badge, x.version
+		), a AS (
+			INSERT INTO audit (event_id, username, command, target, detail)
+			SELECT e.id, coalesce(p_actor, '-'), 'PARTICIPANT ADD',
+			    e.code || '/participant/' || n.id,
+			    jsonb_strip_nulls(jsonb_build_object('party', pa.code,
+			    'name', p.name, 'family', p.family, 'latin', p.latin,
+			    'honorific', p.honorific, 'title', p.title,
+			    'email', p.email, 'role', p.role, 'ref', p_ref))
+			FROM n
+		), b AS (
+			SELECT n.id, n.badge, n.version,
+			    json_strip_nulls(json_build_object('event', e.code,
+			    'kind', 'participant.added', 'id', n.id::text,
+			    'party', pa.code, 'name', p.name, 'latin', p.latin,
+			    'role', p.role))::text AS body
+			FROM n
+		)
+		SELECT b.id, b.badge, b.version, _notify_emit(k.key, 'roster', b.body)
+		INTO p.id, p.badge, p.version, v_lsn
+		FROM b LEFT JOIN notify_key k ON true;
+		EXIT WHEN FOUND;
+	END LOOP;
+	IF v_lsn IS NULL THEN
+		PERFORM _fail('XX000', 'no notification key (roster.notify_key)');
 	END IF;
-	IF d.quota IS NOT NULL THEN
-		PERFORM _quota_check(d, pa.code);
-	END IF;
-	IF p.role = 'head' THEN
-		PERFORM _head_check(d.id, NULL);
-	END IF;
-	INSERT INTO participant (delegation_id, name, family, latin, honorific,
-	    title, email, role, badge)
-	VALUES (d.id, p.name, p.family, p.latin, p.honorific, p.title, p.email,
-	    p.role, p.badge)
-	RETURNING * INTO p;
-	PERFORM _changed(e.id, p_actor, 'PARTICIPANT ADD',
-	    e.code || '/participant/' || p.id,
-	    jsonb_build_object('party', pa.code, 'name', p.name,
-	    'family', p.family, 'latin', p.latin, 'honorific', p.honorific, 'title', p.title, 'email', p.email,
-	    'role', p.role, 'ref', p_ref),
-	    json_build_object('event', e.code,
-	    'kind', 'participant.added', 'id', p.id::text, 'party', pa.code,
-	    'name', p.name, 'latin', p.latin, 'role', p.role));
 	IF p_ref IS NOT NULL THEN
 		PERFORM _ref_store(e.id, p_ref, pa.id,
 		    jsonb_build_object('id', p.id::text, 'party', pa.code::text,
@@ -301,8 +342,8 @@ BEGIN
 	    AND p_id ~ '^[1-9][0-9]{0,17}$' THEN
 		IF p_event IS NULL THEN
 			RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text,
-			    p.name::text, p.family::text, p.latin::text, p.honorific,
-			    p.title, p.email, p.role, p.status, p.badge::text,
+			    p.name::text, p.family::text, p.latin::text, p.honorific::text,
+			    p.title::text, p.email::text, p.role::text, p.status::text, p.badge::text,
 			    _fmt_ts(p.checked_in), p.version::text
 			FROM participant p
 			JOIN delegation d ON d.id = p.delegation_id
@@ -313,8 +354,8 @@ BEGIN
 			        OR lower(pa.code) = lower(p_actor_party));
 		ELSE
 			RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text,
-			    p.name::text, p.family::text, p.latin::text, p.honorific,
-			    p.title, p.email, p.role, p.status, p.badge::text,
+			    p.name::text, p.family::text, p.latin::text, p.honorific::text,
+			    p.title::text, p.email::text, p.role::text, p.status::text, p.badge::text,
 			    _fmt_ts(p.checked_in), p.version::text
 			FROM participant p
 			JOIN delegation d ON d.id = p.delegation_id
@@ -332,8 +373,8 @@ BEGIN
 	c := _participant(p_actor_role, p_actor_party,
 	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
 	RETURN QUERY SELECT p.id::text, c.event, c.party, p.name::text,
-	    p.family::text, p.latin::text, p.honorific, p.title, p.email,
-	    p.role, p.status, p.badge::text, _fmt_ts(p.checked_in),
+	    p.family::text, p.latin::text, p.honorific::text, p.title::text, p.email::text,
+	    p.role::text, p.status::text, p.badge::text, _fmt_ts(p.checked_in),
 	    p.version::text
 	FROM participant p WHERE p.id = c.id;
 END $$;
@@ -467,7 +508,7 @@ BEGIN
 	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
 	p := _participant_lock(c);
 	IF p.status = 'confirmed' THEN
-		RETURN QUERY SELECT p.id::text, p.status, p.version::text;
+		RETURN QUERY SELECT p.id::text, p.status::text, p.version::text;
 		RETURN;
 	END IF;
 	IF p.erased THEN
@@ -492,7 +533,7 @@ BEGIN
 	    json_build_object('event', c.event,
 	    'kind', 'participant.confirmed', 'id', p.id::text, 'party', c.party,
 	    'name', p.name));
-	RETURN QUERY SELECT p.id::text, p.status, p.version::text;
+	RETURN QUERY SELECT p.id::text, p.status::text, p.version::text;
 END $$;
 
 -- PARTICIPANT DECLINE id= [reason=]: also leaves every session (the
@@ -514,7 +555,7 @@ BEGIN
 	v_reason := _text('reason', p_reason);
 	p := _participant_lock(c);
 	IF p.status = 'declined' THEN
-		RETURN QUERY SELECT p.id::text, p.status, p.version::text;
+		RETURN QUERY SELECT p.id::text, p.status::text, p.version::text;
 		RETURN;
 	END IF;
 	UPDATE participant SET status = 'declined', reason = v_reason,
@@ -528,7 +569,7 @@ BEGIN
 	    json_build_object('event', c.event,
 	    'kind', 'participant.declined', 'id', p.id::text, 'party', c.party,
 	    'name', p.name));
-	RETURN QUERY SELECT p.id::text, p.status, p.version::text;
+	RETURN QUERY SELECT p.id::text, p.status::text, p.version::text;
 END $$;
 
 -- PARTICIPANT ERASE id= (admin): the personal data (name, family, latin,
@@ -683,7 +724,7 @@ BEGIN
 		END IF;
 		RETURN QUERY SELECT v_reply->>'id', v_reply->>'party', c.name::text,
 		    v_reply->>'checked_in', v_reply->>'already', x.latin::text,
-		    x.status, '1'
+		    x.status::text, '1'
 		FROM participant x WHERE x.id = c.id;
 		RETURN;
 	END IF;
@@ -735,5 +776,5 @@ BEGIN
 		    'already', v_already)));
 	END IF;
 	RETURN QUERY SELECT p.id::text, c.party, p.name::text, _fmt_ts(v_at),
-	    v_already, p.latin::text, p.status, NULL::text;
+	    v_already, p.latin::text, p.status::text, NULL::text;
 END $$;

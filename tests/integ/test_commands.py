@@ -168,17 +168,25 @@ with h.section('HELP fields= are the records\' fields, in order'):
                       for r in recs),
          'PARTY LIST records carry their fields in fields= order')
 
-# The CHECK constraints of the tables, as column -> allowed values.
+# The CHECK constraints of the tables, as column -> allowed values: a
+# table's own, and those of a column's domain (migration 017).
 checks = {}
-for table, cond in env.pg.query(
-        "SELECT c.conrelid::regclass::text, pg_get_constraintdef(c.oid)"
+for table, column, cond in env.pg.query(
+        "SELECT c.conrelid::regclass::text, '', pg_get_constraintdef(c.oid)"
         " FROM pg_constraint c JOIN pg_namespace n"
         " ON n.oid = c.connamespace WHERE n.nspname = 'roster'"
-        " AND c.contype = 'c'"):
+        " AND c.contype = 'c' AND c.conrelid <> 0"
+        " UNION ALL SELECT a.attrelid::regclass::text, a.attname,"
+        " pg_get_constraintdef(c.oid) FROM pg_constraint c"
+        " JOIN pg_attribute a ON a.atttypid = c.contypid"
+        " JOIN pg_class r ON r.oid = a.attrelid AND r.relkind = 'r'"
+        " WHERE c.contype = 'c' AND c.contypid <> 0"
+        " AND r.relnamespace = 'roster'::regnamespace"):
     m = re.match(r"CHECK \(\((\w+) = ANY \(ARRAY\[(.*)\]\)\)\)$", cond)
     if m:
         vals = re.findall(r"'([^']*)'::text", m.group(2))
-        checks[(table.replace('roster.', ''), m.group(1))] = vals
+        col = column if m.group(1) == 'VALUE' else m.group(1)
+        checks[(table.replace('roster.', ''), col)] = vals
 
 # Which table a command's words name; keys checked elsewhere or nowhere.
 TABLE = {'USER': 'app_user', 'EVENT': 'event', 'PARTY': 'party',
