@@ -33,6 +33,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -574,6 +575,27 @@ req_large(struct req *r)
 	r->conn->nlarge++;
 }
 
+/*
+ * What OpenSSL has read from the socket and not yet handed over comes
+ * with no socket event: it reads ahead (tls.c), a whole segment at a time
+ * (the handshake's last one may bring requests too), and libevent's
+ * reader stops at the end of the record at hand (SSL_pending), or while
+ * reading waits (paused, a barrier, the input's watermark). When lines
+ * may be read again, have the bufferevent read on now, as if the socket
+ * were readable (libevent 2.1's socket-based OpenSSL bufferevent reads
+ * the socket in its ev_read's callback); a client that sends several
+ * requests in one segment would otherwise get no answer past the first
+ * until it sends more (test_tls.py).
+ */
+static void
+conn_read_buffered(struct conn *c)
+{
+	if (c->state == CONN_READY && !c->paused && c->barrier == NULL &&
+	    (bufferevent_get_enabled(c->bev) & EV_READ) &&
+	    SSL_has_pending(c->ssl))
+		event_active(&c->bev->ev_read, EV_READ, 1);
+}
+
 /* Cut and handle every complete line in the input, while allowed to. */
 static void
 conn_process(struct conn *c)
@@ -639,6 +661,28 @@ conn_process(struct conn *c)
 		conn_line(c, conn_linebuf, linelen);
 	}
 	c->processing = 0;
+	conn_read_buffered(c);
+}
+
+/*
+ * Output added to an empty buffer: write it in this loop iteration. The
+ * bufferevent (libevent 2.1's socket-based OpenSSL one) adds its write
+ * event and writes when epoll next says that the socket is writable, then
+ * removes the event: two epoll_ctl and a round of the loop per reply. A
+ * socket with nothing queued is almost always writable, so run its write
+ * event now, the bufferevent's own write path (a socket that is not
+ * writable after all leaves the event waiting, as after any wakeup); the
+ * event added and removed in one iteration then costs no epoll_ctl
+ * (server.c's changelist).
+ */
+static void
+conn_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn *c = arg;
+
+	if (info->n_added > 0 && info->orig_size == 0)
+		event_active(&c->bev->ev_write, EV_WRITE, 1);
 }
 
 static void
@@ -889,6 +933,13 @@ conn_accept(int fd, struct sockaddr *sa, socklen_t salen,
 		return;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	if (evbuffer_add_cb(bufferevent_get_output(c->bev), conn_output_cb,
+		c) == NULL) {
+		bufferevent_free(c->bev); /* frees the SSL, closes fd */
+		conn_addr_put(peer);
+		free(c);
+		return;
+	}
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_LOW, 0);
@@ -991,6 +1042,7 @@ conn_free(struct conn *c, const char *why)
 	c->state = CONN_DEAD;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	evbuffer_remove_cb(bufferevent_get_output(c->bev), conn_output_cb, c);
 	if (event_base_once(rd->base, -1, EV_TIMEOUT, conn_reap_cb, c, NULL) ==
 	    -1)
 		conn_reap_cb(-1, 0, c);

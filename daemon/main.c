@@ -327,8 +327,8 @@ main(int argc, char **argv)
 	event_set_log_callback(main_event_log_cb);
 	server.cfg = &cfg;
 	rd = &server;
-	if ((rd->base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
+	if ((rd->base = server_base_new()) == NULL)
+		fatalx("cannot create the event loop");
 	if (server_listen() == -1)
 		goto fail;
 	server_drop_privileges();

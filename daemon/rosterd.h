@@ -98,6 +98,7 @@ struct rosterd {
 	uint64_t	   next_conn_id;
 };
 extern struct rosterd *rd;
+struct event_base     *server_base_new(void);
 int		       server_listen(void);
 void		       server_drop_privileges(void);
 void		       server_run(void);

@@ -62,6 +62,12 @@ tls_make(const struct config *cfg, char *err, size_t errlen)
 	 * 2 kB records 21.5, with 8 kB 22.6: 4 kB is the one that pays). */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_max_send_fragment(ctx, TLS_SEND_FRAGMENT);
+	/* One read per segment, not two per record (its 5-byte header, then
+	 * its body): what is read past the record at hand waits in OpenSSL,
+	 * which conn.c reads on without a socket event (conn_read_buffered).
+	 * The buffer is the one OpenSSL takes for a record anyway, still
+	 * released while the connection is idle. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (SSL_CTX_set_cipher_list(ctx,
 		"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1") != 1) {
 		tls_errors(err, errlen, "cipher list");

@@ -1,13 +1,16 @@
 """test_tls.py -- TLS as PROTOCOL.md section 1 and DESIGN.md describe it:
 TLS 1.2 and 1.3 only, client certificates that log a user in (greeting
 with user= role=), certificates of another CA or of no known user that do
-not, certificate reload on SIGHUP (new connections get the new certificate,
+not, requests that come as several records in one segment (the server reads
+ahead: every record is answered, none waits for the client to send more),
+certificate reload on SIGHUP (new connections get the new certificate,
 old ones keep working, a broken file keeps the old one), and SIGTERM
 draining a request in flight before exiting 0."""
 
 import os
 import shutil
 import signal
+import socket
 import ssl
 import sys
 import time
@@ -89,6 +92,92 @@ with h.section('client certificates'):
         h.ok(True, 'CN=admin from another CA: never logged in')
     with rd.connect() as c:
         h.is_(c.request('PING').final, 'OK pong', 'still serving')
+
+
+class SegmentClient:
+    """TLS over memory BIOs: what it writes goes out when flush() sends it,
+    as many records as were written, in one TCP segment. After the
+    handshake the client's Finished waits in out too, so that the first
+    requests can go with it."""
+
+    def __init__(self, cert=None):
+        ctx = h.client_context(certs.ca, *(cert or ()))
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out,
+                                server_hostname='localhost')
+        self.sock = h.tcp_connect('127.0.0.1', rd.port)
+        self.text = bytearray()
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                self._recv(10)
+
+    def write(self, line):
+        self.obj.write(line.encode() + b'\n')   # a record of its own
+
+    def flush(self):
+        data = self.out.read()
+        if data:
+            self.sock.sendall(data)
+
+    def _recv(self, timeout):
+        self.sock.settimeout(timeout)
+        data = self.sock.recv(65536)
+        if not data:
+            raise h.Closed('connection closed')
+        self.inc.write(data)
+
+    def lines(self, n, timeout=5):
+        """The next n lines, or fewer if no more come within timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                while True:
+                    self.text += self.obj.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+            if self.text.count(b'\n') >= n:
+                break
+            self.flush()   # a reply to a post-handshake message
+            try:
+                self._recv(max(deadline - time.monotonic(), 0.01))
+            except (socket.timeout, TimeoutError, h.Closed):
+                break
+        got = self.text.decode().split('\n')
+        del self.text[:len('\n'.join(got[:n])) + 1]
+        return got[:n] if len(got) > n else got[:-1]
+
+    def close(self):
+        self.sock.close()
+
+
+with h.section('several records in one segment'):
+    c = SegmentClient()
+    c.write('PING')
+    c.flush()   # with the client's Finished
+    h.is_(c.lines(2), [h.GREETING, 'OK pong'],
+          'a request sent with the Finished, before the greeting: answered')
+    for i in range(5):
+        c.write('PING' if i % 2 else 'WHOAMI')
+    c.flush()
+    h.is_(c.lines(5), ['OK user=-', 'OK pong'] * 2 + ['OK user=-'],
+          'five requests, five records, one segment: five replies')
+    c.close()
+    # logged in by certificate (the greeting waits for the database),
+    # more requests to the database than max_pending (64): reading pauses
+    # with records held in OpenSSL, and resumes
+    c = SegmentClient(certs.client('admin'))
+    for _ in range(100):
+        c.write('EVENT LIST')
+    c.flush()
+    got = c.lines(101, timeout=20)
+    h.is_((len(got), got[:1]), (101, [h.GREETING + ' user=admin role=admin']),
+          '100 database requests with the Finished: the greeting, then ...')
+    h.is_(sorted(set(got[1:])), ['OK count=0'], '... 100 replies')
+    c.close()
 
 with h.section('SIGHUP reload'):
     keep = rd.login('admin')
