@@ -9,7 +9,12 @@
  *
  * Latency is per request, from the moment it is queued for sending to its
  * final line ("OK ..." or "ERR ..."; "*", "=" and "!" lines before it are
- * skipped). With --idle N it opens N connections, reads each greeting and
+ * skipped). With --rate R each connection sends instead a request every
+ * 1/R seconds (the connections evenly staggered), at most W in flight:
+ * an offered load rather than as many as the server answers. A request
+ * that waits for a free place in the window counts from the moment it
+ * was due, so that a server that falls behind shows in the latency (no
+ * coordinated omission). With --idle N it opens N connections, reads each greeting and
  * holds them open, idle, for D seconds instead.
  *
  * In the request line, {n} stands for a number counted up across all
@@ -76,6 +81,7 @@ struct lg_conn {
 	size_t	      woff, wlen, wcap;
 	uint64_t     *sent; /* ring of send times, one per request */
 	size_t	      shead, scount, scap;
+	uint64_t      next_ns; /* --rate: when the next request is due */
 };
 
 struct lg_worker {
@@ -88,6 +94,7 @@ struct lg_worker {
 	uint64_t	replies;
 	uint64_t	errors;
 	uint64_t	lost; /* connections closed during the run */
+	int		index; /* of the threads */
 	uint64_t       *lat;  /* latencies in ns, of measured replies */
 	size_t		nlat, caplat;
 	char		first_err[256];
@@ -109,6 +116,8 @@ static struct {
 	int	    threads;
 	int	    idle;
 	double	    secs;
+	double	    rate;      /* --rate: requests per second per connection */
+	uint64_t    period_ns; /* 1/rate */
 	const char *values_file;
 	int	    templated; /* the request holds {n} or {v} */
 } opt;
@@ -133,7 +142,7 @@ lg_usage(FILE *f)
 	/* clang-format off */
 	fprintf(f,
 	    "usage: loadgen [-h HOST] [-p PORT] [--ca FILE] [--cert FILE [--key FILE]]\n"
-	    "               [-c CONNS] [-w WINDOW]\n"
+	    "               [-c CONNS] [-w WINDOW] [--rate R]\n"
 	    "               [-d SECONDS] [-t THREADS] [-u USER] [--password-env VAR]\n"
 	    "               [--event CODE] REQUEST-LINE\n"
 	    "       loadgen [-h HOST] [-p PORT] [--ca FILE] [-d SECONDS] --idle N\n"
@@ -145,6 +154,8 @@ lg_usage(FILE *f)
 	    "  --key FILE          its key (default: in the --cert file)\n"
 	    "  -c N                connections (default 1)\n"
 	    "  -w W                requests in flight on each connection (default 1)\n"
+	    "  --rate R            each connection sends R requests a second (at most\n"
+	    "                      W in flight) instead of one for each reply\n"
 	    "  -d SECONDS          how long to measure, or to hold idle (default 10)\n"
 	    "  -t THREADS          poll loops the connections are split over (default 1)\n"
 	    "  -u USER             LOGIN as USER on every connection first\n"
@@ -483,7 +494,7 @@ lg_final(struct lg_worker *w, struct lg_conn *c, const char *line, int ok)
 				lg_note_error(w, "%.200s", line);
 			}
 			lg_record(w, now - t);
-			if (c->state == LG_RUNNING)
+			if (c->state == LG_RUNNING && opt.rate == 0)
 				lg_send_request(c, now);
 		} else
 			c->state = LG_DRAINING;
@@ -721,9 +732,11 @@ lg_open(struct lg_worker *w, struct lg_conn *c)
 	return (0);
 }
 
-/* Send the first window of requests on every ready connection. */
+/* Send the first window of requests on every ready connection; with
+ * --rate, set when each one's first request is due instead (spread over
+ * one period, the threads' connections interleaved). */
 static void
-lg_begin(struct lg_worker *w)
+lg_begin(struct lg_worker *w, int nth)
 {
 	uint64_t now = lg_now();
 	int	 i, j;
@@ -736,10 +749,47 @@ lg_begin(struct lg_worker *w)
 		if (opt.idle > 0)
 			continue;
 		c->state = LG_RUNNING;
+		if (opt.rate > 0) {
+			c->next_ns = now +
+			    opt.period_ns * (uint64_t)(i * opt.threads + nth) /
+				(uint64_t)(w->nconns * opt.threads);
+			continue;
+		}
 		for (j = 0; j < opt.window; j++)
 			lg_send_request(c, now);
 		(void)lg_flush(w, c);
 	}
+}
+
+/* --rate: send the requests that are due and have a place in the window;
+ * returns the milliseconds until the next one is due (at most cap). */
+static int
+lg_pace(struct lg_worker *w, uint64_t now, int cap)
+{
+	uint64_t next = UINT64_MAX;
+	int	 i, sent;
+
+	for (i = 0; i < w->nconns; i++) {
+		struct lg_conn *c = &w->conns[i];
+
+		if (c->state != LG_RUNNING)
+			continue;
+		sent = 0;
+		while (c->next_ns <= now && c->scount < (size_t)opt.window) {
+			lg_send_request(c, c->next_ns);
+			c->next_ns += opt.period_ns;
+			sent = 1;
+		}
+		if (sent && lg_flush(w, c) == -1)
+			continue;
+		if (c->scount < (size_t)opt.window && c->next_ns < next)
+			next = c->next_ns;
+	}
+	if (next == UINT64_MAX || next <= now)
+		return (next == UINT64_MAX ? cap : 0);
+	return ((next - now) / 1000000ULL < (uint64_t)cap ?
+		(int)((next - now) / 1000000ULL) :
+		cap);
 }
 
 static void *
@@ -758,7 +808,7 @@ lg_worker_main(void *arg)
 		now = lg_now();
 		if (go == 1 && !begun) {
 			begun = 1;
-			lg_begin(w);
+			lg_begin(w, w->index);
 		}
 		if (begun && now > lg_end_ns) {
 			if (drain_end == 0) {
@@ -806,6 +856,8 @@ lg_worker_main(void *arg)
 			timeout = (int)((until - now) / 1000000ULL) + 1;
 			if (timeout > 100)
 				timeout = 100;
+			if (opt.rate > 0 && now <= lg_end_ns)
+				timeout = lg_pace(w, now, timeout);
 		}
 		n = poll(w->pfd, (nfds_t)live, timeout);
 		if (n == -1) {
@@ -938,6 +990,7 @@ lg_parse_args(int argc, char **argv)
 		OPT_IDLE,
 		OPT_VALUES,
 		OPT_SEQ_START,
+		OPT_RATE,
 		OPT_HELP
 	};
 	static const struct option longopts[] = {
@@ -956,6 +1009,7 @@ lg_parse_args(int argc, char **argv)
 		{ "idle", required_argument, NULL, OPT_IDLE },
 		{ "values", required_argument, NULL, OPT_VALUES },
 		{ "seq-start", required_argument, NULL, OPT_SEQ_START },
+		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
 	};
 	char  *ep;
@@ -1029,6 +1083,16 @@ lg_parse_args(int argc, char **argv)
 			if (errno != 0 || *ep != '\0' || ep == optarg)
 				lg_fatal("--seq-start: \"%s\" is not a number",
 				    optarg);
+			break;
+		case OPT_RATE:
+			errno = 0;
+			opt.rate = strtod(optarg, &ep);
+			if (errno != 0 || *ep != '\0' || ep == optarg ||
+			    !(opt.rate >= 0.01 && opt.rate <= 1e6))
+				lg_fatal("--rate: \"%s\" is not a number of "
+					 "requests a second (0.01 to 1000000)",
+				    optarg);
+			opt.period_ns = (uint64_t)(1e9 / opt.rate);
 			break;
 		case OPT_HELP:
 			lg_usage(stdout);
@@ -1117,6 +1181,8 @@ lg_report(struct lg_worker *workers, int nworkers, uint64_t setup_ns)
 	    opt.conns, opt.window, opt.secs, (unsigned long long)replies,
 	    (double)replies / opt.secs, (unsigned long long)(errors + lost),
 	    p50, p99, lg_ms(max));
+	if (opt.rate > 0)
+		printf(" rate=%g", opt.rate);
 	if (lost > 0)
 		printf(" lost_conns=%llu", (unsigned long long)lost);
 	printf(" setup_ms=%.0f\n", lg_ms(setup_ns));
@@ -1158,6 +1224,7 @@ main(int argc, char **argv)
 		struct lg_worker *w = &workers[i];
 
 		w->nconns = per + (i < extra);
+		w->index = i;
 		w->ctx = lg_tls_context();
 		w->conns = calloc((size_t)w->nconns, sizeof *w->conns);
 		w->pfd = calloc((size_t)w->nconns, sizeof *w->pfd);
