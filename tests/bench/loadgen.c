@@ -117,6 +117,7 @@ static struct {
 	int	    idle;
 	double	    secs;
 	double	    rate;      /* --rate: requests per second per connection */
+	double	    start_at;  /* --start-at: when to start, Unix time */
 	uint64_t    period_ns; /* 1/rate */
 	const char *values_file;
 	int	    templated; /* the request holds {n} or {v} */
@@ -156,6 +157,8 @@ lg_usage(FILE *f)
 	    "  -w W                requests in flight on each connection (default 1)\n"
 	    "  --rate R            each connection sends R requests a second (at most\n"
 	    "                      W in flight) instead of one for each reply\n"
+	    "  --start-at T        once set up, wait for Unix time T (several loadgens\n"
+	    "                      measuring the same seconds)\n"
 	    "  -d SECONDS          how long to measure, or to hold idle (default 10)\n"
 	    "  -t THREADS          poll loops the connections are split over (default 1)\n"
 	    "  -u USER             LOGIN as USER on every connection first\n"
@@ -991,6 +994,7 @@ lg_parse_args(int argc, char **argv)
 		OPT_VALUES,
 		OPT_SEQ_START,
 		OPT_RATE,
+		OPT_START_AT,
 		OPT_HELP
 	};
 	static const struct option longopts[] = {
@@ -1010,6 +1014,7 @@ lg_parse_args(int argc, char **argv)
 		{ "values", required_argument, NULL, OPT_VALUES },
 		{ "seq-start", required_argument, NULL, OPT_SEQ_START },
 		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "start-at", required_argument, NULL, OPT_START_AT },
 		{ "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
 	};
 	char  *ep;
@@ -1093,6 +1098,14 @@ lg_parse_args(int argc, char **argv)
 					 "requests a second (0.01 to 1000000)",
 				    optarg);
 			opt.period_ns = (uint64_t)(1e9 / opt.rate);
+			break;
+		case OPT_START_AT:
+			errno = 0;
+			opt.start_at = strtod(optarg, &ep);
+			if (errno != 0 || *ep != '\0' || ep == optarg ||
+			    !(opt.start_at > 0))
+				lg_fatal("--start-at: \"%s\" is not a Unix time",
+				    optarg);
 			break;
 		case OPT_HELP:
 			lg_usage(stdout);
@@ -1266,6 +1279,22 @@ main(int argc, char **argv)
 			}
 		lg_fatal("%d of %d connections failed to set up", failed,
 		    opt.conns);
+	}
+	if (opt.start_at > 0) {
+		struct timespec ts;
+		double		left;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		left = opt.start_at - ((double)ts.tv_sec + ts.tv_nsec / 1e9);
+		if (left > 0) {
+			ts.tv_sec = (time_t)left;
+			ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		} else
+			fprintf(stderr, "loadgen: set up %.1f s after "
+					"--start-at\n",
+			    -left);
 	}
 	lg_start_ns = lg_now();
 	lg_end_ns = lg_start_ns + (uint64_t)(opt.secs * 1e9);
