@@ -16,20 +16,28 @@
 -- shares the lock, see participant_add). Capacity and
 -- the waiting list: the session row is locked while counting and promoting.
 
--- Cost. Every command's function is PL/pgSQL (its plans are cached for the
--- session) and carries SET search_path = roster, pg_catalog, pg_temp. The
--- helpers that are one expression are LANGUAGE sql functions without a SET
--- (marked "Inlined."): PostgreSQL then inlines them into the statement
--- that calls them (no call at all; a SET would prevent that, and a SQL
--- function that is not inlined is parsed and planned again at each run of
--- the statement that calls it). That is safe: no function of schema
--- roster is SECURITY DEFINER, so a helper runs with its caller's rights
--- whatever it finds; the daemon never calls a helper, and the functions it
--- calls have the SET, which is in force while the helper is inlined into
--- their statements; and the helpers name every function and table with
--- its schema (roster., pg_catalog.), so that they find the same ones from a
--- session with any search_path (test_privacy.py checks both: the SET of
--- every other function, and the schema of every name in these).
+-- Cost. Every command's function but one is PL/pgSQL (its plans are cached
+-- for the session) and carries SET search_path = roster, pg_catalog,
+-- pg_temp. The helpers that are one expression are LANGUAGE sql functions
+-- without a SET (marked "Inlined."): PostgreSQL then inlines them into the
+-- statement that calls them (no call at all; a SET would prevent that,
+-- and a SQL function that is not inlined is parsed and planned again at
+-- each run of the statement that calls it). That is safe: no function of
+-- schema roster is SECURITY DEFINER, so a helper runs with its caller's
+-- rights whatever it finds; the daemon never calls a helper, and the
+-- functions it calls have the SET, which is in force while the helper is
+-- inlined into their statements; and the helpers name every function and
+-- table with its schema (roster., pg_catalog.), so that they find the
+-- same ones from a session with any search_path (test_privacy.py checks
+-- both: the SET of every other function, and the schema of every name in
+-- these). The one command's function without a SET, participant_show
+-- (participant.sql), is inlined the same way into the daemon's own
+-- prepared statement: the hottest read then costs no call, no SPI
+-- statement and no tuplestore. No SET of a caller is in force there, so
+-- the other reasons must hold alone: no SECURITY DEFINER, every function
+-- and table named with its schema, and its checks, which need the SET, in
+-- a PL/pgSQL helper that has it (test_privacy.py checks that it is
+-- inlined).
 
 -- ------------------------------------------------------- errors and roles
 

@@ -320,64 +320,76 @@ BEGIN
 	    p_role);
 END $$;
 
+-- PARTICIPANT SHOW id=, when participant_show found no row: the checks one
+-- by one, as every command on a participant runs them, so that the first
+-- that fails raises its error (the errors and their order are those of
+-- the others). Only participant_show calls it, and only then.
+CREATE FUNCTION roster._participant_show_fail(p_actor_role text,
+    p_actor_party text, p_event text, p_id text) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	PERFORM _participant(p_actor_role, p_actor_party,
+	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
+	-- not reached: the checks pass for the rows the join finds, and the
+	-- two read the same snapshot
+	PERFORM _fail('RSNFD', format('participant %s not found', p_id));
+	RETURN false;
+END $$;
+
 -- PARTICIPANT SHOW id=: one row by its key, no ordering. When everything
 -- is in order (an allowed role, an id of the right form, the participant
--- found in the event named, and of the focal point's party) one statement
--- finds and formats the row; else the checks run one by one as every
--- command on a participant runs them, and the first that fails raises
--- its error (so that the errors and their order are those of the others).
--- The statements for an event given and for none are apart, so that each
--- is planned for its keys.
+-- found, in the event named if one is, and of the focal point's party) the
+-- join finds and formats the row; when it finds none, and only then (the
+-- WHERE of the outer join's one row), _participant_show_fail raises the
+-- first error.
+-- A command's function without SET (sql/README.md, "Cost"): LANGUAGE sql,
+-- STABLE, one SELECT, every function and table named with its schema, so
+-- that PostgreSQL inlines it into rosterd's prepared statement, whose plan
+-- the session keeps: no call, no SPI statement, no tuplestore of RETURN
+-- QUERY. Each row is looked up by its key, in a fixed order (participant,
+-- then its delegation, party and event, each a LATERAL subquery that
+-- OFFSET 0 keeps apart, so that the planner cannot hash or merge-join
+-- whole tables, which it finds cheaper when they are small); event= and a
+-- focal point's party only check the row found by key (a CASE, not a
+-- catch-all on the event's code: one plan with event= and without). The
+-- role and the id's form are checked in the participant's key, and the id
+-- is cast only when it has an id's form (a CASE, which the folding of a
+-- custom plan's constants keeps too: a bad id is left to the checks'
+-- RSINV).
 CREATE FUNCTION roster.participant_show(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_id text)
 RETURNS TABLE (id text, event text, party text, name text, family text,
     latin text, honorific text, title text, email text, role text,
     status text, badge text, checked_in text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-#variable_conflict use_column
-DECLARE
-	c participant_ctx;
-BEGIN
-	IF p_actor_role IN ('admin', 'secretariat', 'host', 'focal')
-	    AND p_id ~ '^[1-9][0-9]{0,17}$' THEN
-		IF p_event IS NULL THEN
-			RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text,
-			    p.name::text, p.family::text, p.latin::text, p.honorific::text,
-			    p.title::text, p.email::text, p.role::text, p.status::text, p.badge::text,
-			    _fmt_ts(p.checked_in), p.version::text
-			FROM participant p
-			JOIN delegation d ON d.id = p.delegation_id
-			JOIN party pa ON pa.id = d.party_id
-			JOIN event e ON e.id = d.event_id
-			WHERE p.id = p_id::bigint
-			    AND (p_actor_role <> 'focal'
-			        OR lower(pa.code) = lower(p_actor_party));
-		ELSE
-			RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text,
-			    p.name::text, p.family::text, p.latin::text, p.honorific::text,
-			    p.title::text, p.email::text, p.role::text, p.status::text, p.badge::text,
-			    _fmt_ts(p.checked_in), p.version::text
-			FROM participant p
-			JOIN delegation d ON d.id = p.delegation_id
-			JOIN party pa ON pa.id = d.party_id
-			JOIN event e ON e.id = d.event_id
-			WHERE p.id = p_id::bigint AND lower(e.code) = lower(p_event)
-			    AND (p_actor_role <> 'focal'
-			        OR lower(pa.code) = lower(p_actor_party));
-		END IF;
-		IF FOUND THEN
-			RETURN;
-		END IF;
-	END IF;
-	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
-	c := _participant(p_actor_role, p_actor_party,
-	    CASE WHEN p_event IS NOT NULL THEN (_event(p_event)).id END, 'id', p_id);
-	RETURN QUERY SELECT p.id::text, c.event, c.party, p.name::text,
-	    p.family::text, p.latin::text, p.honorific::text, p.title::text, p.email::text,
-	    p.role::text, p.status::text, p.badge::text, _fmt_ts(p.checked_in),
-	    p.version::text
-	FROM participant p WHERE p.id = c.id;
-END $$;
+LANGUAGE sql STABLE AS $$
+	SELECT r.* FROM (SELECT) AS one
+	LEFT JOIN (
+		SELECT p.id::text, e.code AS event, pa.code AS party,
+		    p.name::text, p.family::text, p.latin::text,
+		    p.honorific::text, p.title::text, p.email::text, p.role::text,
+		    p.status::text, p.badge::text,
+		    roster._fmt_ts(p.checked_in), p.version::text
+		FROM roster.participant p
+		CROSS JOIN LATERAL (SELECT d.party_id, d.event_id
+		    FROM roster.delegation d
+		    WHERE d.id = p.delegation_id OFFSET 0) d
+		CROSS JOIN LATERAL (SELECT pa.code::text FROM roster.party pa
+		    WHERE pa.id = d.party_id
+		        AND (p_actor_role <> 'focal' OR pg_catalog.lower(pa.code)
+		            = pg_catalog.lower(p_actor_party)) OFFSET 0) pa
+		CROSS JOIN LATERAL (SELECT e.code::text FROM roster.event e
+		    WHERE e.id = d.event_id
+		        AND CASE WHEN p_event IS NULL THEN true
+		            ELSE pg_catalog.lower(e.code) = pg_catalog.lower(p_event)
+		            END OFFSET 0) e
+		WHERE p.id = CASE WHEN p_actor_role IN ('admin', 'secretariat',
+		        'host', 'focal') AND p_id ~ '^[1-9][0-9]{0,17}$'
+		    THEN p_id::bigint END) r ON true
+	WHERE r.id IS NOT NULL
+	    OR roster._participant_show_fail(p_actor_role, p_actor_party,
+	        p_event, p_id)
+$$;
 
 -- Lock a participant for a change, in the order delegation -> participant,
 -- after locking the event open. Returns the locked participant.

@@ -247,36 +247,54 @@ with h.section('every function sets its search_path'):
         "WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND "
         "d.deptype = 'e') ORDER BY 1")
     h.cmp_ok(len(rows), '>', 100, 'the functions of schema roster')
-    # The exception (sql/functions/core.sql, "Cost"): helpers that are one
-    # SQL expression have no SET, so that PostgreSQL inlines them; they
-    # must name every function and table with its schema, and nothing in
-    # roster may run with its owner's rights.
+    # The exceptions (sql/functions/core.sql, "Cost"): helpers that are one
+    # SQL expression, and a command's function that is one SELECT, STABLE
+    # and set-returning (PARTICIPANT SHOW), have no SET, so that PostgreSQL
+    # inlines them; they must name every function and table with its
+    # schema, and nothing in roster may run with its owner's rights.
     inl = dict(pg.query(
         "SELECT p.oid::regprocedure::text, "
         "translate(p.prosrc, E'\\n\\t', '  ') FROM pg_proc p "
         "WHERE p.pronamespace = 'roster'::regnamespace AND p.proconfig "
         "IS NULL AND p.prolang = (SELECT oid FROM pg_language "
-        "WHERE lanname = 'sql') AND p.proname LIKE '\\_%' AND "
-        "p.prokind = 'f' AND NOT p.proretset"))
+        "WHERE lanname = 'sql') AND p.prokind = 'f' AND "
+        "((p.proname LIKE '\\_%' AND NOT p.proretset) OR "
+        "(p.proname NOT LIKE '\\_%' AND p.proretset AND "
+        "p.provolatile = 's'))"))
     bad = [name for name, cfg in rows
            if 'search_path=roster, pg_catalog, pg_temp' not in cfg.split('|')
            and name not in inl]
     h.is_(bad, [], 'each has SET search_path = roster, pg_catalog, pg_temp '
-          '(or is a helper of one SQL expression)')
-    h.cmp_ok(len(inl), '>=', 5, 'the helpers without SET: %s'
+          '(or is a helper of one SQL expression, or a command\'s '
+          'function that is inlined)')
+    h.cmp_ok(len(inl), '>=', 5, 'the functions without SET: %s'
              % ' '.join(sorted(n.split('(')[0] for n in inl)))
+    # A command's function without SET is called by the daemon: it must
+    # really be inlined into the daemon's statement (no function scan of
+    # its own, where it would run with the daemon's search_path).
+    commands = [n for n in inl if not n.startswith('roster._')]
+    h.is_(sorted(n.split('(')[0] for n in commands),
+          ['roster.participant_show'], 'the command functions without SET')
+    for name in commands:
+        nargs = name.count(',') + 1
+        plan = '\n'.join(r[0] for r in pg.query(
+            'EXPLAIN (FORMAT JSON) SELECT * FROM %s(%s)' % (
+                name.split('(')[0], ', '.join(['NULL::text'] * nargs))))
+        h.ok('"Function Scan"' not in plan, '%s: inlined' % name, plan)
     grammar = {'select', 'case', 'when', 'then', 'else', 'end', 'and', 'or',
                'not', 'in', 'any', 'all', 'exists', 'coalesce', 'nullif',
                'greatest', 'least', 'extract', 'array', 'row', 'cast',
-               'from', 'where', 'is', 'null'}
+               'from', 'where', 'is', 'null', 'join', 'lateral'}
     loose = []
     for name, src in sorted(inl.items()):
         body = re.sub(r"'(?:[^']|'')*'", "''", src)
         for m in re.finditer(r'(?<![.\w])([A-Za-z_]\w*)\s*\(', body):
             if m.group(1).lower() not in grammar:
                 loose.append('%s: %s(' % (name, m.group(1)))
-        for m in re.finditer(r'(?i)\b(?:from|join)\s+([A-Za-z_]\w*)\b(?!\.)',
-                             body):
+        # (LATERAL before a subquery; before a function, that function's
+        # name is checked above)
+        for m in re.finditer(r'(?i)\b(?:from|join)\s+(?!lateral\b)'
+                             r'([A-Za-z_]\w*)\b(?!\.)', body):
             if m.group(1).lower() not in ('epoch',):
                 loose.append('%s: FROM %s' % (name, m.group(1)))
     h.is_(loose, [], 'they name every function and table with its schema')
