@@ -34,9 +34,12 @@ LANGUAGE sql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 $$;
 
 -- A cell of free text as an export writes it: with a ' before a first
--- character that makes a spreadsheet read a formula (= + - @).
+-- character that makes a spreadsheet read a formula (= + - @). Inlined
+-- (core.sql, "Cost"): an export calls it for every text cell of every
+-- row, and with a SET it was a call each time (a SQL function planned
+-- again, the search_path set and restored: a fifth of an export's time).
 CREATE FUNCTION roster._cell(p text) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN p ~ '^[=+@-]' THEN '''' || p ELSE p END
 $$;
 
