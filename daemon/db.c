@@ -368,8 +368,9 @@ db_take_for(struct dbconn *c, enum db_want want)
 	struct db_query *q;
 	int		 i, writers = 0;
 
-	if (want == DBW_ANY && (c->nwrites > 0 || c->nflight >= DB_DEPTH ||
-				   c->nops + 8 > DB_MAX_OPS))
+	if (want == DBW_ANY &&
+	    (c->nwrites > 0 || c->nflight >= DB_DEPTH ||
+		c->nops + 8 > DB_MAX_OPS))
 		return (NULL);
 	for (i = 0; i < db_nconns; i++)
 		writers += db_conns[i].nwrites > 0;

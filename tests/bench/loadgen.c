@@ -93,9 +93,9 @@ struct lg_worker {
 	int	       *pidx;
 	uint64_t	replies;
 	uint64_t	errors;
-	uint64_t	lost; /* connections closed during the run */
+	uint64_t	lost;  /* connections closed during the run */
 	int		index; /* of the threads */
-	uint64_t       *lat;  /* latencies in ns, of measured replies */
+	uint64_t       *lat;   /* latencies in ns, of measured replies */
 	size_t		nlat, caplat;
 	char		first_err[256];
 };
@@ -1104,7 +1104,8 @@ lg_parse_args(int argc, char **argv)
 			opt.start_at = strtod(optarg, &ep);
 			if (errno != 0 || *ep != '\0' || ep == optarg ||
 			    !(opt.start_at > 0))
-				lg_fatal("--start-at: \"%s\" is not a Unix time",
+				lg_fatal(
+				    "--start-at: \"%s\" is not a Unix time",
 				    optarg);
 			break;
 		case OPT_HELP:
@@ -1292,8 +1293,9 @@ main(int argc, char **argv)
 			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 				;
 		} else
-			fprintf(stderr, "loadgen: set up %.1f s after "
-					"--start-at\n",
+			fprintf(stderr,
+			    "loadgen: set up %.1f s after "
+			    "--start-at\n",
 			    -left);
 	}
 	lg_start_ns = lg_now();
