@@ -3,7 +3,8 @@
 together, race for the last places of a session (exactly `capacity`
 enrolled, the rest waitlisted with positions 1..n, no gap, no duplicate),
 for the last places of a delegation's quota (exactly `quota`
-participants, the rest QUOTA) and for the one head of a delegation, send
+participants, the rest QUOTA), register while a quota is set (none past
+it) and for the one head of a delegation, send
 the same ref= at once (one created, the rest replays of it), check in one
 participant at once (one time, the rest already=1 with that time), and mix
 ENROL and UNENROL while another client watches the ROSTER (capacity never
@@ -170,6 +171,41 @@ with h.section('the last places of a delegation\'s quota'):
           str(QUOTA), 'PARTICIPANT LIST party=HU: %d' % QUOTA)
     h.is_(env.audit_count() - audit0, QUOTA - PRE,
           'one audit row per participant added, none for QUOTA')
+
+with h.section('a quota set while registrations stream in'):
+    # TR has no quota: its registrations share the delegation's lock
+    # (participant_add's usual path). A quota set meanwhile must hold for
+    # every registration that commits after it: those that meet it are
+    # counted under the delegation's lock, not added past it.
+    EACH, quota = 20, {}
+
+    def stream(i):
+        got = []
+        for k in range(EACH):
+            got.append(C[i].request('PARTICIPANT ADD party=TR '
+                                    'name="Stream %02d-%02d"' % (i, k)))
+            if i == 0 and k == 2:
+                for _ in range(10):
+                    size = int(C[0].request('DELEGATION SHOW party=TR')
+                               .records[0].get('size'))
+                    # room for what the others add meanwhile
+                    r = C[0].request('DELEGATION SET party=TR quota=%d'
+                                     % (size + 60))
+                    quota['last'] = r.final
+                    if r.ok:
+                        quota['q'] = size + 60
+                        break
+        return got
+
+    got = [r for res in h.race(NCLIENTS, stream) for r in res]
+    h.ok('q' in quota, 'the quota was set while the others registered',
+         '    %s' % quota.get('last'))
+    d = A.request('DELEGATION SHOW party=TR').records[0]
+    h.is_(d.get('size'), str(quota.get('q')),
+          'TR holds exactly its quota (%s), none past it' % quota.get('q'))
+    h.is_(sorted({r.code for r in got if not r.ok}), ['QUOTA'],
+          'every refused ADD was QUOTA')
+    h.must(A, 'DELEGATION SET party=TR quota=""')
 
 with h.section('one head: a race of heads'):
     got = h.race(NCLIENTS, lambda i: C[i].request(
