@@ -232,9 +232,15 @@ with h.section('messages not signed by rosterd for their transaction'):
 with h.section('a restarted daemon starts from a new slot'):
     W2.close()
     h.is_(rd2.stop(), 0, 'the second daemon stops')
-    h.is_(pg.scalar("SELECT active_pid IS NULL FROM pg_replication_slots "
-                    "WHERE slot_name = '%s'" % s2), 't',
-          'its slot stays, unused')
+    # its walsender ends a moment after the daemon's connection closes
+    unused, deadline = None, time.time() + 10
+    while unused != 't' and time.time() < deadline:
+        unused = pg.scalar("SELECT active_pid IS NULL FROM "
+                           "pg_replication_slots WHERE slot_name = '%s'"
+                           % s2)
+        if unused != 't':
+            time.sleep(0.05)
+    h.is_(unused, 't', 'its slot stays, unused')
     h.must(A, 'PARTICIPANT ADD party=TR name="While Away"')
     h.is_(names(W, 1), ['While Away'], 'a change while it is away')
     rd2.start()
