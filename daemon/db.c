@@ -2,12 +2,11 @@
  * db.c -- the asynchronous PostgreSQL pool, and the only file of the event
  * loop that calls libpq. A fixed number of non-blocking connections, each
  * driven by events on its socket: connect (PQconnectStart/PQconnectPoll),
- * check the schema version and set the session's statement_timeout (and
- * random_page_cost, see dbc_connect_cb), prepare every registered
- * statement, then serve queries in libpq's pipeline mode. Queries wait in
- * one queue per owner (a client connection), at most DB_MAX_PER_OWNER
- * each, and the owners are served in turn, so that one client's flood
- * does not delay everyone else.
+ * check the schema version and set the session's statement_timeout,
+ * prepare every registered statement, then serve queries in libpq's
+ * pipeline mode. Queries wait in one queue per owner (a client
+ * connection), at most DB_MAX_PER_OWNER each, and the owners are served in
+ * turn, so that one client's flood does not delay everyone else.
  *
  * A connection has many queries in flight: each read (and each write that
  * is alone) is its own segment, the statement and a Sync, so its own
@@ -50,20 +49,19 @@
 
 #include "rosterd.h"
 
-#define DB_MAX_STATEMENTS   160
-#define DB_MAX_QUEUE	    20000	       /* queries waiting, all owners */
-#define DB_MAX_QUEUE_BYTES  (64 * 1024 * 1024) /* their parameters */
-#define DB_MAX_PER_OWNER    64	 /* queries one client connection may queue */
-#define DB_OWNER_BUCKETS    256	 /* hash of the owners with queries waiting */
-#define DB_QUEUE_TIMEOUT    10	 /* seconds a query may wait for a connection */
-#define DB_STOP_WAIT	    3000 /* ms for cancelled statements, at exit */
-#define DB_BACKOFF_MIN	    100	 /* ms */
-#define DB_BACKOFF_MAX	    2000 /* so that service resumes soon after an outage */
-#define DB_BATCH_MAX	    64	   /* writes in one transaction */
-#define DB_BATCH_LOCK_WAIT  "50ms" /* then a write waits alone, after */
-#define DB_DEPTH	    32	   /* queries in flight on one connection */
-#define DB_MAX_OPS	    (4 * DB_BATCH_MAX + 2 * DB_DEPTH + 16)
-#define DB_RANDOM_PAGE_COST "1.1" /* the session's, see dbc_connect_cb */
+#define DB_MAX_STATEMENTS  160
+#define DB_MAX_QUEUE	   20000	      /* queries waiting, all owners */
+#define DB_MAX_QUEUE_BYTES (64 * 1024 * 1024) /* their parameters */
+#define DB_MAX_PER_OWNER   64	/* queries one client connection may queue */
+#define DB_OWNER_BUCKETS   256	/* hash of the owners with queries waiting */
+#define DB_QUEUE_TIMEOUT   10	/* seconds a query may wait for a connection */
+#define DB_STOP_WAIT	   3000 /* ms for cancelled statements, at exit */
+#define DB_BACKOFF_MIN	   100	/* ms */
+#define DB_BACKOFF_MAX	   2000 /* so that service resumes soon after an outage */
+#define DB_BATCH_MAX	   64	/* writes in one transaction */
+#define DB_BATCH_LOCK_WAIT "50ms" /* then a write waits alone, after */
+#define DB_DEPTH	   32	  /* queries in flight on one connection */
+#define DB_MAX_OPS	   (4 * DB_BATCH_MAX + 2 * DB_DEPTH + 16)
 
 struct db_statement {
 	const char *sql;
@@ -589,23 +587,14 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	/* the schema's version; whether the functions are this rosterd's
 	 * (migrate.c); an OK must mean committed to disk, so a server
 	 * whose default is synchronous_commit=off does not apply to this
-	 * session; no statement runs longer than statement_timeout; and
-	 * the planner costs a random read of a page as about what it is
-	 * here, a read from memory (an installation's tables fit in it),
-	 * unless the server sets random_page_cost other than its default:
-	 * at 4 it scans a small table such as party, lower() on every row,
-	 * rather than use its index on lower(code), and a PARTICIPANT ADD
-	 * costs PostgreSQL a third more */
+	 * session; and no statement runs longer than statement_timeout */
 	const char *sql =
 	    "SELECT coalesce(max(version), 0), CASE WHEN "
 	    "current_setting('synchronous_commit') = 'off' THEN "
 	    "set_config('synchronous_commit', 'on', false) END, "
 	    "(SELECT f.files_sha256 = $1 AND f.catalog_sha256 = " MIGRATE_CATALOG_HASH_SQL
 	    " FROM roster.function_set f), "
-	    "set_config('statement_timeout', $2, false), "
-	    "CASE WHEN current_setting('random_page_cost') = '4' THEN "
-	    "set_config('random_page_cost', '" DB_RANDOM_PAGE_COST
-	    "', false) END "
+	    "set_config('statement_timeout', $2, false) "
 	    "FROM roster.schema_migration";
 	char	    timeout[32];
 	const char *params[2] = { function_files_sha256, timeout };

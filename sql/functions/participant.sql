@@ -123,12 +123,21 @@ END $$;
 -- checks one by one, so that every error and its order are the same
 -- either way: the event, the party, then the values, then the ref, the
 -- event's status and the delegation.
+--
+-- Its statements find a few rows each by their keys, planned (generic
+-- plans, cached) with random_page_cost 1.1, a read from memory: at
+-- PostgreSQL's default of 4 the first one scans the 249 parties, lower()
+-- on each, rather than use party_code_key, and a registration costs
+-- PostgreSQL a third more (tests/bench/sql-cost). Only here, not for
+-- the daemon's whole session: what reads many rows (an export, a list)
+-- keeps the server's costs, for tables that may not fit in memory.
 CREATE FUNCTION roster.participant_add(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_name text,
     p_family text, p_latin text, p_honorific text, p_title text,
     p_email text, p_role text, p_ref text)
 RETURNS TABLE (id text, party text, badge text, version text, replay text)
-LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp
+SET random_page_cost = 1.1 AS $$
 #variable_conflict use_column
 DECLARE
 	e event;

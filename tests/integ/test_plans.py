@@ -314,13 +314,12 @@ for name, call in KEYED:
     h.is_(catch_alls(ps), [], '%s: no catch-all predicate on a key' % name)
 
 
-# The daemon's own sessions (daemon/db.c): the planner costs a random read
-# as one from memory (random_page_cost 1.1 unless the server sets its
-# own), so that PARTICIPANT ADD finds a small table's rows such as the
-# parties' through their index on lower(code); at PostgreSQL's default of
-# 4 its generic plans scan party, lower() on every row. From the
-# statistics: the daemon's connections scan party by party_code_key
-# while 30 registrations run, and never sequentially.
+# PARTICIPANT ADD's statements are planned with random_page_cost 1.1
+# (its function's setting, sql/functions/participant.sql), so that they
+# find a small table's rows such as the parties' through their index on
+# lower(code); at PostgreSQL's default of 4 its generic plans scan party,
+# lower() on every row. From the statistics, as the daemon runs them: 30
+# registrations look party up by party_code_key, and never sequentially.
 def party_scans():
     out = h.run([os.path.join(env.pg.bindir, 'psql'), '-X', '-q', '-A', '-t',
                  '-F', ' ', '-h', '127.0.0.1', '-p', str(env.pg.port),
