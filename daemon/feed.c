@@ -33,7 +33,7 @@
  * Every network input is hostile: the CopyData records are read by length,
  * a message that is not transactional, has another prefix, holds a NUL, or
  * is not signed under roster.notify_key for its own transaction
- * (notify_check: "HMAC XID BODY", XID the transaction's id, so that a
+ * (notify_check: "MAC XID BODY", XID the transaction's id, so that a
  * signed message copied into another transaction is refused) is ignored,
  * and counted in a warning logged at most once a minute.
  */

@@ -27,12 +27,13 @@
  *
  * Any role of the database may emit a logical decoding message, so before
  * any of that a message's signature is checked (notify_check):
- * roster._notify_send (core.sql) sends "HMAC XID BODY", HMAC the hex
- * HMAC-SHA256 of "CHANNEL XID BODY" under the key of roster.notify_key
+ * roster._notify_emit (core.sql) sends "MAC XID BODY", MAC the hex
+ * HMAC-SHA256 of "CHANNEL XID" under the key of roster.notify_key
  * (migration 011, readable only by rosterd's role), XID the id of the
  * transaction that sent it, which feed.c compares with the transaction the
  * message came in: a signed message copied into another transaction is
- * refused too.
+ * refused too. Only what runs in a transaction writes its messages, so
+ * the MAC signs the transaction, once for all its messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,10 +212,12 @@ notify_hexval(int ch)
 }
 
 /*
- * Check the signature of a payload received on channel ("HMAC NUMBER BODY",
- * HMAC the hex HMAC-SHA256 of "CHANNEL NUMBER BODY"): 0 with *number its
- * number and *body the offset of its body in payload, or -1 with the reason
- * in why. What the number must be is the caller's to check.
+ * Check the signature of a payload received on channel ("MAC NUMBER BODY",
+ * MAC the hex HMAC-SHA256 of "CHANNEL NUMBER"): 0 with *number its number
+ * and *body the offset of its body in payload, or -1 with the reason in
+ * why. What the number must be is the caller's to check: the MAC signs
+ * the number (a transaction's id), and what a transaction says is what
+ * the functions that run in it wrote (core.sql, _notify_emit).
  */
 int
 notify_check(const unsigned char *key, size_t keylen, const char *channel,
@@ -252,15 +255,15 @@ notify_check(const unsigned char *key, size_t keylen, const char *channel,
 		snprintf(why, whylen, "no number");
 		return (-1);
 	}
-	if ((msg = malloc(clen + 1 + len)) == NULL) {
+	if ((msg = malloc(clen + 1 + seqlen)) == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return (-1);
 	}
 	memcpy(msg, channel, clen);
 	msg[clen] = ' ';
-	memcpy(msg + clen + 1, payload, len);
+	memcpy(msg + clen + 1, payload, seqlen);
 	if (HMAC(EVP_sha256(), key, (int)keylen, (unsigned char *)msg,
-		clen + 1 + len, mac, &maclen) == NULL ||
+		clen + 1 + seqlen, mac, &maclen) == NULL ||
 	    maclen != sizeof want) {
 		snprintf(why, whylen, "HMAC failed");
 		goto done;

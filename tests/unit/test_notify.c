@@ -480,12 +480,12 @@ test_event_buffer(void **state)
 	proto_buf_free(&out);
 }
 
-/* Signatures (HMAC-SHA256, the expected values computed with Python's
- * hmac module). */
+/* Signatures: HMAC-SHA256 of "CHANNEL NUMBER" (the expected values
+ * computed with Python's hmac module). */
 #define SIG_ROSTER \
-	"90cb28b7d7362bfb29149c9d7aa9c00f70887584209b027ca4ef4065b4095152"
+	"20604f61c41ca4aa6ba4e8543bb9266788eb803eebfc6b790b5c81347d75bb4b"
 #define SIG_USER \
-	"6b475594962fb08865fcd54714238498c247a12ec8a30d075018be350990aeae"
+	"46da6674549292923e74d576c3174e3b2b8574eac3aad623a0bd1d74a2d59b45"
 
 static int
 verify(const unsigned char *key, const char *channel, const char *payload,
@@ -517,6 +517,10 @@ test_verify(void **state)
 		key[i] = (unsigned char)i;
 	assert_int_equal(verify(key, "roster", good, &off, why), 0);
 	assert_string_equal(good + off, "{\"event\":\"E1\",\"kind\":\"k\"}");
+	/* the MAC is the transaction's: each of its messages carries it */
+	assert_int_equal(verify(key, "roster", SIG_ROSTER " 5 {\"kind\":\"j\"}",
+			     &off, why),
+	    0);
 	/* signed for another channel */
 	assert_int_equal(verify(key, "roster_user", good, &off, why), -1);
 	assert_string_equal(why, "wrong signature");
@@ -545,7 +549,7 @@ test_verify(void **state)
  * the caller to compare with its transaction's id; a 64-bit transaction id
  * (an epoch above 0) reads back whole. */
 #define SIG_XID \
-	"c66851b210da1ded8b5da228bce7bfd2dbaed31c8e0c4c5fdda2837d868b3333"
+	"fba98ea9e871b846c4778ffba013a50d2933800cc01a53d5f2b5e51ca5468ae7"
 
 static void
 test_check(void **state)
