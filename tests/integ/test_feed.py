@@ -186,12 +186,21 @@ with h.section('messages not signed by rosterd for their transaction'):
              "'test_decoding')")
     h.must(A, 'PARTICIPANT ADD party=TR name="Spied On"')
     h.is_(names(W, 1), ['Spied On'], 'a real change')
+    # two in one transaction, as a batch of the pool's group commit
+    pg.query('SELECT (%s), (%s)' % (add_sql('Spied Twice'),
+                                     add_sql('Spied Thrice')))
+    h.is_(names(W, 2), ['Spied Twice', 'Spied Thrice'],
+          'two changes of one transaction')
     seen = [r[0] for r in pg.query(
         "SELECT data FROM pg_logical_slot_get_changes('spy', NULL, NULL) "
         "WHERE data LIKE 'message:%prefix: roster,%'")]
     pg.query("SELECT pg_drop_replication_slot('spy')")
     genuine = seen[0].split('content:', 1)[1] if seen else ''
     h.like(genuine, r'^[0-9a-f]{64} \d+ \{', 'its content: MAC XID BODY')
+    pair = [x.split('content:', 1)[1].split(' ', 2)[:2] for x in seen[1:]]
+    h.ok(len(pair) == 2 and pair[0] == pair[1] and pair[0] != genuine.split(
+        ' ', 2)[:2], 'the two of one transaction carry its MAC and id, '
+         'computed once; another transaction has its own', '    %r' % pair)
 
     def emit(content, prefix='roster', transactional='true'):
         pg.query("SELECT pg_logical_emit_message(%s, '%s', '%s')"
