@@ -122,6 +122,7 @@ const struct cmd_entry cmd_participant_entries[] = {
 	    .sql = "participant_add",
 	    .reply = CMD_REPLY_FIELDS,
 	    .dry_run = 1,
+	    .many = "participant_add_many",
 	    .handler = cmd_participant_write,
 	},
 	{

@@ -175,6 +175,13 @@ cmd_init(void)
 			 * transaction with others (group commit, db.c) */
 			if (e->dry_run)
 				db_batchable(cmd_stmt[i]);
+			if (e->many != NULL) {
+				if (!e->dry_run)
+					fatalx("%s: only a write takes many",
+					    e->name);
+				db_mergeable(cmd_stmt[i],
+				    cmd_register(e->many, 3 + n, 0));
+			}
 		}
 	}
 	cmd_session_init();

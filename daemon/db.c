@@ -18,7 +18,13 @@
  * been sent after it, which PostgreSQL skipped, is sent again. A write
  * that meets a deadlock, a serialization failure or a lock it waits for
  * longer than DB_BATCH_LOCK_WAIT (two batches can wait for each other) is
- * undone too and runs again alone after the COMMIT; a COMMIT that fails
+ * undone too and runs again alone after the COMMIT. Writes of a statement
+ * that takes many at once (db_mergeable: PARTICIPANT ADD), of different
+ * owners and next to each other in the batch, go as one member, a
+ * "carrier": one call with arrays of their parameters, whose rows are the
+ * answer of each (or its own failure, undone inside the call); a carrier
+ * that fails as a whole is undone and its writes run again alone, after
+ * the COMMIT, in order. A COMMIT that fails
  * rolls the batch back and runs its statements again one by one; neither
  * is seen by their clients. An
  * answer is given only once its transaction has committed. A connection
@@ -67,6 +73,7 @@ struct db_statement {
 	const char *sql;
 	int	    nparams;
 	int	    batch; /* a write that may share a transaction */
+	int	    many;  /* 1 + the statement that takes many at once, or 0 */
 };
 
 /* Where a query of a batch stands. */
@@ -78,6 +85,7 @@ enum db_member {
 	DBM_LATER   /* met a lock held by another (batch): alone, after */
 };
 
+TAILQ_HEAD(db_queryq, db_query);
 struct db_query {
 	TAILQ_ENTRY(db_query) entry;
 	int    stmt;
@@ -97,8 +105,14 @@ struct db_query {
 	int		 member;  /* of its connection's batch */
 	enum db_member	 mstate;
 	PGresult	*res; /* its answer so far */
+	/* a carrier: queries of one statement (its parts, of different
+	 * owners) sent as one call of the statement that takes many */
+	struct db_queryq parts;
+	int		 nparts;
+	/* a part that failed alone: its SQLSTATE and message */
+	char *fail_state;
+	char *fail_msg;
 };
-TAILQ_HEAD(db_queryq, db_query);
 
 /* The queries one client connection has waiting, and its turn. */
 struct db_owner {
@@ -241,6 +255,22 @@ db_batchable(int stmt)
 	db_stmts[stmt].batch = 1;
 }
 
+/*
+ * Before db_start: writes of stmt (batchable) that wait together, of
+ * different owners, may go as one call of many (registered with as many
+ * parameters), each parameter the array of theirs. many returns a row for
+ * each, by its ord (from 1): ord, stmt's columns, then state and message,
+ * set when that one failed having done nothing (its SQLSTATE and error
+ * message). A failure of the call itself undoes all of them; they then
+ * run again alone.
+ */
+void
+db_mergeable(int stmt, int many)
+{
+	db_stmts[stmt].many = many + 1;
+	db_stmts[many].batch = 1;
+}
+
 static void
 db_notice_cb(void *arg, const char *msg)
 {
@@ -266,14 +296,25 @@ db_query_free(struct db_query *q)
 	}
 	if (q->res != NULL)
 		PQclear(q->res);
+	free(q->fail_state);
+	free(q->fail_msg);
 	free(q->params);
 	free(q);
 }
 
+/* Fail q, or each part of a carrier, then free it. */
 static void
 db_query_fail(struct db_query *q, enum proto_code code, const char *msg)
 {
-	q->cb(q->arg, NULL, code, msg);
+	struct db_query *p;
+
+	while ((p = TAILQ_FIRST(&q->parts)) != NULL) {
+		TAILQ_REMOVE(&q->parts, p, entry);
+		q->nparts--;
+		db_query_fail(p, code, msg);
+	}
+	if (q->cb != NULL)
+		q->cb(q->arg, NULL, code, msg);
 	db_query_free(q);
 }
 
@@ -661,11 +702,8 @@ db_failed(PGresult *res)
  * or a connection failure can come after the commit.
  */
 static enum proto_code
-db_error_code(PGresult *res, const char **msg, int *unknown)
+db_state_code(const char *state, const char *sev, int *unknown)
 {
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *sev = PQresultErrorField(res,
-	    PG_DIAG_SEVERITY_NONLOCALIZED);
 	static const struct {
 		const char     *state;
 		enum proto_code code;
@@ -681,9 +719,6 @@ db_error_code(PGresult *res, const char **msg, int *unknown)
 	size_t i;
 
 	*unknown = sev == NULL || strcmp(sev, "ERROR") != 0;
-	*msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	if (*msg == NULL)
-		*msg = "database error";
 	if (state == NULL)
 		return (*unknown ? PROTO_UNAVAILABLE : PROTO_INTERNAL);
 	for (i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -702,9 +737,19 @@ db_error_code(PGresult *res, const char **msg, int *unknown)
 	return (*unknown ? PROTO_UNAVAILABLE : PROTO_INTERNAL);
 }
 
+static enum proto_code
+db_error_code(PGresult *res, const char **msg, int *unknown)
+{
+	*msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (*msg == NULL)
+		*msg = "database error";
+	return (db_state_code(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+	    PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED), unknown));
+}
+
 /* A query's answer is a failure: say so, truthfully. */
 static void
-dbc_answer_failure(struct dbconn *c, struct db_query *q, PGresult *res,
+dbc_answer_failure(struct dbconn *c, struct db_query *q, const char *state,
     enum proto_code code, const char *msg, int unknown)
 {
 	char buf[256], text[320];
@@ -712,10 +757,7 @@ dbc_answer_failure(struct dbconn *c, struct db_query *q, PGresult *res,
 	log_escape(buf, sizeof buf, msg, strlen(msg));
 	if (unknown || code == PROTO_INTERNAL || code == PROTO_UNAVAILABLE)
 		log_error("db conn=%d query s%d failed: %s state=%s", c->idx,
-		    q->stmt, buf,
-		    res && PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
-			PQresultErrorField(res, PG_DIAG_SQLSTATE) :
-			"-");
+		    q->stmt, buf, state != NULL ? state : "-");
 	if (code == PROTO_INTERNAL)
 		msg = "internal error";
 	else if (unknown && q->copy_sql == NULL) {
@@ -732,8 +774,90 @@ dbc_answer_failure(struct dbconn *c, struct db_query *q, PGresult *res,
 	q->cb(q->arg, NULL, code, msg);
 }
 
+static void dbc_answer(struct dbconn *, struct db_query *);
+
+/* A part's own answer from a row of its carrier's result: its columns
+ * (between ord and state) as a result of one row, or its failure. */
+static int
+db_part_result(struct db_query *p, PGresult *res, int row)
+{
+	PGresAttDesc attrs[16];
+	PGresult    *r;
+	int	     i, n = PQnfields(res) - 3;
+
+	if (!PQgetisnull(res, row, n + 1)) {
+		p->fail_state = strdup(PQgetvalue(res, row, n + 1));
+		p->fail_msg = strdup(PQgetisnull(res, row, n + 2) ?
+			"database error" :
+			PQgetvalue(res, row, n + 2));
+		if (p->fail_state != NULL && p->fail_msg != NULL)
+			return (0);
+		free(p->fail_state);
+		free(p->fail_msg);
+		p->fail_state = p->fail_msg = NULL;
+		return (-1);
+	}
+	if (n < 1 || n > (int)(sizeof attrs / sizeof attrs[0]))
+		return (-1);
+	memset(attrs, 0, sizeof attrs);
+	for (i = 0; i < n; i++) {
+		attrs[i].name = PQfname(res, i + 1);
+		attrs[i].typid = PQftype(res, i + 1);
+		attrs[i].typlen = -1;
+		attrs[i].atttypmod = -1;
+	}
+	if ((r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK)) == NULL)
+		return (-1);
+	if (!PQsetResultAttrs(r, n, attrs))
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (!PQsetvalue(r, 0, i,
+			PQgetisnull(res, row, i + 1) ?
+			    NULL :
+			    PQgetvalue(res, row, i + 1),
+			PQgetisnull(res, row, i + 1) ?
+			    -1 :
+			    PQgetlength(res, row, i + 1)))
+			goto fail;
+	p->res = r;
+	return (0);
+fail:
+	PQclear(r);
+	return (-1);
+}
+
+/* A carrier's transaction has committed: each part is answered from its
+ * row (one that has none, or whose answer cannot be built, is told so). */
+static void
+dbc_answer_parts(struct dbconn *c, struct db_query *m)
+{
+	struct db_query *part[DB_BATCH_MAX], *p;
+	PGresult	*res = m->res;
+	int		 i, k, n = 0;
+
+	TAILQ_FOREACH (p, &m->parts, entry)
+		part[n++] = p;
+	for (i = 0; i < PQntuples(res) && PQnfields(res) >= 4; i++) {
+		k = atoi(PQgetvalue(res, i, 0)) - 1;
+		if (k < 0 || k >= n || part[k]->res != NULL ||
+		    part[k]->fail_state != NULL)
+			continue;
+		if (db_part_result(part[k], res, i) == -1)
+			log_warnx("db conn=%d: no answer for part %d: out of "
+				  "memory",
+			    c->idx, k + 1);
+	}
+	while ((p = TAILQ_FIRST(&m->parts)) != NULL) {
+		TAILQ_REMOVE(&m->parts, p, entry);
+		m->nparts--;
+		dbc_answer(c, p);
+	}
+	db_query_free(m);
+}
+
 /* Answer q with what it has (q->res: a success, or a failure told
- * truthfully), then free it. */
+ * truthfully; a part's own failure), then free it. A carrier answers each
+ * of its parts. */
 static void
 dbc_answer(struct dbconn *c, struct db_query *q)
 {
@@ -742,14 +866,29 @@ dbc_answer(struct dbconn *c, struct db_query *q)
 	const char     *msg = "no result";
 	int		unknown = 0;
 
-	if (res != NULL && !db_failed(res))
+	if (q->nparts > 0 && res != NULL && !db_failed(res)) {
+		dbc_answer_parts(c, q);
+		return;
+	}
+	if (q->nparts > 0) {
+		/* not sent alone; cannot happen, but answer them */
+		db_query_fail(q, PROTO_INTERNAL, "internal error");
+		return;
+	}
+	if (q->fail_state != NULL) {
+		code = db_state_code(q->fail_state, "ERROR", &unknown);
+		dbc_answer_failure(c, q, q->fail_state, code, q->fail_msg, 0);
+	} else if (res != NULL && !db_failed(res))
 		q->cb(q->arg, res, PROTO_OK, NULL);
 	else {
 		if (res != NULL)
 			code = db_error_code(res, &msg, &unknown);
 		if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_BAD)
 			unknown = 1;
-		dbc_answer_failure(c, q, res, code, msg, unknown);
+		dbc_answer_failure(c, q,
+		    res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+				  NULL,
+		    code, msg, unknown);
 	}
 	db_query_free(q);
 }
@@ -942,7 +1081,9 @@ dbc_complete(struct dbconn *c)
 		if (code == PROTO_OK)
 			q->cb(q->arg, res, code, msg);
 		else
-			dbc_answer_failure(c, q, res, code, msg, unknown);
+			dbc_answer_failure(c, q,
+			    PQresultErrorField(res, PG_DIAG_SQLSTATE), code,
+			    msg, unknown);
 		db_query_free(q);
 		PQclear(res);
 		if (c->state == DBC_READY && !PQenterPipelineMode(c->pg)) {
@@ -957,15 +1098,112 @@ dbc_complete(struct dbconn *c)
 	dbc_next(c);
 }
 
+/* Write the array literal of parameter j of the n queries q[] into dst
+ * (NULL: measure); returns its length. */
+static size_t
+db_array(char *dst, struct db_query **q, int n, int j)
+{
+	const char *v;
+	size_t	    len = 0;
+	int	    i;
+
+#define DB_PUT(ch)                       \
+	do {                             \
+		if (dst != NULL)         \
+			dst[len] = (ch); \
+		len++;                   \
+	} while (0)
+	DB_PUT('{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			DB_PUT(',');
+		if ((v = q[i]->params[j]) == NULL) {
+			DB_PUT('N');
+			DB_PUT('U');
+			DB_PUT('L');
+			DB_PUT('L');
+			continue;
+		}
+		DB_PUT('"');
+		for (; *v != '\0'; v++) {
+			if (*v == '"' || *v == '\\')
+				DB_PUT('\\');
+			DB_PUT(*v);
+		}
+		DB_PUT('"');
+	}
+	DB_PUT('}');
+	DB_PUT('\0');
+#undef DB_PUT
+	return (len);
+}
+
+/*
+ * q and the queries that follow it in rest of its statement, of owners
+ * all different, as one carrier (db_mergeable) when there are two or more
+ * (they leave rest: the carrier stands for them in its place), else q.
+ * Without the memory for it, q.
+ */
+static struct db_query *
+db_merge(struct db_query *q, struct db_queryq *rest)
+{
+	struct db_query *run[DB_BATCH_MAX], *m, *p;
+	size_t		 size;
+	char		*dst;
+	int		 i, j, n = 1, many = db_stmts[q->stmt].many;
+
+	if (many == 0)
+		return (q);
+	run[0] = q;
+	for (p = TAILQ_FIRST(rest); p != NULL && n < DB_BATCH_MAX &&
+	     p->stmt == q->stmt && p->copy_sql == NULL;
+	     p = TAILQ_NEXT(p, entry)) {
+		for (i = 0; i < n && run[i]->owner != p->owner; i++)
+			;
+		if (i < n)
+			break;
+		run[n++] = p;
+	}
+	if (n < 2)
+		return (q);
+	size = (size_t)q->nparams * sizeof(char *);
+	for (j = 0; j < q->nparams; j++)
+		size += db_array(NULL, run, n, j);
+	if ((m = calloc(1, sizeof *m)) == NULL)
+		return (q);
+	if ((m->params = malloc(size)) == NULL) {
+		free(m);
+		return (q);
+	}
+	dst = (char *)(m->params + q->nparams);
+	for (j = 0; j < q->nparams; j++) {
+		m->params[j] = dst;
+		dst += db_array(dst, run, n, j);
+	}
+	m->stmt = many - 1;
+	m->nparams = q->nparams;
+	m->queued = q->queued;
+	m->size = size;
+	TAILQ_INIT(&m->parts);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			TAILQ_REMOVE(rest, run[i], entry);
+		TAILQ_INSERT_TAIL(&m->parts, run[i], entry);
+	}
+	m->nparts = n;
+	return (m);
+}
+
 /* Start the next piece of work on c: the next statement to prepare, or
  * what c may take from the queue (a read, a write alone, a batch of writes
  * or an export). Returns 1 when it took a query. */
 static int
 dbc_next(struct dbconn *c)
 {
+	struct db_queryq taken = TAILQ_HEAD_INITIALIZER(taken);
 	struct db_query *q, *more;
 	char		 name[16];
-	int		 n;
+	int		 n, r, calls = 0;
 
 	if (c->state == DBC_PREPARING) {
 		if (c->prep < db_nstmts) {
@@ -1005,28 +1243,36 @@ dbc_next(struct dbconn *c)
 		dbc_flush(c);
 		return (1);
 	}
-	/* writes that wait together: one transaction */
-	c->phase = DBB_RUN;
-	c->broken = c->redo = 0;
-	dbc_enflight(c, q, 1);
-	dbc_enflight(c, more, 1);
-	if (dbc_send(c, DBOP_BEGIN, db_stmt_begin, NULL) == -1 ||
-	    dbc_send(c, DBOP_BEGIN, db_stmt_lock_timeout, NULL) == -1 ||
-	    dbc_send_member(c, q) == -1 || dbc_send_member(c, more) == -1)
-		goto fail;
+	/* writes that wait together: one transaction, those of one
+	 * statement that takes many at once in as few calls as may be */
+	TAILQ_INSERT_TAIL(&taken, q, entry);
+	TAILQ_INSERT_TAIL(&taken, more, entry);
 	for (n = 2; n < DB_BATCH_MAX; n++) {
 		if ((more = db_take_for(c, DBW_BATCH)) == NULL)
 			break;
-		dbc_enflight(c, more, 1);
-		if (dbc_send_member(c, more) == -1)
-			goto fail;
+		TAILQ_INSERT_TAIL(&taken, more, entry);
 	}
-	log_debug("db conn=%d: %d writes in one transaction", c->idx, n);
+	c->phase = DBB_RUN;
+	c->broken = c->redo = 0;
+	r = dbc_send(c, DBOP_BEGIN, db_stmt_begin, NULL) == -1 ||
+	    dbc_send(c, DBOP_BEGIN, db_stmt_lock_timeout, NULL) == -1;
+	while ((q = TAILQ_FIRST(&taken)) != NULL) {
+		TAILQ_REMOVE(&taken, q, entry);
+		if (!r)
+			q = db_merge(q, &taken);
+		dbc_enflight(c, q, 1);
+		if (!r && dbc_send_member(c, q) == -1)
+			r = 1; /* the rest in flight too, failed with c */
+		calls++;
+	}
+	if (r) {
+		dbc_fail(c, PQerrorMessage(c->pg));
+		return (0);
+	}
+	log_debug("db conn=%d: %d writes in one transaction, %d calls", c->idx,
+	    n, calls);
 	dbc_flush(c);
 	return (1);
-fail:
-	dbc_fail(c, PQerrorMessage(c->pg));
-	return (0);
 }
 
 /* Offer the queue to the connections in turn, one piece each, for as
@@ -1094,6 +1340,16 @@ dbc_member_done(struct dbconn *c, struct db_query *q, PGresult *res)
 	}
 	c->broken = 1;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (q->nparts > 0) {
+		/* a carrier undoes all its parts: each runs again alone (its
+		 * own failure is then its own) */
+		log_info("db conn=%d: a call for %d writes of a batch met %s; "
+			 "they run again alone",
+		    c->idx, q->nparts, state != NULL ? state : "-");
+		q->mstate = DBM_LATER;
+		PQclear(res);
+		return;
+	}
 	if (state != NULL &&
 	    (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
 		strcmp(state, "55P03") == 0)) {
@@ -1127,6 +1383,34 @@ dbc_take_members(struct dbconn *c, struct db_queryq *out)
 	}
 }
 
+/* q, undone, runs again alone: a carrier's parts each alone, in order
+ * (the carrier is freed). On a failure to send, what was not sent is in
+ * flight too, to be failed with c. */
+static int
+dbc_again_alone(struct dbconn *c, struct db_query *q)
+{
+	struct db_query *p;
+	int		 r = 0;
+
+	if (q->res != NULL) {
+		PQclear(q->res);
+		q->res = NULL;
+	}
+	q->sent = 0; /* rolled back: nothing of it is done */
+	if (q->nparts == 0)
+		return (dbc_send_alone(c, q));
+	while ((p = TAILQ_FIRST(&q->parts)) != NULL) {
+		TAILQ_REMOVE(&q->parts, p, entry);
+		q->nparts--;
+		if (r == 0)
+			r = dbc_send_alone(c, p);
+		else
+			dbc_enflight(c, p, 0);
+	}
+	db_query_free(q);
+	return (r);
+}
+
 /* Send the batch's members again, each alone, in their order. */
 static int
 dbc_batch_alone(struct dbconn *c)
@@ -1137,12 +1421,7 @@ dbc_batch_alone(struct dbconn *c)
 	dbc_take_members(c, &again);
 	while ((q = TAILQ_FIRST(&again)) != NULL) {
 		TAILQ_REMOVE(&again, q, entry);
-		if (q->res != NULL) {
-			PQclear(q->res);
-			q->res = NULL;
-		}
-		q->sent = 0; /* rolled back: nothing of it is done */
-		if (dbc_send_alone(c, q) == -1) {
+		if (dbc_again_alone(c, q) == -1) {
 			/* the rest were never sent: failed with c */
 			while ((q = TAILQ_FIRST(&again)) != NULL) {
 				TAILQ_REMOVE(&again, q, entry);
@@ -1174,8 +1453,8 @@ dbc_commit_done(struct dbconn *c, PGresult *res)
 				dbc_answer(c, q);
 				continue;
 			}
-			q->sent = 0; /* undone to its savepoint */
-			if (dbc_send_alone(c, q) == -1) {
+			/* undone to its savepoint */
+			if (dbc_again_alone(c, q) == -1) {
 				while ((q = TAILQ_FIRST(&done)) != NULL) {
 					TAILQ_REMOVE(&done, q, entry);
 					if (q->mstate == DBM_LATER)
@@ -1210,6 +1489,34 @@ dbc_commit_done(struct dbconn *c, PGresult *res)
 		dbc_fail(c, PQerrorMessage(c->pg));
 }
 
+/* Whether q, or a part of the carrier q, is of owner o. */
+static int
+db_of_owner(struct db_query *q, const struct db_owner *o)
+{
+	struct db_query *p;
+
+	if (q->nparts == 0)
+		return (q->owner == o);
+	TAILQ_FOREACH (p, &q->parts, entry)
+		if (p->owner == o)
+			return (1);
+	return (0);
+}
+
+/* Whether p and q (either may be a carrier) have an owner in common. */
+static int
+db_share_owner(struct db_query *p, struct db_query *q)
+{
+	struct db_query *r;
+
+	if (q->nparts == 0)
+		return (db_of_owner(p, q->owner));
+	TAILQ_FOREACH (r, &q->parts, entry)
+		if (db_of_owner(p, r->owner))
+			return (1);
+	return (0);
+}
+
 /* Whether an earlier member of q's owner in the batch is to run again
  * alone after the COMMIT (an owner's queries run in order). */
 static int
@@ -1220,7 +1527,7 @@ dbc_later_before(struct dbconn *c, struct db_query *q)
 	TAILQ_FOREACH (p, &c->flight, entry) {
 		if (p == q)
 			return (0);
-		if (p->member && p->mstate == DBM_LATER && p->owner == q->owner)
+		if (p->member && p->mstate == DBM_LATER && db_share_owner(p, q))
 			return (1);
 	}
 	return (0);
@@ -1801,6 +2108,7 @@ db_enqueue(const void *owner, int stmt, int nparams, const char *const *params,
 	q->row_cb = row_cb;
 	q->queued = time(NULL);
 	q->size = size;
+	TAILQ_INIT(&q->parts);
 	q->owner = o;
 	q->waiting = 1;
 	if (copy_sql != NULL)

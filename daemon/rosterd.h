@@ -344,6 +344,7 @@ enum db_refusal {
 #define DB_OUTCOME_UNKNOWN "outcome unknown: "
 int		db_statement(const char *, int);
 void		db_batchable(int);
+void		db_mergeable(int, int);
 enum db_refusal db_copy(const void *, int, int, const char *const *,
     const char *, db_row_cb, db_cb, void *);
 void		db_copy_resume(void *);
@@ -495,6 +496,10 @@ struct cmd_entry {
 	const char	     *sql;
 	enum cmd_reply	      reply;
 	int		      dry_run;
+	/* a function that takes many calls of sql at once, as arrays: the
+	 * pool's group commit sends the calls of clients that wait together
+	 * as one (db_mergeable) */
+	const char *many;
 	void (*handler)(struct req *);
 };
 void	    cmd_init(void);

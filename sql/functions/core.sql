@@ -80,16 +80,24 @@ BEGIN
 	RETURN p_value;
 END $$;
 
+-- Whether a name or title passes _name's check (NULL for NULL), for a
+-- statement that takes only the values that pass (participant_add_many).
+-- Inlined.
+CREATE FUNCTION roster._name_ok(p_value text) RETURNS boolean
+LANGUAGE sql AS $$
+	SELECT pg_catalog.char_length(pg_catalog.normalize(
+	        pg_catalog.btrim(p_value), 'NFC')) BETWEEN 1 AND 200
+	    AND pg_catalog.normalize(pg_catalog.btrim(p_value), 'NFC')
+	        !~ '[\x01-\x1f\x7f]'
+$$;
+
 -- A name or title: trimmed, NFC, 1-200 characters. NULL stays NULL.
 -- Inlined (every command that writes a person calls it, for each name):
 -- the value is written out three times, which costs less than a call.
 CREATE FUNCTION roster._name(p_key text, p_value text) RETURNS text
 LANGUAGE sql AS $$
 	SELECT CASE WHEN p_value IS NULL THEN NULL
-	    WHEN pg_catalog.char_length(pg_catalog.normalize(
-	        pg_catalog.btrim(p_value), 'NFC')) BETWEEN 1 AND 200
-	        AND pg_catalog.normalize(pg_catalog.btrim(p_value), 'NFC')
-	        !~ '[\x01-\x1f\x7f]'
+	    WHEN roster._name_ok(p_value)
 	    THEN pg_catalog.normalize(pg_catalog.btrim(p_value), 'NFC')
 	    ELSE roster._fail('RSINV', pg_catalog.format(
 	        '%s: must be 1-200 characters', p_key))::text END
@@ -149,6 +157,14 @@ BEGIN
 	RETURN p_value::bigint;
 END $$;
 
+-- Whether a trimmed, non-empty value is an e-mail address as _email
+-- takes it. Inlined.
+CREATE FUNCTION roster._email_ok(p_value text) RETURNS boolean
+LANGUAGE sql AS $$
+	SELECT pg_catalog.char_length(p_value) <= 254
+	    AND p_value ~ '^[^@[:space:]]+@[^@[:space:]]+$'
+$$;
+
 -- An e-mail address (the daemon checks the shape first); '' is NULL.
 CREATE FUNCTION roster._email(p_value text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
@@ -158,7 +174,7 @@ BEGIN
 	IF v = '' THEN
 		RETURN NULL;
 	END IF;
-	IF char_length(v) > 254 OR v !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
+	IF NOT _email_ok(v) THEN
 		RAISE EXCEPTION USING ERRCODE = 'RSINV',
 		    MESSAGE = 'email: not an e-mail address';
 	END IF;

@@ -304,6 +304,206 @@ BEGIN
 	RETURN NEXT;
 END $$;
 
+-- PARTICIPANT ADD, many at once: the pool's group commit (daemon/db.c)
+-- sends the registrations of different clients that wait together as one
+-- call, arrays of participant_add's arguments (element i is one
+-- registration). A row for each element, by its ord (1-based): what
+-- participant_add returns, or the state and message of the error it
+-- raised, having done nothing. The registrations of participant_add's
+-- usual path whose values pass their checks are written by one statement
+-- for all of them (a call per registration costs PostgreSQL several times
+-- the work: tests/bench/sql-cost); each other one, and each that the
+-- statement did not write (a delegation with a quota, a badge taken),
+-- is a call of participant_add in a subtransaction of its own, so that
+-- every error is the same as alone. A serialization failure, a deadlock
+-- or a lock not granted in time is raised, not returned: the pool then
+-- runs each registration again, alone, after the batch.
+CREATE FUNCTION roster.participant_add_many(p_actor text[],
+    p_actor_role text[], p_actor_party text[], p_event text[],
+    p_party text[], p_name text[], p_family text[], p_latin text[],
+    p_honorific text[], p_title text[], p_email text[], p_role text[],
+    p_ref text[])
+RETURNS TABLE (ord integer, id text, party text, badge text,
+    version text, replay text, state text, message text)
+LANGUAGE plpgsql SET search_path = roster, pg_catalog, pg_temp
+SET random_page_cost = 1.1 AS $$
+#variable_conflict use_column
+DECLARE
+	v_n integer := coalesce(cardinality(p_actor), 0);
+	v_done boolean[];
+	v_ord integer[];
+	v_id text[];
+	v_party text[];
+	v_badge text[];
+	v_version text[];
+	v_body text[];
+	v_key bytea;
+	v_state text;
+	v_msg text;
+	i integer;
+BEGIN
+	IF v_n = 0 OR v_n > 1000 OR v_n <> ALL (ARRAY[cardinality(p_actor_role),
+	    cardinality(p_actor_party), cardinality(p_event),
+	    cardinality(p_party), cardinality(p_name), cardinality(p_family),
+	    cardinality(p_latin), cardinality(p_honorific),
+	    cardinality(p_title), cardinality(p_email), cardinality(p_role),
+	    cardinality(p_ref)]) THEN
+		PERFORM _fail('RSSYN', 'participant_add_many: 1-1000 of each '
+		    'argument, as many of each');
+	END IF;
+	v_done := array_fill(false, ARRAY[v_n]);
+	BEGIN
+		-- u: the elements of the usual path, their values as
+		-- participant_add writes them; f: those whose event, party and
+		-- delegation its first statement would find (with the same
+		-- locks); n, a: their participants and audit rows, the ids drawn
+		-- first to tie each row to its element.
+			WITH u AS (
+				SELECT x.*,
+				    normalize(btrim(x.name), NFC) AS v_name,
+				    normalize(btrim(nullif(btrim(x.family), '')), NFC)
+				        AS v_family,
+				    normalize(btrim(nullif(btrim(x.latin), '')), NFC)
+				        AS v_latin,
+				    normalize(btrim(nullif(btrim(x.honorific), '')), NFC)
+				        AS v_honorific,
+				    normalize(btrim(nullif(btrim(x.title), '')), NFC)
+				        AS v_title,
+				    nullif(btrim(x.email), '') AS v_email,
+				    coalesce(x.role, 'member') AS v_role
+				FROM unnest(p_actor, p_actor_role, p_actor_party, p_event,
+				    p_party, p_name, p_family, p_latin, p_honorific,
+				    p_title, p_email, p_role, p_ref)
+				    WITH ORDINALITY AS x(actor, actor_role, actor_party,
+				    event, party, name, family, latin, honorific, title,
+				    email, role, ref, ord)
+				WHERE x.ref IS NULL AND x.event IS NOT NULL
+				    AND x.actor_role IN ('admin', 'secretariat', 'host',
+				        'focal')
+				    AND (x.actor_role = 'focal' OR x.party IS NOT NULL)
+				    AND (x.role IS NULL OR x.role IN ('member', 'adviser',
+				        'observer', 'staff'))
+				    AND _name_ok(x.name)
+				    AND (nullif(btrim(x.family), '') IS NULL
+				        OR _name_ok(x.family))
+				    AND (nullif(btrim(x.latin), '') IS NULL
+				        OR _name_ok(x.latin))
+				    AND (nullif(btrim(x.honorific), '') IS NULL
+				        OR _name_ok(x.honorific))
+				    AND (nullif(btrim(x.title), '') IS NULL
+				        OR _name_ok(x.title))
+				    AND (nullif(btrim(x.email), '') IS NULL
+				        OR _email_ok(btrim(x.email)))
+			), f AS (
+				SELECT u.*, ev.id AS e_id, ev.code AS e_code,
+				    pa.code AS pa_code, dl.id AS d_id,
+				    nextval(pg_get_serial_sequence('roster.participant',
+				        'id')::regclass) AS p_id,
+				    _badge() AS p_badge
+				FROM u
+				JOIN event ev ON lower(ev.code) = lower(u.event)
+				JOIN delegation dl ON dl.event_id = ev.id
+				JOIN party pa ON pa.id = dl.party_id
+				WHERE ev.status = 'open'
+				    AND lower(pa.code) = lower(CASE
+				        WHEN u.actor_role = 'focal' THEN u.actor_party
+				        ELSE u.party END)
+				    AND (u.actor_role <> 'focal' OR u.party IS NULL
+				        OR lower(u.party) = lower(u.actor_party))
+				    AND dl.quota IS NULL AND dl.status <> 'declined'
+				FOR SHARE OF ev, dl
+			), n AS (
+				INSERT INTO participant AS x (id, delegation_id, name,
+				    family, latin, honorific, title, email, role, badge)
+				OVERRIDING SYSTEM VALUE
+				SELECT f.p_id, f.d_id, f.v_name, f.v_family, f.v_latin,
+				    f.v_honorific, f.v_title, f.v_email, f.v_role,
+				    f.p_badge
+				FROM f
+				ON CONFLICT (badge) DO NOTHING
+				RETURNING x.id, x.badge, x.version
+			), a AS (
+				INSERT INTO audit (event_id, username, command, target,
+				    detail)
+				SELECT f.e_id, coalesce(f.actor, '-'), 'PARTICIPANT ADD',
+				    f.e_code || '/participant/' || n.id,
+				    jsonb_strip_nulls(jsonb_build_object('party', f.pa_code,
+				    'name', f.v_name, 'family', f.v_family,
+				    'latin', f.v_latin, 'honorific', f.v_honorific,
+				    'title', f.v_title, 'email', f.v_email,
+				    'role', f.v_role))
+				FROM n JOIN f ON f.p_id = n.id
+				ORDER BY f.ord
+			)
+			SELECT array_agg(f.ord::integer ORDER BY f.ord),
+			    array_agg(n.id::text ORDER BY f.ord),
+			    array_agg(f.pa_code::text ORDER BY f.ord),
+			    array_agg(n.badge::text ORDER BY f.ord),
+			    array_agg(n.version::text ORDER BY f.ord),
+			    array_agg(json_strip_nulls(json_build_object(
+			        'event', f.e_code, 'kind', 'participant.added',
+			        'id', n.id::text, 'party', f.pa_code, 'name', f.v_name,
+			        'latin', f.v_latin, 'role', f.v_role))::text
+			        ORDER BY f.ord)
+			INTO v_ord, v_id, v_party, v_badge, v_version, v_body
+			FROM n JOIN f ON f.p_id = n.id;
+		IF v_ord IS NOT NULL THEN
+			SELECT k.key INTO v_key FROM notify_key k;
+			IF v_key IS NULL THEN
+				PERFORM _fail('XX000',
+				    'no notification key (roster.notify_key)');
+			END IF;
+			PERFORM _notify_emit(v_key, 'roster', b.body)
+			FROM unnest(v_body) WITH ORDINALITY AS b(body, n)
+			ORDER BY b.n;
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
+		IF v_state IN ('40001', '40P01', '55P03') THEN
+			RAISE;
+		END IF;
+		v_ord := NULL; /* undone: each by participant_add, below */
+	END;
+	FOR i IN 1 .. coalesce(cardinality(v_ord), 0) LOOP
+		v_done[v_ord[i]] := true;
+		ord := v_ord[i];
+		id := v_id[i];
+		party := v_party[i];
+		badge := v_badge[i];
+		version := v_version[i];
+		replay := NULL;
+		state := NULL;
+		message := NULL;
+		RETURN NEXT;
+	END LOOP;
+	FOR i IN 1 .. v_n LOOP
+		CONTINUE WHEN v_done[i];
+		v_state := NULL;
+		BEGIN
+			SELECT * INTO id, party, badge, version, replay
+			FROM participant_add(p_actor[i], p_actor_role[i],
+			    p_actor_party[i], p_event[i], p_party[i], p_name[i],
+			    p_family[i], p_latin[i], p_honorific[i], p_title[i],
+			    p_email[i], p_role[i], p_ref[i]);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE,
+			    v_msg = MESSAGE_TEXT;
+			IF v_state IN ('40001', '40P01', '55P03') THEN
+				RAISE;
+			END IF;
+			id := NULL;
+			party := NULL;
+			badge := NULL;
+			version := NULL;
+			replay := NULL;
+		END;
+		ord := i;
+		state := v_state;
+		message := CASE WHEN v_state IS NOT NULL THEN v_msg END;
+		RETURN NEXT;
+	END LOOP;
+END $$;
+
 -- PARTICIPANT LIST [party=] [status=] [role=]: a focal point sees their own
 -- party's only (party= of another is RSFRB).
 CREATE FUNCTION roster.participant_list(p_actor text, p_actor_role text,
