@@ -357,7 +357,10 @@ BEGIN
 		-- participant_add writes them; f: those whose event, party and
 		-- delegation its first statement would find (with the same
 		-- locks); n, a: their participants and audit rows, the ids drawn
-		-- first to tie each row to its element.
+		-- first to tie each row to its element. u's conditions (roles,
+		-- the values' checks) must never take more than participant_add
+		-- does: what they leave out only goes the slow way, what they
+		-- took too many would be written without its checks.
 			WITH u AS (
 				SELECT x.*,
 				    normalize(btrim(x.name), NFC) AS v_name,
