@@ -73,7 +73,8 @@ ask() {	# ask LINE: send it, set $reply to the final line of the answer
 
 bench_disconnect() {
 	ask "QUIT"
-	wait "$TLS_PID" 2>/dev/null || true
+	# bash unsets TLS_PID once the coprocess has ended
+	[ -z "${TLS_PID:-}" ] || wait "$TLS_PID" 2>/dev/null || true
 }
 
 # bench_setup: the programs, the descriptors, PostgreSQL, rosterd and the
