@@ -86,6 +86,7 @@ const struct cmd_entry cmd_agenda_entries[] = {
 	    .keys = session_list_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "session_list",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
@@ -93,6 +94,7 @@ const struct cmd_entry cmd_agenda_entries[] = {
 	    .keys = session_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "session_show",
+	    .read = 1,
 	    .reply = CMD_REPLY_ONE,
 	},
 	{
@@ -116,6 +118,7 @@ const struct cmd_entry cmd_agenda_entries[] = {
 	    .keys = speaker_list_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "speaker_list",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
@@ -147,6 +150,7 @@ const struct cmd_entry cmd_agenda_entries[] = {
 	    .keys = session_keys,
 	    .roles = ROLES_STAFF,
 	    .sql = "roster",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{ .name = NULL },

@@ -17,6 +17,7 @@ const struct cmd_entry cmd_audit_entries[] = {
 	    .keys = audit_keys,
 	    .roles = ROLE_ADMIN | ROLE_SECRETARIAT,
 	    .sql = "audit",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{ .name = NULL },

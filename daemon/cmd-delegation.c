@@ -57,6 +57,7 @@ const struct cmd_entry cmd_delegation_entries[] = {
 	    .keys = delegation_list_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "delegation_list",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
@@ -64,6 +65,7 @@ const struct cmd_entry cmd_delegation_entries[] = {
 	    .keys = delegation_party_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "delegation_show",
+	    .read = 1,
 	    .reply = CMD_REPLY_ONE,
 	},
 	{

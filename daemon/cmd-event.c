@@ -53,6 +53,7 @@ const struct cmd_entry cmd_event_entries[] = {
 	    .name = "EVENT LIST",
 	    .roles = ROLE_ANY_USER,
 	    .sql = "event_list",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
@@ -60,6 +61,7 @@ const struct cmd_entry cmd_event_entries[] = {
 	    .keys = event_show_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "event_show",
+	    .read = 1,
 	    .reply = CMD_REPLY_ONE,
 	},
 	{

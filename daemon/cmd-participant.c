@@ -130,6 +130,7 @@ const struct cmd_entry cmd_participant_entries[] = {
 	    .keys = participant_list_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "participant_list",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
@@ -138,6 +139,7 @@ const struct cmd_entry cmd_participant_entries[] = {
 	    .roles = ROLE_ANY_USER,
 	    .sql = "participant_show",
 	    .reply = CMD_REPLY_ONE,
+	    .read = 1,
 	},
 	{
 	    .name = "PARTICIPANT SET",

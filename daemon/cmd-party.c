@@ -36,6 +36,7 @@ const struct cmd_entry cmd_party_entries[] = {
 	    .keys = party_list_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "party_list",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{
@@ -43,6 +44,7 @@ const struct cmd_entry cmd_party_entries[] = {
 	    .keys = party_show_keys,
 	    .roles = ROLE_ANY_USER,
 	    .sql = "party_show",
+	    .read = 1,
 	    .reply = CMD_REPLY_ONE,
 	},
 	{ .name = NULL },

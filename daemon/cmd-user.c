@@ -91,6 +91,7 @@ const struct cmd_entry cmd_user_entries[] = {
 	    .name = "USER LIST",
 	    .roles = ROLE_ADMIN,
 	    .sql = "user_list",
+	    .read = 1,
 	    .reply = CMD_REPLY_RECORDS,
 	},
 	{

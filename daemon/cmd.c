@@ -175,6 +175,13 @@ cmd_init(void)
 			 * transaction with others (group commit, db.c) */
 			if (e->dry_run)
 				db_batchable(cmd_stmt[i]);
+			if (e->read) {
+				if (e->dry_run || e->sql == NULL)
+					fatalx("%s: only a function that "
+					       "reads is marked read",
+					    e->name);
+				db_readonly(cmd_stmt[i]);
+			}
 			if (e->many != NULL) {
 				if (!e->dry_run)
 					fatalx("%s: only a write takes many",

@@ -8,9 +8,14 @@
  * connection), at most DB_MAX_PER_OWNER each, and the owners are served in
  * turn, so that one client's flood does not delay everyone else.
  *
- * A connection has many queries in flight: each read (and each write that
- * is alone) is its own segment, the statement and a Sync, so its own
- * transaction. Writes that wait together (statements marked with
+ * A connection has many queries in flight: each write that is alone is its
+ * own segment, the statement and a Sync, so its own transaction. Reads
+ * (statements marked with db_readonly) that wait together share one: their
+ * statements, then one Sync, one answer from PostgreSQL for them all; one
+ * that fails makes PostgreSQL skip the rest, which are sent again. Queries
+ * are taken from the queue once the event loop has run the callbacks that
+ * are ready (db_kick_soon), so that those of clients whose requests
+ * arrived together go together. Writes that wait together (statements marked with
  * db_batchable) go as one transaction, "group commit": BEGIN, then for each
  * SAVEPOINT, the statement, RELEASE and a Sync, then COMMIT once every
  * answer is in, so that one WAL flush commits them all. Each still fails
@@ -67,6 +72,7 @@
 #define DB_BATCH_MAX	   64	/* writes in one transaction */
 #define DB_BATCH_LOCK_WAIT "50ms" /* then a write waits alone, after */
 #define DB_DEPTH	   32	  /* queries in flight on one connection */
+#define DB_READ_GROUP	   16	  /* reads in one segment */
 #define DB_MAX_OPS	   (4 * DB_BATCH_MAX + 2 * DB_DEPTH + 16)
 
 struct db_statement {
@@ -74,6 +80,7 @@ struct db_statement {
 	int	    nparams;
 	int	    batch; /* a write that may share a transaction */
 	int	    many;  /* 1 + the statement that takes many at once, or 0 */
+	int	    read;  /* only reads: may share a segment with others */
 };
 
 /* Where a query of a batch stands. */
@@ -123,6 +130,10 @@ struct db_owner {
 	int		 nqueued;
 	int		 inflight; /* its queries sent on conn */
 	struct dbconn	*conn;
+	/* the read group (segment of several reads) that holds some of its
+	 * queries: its next ones wait for that segment's end, since a read
+	 * skipped there is sent again */
+	unsigned int group;
 };
 TAILQ_HEAD(db_ownerq, db_owner);
 LIST_HEAD(db_ownerl, db_owner);
@@ -152,6 +163,7 @@ enum dbop_kind {
 struct dbop {
 	enum dbop_kind	 kind;
 	struct db_query *q;
+	int		 n; /* a Sync of reads: how many, from q on */
 };
 
 /* Where a connection's batch stands. */
@@ -209,6 +221,9 @@ static int		   db_busy; /* reading results: kick the queue after */
 static int		   db_stmt_begin, db_stmt_savepoint, db_stmt_release;
 static int		   db_stmt_undo, db_stmt_commit, db_stmt_rollback;
 static int		   db_stmt_lock_timeout;
+static struct event	  *db_kick_ev; /* db_kick after the ready callbacks */
+static unsigned int	   db_groups;  /* read groups formed, for their ids */
+static unsigned int	   db_forming; /* the one being formed, or 0 */
 
 static void dbc_connect(struct dbconn *);
 static void dbc_fail(struct dbconn *, const char *);
@@ -269,6 +284,20 @@ db_mergeable(int stmt, int many)
 {
 	db_stmts[stmt].many = many + 1;
 	db_stmts[many].batch = 1;
+}
+
+/*
+ * Before db_start: stmt only reads (its function is STABLE, and so is
+ * everything it calls), so that reads of different clients that wait
+ * together may go in one segment (several statements, one Sync: one
+ * implicit transaction, one answer from PostgreSQL for them all). A
+ * statement that wrote would lose its write, already answered, whenever a
+ * later one of its segment failed.
+ */
+void
+db_readonly(int stmt)
+{
+	db_stmts[stmt].read = 1;
 }
 
 static void
@@ -365,8 +394,9 @@ db_unqueue(struct db_query *q)
 
 /* What a connection can take now. */
 enum db_want {
-	DBW_ANY,  /* a read, a write, or an export if c is empty */
-	DBW_BATCH /* another write for the batch being formed */
+	DBW_ANY,   /* a read, a write, or an export if c is empty */
+	DBW_BATCH, /* another write for the batch being formed */
+	DBW_READ   /* another read for the segment being formed */
 };
 
 /* Whether c may take q: an owner's queries run in order, so while some are
@@ -381,8 +411,13 @@ db_fits(struct dbconn *c, struct db_query *q, enum db_want want, int writers)
 	if (o->inflight > 0 && o->conn != NULL && o->conn != c &&
 	    o->conn->state != DBC_COPY)
 		return (0);
+	if (o->group != 0 && o->group != db_forming)
+		return (0);
 	if (want == DBW_BATCH)
 		return (q->copy_sql == NULL && db_stmts[q->stmt].batch);
+	if (want == DBW_READ)
+		return (q->copy_sql == NULL && db_stmts[q->stmt].read &&
+		    c->nflight < DB_DEPTH && c->nops + 8 <= DB_MAX_OPS);
 	if (c->nwrites > 0 || c->nflight >= DB_DEPTH ||
 	    c->nops + 8 > DB_MAX_OPS)
 		return (0);
@@ -939,6 +974,7 @@ dbc_send(struct dbconn *c, enum dbop_kind kind, int stmt, struct db_query *q)
 	c->nops++;
 	op->kind = kind;
 	op->q = q;
+	op->n = kind == DBOP_SYNC && q != NULL;
 	if (kind == DBOP_EXEC)
 		q->sent = 1;
 	return (0);
@@ -959,6 +995,45 @@ dbc_send_alone(struct dbconn *c, struct db_query *q)
 	if (dbc_send(c, DBOP_EXEC, q->stmt, q) == -1 ||
 	    dbc_send(c, DBOP_SYNC, 0, q) == -1)
 		return (-1);
+	return (0);
+}
+
+/*
+ * Reads in one segment, q and those that wait with it (of any owner, as
+ * many as fit, in their turns), then one Sync: PostgreSQL runs them in one
+ * implicit transaction and answers them together. One that fails makes
+ * PostgreSQL skip the rest, which are sent again (dbc_synced); so that
+ * an owner's queries still run in order, its next ones wait until the
+ * segment has ended (db_owner.group). q alone is sent as alone.
+ */
+static int
+dbc_send_reads(struct dbconn *c, struct db_query *q)
+{
+	struct db_query *g[DB_READ_GROUP], *more;
+	int		 i, n = 1;
+
+	if (++db_groups == 0)
+		db_groups = 1;
+	db_forming = db_groups;
+	g[0] = q;
+	q->owner->group = db_forming;
+	dbc_enflight(c, q, 0);
+	while (n < DB_READ_GROUP && (more = db_take_for(c, DBW_READ)) != NULL) {
+		more->owner->group = db_forming;
+		dbc_enflight(c, more, 0);
+		g[n++] = more;
+	}
+	db_forming = 0;
+	if (n == 1)
+		q->owner->group = 0;
+	for (i = 0; i < n; i++)
+		if (dbc_send(c, DBOP_EXEC, g[i]->stmt, g[i]) == -1)
+			return (-1);
+	if (dbc_send(c, DBOP_SYNC, 0, q) == -1)
+		return (-1);
+	c->ops[(c->op_head + c->nops - 1) % DB_MAX_OPS].n = n;
+	if (n > 1)
+		log_debug("db conn=%d: %d reads in one segment", c->idx, n);
 	return (0);
 }
 
@@ -1234,6 +1309,14 @@ dbc_next(struct dbconn *c)
 		dbc_copy_start(c, q);
 		return (1);
 	}
+	if (db_stmts[q->stmt].read) {
+		if (dbc_send_reads(c, q) == -1) {
+			dbc_fail(c, PQerrorMessage(c->pg));
+			return (0);
+		}
+		dbc_flush(c);
+		return (1);
+	}
 	if (!db_stmts[q->stmt].batch ||
 	    (more = db_take_for(c, DBW_BATCH)) == NULL) {
 		if (dbc_send_alone(c, q) == -1) {
@@ -1293,6 +1376,25 @@ db_kick(void)
 				took = 1;
 	} while (took && db_queued > 0);
 	db_busy--;
+}
+
+static void
+db_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	db_kick();
+}
+
+/* Offer the queue once the event loop has run the callbacks that are
+ * ready now: the queries of clients whose requests arrived together are
+ * then taken together (reads in one segment, writes in one batch) and
+ * sent with one write each connection. */
+static void
+db_kick_soon(void)
+{
+	if (db_kick_ev == NULL)
+		db_kick();
+	else
+		event_active(db_kick_ev, EV_TIMEOUT, 0);
 }
 
 /* Whether a result says that its statement was skipped: an earlier one
@@ -1633,14 +1735,73 @@ dbc_op_done(struct dbconn *c, const struct dbop *op, PGresult *res)
 	}
 }
 
+/*
+ * A segment of reads has ended: each that has its result is answered (its
+ * own failure, the first, is its answer; a failure at the Sync, the end
+ * of a transaction that only read, is the first one's), and those that
+ * PostgreSQL skipped after a failure go again, as one segment, before
+ * anything else of their owners.
+ */
+static void
+dbc_reads_synced(struct dbconn *c, const struct dbop *op)
+{
+	struct db_query *g[DB_READ_GROUP], *q = op->q, *again[DB_READ_GROUP];
+	int		 i, n = 0, m = 0, r = 0;
+
+	for (i = 0; i < op->n && q != NULL; i++) {
+		g[n++] = q;
+		q = TAILQ_NEXT(q, entry);
+	}
+	for (i = 0; i < n; i++) {
+		dbc_unflight(c, g[i]);
+		g[i]->owner->group = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (g[i]->res == NULL || !db_skipped(g[i]->res))
+			continue;
+		PQclear(g[i]->res);
+		g[i]->res = NULL;
+		again[m++] = g[i];
+		g[i] = NULL;
+	}
+	if (m > 0) {
+		if (++db_groups == 0)
+			db_groups = 1;
+		for (i = 0; i < m; i++) {
+			if (m > 1)
+				again[i]->owner->group = db_groups;
+			dbc_enflight(c, again[i], 0);
+			if (!r &&
+			    dbc_send(c, DBOP_EXEC, again[i]->stmt, again[i]) ==
+				-1)
+				r = -1;
+		}
+		if (!r && dbc_send(c, DBOP_SYNC, 0, again[0]) == -1)
+			r = -1;
+		if (!r)
+			c->ops[(c->op_head + c->nops - 1) % DB_MAX_OPS].n = m;
+		log_debug("db conn=%d: %d reads skipped, sent again", c->idx,
+		    m);
+	}
+	for (i = 0; i < n; i++)
+		if (g[i] != NULL)
+			dbc_answer(c, g[i]);
+	if (r == -1)
+		dbc_fail(c, PQerrorMessage(c->pg));
+}
+
 /* A segment has ended (its Sync): a query alone is answered, having
  * committed; a batch takes its next step. */
 static void
 dbc_synced(struct dbconn *c, const struct dbop *op)
 {
 	if (op->q != NULL) {
-		dbc_unflight(c, op->q);
-		dbc_answer(c, op->q);
+		if (op->n > 1)
+			dbc_reads_synced(c, op);
+		else {
+			dbc_unflight(c, op->q);
+			dbc_answer(c, op->q);
+		}
 		return;
 	}
 	c->segs--;
@@ -2040,6 +2201,8 @@ db_start(struct event_base *base, const char *conninfo, int n,
 			fatalx("evtimer_new");
 		dbc_connect(&db_conns[i]);
 	}
+	if ((db_kick_ev = event_new(base, -1, 0, db_kick_cb, NULL)) == NULL)
+		fatalx("event_new");
 	db_sweep_ev = event_new(base, -1, EV_PERSIST, db_sweep_cb, NULL);
 	if (db_sweep_ev == NULL || event_add(db_sweep_ev, &tv) == -1)
 		fatalx("event_add");
@@ -2117,7 +2280,7 @@ db_enqueue(const void *owner, int stmt, int nparams, const char *const *params,
 	o->nqueued++;
 	db_queued++;
 	db_queued_bytes += size;
-	db_kick();
+	db_kick_soon();
 	return (DB_QUEUED);
 }
 
@@ -2372,6 +2535,10 @@ db_stop(void)
 	db_fail_queue(PROTO_UNAVAILABLE, "the server is stopping");
 	if (db_sweep_ev != NULL)
 		event_free(db_sweep_ev);
+	if (db_kick_ev != NULL) {
+		event_free(db_kick_ev);
+		db_kick_ev = NULL;
+	}
 	free(db_conns);
 	db_conns = NULL;
 	db_nconns = 0;

@@ -345,6 +345,7 @@ enum db_refusal {
 int		db_statement(const char *, int);
 void		db_batchable(int);
 void		db_mergeable(int, int);
+void		db_readonly(int);
 enum db_refusal db_copy(const void *, int, int, const char *const *,
     const char *, db_row_cb, db_cb, void *);
 void		db_copy_resume(void *);
@@ -500,6 +501,10 @@ struct cmd_entry {
 	 * pool's group commit sends the calls of clients that wait together
 	 * as one (db_mergeable) */
 	const char *many;
+	/* its function only reads (STABLE, and so is what it calls): calls
+	 * of different clients may share a segment (db_readonly);
+	 * test_read_groups.py checks the functions */
+	int read;
 	void (*handler)(struct req *);
 };
 void	    cmd_init(void);

@@ -1,0 +1,190 @@
+"""test_read_groups.py -- reads that wait together go to PostgreSQL in one
+segment (issue 11, daemon/db.c: several statements, one Sync), and each
+is still answered as if alone: its own record or its own error, in each
+client's order; a read that PostgreSQL skipped after another's failure in
+the segment is sent again, unseen. Only functions that only read are
+marked to share a segment: each is STABLE.
+
+The pool has one connection (db_connections = 1); a registration that
+sleeps in a trigger holds it, so that the reads sent meanwhile by
+several clients wait together and go as one segment once it is done."""
+
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+env, rd = h.setup(users=[('fhu', 'focal', 'HU')], db_connections=1,
+                  log_level='debug')
+pg = env.pg
+A = rd.login('admin')
+h.event(A, 'E1')
+h.event(A, 'E2')
+for p in ('TR', 'HU'):
+    h.must(A, 'DELEGATION REGISTER event=E1 party=%s' % p)
+h.must(A, 'DELEGATION REGISTER event=E2 party=DE')
+
+ids = {}
+for i in range(24):
+    party = ('TR', 'HU')[i % 2]
+    r = h.must(A, 'PARTICIPANT ADD event=E1 party=%s name=%s'
+               % (party, h.quote('Reader %d' % i)))
+    ids[i] = (r.fields['id'], party)
+other = h.must(A, 'PARTICIPANT ADD event=E2 party=DE name="Other Event"')
+other_id = other.fields['id']
+
+pg.query("""CREATE FUNCTION public.slow_first() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.name LIKE 'Slow First%' THEN
+            PERFORM pg_sleep(1);
+        END IF;
+        RETURN NULL;
+    END $$""")
+pg.query("CREATE TRIGGER slow_first AFTER INSERT ON roster.participant "
+         "FOR EACH ROW EXECUTE FUNCTION public.slow_first()")
+
+clients = [rd.login('admin') for _ in range(8)]
+focal = rd.login('fhu')
+slow_n = 0
+
+
+def count(sql):
+    return int(pg.scalar(sql))
+
+
+def segments():
+    """Sizes of the read segments the daemon logged so far, and how many
+    times it sent skipped reads again."""
+    sizes, again = [], 0
+    for line in rd.log().splitlines():
+        m = re.search(r'(\d+) reads in one segment', line)
+        if m:
+            sizes.append(int(m.group(1)))
+        if 'reads skipped, sent again' in line:
+            again += 1
+    return sizes, again
+
+
+def together(sends):
+    """sends: (connection, [lines]). A slow registration holds the pool's
+    one connection while each connection sends its lines; then every
+    reply is read, by connection."""
+    global slow_n
+    slow_n += 1
+    S = clients[-1]
+    S.send('PARTICIPANT ADD event=E1 party=TR name=%s'
+           % h.quote('Slow First %d' % slow_n))
+    h.wait_for(lambda: count(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = "
+        "'PgSleep'") == 1, 20)
+    for c, lines in sends:
+        for line in lines:
+            c.send(line)
+    h.ok(S.read_reply(30).ok, 'the slow registration is answered OK')
+    return [[c.read_reply(30) for _ in lines] for c, lines in sends]
+
+
+def answer(r):
+    """What a reply says: the name shown, or the error code."""
+    if not r.ok:
+        return r.code
+    return r.records[0]['name'] if r.records else 'no record'
+
+
+def show(i):
+    return 'PARTICIPANT SHOW id=%s' % ids[i][0]
+
+
+with h.section('reads of different clients share a segment, each its own '
+               'answer'):
+    before, again0 = segments()
+    sends = [(clients[k], [show(k), show(k + 8)]) for k in range(7)]
+    got = together(sends)
+    h.is_([[answer(r) for r in rs] for rs in got],
+          [['Reader %d' % k, 'Reader %d' % (k + 8)] for k in range(7)],
+          'each client has its own records, in its order')
+    after, again1 = segments()
+    h.ok(any(n >= 7 for n in after[len(before):]),
+         'the reads waiting together went in one segment',
+         after[len(before):])
+    h.is_(again1, again0, 'none failed, so none was sent again')
+
+with h.section('a read that fails in a segment fails alone; those skipped '
+               'after it are sent again'):
+    before, again0 = segments()
+    # focal point of HU: a TR participant is not theirs; 999999 is no one;
+    # a participant of E2 is not in E1
+    sends = [
+        (clients[0], [show(0)]),
+        (clients[1], ['PARTICIPANT SHOW id=999999']),
+        (clients[2], [show(2)]),
+        (focal, [show(4), show(1)]),
+        (clients[3], ['PARTICIPANT SHOW id=%s event=E1' % other_id]),
+        (clients[4], [show(6), 'PARTICIPANT SHOW id=0', show(7)]),
+        (clients[5], ['PARTICIPANT SHOW id=%s event=E2' % other_id]),
+    ]
+    got = together(sends)
+    want_focal_tr = answer(focal.request(show(4)))
+    h.ok(want_focal_tr != 'Reader 4',
+         "a focal point does not see another party's participant",
+         want_focal_tr)
+    h.is_([[answer(r) for r in rs] for rs in got], [
+        ['Reader 0'],
+        ['NOT_FOUND'],
+        ['Reader 2'],
+        [want_focal_tr, 'Reader 1'],
+        ['NOT_FOUND'],
+        ['Reader 6', 'INVALID', 'Reader 7'],
+        ['Other Event'],
+    ], 'each read has the answer it has alone, in its client\'s order')
+    after, again1 = segments()
+    h.ok(any(n >= 8 for n in after[len(before):]),
+         'the reads went in one segment', after[len(before):])
+    h.ok(again1 > again0, 'the reads skipped after a failure were sent again')
+
+with h.section("one client's pipelined reads, failures among them, keep "
+               'their order'):
+    lines, want = [], []
+    for i in range(40):
+        if i % 9 == 4:
+            lines.append('PARTICIPANT SHOW id=%d' % (900000 + i))
+            want.append('NOT_FOUND')
+        elif i % 13 == 6:
+            lines.append('PARTICIPANT SET id=%s title=%s'
+                         % (ids[i % 24][0], h.quote('Title %d' % i)))
+            want.append('SET')
+        else:
+            lines.append(show(i % 24))
+            want.append('Reader %d' % (i % 24))
+    got = [answer(r) if not l.startswith('PARTICIPANT SET') or not r.ok
+           else 'SET' for l, r in zip(lines, A.pipeline(lines, timeout=60))]
+    h.is_(got, want, 'every read and write answered in order')
+    t = h.show(A, show(8))
+    h.is_(t.get('title'), 'Title 32', 'the last write of a record is kept')
+
+with h.section('the functions marked as only reading are STABLE'):
+    top = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    marked = []
+    for name in sorted(os.listdir(os.path.join(top, 'daemon'))):
+        if not (name.startswith('cmd') and name.endswith('.c')):
+            continue
+        with open(os.path.join(top, 'daemon', name)) as f:
+            text = f.read()
+        for entry in re.findall(r'\{[^{}]*\}', text):
+            if re.search(r'\.read\s*=\s*1', entry):
+                m = re.search(r'\.sql\s*=\s*"(\w+)"', entry)
+                h.ok(m is not None, 'a read entry names its function', entry)
+                if m:
+                    marked.append(m.group(1))
+    h.ok('participant_show' in marked, 'PARTICIPANT SHOW is marked', marked)
+    for f in marked:
+        h.is_(pg.scalar("SELECT string_agg(provolatile::text, ',') FROM "
+                        "pg_proc WHERE pronamespace = 'roster'::regnamespace "
+                        "AND proname = '%s'" % f), 's',
+              '%s is STABLE' % f)
+
+h.done_testing()
