@@ -232,6 +232,7 @@ static void dbc_io_cb(evutil_socket_t, short, void *);
 static int  dbc_next(struct dbconn *);
 static void db_kick(void);
 static int  dbc_copy_read(struct dbconn *);
+static void dbc_cancel(struct dbconn *);
 
 /* Send what libpq holds; wait for write readiness only while some is left. */
 static void
@@ -1844,6 +1845,14 @@ dbc_pipeline_read(struct dbconn *c)
 			op = *head;
 			dbc_pop(c);
 			dbc_synced(c, &op);
+			/* the drain cancels what runs; once a segment has
+			 * ended, what was sent behind it runs: cancel that
+			 * too, so that nothing commits after rosterd exits */
+			if (db_stopping && c->state == DBC_READY &&
+			    c->nflight > 0) {
+				c->cancelling = 0;
+				dbc_cancel(c);
+			}
 			continue;
 		}
 		if (res != NULL) {
