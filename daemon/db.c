@@ -11,8 +11,8 @@
  * A connection has many queries in flight: each write that is alone is its
  * own segment, the statement and a Sync, so its own transaction. Reads
  * (statements marked with db_readonly) that wait together share one: their
- * statements, then one Sync, one answer from PostgreSQL for them all; one
- * that fails makes PostgreSQL skip the rest, which are sent again. Queries
+ * statements, then one Sync; each is answered as its result comes in, and
+ * one that fails makes PostgreSQL skip the rest, which are sent again. Queries
  * are taken from the queue once the event loop has run the callbacks that
  * are ready (db_kick_soon), so that those of clients whose requests
  * arrived together go together. Writes that wait together (statements marked with
@@ -110,6 +110,7 @@ struct db_query {
 	struct db_owner *owner;
 	int		 waiting; /* in its owner's queue */
 	int		 member;  /* of its connection's batch */
+	unsigned int	 seg;	  /* the segment of reads it is in, or 0 */
 	enum db_member	 mstate;
 	PGresult	*res; /* its answer so far */
 	/* a carrier: queries of one statement (its parts, of different
@@ -130,9 +131,11 @@ struct db_owner {
 	int		 nqueued;
 	int		 inflight; /* its queries sent on conn */
 	struct dbconn	*conn;
-	/* the read group (segment of several reads) that holds some of its
-	 * queries: its next ones wait for that segment's end, since a read
-	 * skipped there is sent again */
+	/* its queries in flight in segments of several reads, each of which
+	 * PostgreSQL may skip and rosterd then sends again: while there are
+	 * some, its next ones wait, but for the segment being formed, the
+	 * last it joined (group) */
+	int	     ngrouped;
 	unsigned int group;
 };
 TAILQ_HEAD(db_ownerq, db_owner);
@@ -163,7 +166,7 @@ enum dbop_kind {
 struct dbop {
 	enum dbop_kind	 kind;
 	struct db_query *q;
-	int		 n; /* a Sync of reads: how many, from q on */
+	unsigned int	 seg; /* a Sync of a segment of reads: its id */
 };
 
 /* Where a connection's batch stands. */
@@ -231,6 +234,7 @@ static int  dbc_watch(struct dbconn *, short, event_callback_fn);
 static void dbc_io_cb(evutil_socket_t, short, void *);
 static int  dbc_next(struct dbconn *);
 static void db_kick(void);
+static void db_kick_soon(void);
 static int  dbc_copy_read(struct dbconn *);
 static void dbc_cancel(struct dbconn *);
 
@@ -291,9 +295,9 @@ db_mergeable(int stmt, int many)
  * Before db_start: stmt only reads (its function is STABLE, and so is
  * everything it calls), so that reads of different clients that wait
  * together may go in one segment (several statements, one Sync: one
- * implicit transaction, one answer from PostgreSQL for them all). A
- * statement that wrote would lose its write, already answered, whenever a
- * later one of its segment failed.
+ * implicit transaction). Each is answered as soon as its result is in,
+ * before the Sync: a statement that wrote would lose its write, already
+ * answered, whenever a later one of its segment failed.
  */
 void
 db_readonly(int stmt)
@@ -313,11 +317,26 @@ db_notice_cb(void *arg, const char *msg)
 static void db_owner_put(struct db_owner *);
 
 /* A query answered: its owner has one fewer in flight. */
+/* q has left its segment of reads: answered, failed, or to be sent
+ * again. Its owner's next queries wait no longer once none of its are in
+ * one. */
+static void
+db_ungroup(struct db_query *q)
+{
+	if (q->seg == 0)
+		return;
+	q->seg = 0;
+	if (--q->owner->ngrouped == 0 && q->owner->nqueued > 0)
+		db_kick_soon();
+}
+
 static void
 db_query_free(struct db_query *q)
 {
 	struct db_owner *o = q->owner;
 
+	if (o != NULL)
+		db_ungroup(q);
 	if (q->copy_sql != NULL)
 		db_ncopies--;
 	if (o != NULL && !q->waiting) {
@@ -412,7 +431,7 @@ db_fits(struct dbconn *c, struct db_query *q, enum db_want want, int writers)
 	if (o->inflight > 0 && o->conn != NULL && o->conn != c &&
 	    o->conn->state != DBC_COPY)
 		return (0);
-	if (o->group != 0 && o->group != db_forming)
+	if (o->ngrouped > 0 && o->group != db_forming)
 		return (0);
 	if (want == DBW_BATCH)
 		return (q->copy_sql == NULL && db_stmts[q->stmt].batch);
@@ -975,7 +994,7 @@ dbc_send(struct dbconn *c, enum dbop_kind kind, int stmt, struct db_query *q)
 	c->nops++;
 	op->kind = kind;
 	op->q = q;
-	op->n = kind == DBOP_SYNC && q != NULL;
+	op->seg = 0;
 	if (kind == DBOP_EXEC)
 		q->sent = 1;
 	return (0);
@@ -999,19 +1018,46 @@ dbc_send_alone(struct dbconn *c, struct db_query *q)
 	return (0);
 }
 
+/* The reads g[0..n-1], already in flight, in one segment of their own: each
+ * statement, then one Sync. Each is answered as soon as its result is in
+ * (dbc_op_done); at the Sync, those that PostgreSQL skipped after a failure
+ * go again (dbc_reads_synced). */
+static int
+dbc_send_segment(struct dbconn *c, struct db_query **g, int n)
+{
+	unsigned int seg;
+	int	     i;
+
+	if (++db_groups == 0)
+		db_groups = 1;
+	seg = db_groups;
+	for (i = 0; i < n; i++) {
+		g[i]->seg = seg;
+		g[i]->owner->ngrouped++;
+	}
+	for (i = 0; i < n; i++)
+		if (dbc_send(c, DBOP_EXEC, g[i]->stmt, g[i]) == -1)
+			return (-1);
+	if (dbc_send(c, DBOP_SYNC, 0, NULL) == -1)
+		return (-1);
+	c->ops[(c->op_head + c->nops - 1) % DB_MAX_OPS].seg = seg;
+	log_debug("db conn=%d: %d reads in one segment", c->idx, n);
+	return (0);
+}
+
 /*
  * Reads in one segment, q and those that wait with it (of any owner, as
  * many as fit, in their turns), then one Sync: PostgreSQL runs them in one
- * implicit transaction and answers them together. One that fails makes
- * PostgreSQL skip the rest, which are sent again (dbc_synced); so that
- * an owner's queries still run in order, its next ones wait until the
- * segment has ended (db_owner.group). q alone is sent as alone.
+ * implicit transaction and sends their results one after another. One that
+ * fails makes PostgreSQL skip the rest, which are sent again; so that an
+ * owner's queries still run in order, its next ones wait while some of its
+ * are in such a segment (db_owner.ngrouped). q alone is sent as alone.
  */
 static int
 dbc_send_reads(struct dbconn *c, struct db_query *q)
 {
 	struct db_query *g[DB_READ_GROUP], *more;
-	int		 i, n = 1;
+	int		 n = 1;
 
 	if (++db_groups == 0)
 		db_groups = 1;
@@ -1025,16 +1071,11 @@ dbc_send_reads(struct dbconn *c, struct db_query *q)
 		g[n++] = more;
 	}
 	db_forming = 0;
-	if (n == 1)
-		q->owner->group = 0;
-	for (i = 0; i < n; i++)
-		if (dbc_send(c, DBOP_EXEC, g[i]->stmt, g[i]) == -1)
-			return (-1);
-	if (dbc_send(c, DBOP_SYNC, 0, q) == -1)
-		return (-1);
-	c->ops[(c->op_head + c->nops - 1) % DB_MAX_OPS].n = n;
 	if (n > 1)
-		log_debug("db conn=%d: %d reads in one segment", c->idx, n);
+		return (dbc_send_segment(c, g, n));
+	if (dbc_send(c, DBOP_EXEC, q->stmt, q) == -1 ||
+	    dbc_send(c, DBOP_SYNC, 0, q) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -1716,7 +1757,18 @@ dbc_op_done(struct dbconn *c, const struct dbop *op, PGresult *res)
 	case DBOP_EXEC:
 		if (op->q->member)
 			dbc_member_done(c, op->q, res);
-		else if (res != NULL)
+		else if (op->q->seg != 0 && res != NULL && !db_skipped(res)) {
+			/* a read of a segment has its answer (its records,
+			 * or its own failure): it is told now, not at the
+			 * Sync. PostgreSQL sends a segment's results as its
+			 * output buffer fills, so a large one is not held
+			 * beside the others' (without a Flush after each
+			 * statement, small ones still come at the Sync) */
+			dbc_unflight(c, op->q);
+			db_ungroup(op->q);
+			db_keep(&op->q->res, res);
+			dbc_answer(c, op->q);
+		} else if (res != NULL)
 			db_keep(&op->q->res, res);
 		return;
 	case DBOP_COMMIT:
@@ -1737,56 +1789,43 @@ dbc_op_done(struct dbconn *c, const struct dbop *op, PGresult *res)
 }
 
 /*
- * A segment of reads has ended: each that has its result is answered (its
- * own failure, the first, is its answer; a failure at the Sync, the end
- * of a transaction that only read, is the first one's), and those that
- * PostgreSQL skipped after a failure go again, as one segment, before
- * anything else of their owners.
+ * A segment of reads has ended. Those answered are gone from the head of
+ * c's flight; what is left of the segment there was skipped by PostgreSQL
+ * after a failure, and goes again, as one segment, before anything else of
+ * their owners. (A failure at the Sync, the end of a transaction that only
+ * read, changes none of the answers.)
  */
 static void
 dbc_reads_synced(struct dbconn *c, const struct dbop *op)
 {
-	struct db_query *g[DB_READ_GROUP], *q = op->q, *again[DB_READ_GROUP];
+	struct db_query *q, *g[DB_READ_GROUP], *again[DB_READ_GROUP];
 	int		 i, n = 0, m = 0, r = 0;
 
-	for (i = 0; i < op->n && q != NULL; i++) {
-		g[n++] = q;
-		q = TAILQ_NEXT(q, entry);
-	}
-	for (i = 0; i < n; i++) {
-		dbc_unflight(c, g[i]);
-		g[i]->owner->group = 0;
-	}
-	for (i = 0; i < n; i++) {
-		if (g[i]->res == NULL || !db_skipped(g[i]->res))
-			continue;
-		PQclear(g[i]->res);
-		g[i]->res = NULL;
-		again[m++] = g[i];
-		g[i] = NULL;
+	while (n + m < DB_READ_GROUP && (q = TAILQ_FIRST(&c->flight)) != NULL &&
+	    q->seg == op->seg) {
+		dbc_unflight(c, q);
+		db_ungroup(q);
+		if (q->res != NULL && db_skipped(q->res)) {
+			PQclear(q->res);
+			q->res = NULL;
+			again[m++] = q;
+		} else
+			g[n++] = q; /* no result: told so */
 	}
 	if (m > 0) {
-		if (++db_groups == 0)
-			db_groups = 1;
-		for (i = 0; i < m; i++) {
-			if (m > 1)
-				again[i]->owner->group = db_groups;
+		for (i = 0; i < m; i++)
 			dbc_enflight(c, again[i], 0);
-			if (!r &&
-			    dbc_send(c, DBOP_EXEC, again[i]->stmt, again[i]) ==
-				-1)
-				r = -1;
-		}
-		if (!r && dbc_send(c, DBOP_SYNC, 0, again[0]) == -1)
+		if (m > 1)
+			r = dbc_send_segment(c, again, m);
+		else if (dbc_send(c, DBOP_EXEC, again[0]->stmt, again[0]) ==
+			-1 ||
+		    dbc_send(c, DBOP_SYNC, 0, again[0]) == -1)
 			r = -1;
-		if (!r)
-			c->ops[(c->op_head + c->nops - 1) % DB_MAX_OPS].n = m;
 		log_debug("db conn=%d: %d reads skipped, sent again", c->idx,
 		    m);
 	}
 	for (i = 0; i < n; i++)
-		if (g[i] != NULL)
-			dbc_answer(c, g[i]);
+		dbc_answer(c, g[i]);
 	if (r == -1)
 		dbc_fail(c, PQerrorMessage(c->pg));
 }
@@ -1796,13 +1835,13 @@ dbc_reads_synced(struct dbconn *c, const struct dbop *op)
 static void
 dbc_synced(struct dbconn *c, const struct dbop *op)
 {
+	if (op->seg != 0) {
+		dbc_reads_synced(c, op);
+		return;
+	}
 	if (op->q != NULL) {
-		if (op->n > 1)
-			dbc_reads_synced(c, op);
-		else {
-			dbc_unflight(c, op->q);
-			dbc_answer(c, op->q);
-		}
+		dbc_unflight(c, op->q);
+		dbc_answer(c, op->q);
 		return;
 	}
 	c->segs--;

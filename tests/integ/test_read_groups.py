@@ -7,11 +7,16 @@ marked to share a segment: each is STABLE.
 
 The pool has one connection (db_connections = 1); a registration that
 sleeps in a trigger holds it, so that the reads sent meanwhile by
-several clients wait together and go as one segment once it is done."""
+several clients wait together and go as one segment once it is done. A
+read is answered once its result is in, not held to the segment's end;
+and when the connection is lost in the middle of a segment (a second
+rosterd, with two connections, so that the other serves), its reads
+fail and their clients' next requests still run."""
 
 import os
 import re
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -164,6 +169,105 @@ with h.section("one client's pipelined reads, failures among them, keep "
     h.is_(got, want, 'every read and write answered in order')
     t = h.show(A, show(8))
     h.is_(t.get('title'), 'Title 32', 'the last write of a record is kept')
+
+def lock_sessions():
+    """A psql session that holds roster.session locked (SESSION LIST then
+    waits for it) until COMMIT is written to it."""
+    lock = pg.session()
+    lock.stdin.write('BEGIN;\nLOCK TABLE roster.session IN ACCESS '
+                     'EXCLUSIVE MODE;\n')
+    lock.stdin.flush()
+    h.wait_for(lambda: count(
+        "SELECT count(*) FROM pg_locks WHERE granted AND mode = "
+        "'AccessExclusiveLock' AND relation = 'roster.session'::regclass")
+        == 1, 20)
+    return lock
+
+
+def waiting_on_lock():
+    return count("SELECT count(*) FROM pg_stat_activity WHERE "
+                 "wait_event_type = 'Lock' AND query LIKE '%session_list%'")
+
+
+def reply_within(c, seconds):
+    try:
+        return c.read_reply(seconds)
+    except OSError:
+        return None
+
+
+with h.section('a read of a segment is answered once its result is in, '
+               'not held to the end of the segment'):
+    # PostgreSQL sends what a segment's statements return as its output
+    # buffer fills (and all of it at the Sync): a LIST of E2's 300 is
+    # complete at rosterd once the next LIST's rows follow it, while the
+    # third read of the segment still waits for a lock
+    pg.query("""INSERT INTO roster.participant (delegation_id, name, email,
+            badge)
+        SELECT d.id, 'Listed ' || g, 'listed' || g || '@example.org',
+            'ZZ' || translate(lpad(to_hex(g), 8, '0'), '0123456789abcdef',
+                              'ABCDEFGHIJKLMNOP')
+        FROM generate_series(1, 300) g,
+             (SELECT d.id FROM roster.delegation d
+              JOIN roster.event e ON e.id = d.event_id
+              WHERE e.code = 'E2') d""")
+    lock = lock_sessions()
+    before, _ = segments()
+    S = clients[-1]
+    slow_n += 1
+    S.send('PARTICIPANT ADD event=E1 party=TR name=%s'
+           % h.quote('Slow First %d' % slow_n))
+    h.wait_for(lambda: count(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = "
+        "'PgSleep'") == 1, 20)
+    for k, line in enumerate(['PARTICIPANT LIST event=E2',
+                              'PARTICIPANT LIST event=E2',
+                              'SESSION LIST event=E1']):
+        clients[k].send(line)
+        time.sleep(0.2)
+    h.ok(S.read_reply(30).ok, 'the slow registration is answered OK')
+    r = reply_within(clients[0], 15)
+    h.is_(len(r.records) if r is not None else 'no reply while the third '
+          'read waits', 301, 'the first read of the segment is answered')
+    h.is_(waiting_on_lock(), 1, 'while the third still waits for its lock')
+    after, _ = segments()
+    h.ok(3 in after[len(before):], 'the three went in one segment',
+         after[len(before):])
+    lock.stdin.write('COMMIT;\n')
+    lock.stdin.flush()
+    r = reply_within(clients[1], 30)
+    h.is_(len(r.records) if r is not None else 'no reply', 301,
+          'the second is answered')
+    r = reply_within(clients[2], 30)
+    h.ok(r is not None and r.ok, 'the third is answered once the lock is '
+         'released', r)
+
+with h.section('a connection lost in the middle of a segment: its reads '
+               'fail, their clients\' next requests still run'):
+    # two connections: the other serves while the lost one comes back
+    rd2 = env.rosterd(migrate=False, db_connections=2, log_level='debug')
+    X = rd2.login('admin')
+    lock = lock_sessions()
+    # two reads in one write: taken together, one segment of one client's
+    X.send_raw(b'SESSION LIST event=E1\nSESSION LIST event=E1\n')
+    h.wait_for(lambda: waiting_on_lock() == 1, 20)
+    X.send(show(5))     # waits for the segment: its reads may go again
+    time.sleep(0.5)
+    h.ok(re.search(r'2 reads in one segment', rd2.log()) is not None,
+         'the two reads went in one segment')
+    pg.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+             "wait_event_type = 'Lock' AND query LIKE '%session_list%'")
+    got = [reply_within(X, 30) for _ in range(3)]
+    h.is_([r.code if r is not None and not r.ok else
+           (answer(r) if r is not None else 'no reply') for r in got],
+          ['UNAVAILABLE', 'UNAVAILABLE', 'Reader 5'],
+          'the two reads fail as lost; the next request is answered')
+    lock.stdin.write('COMMIT;\n')
+    lock.stdin.flush()
+    h.ok(X.request('SESSION LIST event=E1', 30).ok,
+         'the same read runs once the lock is gone')
+    X.close()
+    rd2.stop()
 
 with h.section('the functions marked as only reading are STABLE'):
     top = os.path.dirname(os.path.dirname(os.path.dirname(
