@@ -140,6 +140,7 @@ const struct cmd_entry cmd_participant_entries[] = {
 	    .sql = "participant_show",
 	    .reply = CMD_REPLY_ONE,
 	    .read = 1,
+	    .many = "participant_show_many",
 	},
 	{
 	    .name = "PARTICIPANT SET",

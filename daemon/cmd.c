@@ -183,8 +183,9 @@ cmd_init(void)
 				db_readonly(cmd_stmt[i]);
 			}
 			if (e->many != NULL) {
-				if (!e->dry_run)
-					fatalx("%s: only a write takes many",
+				if (!e->dry_run && !e->read)
+					fatalx("%s: only a write or a read "
+					       "takes many",
 					    e->name);
 				db_mergeable(cmd_stmt[i],
 				    cmd_register(e->many, 3 + n, 0));

@@ -236,6 +236,9 @@ static int  dbc_next(struct dbconn *);
 static void db_kick(void);
 static void db_kick_soon(void);
 static int  dbc_copy_read(struct dbconn *);
+static void dbc_enflight(struct dbconn *, struct db_query *, int);
+static int  dbc_send_group(struct dbconn *, struct db_query **, int);
+static int  db_merge_reads(struct db_query **, int);
 static void dbc_cancel(struct dbconn *);
 
 /* Send what libpq holds; wait for write readiness only while some is left. */
@@ -288,7 +291,10 @@ void
 db_mergeable(int stmt, int many)
 {
 	db_stmts[stmt].many = many + 1;
-	db_stmts[many].batch = 1;
+	if (db_stmts[stmt].read)
+		db_stmts[many].read = 1;
+	else
+		db_stmts[many].batch = 1;
 }
 
 /*
@@ -316,27 +322,44 @@ db_notice_cb(void *arg, const char *msg)
 
 static void db_owner_put(struct db_owner *);
 
-/* A query answered: its owner has one fewer in flight. */
+/* q (a carrier: each of its parts) is in the segment of reads seg. */
+static void
+db_group(struct db_query *q, unsigned int seg)
+{
+	struct db_query *p;
+
+	q->seg = seg;
+	TAILQ_FOREACH (p, &q->parts, entry)
+		db_group(p, seg);
+	if (q->owner != NULL)
+		q->owner->ngrouped++;
+}
+
 /* q has left its segment of reads: answered, failed, or to be sent
  * again. Its owner's next queries wait no longer once none of its are in
  * one. */
 static void
 db_ungroup(struct db_query *q)
 {
+	struct db_query *p;
+
 	if (q->seg == 0)
 		return;
 	q->seg = 0;
-	if (--q->owner->ngrouped == 0 && q->owner->nqueued > 0)
+	TAILQ_FOREACH (p, &q->parts, entry)
+		db_ungroup(p);
+	if (q->owner != NULL && --q->owner->ngrouped == 0 &&
+	    q->owner->nqueued > 0)
 		db_kick_soon();
 }
 
+/* A query answered: its owner has one fewer in flight. */
 static void
 db_query_free(struct db_query *q)
 {
 	struct db_owner *o = q->owner;
 
-	if (o != NULL)
-		db_ungroup(q);
+	db_ungroup(q);
 	if (q->copy_sql != NULL)
 		db_ncopies--;
 	if (o != NULL && !q->waiting) {
@@ -910,6 +933,57 @@ dbc_answer_parts(struct dbconn *c, struct db_query *m)
 	db_query_free(m);
 }
 
+/*
+ * A carrier of reads has its result: each part that has its row is
+ * answered from it; those without one (participant_show_many finds only
+ * what is in order), or all of them when the call failed, go again as
+ * what they are (their statement raises their error), before anything
+ * else of their owners, whose next queries wait while they are in a
+ * segment (db_owner.ngrouped).
+ */
+static void
+dbc_read_parts(struct dbconn *c, struct db_query *m)
+{
+	struct db_query *part[DB_READ_GROUP], *p;
+	PGresult	*res = m->res;
+	int		 i, k, n = 0;
+
+	TAILQ_FOREACH (p, &m->parts, entry)
+		part[n++] = p;
+	for (i = 0; res != NULL && !db_failed(res) && PQnfields(res) >= 4 &&
+	     i < PQntuples(res);
+	     i++) {
+		k = atoi(PQgetvalue(res, i, 0)) - 1;
+		if (k >= 0 && k < n && part[k]->res == NULL &&
+		    part[k]->fail_state == NULL)
+			(void)db_part_result(part[k], res, i); /* else again */
+	}
+	TAILQ_INIT(&m->parts);
+	m->nparts = 0;
+	db_query_free(m);
+	for (i = k = 0; i < n; i++) {
+		p = part[i];
+		if (p->res != NULL || p->fail_state != NULL)
+			dbc_answer(c, p);
+		else
+			part[k++] = p;
+	}
+	if (k == 0)
+		return;
+	log_debug("db conn=%d: %d reads without a row sent again", c->idx, k);
+	if (c->state != DBC_READY) {
+		for (i = 0; i < k; i++)
+			db_query_fail(part[i], PROTO_UNAVAILABLE,
+			    "the database connection was lost; nothing was "
+			    "done");
+		return;
+	}
+	for (i = 0; i < k; i++)
+		dbc_enflight(c, part[i], 0);
+	if (dbc_send_group(c, part, k) == -1)
+		dbc_fail(c, PQerrorMessage(c->pg));
+}
+
 /* Answer q with what it has (q->res: a success, or a failure told
  * truthfully; a part's own failure), then free it. A carrier answers each
  * of its parts. */
@@ -921,6 +995,10 @@ dbc_answer(struct dbconn *c, struct db_query *q)
 	const char     *msg = "no result";
 	int		unknown = 0;
 
+	if (q->nparts > 0 && db_stmts[q->stmt].read) {
+		dbc_read_parts(c, q);
+		return;
+	}
 	if (q->nparts > 0 && res != NULL && !db_failed(res)) {
 		dbc_answer_parts(c, q);
 		return;
@@ -948,6 +1026,14 @@ dbc_answer(struct dbconn *c, struct db_query *q)
 	db_query_free(q);
 }
 
+/* What q counts for in a connection's flight (DB_DEPTH): a carrier of
+ * reads, each of its parts, which may each be sent again alone. */
+static int
+db_weight(const struct db_query *q)
+{
+	return (q->nparts > 0 && db_stmts[q->stmt].read ? q->nparts : 1);
+}
+
 /* q is in flight on c (a member of its batch, or alone). */
 static void
 dbc_enflight(struct dbconn *c, struct db_query *q, int member)
@@ -955,7 +1041,7 @@ dbc_enflight(struct dbconn *c, struct db_query *q, int member)
 	q->member = member;
 	q->mstate = DBM_WAIT;
 	TAILQ_INSERT_TAIL(&c->flight, q, entry);
-	c->nflight++;
+	c->nflight += db_weight(q);
 	if (db_stmts[q->stmt].batch)
 		c->nwrites++;
 }
@@ -964,7 +1050,7 @@ static void
 dbc_unflight(struct dbconn *c, struct db_query *q)
 {
 	TAILQ_REMOVE(&c->flight, q, entry);
-	c->nflight--;
+	c->nflight -= db_weight(q);
 	if (db_stmts[q->stmt].batch)
 		c->nwrites--;
 }
@@ -1026,14 +1112,14 @@ static int
 dbc_send_segment(struct dbconn *c, struct db_query **g, int n)
 {
 	unsigned int seg;
-	int	     i;
+	int	     i, reads = 0;
 
 	if (++db_groups == 0)
 		db_groups = 1;
 	seg = db_groups;
 	for (i = 0; i < n; i++) {
-		g[i]->seg = seg;
-		g[i]->owner->ngrouped++;
+		db_group(g[i], seg);
+		reads += g[i]->nparts > 0 ? g[i]->nparts : 1;
 	}
 	for (i = 0; i < n; i++)
 		if (dbc_send(c, DBOP_EXEC, g[i]->stmt, g[i]) == -1)
@@ -1041,7 +1127,22 @@ dbc_send_segment(struct dbconn *c, struct db_query **g, int n)
 	if (dbc_send(c, DBOP_SYNC, 0, NULL) == -1)
 		return (-1);
 	c->ops[(c->op_head + c->nops - 1) % DB_MAX_OPS].seg = seg;
-	log_debug("db conn=%d: %d reads in one segment", c->idx, n);
+	log_debug("db conn=%d: %d reads in one segment, %d statements", c->idx,
+	    reads, n);
+	return (0);
+}
+
+/* The reads g[0..n-1], already in flight: one that is no carrier alone,
+ * else as a segment, whose parts PostgreSQL may skip or find no row for:
+ * then sent again, their owners' next queries wait for them. */
+static int
+dbc_send_group(struct dbconn *c, struct db_query **g, int n)
+{
+	if (n > 1 || g[0]->nparts > 0)
+		return (dbc_send_segment(c, g, n));
+	if (dbc_send(c, DBOP_EXEC, g[0]->stmt, g[0]) == -1 ||
+	    dbc_send(c, DBOP_SYNC, 0, g[0]) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -1057,7 +1158,7 @@ static int
 dbc_send_reads(struct dbconn *c, struct db_query *q)
 {
 	struct db_query *g[DB_READ_GROUP], *more;
-	int		 n = 1;
+	int		 i, n = 1;
 
 	if (++db_groups == 0)
 		db_groups = 1;
@@ -1071,12 +1172,14 @@ dbc_send_reads(struct dbconn *c, struct db_query *q)
 		g[n++] = more;
 	}
 	db_forming = 0;
-	if (n > 1)
-		return (dbc_send_segment(c, g, n));
-	if (dbc_send(c, DBOP_EXEC, q->stmt, q) == -1 ||
-	    dbc_send(c, DBOP_SYNC, 0, q) == -1)
-		return (-1);
-	return (0);
+	if (n > 1) {
+		for (i = 0; i < n; i++)
+			dbc_unflight(c, g[i]);
+		n = db_merge_reads(g, n);
+		for (i = 0; i < n; i++)
+			dbc_enflight(c, g[i], 0);
+	}
+	return (dbc_send_group(c, g, n));
 }
 
 /* A member of the batch (already in flight): under a savepoint of its
@@ -1255,6 +1358,39 @@ db_array(char *dst, struct db_query **q, int n, int j)
 	return (len);
 }
 
+/* A carrier for the n queries run[] of one statement (db_mergeable): the
+ * call of many with the arrays of their parameters, no parts yet (the
+ * caller moves run[] there). NULL without the memory for it. */
+static struct db_query *
+db_carrier(struct db_query **run, int n)
+{
+	struct db_query *m, *q = run[0];
+	size_t		 size;
+	char		*dst;
+	int		 j;
+
+	size = (size_t)q->nparams * sizeof(char *);
+	for (j = 0; j < q->nparams; j++)
+		size += db_array(NULL, run, n, j);
+	if ((m = calloc(1, sizeof *m)) == NULL)
+		return (NULL);
+	if ((m->params = malloc(size)) == NULL) {
+		free(m);
+		return (NULL);
+	}
+	dst = (char *)(m->params + q->nparams);
+	for (j = 0; j < q->nparams; j++) {
+		m->params[j] = dst;
+		dst += db_array(dst, run, n, j);
+	}
+	m->stmt = db_stmts[q->stmt].many - 1;
+	m->nparams = q->nparams;
+	m->queued = q->queued;
+	m->size = size;
+	TAILQ_INIT(&m->parts);
+	return (m);
+}
+
 /*
  * q and the queries that follow it in rest of its statement, of owners
  * all different, as one carrier (db_mergeable) when there are two or more
@@ -1265,11 +1401,9 @@ static struct db_query *
 db_merge(struct db_query *q, struct db_queryq *rest)
 {
 	struct db_query *run[DB_BATCH_MAX], *m, *p;
-	size_t		 size;
-	char		*dst;
-	int		 i, j, n = 1, many = db_stmts[q->stmt].many;
+	int		 i, n = 1;
 
-	if (many == 0)
+	if (db_stmts[q->stmt].many == 0)
 		return (q);
 	run[0] = q;
 	for (p = TAILQ_FIRST(rest); p != NULL && n < DB_BATCH_MAX &&
@@ -1281,27 +1415,8 @@ db_merge(struct db_query *q, struct db_queryq *rest)
 			break;
 		run[n++] = p;
 	}
-	if (n < 2)
+	if (n < 2 || (m = db_carrier(run, n)) == NULL)
 		return (q);
-	size = (size_t)q->nparams * sizeof(char *);
-	for (j = 0; j < q->nparams; j++)
-		size += db_array(NULL, run, n, j);
-	if ((m = calloc(1, sizeof *m)) == NULL)
-		return (q);
-	if ((m->params = malloc(size)) == NULL) {
-		free(m);
-		return (q);
-	}
-	dst = (char *)(m->params + q->nparams);
-	for (j = 0; j < q->nparams; j++) {
-		m->params[j] = dst;
-		dst += db_array(dst, run, n, j);
-	}
-	m->stmt = many - 1;
-	m->nparams = q->nparams;
-	m->queued = q->queued;
-	m->size = size;
-	TAILQ_INIT(&m->parts);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			TAILQ_REMOVE(rest, run[i], entry);
@@ -1309,6 +1424,59 @@ db_merge(struct db_query *q, struct db_queryq *rest)
 	}
 	m->nparts = n;
 	return (m);
+}
+
+/* Whether the owner of g[k] has nothing else among the n reads of g. */
+static int
+db_alone_in(struct db_query **g, int n, int k)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (i != k && g[i] != NULL && g[i]->owner == g[k]->owner)
+			return (0);
+	return (1);
+}
+
+/*
+ * The reads g[0..n-1] of a segment being formed (in no list): those of one
+ * statement that takes many (db_mergeable: PARTICIPANT SHOW), of owners
+ * with nothing else in the segment, as one carrier in the place of the
+ * first of them: one statement, whose executor PostgreSQL starts once, for
+ * them all. A part that finds no row is sent again alone (dbc_read_parts),
+ * before anything else of its owner, which has nothing after it in the
+ * segment. Returns the new n.
+ */
+static int
+db_merge_reads(struct db_query **g, int n)
+{
+	struct db_query *run[DB_READ_GROUP], *m;
+	int		 at[DB_READ_GROUP];
+	int		 i, j, k, nrun;
+
+	for (i = 0; i < n; i++) {
+		if (g[i] == NULL || g[i]->nparts > 0 ||
+		    db_stmts[g[i]->stmt].many == 0)
+			continue;
+		for (nrun = 0, j = i; j < n; j++)
+			if (g[j] != NULL && g[j]->stmt == g[i]->stmt &&
+			    g[j]->nparts == 0 && db_alone_in(g, n, j)) {
+				at[nrun] = j;
+				run[nrun++] = g[j];
+			}
+		if (nrun < 2 || (m = db_carrier(run, nrun)) == NULL)
+			continue;
+		for (k = 0; k < nrun; k++) {
+			TAILQ_INSERT_TAIL(&m->parts, run[k], entry);
+			g[at[k]] = NULL;
+		}
+		m->nparts = nrun;
+		g[at[0]] = m;
+	}
+	for (i = k = 0; i < n; i++)
+		if (g[i] != NULL)
+			g[k++] = g[i];
+	return (k);
 }
 
 /* Start the next piece of work on c: the next statement to prepare, or
@@ -1815,12 +1983,7 @@ dbc_reads_synced(struct dbconn *c, const struct dbop *op)
 	if (m > 0) {
 		for (i = 0; i < m; i++)
 			dbc_enflight(c, again[i], 0);
-		if (m > 1)
-			r = dbc_send_segment(c, again, m);
-		else if (dbc_send(c, DBOP_EXEC, again[0]->stmt, again[0]) ==
-			-1 ||
-		    dbc_send(c, DBOP_SYNC, 0, again[0]) == -1)
-			r = -1;
+		r = dbc_send_group(c, again, m);
 		log_debug("db conn=%d: %d reads skipped, sent again", c->idx,
 		    m);
 	}

@@ -498,8 +498,8 @@ struct cmd_entry {
 	enum cmd_reply	      reply;
 	int		      dry_run;
 	/* a function that takes many calls of sql at once, as arrays: the
-	 * pool's group commit sends the calls of clients that wait together
-	 * as one (db_mergeable) */
+	 * pool sends the calls of clients that wait together as one, in the
+	 * group commit of writes or in a segment of reads (db_mergeable) */
 	const char *many;
 	/* its function only reads (STABLE, and so is what it calls): calls
 	 * of different clients may share a segment (db_readonly);

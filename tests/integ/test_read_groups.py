@@ -73,6 +73,20 @@ def segments():
     return sizes, again
 
 
+def calls():
+    """(reads, statements) of each read segment logged so far, and how
+    many reads of a carrier found no row and were sent again."""
+    segs, norow = [], 0
+    for line in rd.log().splitlines():
+        m = re.search(r'(\d+) reads in one segment, (\d+) statements', line)
+        if m:
+            segs.append((int(m.group(1)), int(m.group(2))))
+        m = re.search(r'(\d+) reads without a row sent again', line)
+        if m:
+            norow += int(m.group(1))
+    return segs, norow
+
+
 def together(sends):
     """sends: (connection, [lines]). A slow registration holds the pool's
     one connection while each connection sends its lines; then every
@@ -149,6 +163,35 @@ with h.section('a read that fails in a segment fails alone; those skipped '
     h.ok(any(n >= 8 for n in after[len(before):]),
          'the reads went in one segment', after[len(before):])
     h.ok(again1 > again0, 'the reads skipped after a failure were sent again')
+
+with h.section('the SHOWs of clients that wait together go as one call; '
+               'each has the answer it has alone'):
+    segs0, norow0 = calls()
+    sends = [
+        (clients[0], [show(0)]),
+        (clients[1], ['PARTICIPANT SHOW id=999999']),
+        (clients[2], [show(2)]),
+        (focal, [show(4)]),
+        (clients[3], ['PARTICIPANT SHOW id=%s event=E1' % other_id]),
+        (clients[4], [show(5)]),
+        (clients[5], ['PARTICIPANT SHOW id=%s event=E2' % other_id]),
+        (clients[6], [show(7)]),
+    ]
+    got = together(sends)
+    alone = [[answer(c.request(line)) for line in lines]
+             for c, lines in sends]
+    h.is_([[answer(r) for r in rs] for rs in got], alone,
+          'each SHOW has the answer it has alone')
+    h.is_(alone, [['Reader 0'], ['NOT_FOUND'], ['Reader 2'], [alone[3][0]],
+                  ['NOT_FOUND'], ['Reader 5'], ['Other Event'],
+                  ['Reader 7']], 'found, not found, not in the event')
+    h.ok(alone[3][0] != 'Reader 4', "a focal point does not see another "
+         "party's participant in a call of many", alone[3])
+    h.is_(got[3][0].records, [], 'nor any record of it')
+    segs1, norow1 = calls()
+    h.ok(any(n >= 8 and k == 1 for n, k in segs1[len(segs0):]),
+         'the eight went as one statement', segs1[len(segs0):])
+    h.is_(norow1 - norow0, 3, 'the three without a row were sent again')
 
 with h.section("one client's pipelined reads, failures among them, keep "
                'their order'):
