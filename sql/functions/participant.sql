@@ -615,6 +615,20 @@ LANGUAGE sql STABLE AS $$
 	        p_event, p_id)
 $$;
 
+-- 1 to p_n, for a call of many (participant_show_many) to walk its arrays
+-- by: a set the planner always expects 16 rows of (DB_READ_GROUP, the
+-- most rosterd sends in one call). unnest() or generate_series() of the
+-- arrays would be estimated from their length in a custom plan and by a
+-- default in the generic one: with calls of changing sizes the plan cache
+-- would find the generic plan dearer than the custom ones and plan every
+-- call again (it did: most of PostgreSQL's time in a SHOW benchmark).
+CREATE FUNCTION roster._ords(p_n integer) RETURNS SETOF integer
+LANGUAGE plpgsql STABLE ROWS 16
+SET search_path = roster, pg_catalog, pg_temp AS $$
+BEGIN
+	RETURN QUERY SELECT generate_series(1, p_n);
+END $$;
+
 -- The PARTICIPANT SHOWs of several clients that rosterd sends together
 -- (db_mergeable in daemon/db.c): arrays of participant_show's arguments,
 -- one element each, and a row for each that _participant_find finds, by
@@ -622,8 +636,8 @@ $$;
 -- message (always NULL here: nothing fails alone inside). rosterd sends
 -- each that has no row again as a participant_show, which raises its
 -- error. One statement for them all: PostgreSQL starts and ends one
--- executor where the SHOWs sent one by one each start their own (tests/
--- bench/sql-cost: 16 in one call cost a third of 16 in one segment).
+-- executor where the SHOWs sent one by one each start their own (pgbench,
+-- 4 clients: 16 in one call cost a third of 16 in one segment).
 CREATE FUNCTION roster.participant_show_many(p_actor text[],
     p_actor_role text[], p_actor_party text[], p_event text[], p_id text[])
 RETURNS TABLE (ord bigint, id text, event text, party text, name text,
@@ -631,13 +645,10 @@ RETURNS TABLE (ord bigint, id text, event text, party text, name text,
     role text, status text, badge text, checked_in text, version text,
     state text, message text)
 LANGUAGE sql STABLE AS $$
-	SELECT a.n, r.*, NULL::text, NULL::text
-	FROM ROWS FROM (pg_catalog.unnest(p_actor_role),
-	    pg_catalog.unnest(p_actor_party), pg_catalog.unnest(p_event),
-	    pg_catalog.unnest(p_id))
-	    WITH ORDINALITY AS a(a_role, a_party, a_event, a_id, n)
-	CROSS JOIN LATERAL roster._participant_find(a.a_role, a.a_party,
-	    a.a_event, a.a_id) AS r
+	SELECT a.n::bigint, r.*, NULL::text, NULL::text
+	FROM roster._ords(pg_catalog.cardinality(p_id)) AS a(n)
+	CROSS JOIN LATERAL roster._participant_find(p_actor_role[a.n],
+	    p_actor_party[a.n], p_event[a.n], p_id[a.n]) AS r
 $$;
 
 -- Lock a participant for a change, in the order delegation -> participant,

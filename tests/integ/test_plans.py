@@ -13,7 +13,9 @@ statements come from auto_explain, as notices to the psql session that
 calls the functions. PARTICIPANT SHOW's function is inlined into the
 daemon's prepared statement (sql/functions/participant.sql): its plan is
 that statement's, generic once PostgreSQL's plan cache switches to it,
-and its checks' function is not called when the row is found. Plans only,
+and its checks' function is not called when the row is found; so is the
+call of many SHOWs at once (participant_show_many), whatever the number
+in each call. Plans only,
 no timing: the benchmark measures speed (tests/bench/all)."""
 
 import json
@@ -253,6 +255,38 @@ cache = h.run([os.path.join(env.pg.bindir, 'psql'), '-X', '-q', '-A', '-t',
               "FROM pg_prepared_statements WHERE name = 's';\n").stdout
 h.is_(cache.split(), ['5', '5'], 'PARTICIPANT SHOW, 10 runs of the '
       "daemon's statement: 5 custom plans, then the generic plan")
+
+# The SHOWs of several clients in one call (participant_show_many, arrays
+# of 2 to 16 of them, as rosterd sends them, the first calls of a session
+# small ones): the same, whatever the sizes (a plan estimated from the
+# arrays' length left the cache planning every call); and the generic plan
+# finds each row by the participant's key.
+def many(n, pids):
+    arr = lambda v: "'{%s}'" % ','.join([v] * n)
+    return 'EXECUTE m(%s, %s, %s, %s, %s);\n' % (
+        arr('admin'), arr('admin'), arr('NULL'), arr('som'),
+        "'{%s}'" % ','.join(pids[:n]))
+
+
+PREP_MANY = ('PREPARE m(text[], text[], text[], text[], text[]) AS SELECT * '
+             'FROM roster.participant_show_many($1, $2, $3, $4, $5);\n')
+pids = [pid, str(big_id)] * 8
+cache = h.run([os.path.join(env.pg.bindir, 'psql'), '-X', '-q', '-A', '-t',
+               '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p',
+               str(env.pg.port), '-U', 'postgres', '-d', 'roster'],
+              input=PREP_MANY + '\\o /dev/null\n' +
+              ''.join(many(n, pids) for n in (2, 3, 2, 2, 3, 16, 9, 12, 5,
+                                               14)) + '\\o\n'
+              "SELECT custom_plans || ' ' || generic_plans "
+              "FROM pg_prepared_statements WHERE name = 'm';\n").stdout
+h.is_(cache.split(), ['5', '5'], 'PARTICIPANT SHOW of many, 10 runs of 2 '
+      'to 16: 5 custom plans, then the generic plan')
+ps = plans(PREP_MANY + many(16, pids) + many(16, pids))
+h.ok(ps and not seq_on_participant(ps) and
+     not other_scans(ps, ('participant_pkey',)) and
+     uses_index(ps, 'participant_pkey'),
+     'PARTICIPANT SHOW of many: each row by participant_pkey',
+     '    %r' % scans(ps))
 
 
 # A catch-all on a key: "($1 IS NULL) OR (d.party_id = $1)", or on a code
