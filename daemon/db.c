@@ -12,7 +12,12 @@
  * own segment, the statement and a Sync, so its own transaction. Reads
  * (statements marked with db_readonly) that wait together share one: their
  * statements, then one Sync; each is answered as its result comes in, and
- * one that fails makes PostgreSQL skip the rest, which are sent again. Queries
+ * one that fails makes PostgreSQL skip the rest, which are sent again, so
+ * an owner's next queries wait while some of its are in such a segment.
+ * The reads there of a statement that takes many (db_mergeable: PARTICIPANT
+ * SHOW), of owners with nothing else in the segment, go as one carrier
+ * (below): one statement for them all; one that finds no row goes again
+ * alone, to raise its own error. Queries
  * are taken from the queue once the event loop has run the callbacks that
  * are ready (db_kick_soon), so that those of clients whose requests
  * arrived together go together. Writes that wait together (statements marked with
@@ -285,7 +290,9 @@ db_batchable(int stmt)
  * each, by its ord (from 1): ord, stmt's columns, then state and message,
  * set when that one failed having done nothing (its SQLSTATE and error
  * message). A failure of the call itself undoes all of them; they then
- * run again alone.
+ * run again alone. For reads (stmt marked db_readonly first) many returns
+ * a row for each it finds, and those it finds none for are sent again
+ * alone, as is every one when the call fails.
  */
 void
 db_mergeable(int stmt, int many)
