@@ -116,6 +116,7 @@ struct db_query {
 	int		 waiting; /* in its owner's queue */
 	int		 member;  /* of its connection's batch */
 	unsigned int	 seg;	  /* the segment of reads it is in, or 0 */
+	int		 alone;	  /* a read that runs in a segment of its own */
 	enum db_member	 mstate;
 	PGresult	*res; /* its answer so far */
 	/* a carrier: queries of one statement (its parts, of different
@@ -241,8 +242,6 @@ static int  dbc_next(struct dbconn *);
 static void db_kick(void);
 static void db_kick_soon(void);
 static int  dbc_copy_read(struct dbconn *);
-static void dbc_enflight(struct dbconn *, struct db_query *, int);
-static int  dbc_send_group(struct dbconn *, struct db_query **, int);
 static int  db_merge_reads(struct db_query **, int);
 static void dbc_cancel(struct dbconn *);
 
@@ -442,6 +441,46 @@ db_unqueue(struct db_query *q)
 		TAILQ_REMOVE(&db_turns, o, turn);
 }
 
+/*
+ * q, a read taken from the queue and answered by nothing yet (PostgreSQL
+ * skipped it after a failure in its segment; or it found no row in a call
+ * of many), goes back to the head of its owner's queue, to run again
+ * before anything else of its owner, on whatever connection takes it
+ * next: never on its own behind what its connection was sent since (a
+ * batch's transaction may have begun there). A carrier goes back as its
+ * parts, and is freed.
+ */
+static void
+db_requeue(struct db_query *q)
+{
+	struct db_owner *o = q->owner;
+	struct db_query *p;
+
+	db_ungroup(q);
+	if (q->res != NULL) {
+		PQclear(q->res);
+		q->res = NULL;
+	}
+	if (q->nparts > 0) {
+		while ((p = TAILQ_LAST(&q->parts, db_queryq)) != NULL) {
+			TAILQ_REMOVE(&q->parts, p, entry);
+			q->nparts--;
+			db_requeue(p);
+		}
+		db_query_free(q);
+		return;
+	}
+	q->sent = 0;
+	q->waiting = 1;
+	o->inflight--;
+	if (o->nqueued++ == 0)
+		TAILQ_INSERT_HEAD(&db_turns, o, turn);
+	TAILQ_INSERT_HEAD(&o->queue, q, entry);
+	db_queued++;
+	db_queued_bytes += q->size;
+	db_kick_soon();
+}
+
 /* What a connection can take now. */
 enum db_want {
 	DBW_ANY,   /* a read, a write, or an export if c is empty */
@@ -467,7 +506,8 @@ db_fits(struct dbconn *c, struct db_query *q, enum db_want want, int writers)
 		return (q->copy_sql == NULL && db_stmts[q->stmt].batch);
 	if (want == DBW_READ)
 		return (q->copy_sql == NULL && db_stmts[q->stmt].read &&
-		    c->nflight < DB_DEPTH && c->nops + 8 <= DB_MAX_OPS);
+		    !q->alone && c->nflight < DB_DEPTH &&
+		    c->nops + 8 <= DB_MAX_OPS);
 	if (c->nwrites > 0 || c->nflight >= DB_DEPTH ||
 	    c->nops + 8 > DB_MAX_OPS)
 		return (0);
@@ -943,10 +983,9 @@ dbc_answer_parts(struct dbconn *c, struct db_query *m)
 /*
  * A carrier of reads has its result: each part that has its row is
  * answered from it; those without one (participant_show_many finds only
- * what is in order), or all of them when the call failed, go again as
- * what they are (their statement raises their error), before anything
- * else of their owners, whose next queries wait while they are in a
- * segment (db_owner.ngrouped).
+ * what is in order), or all of them when the call failed, go back to the
+ * head of their owners' queues (db_requeue) to run alone, as what they
+ * are: their statement raises their error.
  */
 static void
 dbc_read_parts(struct dbconn *c, struct db_query *m)
@@ -972,23 +1011,15 @@ dbc_read_parts(struct dbconn *c, struct db_query *m)
 		p = part[i];
 		if (p->res != NULL || p->fail_state != NULL)
 			dbc_answer(c, p);
-		else
-			part[k++] = p;
+		else {
+			p->alone = 1;
+			db_requeue(p);
+			k++;
+		}
 	}
-	if (k == 0)
-		return;
-	log_debug("db conn=%d: %d reads without a row sent again", c->idx, k);
-	if (c->state != DBC_READY) {
-		for (i = 0; i < k; i++)
-			db_query_fail(part[i], PROTO_UNAVAILABLE,
-			    "the database connection was lost; nothing was "
-			    "done");
-		return;
-	}
-	for (i = 0; i < k; i++)
-		dbc_enflight(c, part[i], 0);
-	if (dbc_send_group(c, part, k) == -1)
-		dbc_fail(c, PQerrorMessage(c->pg));
+	if (k > 0)
+		log_debug("db conn=%d: %d reads without a row sent again",
+		    c->idx, k);
 }
 
 /* Answer q with what it has (q->res: a success, or a failure told
@@ -1139,20 +1170,6 @@ dbc_send_segment(struct dbconn *c, struct db_query **g, int n)
 	return (0);
 }
 
-/* The reads g[0..n-1], already in flight: one that is no carrier alone,
- * else as a segment, whose parts PostgreSQL may skip or find no row for:
- * then sent again, their owners' next queries wait for them. */
-static int
-dbc_send_group(struct dbconn *c, struct db_query **g, int n)
-{
-	if (n > 1 || g[0]->nparts > 0)
-		return (dbc_send_segment(c, g, n));
-	if (dbc_send(c, DBOP_EXEC, g[0]->stmt, g[0]) == -1 ||
-	    dbc_send(c, DBOP_SYNC, 0, g[0]) == -1)
-		return (-1);
-	return (0);
-}
-
 /*
  * Reads in one segment, q and those that wait with it (of any owner, as
  * many as fit, in their turns), then one Sync: PostgreSQL runs them in one
@@ -1167,6 +1184,13 @@ dbc_send_reads(struct dbconn *c, struct db_query *q)
 	struct db_query *g[DB_READ_GROUP], *more;
 	int		 i, n = 1;
 
+	if (q->alone) {
+		dbc_enflight(c, q, 0);
+		if (dbc_send(c, DBOP_EXEC, q->stmt, q) == -1 ||
+		    dbc_send(c, DBOP_SYNC, 0, q) == -1)
+			return (-1);
+		return (0);
+	}
 	if (++db_groups == 0)
 		db_groups = 1;
 	db_forming = db_groups;
@@ -1186,7 +1210,12 @@ dbc_send_reads(struct dbconn *c, struct db_query *q)
 		for (i = 0; i < n; i++)
 			dbc_enflight(c, g[i], 0);
 	}
-	return (dbc_send_group(c, g, n));
+	if (n > 1 || g[0]->nparts > 0)
+		return (dbc_send_segment(c, g, n));
+	if (dbc_send(c, DBOP_EXEC, g[0]->stmt, g[0]) == -1 ||
+	    dbc_send(c, DBOP_SYNC, 0, g[0]) == -1)
+		return (-1);
+	return (0);
 }
 
 /* A member of the batch (already in flight): under a savepoint of its
@@ -1462,12 +1491,13 @@ db_merge_reads(struct db_query **g, int n)
 	int		 i, j, k, nrun;
 
 	for (i = 0; i < n; i++) {
-		if (g[i] == NULL || g[i]->nparts > 0 ||
+		if (g[i] == NULL || g[i]->nparts > 0 || g[i]->alone ||
 		    db_stmts[g[i]->stmt].many == 0)
 			continue;
 		for (nrun = 0, j = i; j < n; j++)
 			if (g[j] != NULL && g[j]->stmt == g[i]->stmt &&
-			    g[j]->nparts == 0 && db_alone_in(g, n, j)) {
+			    g[j]->nparts == 0 && !g[j]->alone &&
+			    db_alone_in(g, n, j)) {
 				at[nrun] = j;
 				run[nrun++] = g[j];
 			}
@@ -1761,6 +1791,19 @@ dbc_commit_done(struct dbconn *c, PGresult *res)
 	const char	*msg;
 	int		 unknown = 0;
 
+	if (res != NULL && !db_failed(res) &&
+	    strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		/* a COMMIT of a transaction that had failed answers
+		 * "ROLLBACK": nothing but the batch runs in it, so this is
+		 * not expected; never answer its writes as committed */
+		log_warnx("db conn=%d: a batch's COMMIT answered %s; its "
+			  "writes run again one by one",
+		    c->idx, PQcmdStatus(res));
+		PQclear(res);
+		if (dbc_batch_alone(c) == -1)
+			dbc_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
 	if (res != NULL && !db_failed(res)) {
 		/* committed: every member has its answer now, but those that
 		 * are to run again alone, behind the COMMIT */
@@ -1965,39 +2008,34 @@ dbc_op_done(struct dbconn *c, const struct dbop *op, PGresult *res)
 
 /*
  * A segment of reads has ended. Those answered are gone from the head of
- * c's flight; what is left of the segment there was skipped by PostgreSQL
- * after a failure, and goes again, as one segment, before anything else of
- * their owners. (A failure at the Sync, the end of a transaction that only
- * read, changes none of the answers.)
+ * c's flight (all that was sent before the segment has its answers, and
+ * what was sent after it is behind it); what is left of it there was
+ * skipped by PostgreSQL after a failure, and goes back to the head of its
+ * owners' queues, in order (db_requeue). (A failure at the Sync, the end
+ * of a transaction that only read, changes none of the answers.)
  */
 static void
 dbc_reads_synced(struct dbconn *c, const struct dbop *op)
 {
 	struct db_query *q, *g[DB_READ_GROUP], *again[DB_READ_GROUP];
-	int		 i, n = 0, m = 0, r = 0;
+	int		 i, n = 0, m = 0;
 
 	while (n + m < DB_READ_GROUP && (q = TAILQ_FIRST(&c->flight)) != NULL &&
 	    q->seg == op->seg) {
 		dbc_unflight(c, q);
 		db_ungroup(q);
-		if (q->res != NULL && db_skipped(q->res)) {
-			PQclear(q->res);
-			q->res = NULL;
+		if (q->res != NULL && db_skipped(q->res))
 			again[m++] = q;
-		} else
+		else
 			g[n++] = q; /* no result: told so */
 	}
-	if (m > 0) {
-		for (i = 0; i < m; i++)
-			dbc_enflight(c, again[i], 0);
-		r = dbc_send_group(c, again, m);
+	for (i = m - 1; i >= 0; i--)
+		db_requeue(again[i]);
+	if (m > 0)
 		log_debug("db conn=%d: %d reads skipped, sent again", c->idx,
 		    m);
-	}
 	for (i = 0; i < n; i++)
 		dbc_answer(c, g[i]);
-	if (r == -1)
-		dbc_fail(c, PQerrorMessage(c->pg));
 }
 
 /* A segment has ended (its Sync): a query alone is answered, having

@@ -178,6 +178,8 @@ with h.section('a quota set while registrations stream in'):
     # every registration that commits after it: those that meet it are
     # counted under the delegation's lock, not added past it.
     EACH, quota = 20, {}
+    planned = (int(A.request('DELEGATION SHOW party=TR').records[0]
+                   .get('size')) + NCLIENTS * EACH)
 
     def stream(i):
         got = []
@@ -188,12 +190,15 @@ with h.section('a quota set while registrations stream in'):
                 for _ in range(10):
                     size = int(C[0].request('DELEGATION SHOW party=TR')
                                .records[0].get('size'))
-                    # room for what the others add meanwhile
+                    # room for half of what is still to come (at least
+                    # the rest of this client's own): some of it then
+                    # meets the quota however fast the others are
+                    room = max((planned - size) // 2, 1)
                     r = C[0].request('DELEGATION SET party=TR quota=%d'
-                                     % (size + 60))
+                                     % (size + room))
                     quota['last'] = r.final
                     if r.ok:
-                        quota['q'] = size + 60
+                        quota['q'] = size + room
                         break
         return got
 

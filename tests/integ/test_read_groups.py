@@ -285,6 +285,55 @@ with h.section('a read of a segment is answered once its result is in, '
     h.ok(r is not None and r.ok, 'the third is answered once the lock is '
          'released', r)
 
+with h.section('reads sent again never run inside a batch begun behind '
+               'their segment'):
+    # a carrier of SHOWs (two find no row) and a SESSION LIST that waits
+    # for a lock go as one segment; two registrations arrive meanwhile and
+    # go, as a batch (BEGIN ... COMMIT), behind it on the same connection
+    # (db_connections = 1).
+    # The SHOWs without a row run again, raising their errors: inside that
+    # transaction they would abort it, and its COMMIT would only roll back.
+    lock = lock_sessions()
+    before = count('SELECT count(*) FROM roster.participant')
+    log0 = len(rd.log())
+    S = clients[-1]
+    slow_n += 1
+    S.send('PARTICIPANT ADD event=E1 party=TR name=%s'
+           % h.quote('Slow First %d' % slow_n))
+    h.wait_for(lambda: count(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = "
+        "'PgSleep'") == 1, 20)
+    reads = [(clients[0], show(9)), (clients[1], 'PARTICIPANT SHOW id=999991'),
+             (clients[2], 'PARTICIPANT SHOW id=999992'),
+             (clients[3], 'SESSION LIST event=E1')]
+    for c, line in reads:
+        c.send(line)
+        time.sleep(0.1)
+    h.ok(S.read_reply(30).ok, 'the slow registration is answered OK')
+    h.wait_for(lambda: waiting_on_lock() == 1, 20)
+    # in one write, so that they wait together (a batch) however slowly
+    # the daemon reads (ASan)
+    clients[4].send_raw(''.join('PARTICIPANT ADD event=E1 party=HU name=%s\n'
+                                % h.quote('Batched %d' % k) for k in (4, 5)))
+    time.sleep(0.5)
+    lock.stdin.write('COMMIT;\n')
+    lock.stdin.flush()
+    got = [reply_within(c, 30) for c, _ in reads]
+    h.is_([answer(r) if r is not None else 'no reply' for r in got[:3]],
+          ['Reader 9', 'NOT_FOUND', 'NOT_FOUND'], 'the SHOWs: their answers')
+    h.ok(got[3] is not None and got[3].ok, 'the SESSION LIST is answered')
+    adds = [reply_within(clients[4], 30) for k in (4, 5)]
+    h.ok(all(r is not None and r.ok for r in adds),
+         'the registrations are answered OK', adds)
+    ids_added = [r.fields.get('id') for r in adds if r is not None and r.ok]
+    h.is_(count("SELECT count(*) FROM roster.participant WHERE id IN (%s)"
+                % ','.join(ids_added or ['0'])), 2,
+          'and both are in the database')
+    h.is_(count('SELECT count(*) FROM roster.participant'), before + 3,
+          'with the slow one: three more participants')
+    h.ok(re.search(r'2 writes in one transaction', rd.log()[log0:]),
+         'the two registrations went as one batch')
+
 with h.section('a connection lost in the middle of a segment: its reads '
                'fail, their clients\' next requests still run'):
     # two connections: the other serves while the lost one comes back
