@@ -12,8 +12,10 @@
  * own segment, the statement and a Sync, so its own transaction. Reads
  * (statements marked with db_readonly) that wait together share one: their
  * statements, then one Sync; each is answered as its result comes in, and
- * one that fails makes PostgreSQL skip the rest, which are sent again, so
- * an owner's next queries wait while some of its are in such a segment.
+ * one that fails makes PostgreSQL skip the rest, which go back to the head
+ * of their owners' queues (never onto their connection, behind what was
+ * sent there since), so an owner's next queries wait while some of its are
+ * in such a segment.
  * The reads there of a statement that takes many (db_mergeable: PARTICIPANT
  * SHOW), of owners with nothing else in the segment, go as one carrier
  * (below): one statement for them all; one that finds no row goes again
@@ -951,17 +953,13 @@ fail:
 	return (-1);
 }
 
-/* A carrier's transaction has committed: each part is answered from its
- * row (one that has none, or whose answer cannot be built, is told so). */
+/* Each of the n parts of a carrier its row of the carrier's result res (by
+ * ord), when it has one and its answer can be built. */
 static void
-dbc_answer_parts(struct dbconn *c, struct db_query *m)
+db_part_rows(struct dbconn *c, PGresult *res, struct db_query **part, int n)
 {
-	struct db_query *part[DB_BATCH_MAX], *p;
-	PGresult	*res = m->res;
-	int		 i, k, n = 0;
+	int i, k;
 
-	TAILQ_FOREACH (p, &m->parts, entry)
-		part[n++] = p;
 	for (i = 0; i < PQntuples(res) && PQnfields(res) >= 4; i++) {
 		k = atoi(PQgetvalue(res, i, 0)) - 1;
 		if (k < 0 || k >= n || part[k]->res != NULL ||
@@ -972,6 +970,19 @@ dbc_answer_parts(struct dbconn *c, struct db_query *m)
 				  "memory",
 			    c->idx, k + 1);
 	}
+}
+
+/* A carrier's transaction has committed: each part is answered from its
+ * row (one that has none, or whose answer cannot be built, is told so). */
+static void
+dbc_answer_parts(struct dbconn *c, struct db_query *m)
+{
+	struct db_query *part[DB_BATCH_MAX], *p;
+	int		 n = 0;
+
+	TAILQ_FOREACH (p, &m->parts, entry)
+		part[n++] = p;
+	db_part_rows(c, m->res, part, n);
 	while ((p = TAILQ_FIRST(&m->parts)) != NULL) {
 		TAILQ_REMOVE(&m->parts, p, entry);
 		m->nparts--;
@@ -996,14 +1007,8 @@ dbc_read_parts(struct dbconn *c, struct db_query *m)
 
 	TAILQ_FOREACH (p, &m->parts, entry)
 		part[n++] = p;
-	for (i = 0; res != NULL && !db_failed(res) && PQnfields(res) >= 4 &&
-	     i < PQntuples(res);
-	     i++) {
-		k = atoi(PQgetvalue(res, i, 0)) - 1;
-		if (k >= 0 && k < n && part[k]->res == NULL &&
-		    part[k]->fail_state == NULL)
-			(void)db_part_result(part[k], res, i); /* else again */
-	}
+	if (res != NULL && !db_failed(res))
+		db_part_rows(c, res, part, n); /* those without run again */
 	TAILQ_INIT(&m->parts);
 	m->nparts = 0;
 	db_query_free(m);
@@ -1065,7 +1070,7 @@ dbc_answer(struct dbconn *c, struct db_query *q)
 }
 
 /* What q counts for in a connection's flight (DB_DEPTH): a carrier of
- * reads, each of its parts, which may each be sent again alone. */
+ * reads, each of its parts. */
 static int
 db_weight(const struct db_query *q)
 {
@@ -1174,9 +1179,10 @@ dbc_send_segment(struct dbconn *c, struct db_query **g, int n)
  * Reads in one segment, q and those that wait with it (of any owner, as
  * many as fit, in their turns), then one Sync: PostgreSQL runs them in one
  * implicit transaction and sends their results one after another. One that
- * fails makes PostgreSQL skip the rest, which are sent again; so that an
- * owner's queries still run in order, its next ones wait while some of its
- * are in such a segment (db_owner.ngrouped). q alone is sent as alone.
+ * fails makes PostgreSQL skip the rest, which go back to their owners'
+ * queues (db_requeue); so that an owner's queries still run in order, its
+ * next ones wait while some of its are in such a segment
+ * (db_owner.ngrouped). q alone (or one that must run alone) is sent alone.
  */
 static int
 dbc_send_reads(struct dbconn *c, struct db_query *q)
@@ -1479,9 +1485,9 @@ db_alone_in(struct db_query **g, int n, int k)
  * statement that takes many (db_mergeable: PARTICIPANT SHOW), of owners
  * with nothing else in the segment, as one carrier in the place of the
  * first of them: one statement, whose executor PostgreSQL starts once, for
- * them all. A part that finds no row is sent again alone (dbc_read_parts),
- * before anything else of its owner, which has nothing after it in the
- * segment. Returns the new n.
+ * them all. A part that finds no row goes back to the head of its owner's
+ * queue, to run alone (dbc_read_parts), before anything else of its owner,
+ * which has nothing after it in the segment. Returns the new n.
  */
 static int
 db_merge_reads(struct db_query **g, int n)

@@ -87,10 +87,10 @@ def calls():
     return segs, norow
 
 
-def together(sends):
-    """sends: (connection, [lines]). A slow registration holds the pool's
-    one connection while each connection sends its lines; then every
-    reply is read, by connection."""
+def hold():
+    """A slow registration (the last client's) that holds the pool's one
+    connection for a second, once it sleeps in its trigger; returns the
+    client, whose reply is to be read."""
     global slow_n
     slow_n += 1
     S = clients[-1]
@@ -99,6 +99,14 @@ def together(sends):
     h.wait_for(lambda: count(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event = "
         "'PgSleep'") == 1, 20)
+    return S
+
+
+def together(sends):
+    """sends: (connection, [lines]). A slow registration holds the pool's
+    one connection while each connection sends its lines; then every
+    reply is read, by connection."""
+    S = hold()
     for c, lines in sends:
         for line in lines:
             c.send(line)
@@ -256,13 +264,7 @@ with h.section('a read of a segment is answered once its result is in, '
               WHERE e.code = 'E2') d""")
     lock = lock_sessions()
     before, _ = segments()
-    S = clients[-1]
-    slow_n += 1
-    S.send('PARTICIPANT ADD event=E1 party=TR name=%s'
-           % h.quote('Slow First %d' % slow_n))
-    h.wait_for(lambda: count(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = "
-        "'PgSleep'") == 1, 20)
+    S = hold()
     for k, line in enumerate(['PARTICIPANT LIST event=E2',
                               'PARTICIPANT LIST event=E2',
                               'SESSION LIST event=E1']):
@@ -296,13 +298,7 @@ with h.section('reads sent again never run inside a batch begun behind '
     lock = lock_sessions()
     before = count('SELECT count(*) FROM roster.participant')
     log0 = len(rd.log())
-    S = clients[-1]
-    slow_n += 1
-    S.send('PARTICIPANT ADD event=E1 party=TR name=%s'
-           % h.quote('Slow First %d' % slow_n))
-    h.wait_for(lambda: count(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = "
-        "'PgSleep'") == 1, 20)
+    S = hold()
     reads = [(clients[0], show(9)), (clients[1], 'PARTICIPANT SHOW id=999991'),
              (clients[2], 'PARTICIPANT SHOW id=999992'),
              (clients[3], 'SESSION LIST event=E1')]
