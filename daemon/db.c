@@ -18,7 +18,7 @@
  * in such a segment.
  * The reads there of a statement that takes many (db_mergeable: PARTICIPANT
  * SHOW), of owners with nothing else in the segment, go as one carrier
- * (below): one statement for them all; one that finds no row goes again
+ * (below): one statement for them all; one that finds no row runs again
  * alone, to raise its own error. Queries
  * are taken from the queue once the event loop has run the callbacks that
  * are ready (db_kick_soon), so that those of clients whose requests
@@ -292,8 +292,8 @@ db_batchable(int stmt)
  * set when that one failed having done nothing (its SQLSTATE and error
  * message). A failure of the call itself undoes all of them; they then
  * run again alone. For reads (stmt marked db_readonly first) many returns
- * a row for each it finds, and those it finds none for are sent again
- * alone, as is every one when the call fails.
+ * a row for each it finds, and those it finds none for go back to their
+ * owners' queues to run alone, as does every one when the call fails.
  */
 void
 db_mergeable(int stmt, int many)
@@ -1190,20 +1190,14 @@ dbc_send_reads(struct dbconn *c, struct db_query *q)
 	struct db_query *g[DB_READ_GROUP], *more;
 	int		 i, n = 1;
 
-	if (q->alone) {
-		dbc_enflight(c, q, 0);
-		if (dbc_send(c, DBOP_EXEC, q->stmt, q) == -1 ||
-		    dbc_send(c, DBOP_SYNC, 0, q) == -1)
-			return (-1);
-		return (0);
-	}
 	if (++db_groups == 0)
 		db_groups = 1;
 	db_forming = db_groups;
 	g[0] = q;
 	q->owner->group = db_forming;
 	dbc_enflight(c, q, 0);
-	while (n < DB_READ_GROUP && (more = db_take_for(c, DBW_READ)) != NULL) {
+	while (!q->alone && n < DB_READ_GROUP &&
+	    (more = db_take_for(c, DBW_READ)) != NULL) {
 		more->owner->group = db_forming;
 		dbc_enflight(c, more, 0);
 		g[n++] = more;
