@@ -36,7 +36,11 @@
  * "carrier": one call with arrays of their parameters, whose rows are the
  * answer of each (or its own failure, undone inside the call); a carrier
  * that fails as a whole is undone and its writes run again alone, after
- * the COMMIT, in order. A COMMIT that fails
+ * the COMMIT, in order. A batch of carriers only sends its COMMIT right
+ * behind them, not once their answers are in: a carrier answers each of
+ * its writes, failures and all, and one that fails as a whole rolls the
+ * transaction back (its COMMIT answers ROLLBACK), which runs every write
+ * of the batch again alone. A COMMIT that fails
  * rolls the batch back and runs its statements again one by one; neither
  * is seen by their clients. An
  * answer is given only once its transaction has committed. A connection
@@ -206,6 +210,7 @@ struct dbconn {
 	int		 segs;	 /* the batch's segments in flight */
 	int		 broken; /* a member failed: the rest were skipped */
 	int		 redo;	 /* run the batch one by one */
+	int		 early;	 /* its COMMIT sent behind its calls */
 	int		 sync_error; /* a result came for a Sync */
 	int		 paused;     /* COPY reader waits for a client */
 	time_t		 paused_at;
@@ -626,7 +631,7 @@ dbc_reset(struct dbconn *c)
 	c->paused = 0;
 	c->op_head = c->nops = 0;
 	c->phase = DBB_NONE;
-	c->segs = c->broken = c->redo = c->sync_error = 0;
+	c->segs = c->broken = c->redo = c->early = c->sync_error = 0;
 }
 
 /*
@@ -1525,7 +1530,7 @@ dbc_next(struct dbconn *c)
 	struct db_queryq taken = TAILQ_HEAD_INITIALIZER(taken);
 	struct db_query *q, *more;
 	char		 name[16];
-	int		 n, r, calls = 0;
+	int		 n, r, calls = 0, carriers = 0;
 
 	if (c->state == DBC_PREPARING) {
 		if (c->prep < db_nstmts) {
@@ -1583,7 +1588,7 @@ dbc_next(struct dbconn *c)
 		TAILQ_INSERT_TAIL(&taken, more, entry);
 	}
 	c->phase = DBB_RUN;
-	c->broken = c->redo = 0;
+	c->broken = c->redo = c->early = 0;
 	r = dbc_send(c, DBOP_BEGIN, db_stmt_begin, NULL) == -1 ||
 	    dbc_send(c, DBOP_BEGIN, db_stmt_lock_timeout, NULL) == -1;
 	while ((q = TAILQ_FIRST(&taken)) != NULL) {
@@ -1593,7 +1598,23 @@ dbc_next(struct dbconn *c)
 		dbc_enflight(c, q, 1);
 		if (!r && dbc_send_member(c, q) == -1)
 			r = 1; /* the rest in flight too, failed with c */
+		if (q->nparts > 0)
+			carriers++;
 		calls++;
+	}
+	if (!r && carriers == calls) {
+		/* calls that each answer every write in them, failures and
+		 * all: only a failure of a whole call would need its
+		 * savepoint, and then the transaction is rolled back and
+		 * its writes run again alone, as they would behind a COMMIT.
+		 * So the COMMIT goes now, behind them, not a round trip
+		 * later; from here a lost connection leaves their outcome
+		 * unknown */
+		c->early = 1;
+		c->phase = DBB_COMMIT;
+		c->segs++;
+		r = dbc_send(c, DBOP_COMMIT, db_stmt_commit, NULL) == -1 ||
+		    dbc_send(c, DBOP_SYNC, 0, NULL) == -1;
 	}
 	if (r) {
 		dbc_fail(c, PQerrorMessage(c->pg));
@@ -1794,11 +1815,18 @@ dbc_commit_done(struct dbconn *c, PGresult *res)
 	if (res != NULL && !db_failed(res) &&
 	    strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		/* a COMMIT of a transaction that had failed answers
-		 * "ROLLBACK": nothing but the batch runs in it, so this is
-		 * not expected; never answer its writes as committed */
-		log_warnx("db conn=%d: a batch's COMMIT answered %s; its "
-			  "writes run again one by one",
-		    c->idx, PQcmdStatus(res));
+		 * "ROLLBACK": expected when it was sent behind calls of which
+		 * one failed as a whole (c->early), not otherwise (nothing but
+		 * the batch runs in it); never answer its writes as
+		 * committed */
+		if (c->early)
+			log_info("db conn=%d: a call of a batch failed; its "
+				 "writes run again one by one",
+			    c->idx);
+		else
+			log_warnx("db conn=%d: a batch's COMMIT answered %s; "
+				  "its writes run again one by one",
+			    c->idx, PQcmdStatus(res));
 		PQclear(res);
 		if (dbc_batch_alone(c) == -1)
 			dbc_fail(c, PQerrorMessage(c->pg));

@@ -12,8 +12,10 @@
 -- in base64, whose first 10 characters are each 6 random bits, and each
 -- of the 64 characters of base64 turned into one of the 32 of base32, two
 -- into each (5 random bits). No lookup: the badge's unique index is the
--- check (ON CONFLICT (badge) DO NOTHING, and a new code when it refuses:
--- at a million participants one code in 10^9 is taken).
+-- check (participant_add: ON CONFLICT (badge) DO NOTHING, and a new code
+-- when it refuses; participant_add_many: the statement fails, and each
+-- goes by participant_add. At a million participants one code in 10^9 is
+-- taken).
 CREATE FUNCTION roster._badge() RETURNS text
 LANGUAGE sql AS $$
 	SELECT pg_catalog.translate(pg_catalog.left(pg_catalog.encode(
@@ -313,8 +315,8 @@ END $$;
 -- usual path whose values pass their checks are written by one statement
 -- for all of them (a call per registration costs PostgreSQL several times
 -- the work: tests/bench/sql-cost); each other one, and each that the
--- statement did not write (a delegation with a quota, a badge taken),
--- is a call of participant_add in a subtransaction of its own, so that
+-- statement did not write (a delegation with a quota; all of them when
+-- it failed), is a call of participant_add in a subtransaction of its own, so that
 -- every error is the same as alone. A serialization failure, a deadlock
 -- or a lock not granted in time is raised, not returned: the pool then
 -- runs each registration again, alone, after the batch.
@@ -341,6 +343,7 @@ DECLARE
 	v_state text;
 	v_msg text;
 	i integer;
+	v_seq regclass := pg_get_serial_sequence('roster.participant', 'id');
 BEGIN
 	IF v_n = 0 OR v_n > 1000 OR v_n <> ALL (ARRAY[cardinality(p_actor_role),
 	    cardinality(p_actor_party), cardinality(p_event),
@@ -353,15 +356,22 @@ BEGIN
 	END IF;
 	v_done := array_fill(false, ARRAY[v_n]);
 	BEGIN
-		-- u: the elements of the usual path, their values as
-		-- participant_add writes them; f: those whose event, party and
-		-- delegation its first statement would find (with the same
-		-- locks); n, a: their participants and audit rows, the ids drawn
-		-- first to tie each row to its element. u's conditions (roles,
-		-- the values' checks) must never take more than participant_add
-		-- does: what they leave out only goes the slow way, what they
-		-- took too many would be written without its checks.
-			WITH u AS (
+		-- r: the elements of the usual path (roles, no ref=), their
+		-- values as participant_add writes them, each normalised once
+		-- (MATERIALIZED: inlined into u, every check would normalise
+		-- again); u: those whose values pass participant_add's checks;
+		-- f: those whose event, party and delegation its first
+		-- statement would find (with the same locks); n, a: their
+		-- participants and audit rows, the ids drawn first to tie each
+		-- row to its element. r's and u's conditions must never take
+		-- more than participant_add does: what they leave out only goes
+		-- the slow way, what they took too many would be written
+		-- without its checks. A badge that is taken fails the whole
+		-- statement (the unique index; at a million participants one
+		-- code in 10^9): each then goes the slow way, which draws
+		-- another (ON CONFLICT would cost every row a look at the index
+		-- before its insert).
+			WITH r AS MATERIALIZED (
 				SELECT x.*,
 				    normalize(btrim(x.name), NFC) AS v_name,
 				    normalize(btrim(nullif(btrim(x.family), '')), NFC)
@@ -386,22 +396,19 @@ BEGIN
 				    AND (x.actor_role = 'focal' OR x.party IS NOT NULL)
 				    AND (x.role IS NULL OR x.role IN ('member', 'adviser',
 				        'observer', 'staff'))
-				    AND _name_ok(x.name)
-				    AND (nullif(btrim(x.family), '') IS NULL
-				        OR _name_ok(x.family))
-				    AND (nullif(btrim(x.latin), '') IS NULL
-				        OR _name_ok(x.latin))
-				    AND (nullif(btrim(x.honorific), '') IS NULL
-				        OR _name_ok(x.honorific))
-				    AND (nullif(btrim(x.title), '') IS NULL
-				        OR _name_ok(x.title))
-				    AND (nullif(btrim(x.email), '') IS NULL
-				        OR _email_ok(btrim(x.email)))
+			), u AS (
+				SELECT * FROM r
+				WHERE _nfc_name_ok(r.v_name)
+				    AND (r.v_family IS NULL OR _nfc_name_ok(r.v_family))
+				    AND (r.v_latin IS NULL OR _nfc_name_ok(r.v_latin))
+				    AND (r.v_honorific IS NULL
+				        OR _nfc_name_ok(r.v_honorific))
+				    AND (r.v_title IS NULL OR _nfc_name_ok(r.v_title))
+				    AND (r.v_email IS NULL OR _email_ok(r.v_email))
 			), f AS (
 				SELECT u.*, ev.id AS e_id, ev.code AS e_code,
 				    pa.code AS pa_code, dl.id AS d_id,
-				    nextval(pg_get_serial_sequence('roster.participant',
-				        'id')::regclass) AS p_id,
+				    nextval(v_seq) AS p_id,
 				    _badge() AS p_badge
 				FROM u
 				JOIN event ev ON lower(ev.code) = lower(u.event)
@@ -423,7 +430,6 @@ BEGIN
 				    f.v_honorific, f.v_title, f.v_email, f.v_role,
 				    f.p_badge
 				FROM f
-				ON CONFLICT (badge) DO NOTHING
 				RETURNING x.id, x.badge, x.version
 			), a AS (
 				INSERT INTO audit (event_id, username, command, target,

@@ -54,10 +54,11 @@ def count(sql):
     return int(pg.scalar(sql))
 
 
-def together(sends):
+def together(sends, meanwhile=None):
     """sends: (connection, [lines]). A slow registration first holds the
-    writing connection; then each connection sends its lines, and once
-    the slow one is answered, every reply is read, by connection."""
+    writing connection; then meanwhile() is called, if given, each
+    connection sends its lines, and once the slow one is answered, every
+    reply is read, by connection."""
     global slow_n
     slow_n += 1
     S = clients[-1]
@@ -66,6 +67,8 @@ def together(sends):
     h.wait_for(lambda: count(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event = "
         "'PgSleep'") == 1, 20)
+    if meanwhile is not None:
+        meanwhile()
     for c, lines in sends:
         for line in lines:
             c.send(line)
@@ -180,6 +183,10 @@ with h.section('a shared call that fails is run again, one by one, unseen'):
     h.is_(count("SELECT count(*) FROM roster.participant WHERE name = "
                 "'Retried Many' OR name LIKE 'Retry Many %'"), 6,
           'each committed once')
+    # one call, its COMMIT sent behind it: the failure rolled the batch
+    # back (the COMMIT answered ROLLBACK), and every write ran again
+    h.like(rd.log(), r'a call of a batch failed; its writes run again',
+           'the COMMIT sent behind the call answered ROLLBACK')
 
     names = ['Beside Bad %d' % i for i in range(5)]
     names[2] = 'Always Bad'
@@ -192,6 +199,47 @@ with h.section('a shared call that fails is run again, one by one, unseen'):
     h.is_(count("SELECT count(*) FROM roster.participant WHERE name = "
                 "'Always Bad'"), 0, 'the failed one left nothing')
     pg.query('DROP TRIGGER fail_once ON roster.participant')
+
+with h.section('a badge that is taken: the shared call is done one by one'):
+    # _badge() draws a code that a participant has for its first two calls
+    # once the slow registration holds the connection: the first of the
+    # shared statement (which fails), and the first of participant_add,
+    # which draws again
+    pg.query("CREATE TABLE public.badge_src AS SELECT prosrc FROM pg_proc "
+             "WHERE oid = 'roster._badge()'::regprocedure")
+    pg.query("UPDATE roster.participant SET badge = 'TAKEN2345A' "
+             "WHERE name = 'Many One'")
+    pg.query("CREATE SEQUENCE public.badge_draws")
+
+    def badge_body(body):
+        pg.query("DO $$ BEGIN EXECUTE format('CREATE OR REPLACE FUNCTION "
+                 "roster._badge() RETURNS text LANGUAGE sql AS %%L', "
+                 "(SELECT %s FROM public.badge_src)); END $$" % body)
+
+    before = len(calls_logged())
+    names = ['Badge Drawn %d' % i for i in range(4)]
+    rs = together([(clients[i], ['PARTICIPANT ADD event=E1 party=TR name=%s'
+                                 % h.quote(n)]) for i, n in enumerate(names)],
+                  meanwhile=lambda: badge_body(
+                      "'SELECT CASE WHEN nextval(''public.badge_draws'') <= 2 "
+                      "THEN ''TAKEN2345A'' ELSE (' || prosrc || ') END'"))
+    badge_body('prosrc')
+    h.is_([code(r[0]) for r in rs], ['OK'] * 4, 'every one is OK')
+    h.ok(count("SELECT last_value FROM public.badge_draws") > 4,
+         'the taken code was drawn, and others after it (4 without a '
+         'refusal)')
+    badges = [r[0].fields.get('badge') for r in rs]
+    h.is_(sorted(set(badges)), sorted(badges), 'four badges, all different')
+    h.ok('TAKEN2345A' not in badges, 'none of them the one taken')
+    h.is_(sorted(row[0] for row in pg.query(
+        "SELECT badge FROM roster.participant WHERE name LIKE 'Badge Drawn %'")),
+        sorted(badges), 'the badges answered are those written')
+    h.is_(count("SELECT count(*) FROM roster.audit WHERE command = "
+                "'PARTICIPANT ADD' AND detail->>'name' LIKE 'Badge Drawn %'"),
+          4, 'one audit row each')
+    h.ok(any(c < w for w, c in calls_logged()[before:]),
+         'they went as one shared call', '    %r' % calls_logged()[before:])
+
 
 with h.section("one client's registrations keep their order"):
     lines = ['PARTICIPANT ADD event=E1 party=TR name=%s' % h.quote(
