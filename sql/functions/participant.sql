@@ -363,7 +363,9 @@ BEGIN
 		-- f: those whose event, party and delegation its first
 		-- statement would find (with the same locks); n, a: their
 		-- participants and audit rows, the ids drawn first to tie each
-		-- row to its element. r's and u's conditions must never take
+		-- row to its element (every row of f is written, or the
+		-- statement fails: a's rows are f's, and the answers are read
+		-- in one pass, sorted once). r's and u's conditions must never take
 		-- more than participant_add does: what they leave out only goes
 		-- the slow way, what they took too many would be written
 		-- without its checks. A badge that is taken fails the whole
@@ -435,27 +437,27 @@ BEGIN
 				INSERT INTO audit (event_id, username, command, target,
 				    detail)
 				SELECT f.e_id, coalesce(f.actor, '-'), 'PARTICIPANT ADD',
-				    f.e_code || '/participant/' || n.id,
+				    f.e_code || '/participant/' || f.p_id,
 				    jsonb_strip_nulls(jsonb_build_object('party', f.pa_code,
 				    'name', f.v_name, 'family', f.v_family,
 				    'latin', f.v_latin, 'honorific', f.v_honorific,
 				    'title', f.v_title, 'email', f.v_email,
 				    'role', f.v_role))
-				FROM n JOIN f ON f.p_id = n.id
+				FROM f
 				ORDER BY f.ord
 			)
-			SELECT array_agg(f.ord::integer ORDER BY f.ord),
-			    array_agg(n.id::text ORDER BY f.ord),
-			    array_agg(f.pa_code::text ORDER BY f.ord),
-			    array_agg(n.badge::text ORDER BY f.ord),
-			    array_agg(n.version::text ORDER BY f.ord),
-			    array_agg(json_strip_nulls(json_build_object(
+			SELECT array_agg(s.ord), array_agg(s.id), array_agg(s.pa_code),
+			    array_agg(s.badge), array_agg(s.version), array_agg(s.body)
+			FROM (SELECT f.ord::integer AS ord, n.id::text AS id,
+			    f.pa_code::text AS pa_code, n.badge::text AS badge,
+			    n.version::text AS version,
+			    json_strip_nulls(json_build_object(
 			        'event', f.e_code, 'kind', 'participant.added',
 			        'id', n.id::text, 'party', f.pa_code, 'name', f.v_name,
-			        'latin', f.v_latin, 'role', f.v_role))::text
-			        ORDER BY f.ord)
-			INTO v_ord, v_id, v_party, v_badge, v_version, v_body
-			FROM n JOIN f ON f.p_id = n.id;
+			        'latin', f.v_latin, 'role', f.v_role))::text AS body
+			    FROM n JOIN f ON f.p_id = n.id
+			    ORDER BY f.ord) s
+			INTO v_ord, v_id, v_party, v_badge, v_version, v_body;
 		IF v_ord IS NOT NULL THEN
 			SELECT k.key INTO v_key FROM notify_key k;
 			IF v_key IS NULL THEN
