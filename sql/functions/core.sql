@@ -48,20 +48,23 @@ BEGIN
 	RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = p_message;
 END $$;
 
--- RSFRB unless the role is one of those allowed. Inlined.
+-- RSFRB unless the role is one of those allowed; NULL otherwise. Inlined:
+-- a function of SQL that returns void is not (PostgreSQL would parse and
+-- plan its body at every call), so these two return text, always NULL.
 CREATE FUNCTION roster._need_role(p_actor_role text, VARIADIC p_allowed text[])
-RETURNS void
+RETURNS text
 LANGUAGE sql AS $$
 	SELECT CASE WHEN p_actor_role IS NULL OR NOT p_actor_role = ANY (p_allowed)
 	    THEN roster._fail('RSFRB', pg_catalog.format('not allowed for role=%s',
-	        coalesce(p_actor_role, '-'))) END
+	        coalesce(p_actor_role, '-')))::text END
 $$;
 
 -- RSSYN when a required key is missing (the daemon checks first). Inlined.
-CREATE FUNCTION roster._need(p_key text, p_value text) RETURNS void
+CREATE FUNCTION roster._need(p_key text, p_value text) RETURNS text
 LANGUAGE sql AS $$
 	SELECT CASE WHEN p_value IS NULL
-	    THEN roster._fail('RSSYN', pg_catalog.format('%s= is required', p_key)) END
+	    THEN roster._fail('RSSYN', pg_catalog.format('%s= is required',
+	        p_key))::text END
 $$;
 
 -- ---------------------------------------------------------------- values
@@ -248,8 +251,10 @@ END $$;
 -- ---------------------------------------------------------- wire formats
 
 -- Wire formats (sql/README.md). Inlined, all of them; NULL gives NULL.
+-- STABLE like to_char (an IMMUTABLE function of a STABLE expression is
+-- not inlined).
 CREATE FUNCTION roster._fmt_date(p date) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT pg_catalog.to_char(p, 'YYYY-MM-DD')
 $$;
 

@@ -305,6 +305,33 @@ with h.section('every function sets its search_path'):
             if m.group(1).lower() not in ('epoch', 'rows'):
                 loose.append('%s: FROM %s' % (name, m.group(1)))
     h.is_(loose, [], 'they name every function and table with its schema')
+    # and a helper of one expression is really inlined where it is called
+    # (one that is not is parsed and planned again at every run of its
+    # caller's statement: a function of SQL that returns void, or one
+    # declared IMMUTABLE over a STABLE expression, is not)
+    helpers = pg.query(
+        "SELECT p.oid::regprocedure::text, p.proname, "
+        "array_to_string(p.proargtypes::regtype[], ','), p.provariadic <> 0 "
+        "FROM pg_proc p WHERE p.pronamespace = 'roster'::regnamespace AND "
+        "p.proconfig IS NULL AND p.prolang = (SELECT oid FROM pg_language "
+        "WHERE lanname = 'sql') AND p.prokind = 'f' AND "
+        "p.proname LIKE '\\_%' AND NOT p.proretset")
+    called = []
+    for sig, fname, types, variadic in helpers:
+        types = types.split(',') if types else []
+        args = ['x.c%d' % i for i in range(len(types))]
+        if variadic == 't':
+            args[-1] = 'VARIADIC ' + args[-1]
+        plan = '\n'.join(r[0] for r in pg.query(
+            'EXPLAIN (VERBOSE, COSTS OFF) SELECT roster.%s(%s) FROM '
+            '(SELECT %s OFFSET 0) x(%s)' % (
+                fname, ', '.join(args),
+                ', '.join('NULL::%s' % t for t in types) or '1',
+                ', '.join('c%d' % i for i in range(len(types))) or 'c')))
+        if ('roster.%s(' % fname) in plan:
+            called.append(sig)
+    h.cmp_ok(len(helpers), '>=', 10, 'the helpers of one expression')
+    h.is_(called, [], 'each is inlined into the statement that calls it')
     h.is_(pg.query("SELECT p.oid::regprocedure::text FROM pg_proc p WHERE "
                    "p.pronamespace = 'roster'::regnamespace AND p.prosecdef"),
           [], 'no function of roster is SECURITY DEFINER')
