@@ -145,24 +145,72 @@ BEGIN
 	RETURN QUERY SELECT * FROM _event_records(NULL);
 END $$;
 
+-- EVENT SHOW event=: the record, when the role is allowed and the event
+-- is there, else none; event_show finds its row with it and does not
+-- raise here. Like _participant_find (participant.sql), a function without
+-- SET (sql/README.md, "Cost"): LANGUAGE sql, STABLE, one SELECT, every
+-- function and table named with its schema, so that PostgreSQL inlines it
+-- into event_show and event_show into rosterd's prepared statement: no
+-- call, no SPI statement, no tuplestore of RETURN QUERY. The event by its
+-- key (lower(code)), then each party by its key, in LATERAL subqueries
+-- that OFFSET 0 keeps apart (the planner would hash the small tables
+-- whole). The role is checked in the event's key.
+CREATE FUNCTION roster._event_find(p_actor_role text, p_event text)
+RETURNS TABLE (code text, title text, venue text, city text, country text,
+    starts text, ends text, timezone text, chair text, co_chair text,
+    secretariat text, status text, version text, import_key text)
+LANGUAGE sql STABLE AS $$
+	SELECT e.code::text, e.title::text, e.venue::text, e.city::text,
+	    c.code, roster._fmt_date(e.starts), roster._fmt_date(e.ends),
+	    e.timezone::text, ch.code, co.code, se.code, e.status::text,
+	    e.version::text, pg_catalog.encode(e.import_key, 'hex')
+	FROM roster.event e
+	CROSS JOIN LATERAL (SELECT c.code::text FROM roster.party c
+	    WHERE c.id = e.country_id OFFSET 0) c
+	LEFT JOIN LATERAL (SELECT ch.code::text FROM roster.party ch
+	    WHERE ch.id = e.chair_id OFFSET 0) ch ON true
+	LEFT JOIN LATERAL (SELECT co.code::text FROM roster.party co
+	    WHERE co.id = e.co_chair_id OFFSET 0) co ON true
+	LEFT JOIN LATERAL (SELECT se.code::text FROM roster.party se
+	    WHERE se.id = e.secretariat_id OFFSET 0) se ON true
+	WHERE pg_catalog.lower(e.code) = CASE WHEN p_actor_role IN ('admin',
+	        'secretariat', 'host', 'focal')
+	    THEN pg_catalog.lower(p_event) END
+$$;
+
+-- EVENT SHOW, when _event_find found no row: the checks one by one, so
+-- that the first that fails raises its error (those of the other
+-- commands, in their order). Only event_show calls it, and only then.
+CREATE FUNCTION roster._event_show_fail(p_actor_role text, p_event text)
+RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	PERFORM _event(p_event);
+	-- not reached: the checks pass for the row the lookup finds, and the
+	-- two read the same snapshot
+	PERFORM _fail('RSNFD', format('event %s not found', p_event));
+	RETURN false;
+END $$;
+
 -- EVENT SHOW event=: one record, with the event's import key (hex; migration
 -- 012) with which `roster import` keys the refs of its rows. Any role: a
 -- focal point imports its participants too, and a ref it makes is scoped
--- to its own party.
+-- to its own party. One row by its key (_event_find); when it finds none,
+-- and only then (the WHERE of the outer join's one row), _event_show_fail
+-- raises the first error. LANGUAGE sql without SET, as _event_find, for
+-- the same reason.
 CREATE FUNCTION roster.event_show(p_actor text, p_actor_role text,
     p_actor_party text, p_event text)
 RETURNS TABLE (code text, title text, venue text, city text, country text,
     starts text, ends text, timezone text, chair text, co_chair text,
     secretariat text, status text, version text, import_key text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-DECLARE
-	e event;
-BEGIN
-	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
-	e := _event(p_event);
-	RETURN QUERY SELECT r.*, encode(e.import_key, 'hex')
-	FROM _event_records(e.id) r;
-END $$;
+LANGUAGE sql STABLE AS $$
+	SELECT r.* FROM (SELECT) AS one
+	LEFT JOIN roster._event_find(p_actor_role, p_event) AS r ON true
+	WHERE r.code IS NOT NULL
+	    OR roster._event_show_fail(p_actor_role, p_event)
+$$;
 
 -- EVENT SET event= [title=] [venue=] [city=] [country=] [starts=] [ends=]
 -- [timezone=] [chair=] [co_chair=] [secretariat=] [status=] [version=].
