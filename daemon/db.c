@@ -1812,6 +1812,19 @@ dbc_commit_done(struct dbconn *c, PGresult *res)
 	const char	*msg;
 	int		 unknown = 0;
 
+	if (res != NULL && !db_failed(res) && c->early && c->redo) {
+		/* a COMMIT sent behind calls whose BEGIN failed: it ended no
+		 * transaction of theirs, and they were skipped (their
+		 * SAVEPOINTs outside a transaction block): nothing was done,
+		 * and each runs again alone */
+		log_info("db conn=%d: a batch's BEGIN failed; its writes run "
+			 "again one by one",
+		    c->idx);
+		PQclear(res);
+		if (dbc_batch_alone(c) == -1)
+			dbc_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
 	if (res != NULL && !db_failed(res) &&
 	    strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		/* a COMMIT of a transaction that had failed answers

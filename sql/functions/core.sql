@@ -49,8 +49,9 @@ BEGIN
 END $$;
 
 -- RSFRB unless the role is one of those allowed; NULL otherwise. Inlined:
--- a function of SQL that returns void is not (PostgreSQL would parse and
--- plan its body at every call), so these two return text, always NULL.
+-- declared to return void, these two were not (EXPLAIN VERBOSE showed the
+-- call, and PostgreSQL parsed and planned the body at every call), so
+-- they return text, always NULL (test_privacy checks every helper).
 CREATE FUNCTION roster._need_role(p_actor_role text, VARIADIC p_allowed text[])
 RETURNS text
 LANGUAGE sql AS $$
