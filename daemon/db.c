@@ -760,14 +760,18 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	/* the schema's version; whether the functions are this rosterd's
 	 * (migrate.c); an OK must mean committed to disk, so a server
 	 * whose default is synchronous_commit=off does not apply to this
-	 * session; and no statement runs longer than statement_timeout */
+	 * session; no statement runs longer than statement_timeout; and
+	 * none is compiled by JIT, which a large installation's estimates
+	 * would turn on for short statements (milliseconds of compiling for
+	 * each run of a LIST that takes a fraction of one) */
 	const char *sql =
 	    "SELECT coalesce(max(version), 0), CASE WHEN "
 	    "current_setting('synchronous_commit') = 'off' THEN "
 	    "set_config('synchronous_commit', 'on', false) END, "
 	    "(SELECT f.files_sha256 = $1 AND f.catalog_sha256 = " MIGRATE_CATALOG_HASH_SQL
 	    " FROM roster.function_set f), "
-	    "set_config('statement_timeout', $2, false) "
+	    "set_config('statement_timeout', $2, false), "
+	    "set_config('jit', 'off', false) "
 	    "FROM roster.schema_migration";
 	char	    timeout[32];
 	const char *params[2] = { function_files_sha256, timeout };

@@ -110,6 +110,34 @@ with h.section('--migrate again'):
         h.is_(len(c4.request('EVENT LIST').records), 3,
               'the running daemon still serves the data')
 
+with h.section("the pool's sessions: synchronous_commit on, no JIT"):
+    # the server's defaults are the other way; a trigger notes what the
+    # daemon's session has
+    pg.query("ALTER SYSTEM SET synchronous_commit = off")
+    pg.query("ALTER SYSTEM SET jit = on")
+    pg.query("SELECT pg_reload_conf()")
+    pg.query("CREATE TABLE public.seen (sc text, jit text)")
+    pg.query("""CREATE FUNCTION public.note_settings() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN
+            INSERT INTO public.seen VALUES (
+                current_setting('synchronous_commit'), current_setting('jit'));
+            RETURN NULL;
+        END $$""")
+    pg.query("CREATE TRIGGER note_settings AFTER INSERT ON roster.event "
+             "FOR EACH ROW EXECUTE FUNCTION public.note_settings()")
+    rd2 = env.rosterd(db_connections=2)
+    c2 = rd2.login('admin')
+    h.ok_reply(c2.request(EV % 'DB9'), 'EVENT CREATE DB9 through a new rosterd')
+    h.is_([tuple(r) for r in pg.query("SELECT sc, jit FROM public.seen")],
+          [('on', 'off')],
+          'its session: synchronous_commit on, jit off')
+    c2.close()
+    rd2.stop()
+    pg.query('DROP TRIGGER note_settings ON roster.event')
+    pg.query("ALTER SYSTEM RESET synchronous_commit")
+    pg.query("ALTER SYSTEM RESET jit")
+    pg.query("SELECT pg_reload_conf()")
+
 with h.section('--migrate without a database'):
     pg.stop()
     p = rd.command('--migrate', timeout=60)
