@@ -152,9 +152,10 @@ END $$;
 -- function and table named with its schema, so that PostgreSQL inlines it
 -- into event_show and event_show into rosterd's prepared statement: no
 -- call, no SPI statement, no tuplestore of RETURN QUERY. The event by its
--- key (lower(code)), then each party by its key, in LATERAL subqueries
--- that OFFSET 0 keeps apart (the planner would hash the small tables
--- whole). The role is checked in the event's key.
+-- key (lower(code)), then each of its parties by id, in LATERAL subqueries
+-- that OFFSET 0 keeps apart, each for the one row of the event (party
+-- has a few pages: the planner may read them rather than its index). The
+-- role is checked in the event's key.
 CREATE FUNCTION roster._event_find(p_actor_role text, p_event text)
 RETURNS TABLE (code text, title text, venue text, city text, country text,
     starts text, ends text, timezone text, chair text, co_chair text,
