@@ -253,8 +253,16 @@ with h.section('PostgreSQL stopped -m immediate in the middle of a batch'):
          'the others are UNAVAILABLE', *('    %r' % r.final for r in batch))
     not_done = [n for n, r in zip(names, batch)
                 if not r.ok and 'nothing was done' in r.text]
-    h.cmp_ok(len(not_done), '>=', 8, 'those of the open batch: nothing '
-             'was done (it was never committed)')
+    # those of the open batch: "nothing was done" (its COMMIT was never
+    # sent), or "outcome unknown" when they went as calls of
+    # participant_add_many with other clients' writes, a batch whose
+    # COMMIT is sent right behind its calls (daemon/db.c): then rosterd
+    # cannot know whether PostgreSQL reached it
+    told = [n for n, r in zip(names, batch)
+            if not r.ok and ('nothing was done' in r.text or
+                             'outcome unknown' in r.text)]
+    h.cmp_ok(len(told), '>=', 8, 'those of the open batch: nothing was '
+             'done, or the outcome unknown (it was never committed)')
     h.is_([n for n in not_done if n in present], [],
           '"nothing was done" is true of each')
     ok_w = [ref for ref, n, r in answers if r.ok]
