@@ -26,52 +26,6 @@ LANGUAGE sql AS $$
 	    'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')
 $$;
 
--- Participant records in list order: countries first then organisations,
--- by the delegation's name; within a delegation the head first, then by
--- family name (the whole name when none is given), then by name. The
--- statement for one party is apart from the one for the whole event, so
--- that each is planned for its key (a cached generic plan cannot use an
--- index through "p_party_id IS NULL OR ...").
-CREATE FUNCTION roster._participant_records(p_event_id integer,
-    p_party_id integer, p_status text, p_role text)
-RETURNS TABLE (id text, event text, party text, name text, family text,
-    latin text, honorific text, title text, email text, role text,
-    status text, badge text, checked_in text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-BEGIN
-	IF p_party_id IS NOT NULL THEN
-		RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text, p.name::text,
-		    p.family::text, p.latin::text, p.honorific::text, p.title::text, p.email::text,
-		    p.role::text, p.status::text, p.badge::text, _fmt_ts(p.checked_in),
-		    p.version::text
-		FROM delegation d
-		JOIN party pa ON pa.id = d.party_id
-		JOIN event e ON e.id = d.event_id
-		JOIN participant p ON p.delegation_id = d.id
-		WHERE d.event_id = p_event_id AND d.party_id = p_party_id
-		    AND (p_status IS NULL OR p.status = p_status)
-		    AND (p_role IS NULL OR p.role = p_role)
-		ORDER BY p.role <> 'head',
-		    coalesce(p.family, p.name) COLLATE roster.names,
-		    p.name COLLATE roster.names, p.id;
-		RETURN;
-	END IF;
-	RETURN QUERY SELECT p.id::text, e.code::text, pa.code::text, p.name::text,
-	    p.family::text, p.latin::text, p.honorific::text, p.title::text, p.email::text,
-	    p.role::text, p.status::text, p.badge::text, _fmt_ts(p.checked_in),
-	    p.version::text
-	FROM delegation d
-	JOIN party pa ON pa.id = d.party_id
-	JOIN event e ON e.id = d.event_id
-	JOIN participant p ON p.delegation_id = d.id
-	WHERE d.event_id = p_event_id
-	    AND (p_status IS NULL OR p.status = p_status)
-	    AND (p_role IS NULL OR p.role = p_role)
-	ORDER BY pa.kind <> 'country', pa.name COLLATE roster.names, pa.code,
-	    p.role <> 'head', coalesce(p.family, p.name) COLLATE roster.names,
-	    p.name COLLATE roster.names, p.id;
-END $$;
-
 CREATE FUNCTION roster._participant_role(p_value text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = roster, pg_catalog, pg_temp AS $$
 BEGIN
@@ -515,30 +469,138 @@ BEGIN
 	END LOOP;
 END $$;
 
+-- PARTICIPANT LIST [party=] [status=] [role=]: the event's and the party's
+-- ids when every check passes (an allowed role, the event, a focal
+-- point's own party and no other's, a party given that exists, status=
+-- and role= among their values), else no row; participant_list then
+-- calls _participant_list_fail. One SELECT, as _participant_find.
+CREATE FUNCTION roster._participant_list_scope(p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_status text,
+    p_role text)
+RETURNS TABLE (event_id integer, e_code text, party_id integer,
+    pa_code text, status text, role text)
+LANGUAGE sql STABLE AS $$
+	SELECT e.id, e.code::text, pa.id, pa.code::text, p_status, p_role
+	FROM roster.event e
+	LEFT JOIN LATERAL (SELECT pa.id, pa.code FROM roster.party pa
+	    WHERE pg_catalog.lower(pa.code) = pg_catalog.lower(CASE
+	        WHEN p_actor_role = 'focal' THEN p_actor_party ELSE p_party
+	        END) OFFSET 0) pa ON true
+	WHERE pg_catalog.lower(e.code) = CASE WHEN p_actor_role IN ('admin',
+	        'secretariat', 'host', 'focal')
+	    THEN pg_catalog.lower(p_event) END
+	    AND CASE WHEN p_actor_role = 'focal'
+	        THEN pa.id IS NOT NULL AND (p_party IS NULL
+	            OR pg_catalog.lower(p_party) = pg_catalog.lower(pa.code))
+	        ELSE p_party IS NULL OR pa.id IS NOT NULL END
+	    AND (p_status IS NULL
+	        OR p_status IN ('registered', 'confirmed', 'declined'))
+	    AND (p_role IS NULL
+	        OR p_role IN ('head', 'member', 'adviser', 'observer', 'staff'))
+$$;
+
+-- PARTICIPANT LIST, when _participant_list_scope found no row: the checks
+-- one by one, so that the first that fails raises its error. Only
+-- participant_list calls it, and only then.
+CREATE FUNCTION roster._participant_list_fail(p_actor_role text,
+    p_actor_party text, p_event text, p_party text, p_status text,
+    p_role text) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
+	PERFORM _event(p_event);
+	PERFORM _scope_party(p_actor_role, p_actor_party, p_party);
+	IF p_status NOT IN ('registered', 'confirmed', 'declined') THEN
+		PERFORM _fail('RSINV', 'status: must be registered, confirmed or declined');
+	END IF;
+	PERFORM _participant_role(p_role);
+	-- not reached: the checks pass for the rows the lookups find, and the
+	-- two read the same snapshot
+	PERFORM _fail('RSNFD', format('event %s not found', p_event));
+	RETURN false;
+END $$;
+
 -- PARTICIPANT LIST [party=] [status=] [role=]: a focal point sees their own
--- party's only (party= of another is RSFRB).
+-- party's only (party= of another is RSFRB). In list order: countries
+-- first then organisations, by the delegation's name; within a delegation
+-- the head first, then by family name (the whole name when none is
+-- given), then by name. LANGUAGE sql without SET, inlined into rosterd's
+-- statement as participant_show is (no call, no SPI statement, no
+-- tuplestore of RETURN QUERY, twice over as it was): the scope's one row
+-- (or the checks' error), then the records of one party or of the whole
+-- event, each a branch of its own that a one-time filter on the scope's
+-- party turns on, so that each is planned for its key (an index through
+-- "party_id IS NULL OR ..." cannot be used) and sorted by its own keys
+-- (within one party its name and kind are the same for every row), the
+-- event's delegations and each one's participants by delegation_id (a
+-- LATERAL subquery that OFFSET 0 keeps apart: never a scan of every
+-- participant of the installation, which the generic plan of the whole
+-- event's statement chose). Each branch sorts rows whose first columns
+-- are the sort keys: a sort reads a key by walking the columns before
+-- it, and with the 14 columns of a record first the sort was the dearest
+-- part of a 40-row list. status= and role= come through the scope's row,
+-- as its ids do: constants folded into a custom plan would make it look
+-- cheaper than the generic one, and the plan cache would plan every call
+-- again. rosterd's statement has no ORDER BY: the order is the one row's
+-- nested loop over the branch sorted (tests/bench/RESULTS.md, session
+-- 12).
 CREATE FUNCTION roster.participant_list(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_status text,
     p_role text)
 RETURNS TABLE (id text, event text, party text, name text, family text,
     latin text, honorific text, title text, email text, role text,
     status text, badge text, checked_in text, version text)
-LANGUAGE plpgsql STABLE SET search_path = roster, pg_catalog, pg_temp AS $$
-#variable_conflict use_column
-DECLARE
-	e event;
-	pa party;
-BEGIN
-	PERFORM _need_role(p_actor_role, 'admin', 'secretariat', 'host', 'focal');
-	e := _event(p_event);
-	pa := _scope_party(p_actor_role, p_actor_party, p_party);
-	IF p_status NOT IN ('registered', 'confirmed', 'declined') THEN
-		PERFORM _fail('RSINV', 'status: must be registered, confirmed or declined');
-	END IF;
-	PERFORM _participant_role(p_role);
-	RETURN QUERY SELECT * FROM _participant_records(e.id, pa.id, p_status,
-	    p_role);
-END $$;
+LANGUAGE sql STABLE AS $$
+	SELECT r.id::text, s.e_code, r.pa_code, r.name::text, r.family::text,
+	    r.latin::text, r.honorific::text, r.title::text, r.email::text,
+	    r.role::text, r.status::text, r.badge::text,
+	    roster._fmt_ts(r.checked_in), r.version::text
+	FROM (SELECT s.* FROM (SELECT) AS one
+	    LEFT JOIN roster._participant_list_scope(p_actor_role,
+	        p_actor_party, p_event, p_party, p_status, p_role) AS s ON true
+	    WHERE s.event_id IS NOT NULL
+	        OR roster._participant_list_fail(p_actor_role, p_actor_party,
+	            p_event, p_party, p_status, p_role)
+	    OFFSET 0) s
+	CROSS JOIN LATERAL (
+	    SELECT x.id, x.pa_code, x.name, x.family, x.latin, x.honorific,
+	        x.title, x.email, x.role, x.status, x.badge, x.checked_in,
+	        x.version
+	    FROM (SELECT p.role <> 'head' AS k_head,
+	        coalesce(p.family, p.name) COLLATE roster.names AS k_family,
+	        p.name COLLATE roster.names AS k_name, p.id, s.pa_code,
+	        p.name, p.family, p.latin, p.honorific, p.title, p.email,
+	        p.role, p.status, p.badge, p.checked_in, p.version
+	        FROM roster.delegation d
+	        CROSS JOIN LATERAL (SELECT p.* FROM roster.participant p
+	            WHERE p.delegation_id = d.id
+	                AND (s.status IS NULL OR p.status = s.status)
+	                AND (s.role IS NULL OR p.role = s.role) OFFSET 0) p
+	        WHERE s.party_id IS NOT NULL AND d.event_id = s.event_id
+	            AND d.party_id = s.party_id
+	        ORDER BY 1, 2, 3, 4 OFFSET 0) x
+	    UNION ALL
+	    SELECT y.id, y.pa_code, y.name, y.family, y.latin, y.honorific,
+	        y.title, y.email, y.role, y.status, y.badge, y.checked_in,
+	        y.version
+	    FROM (SELECT pa.kind <> 'country' AS k_kind,
+	        pa.name COLLATE roster.names AS k_party, pa.code AS k_code,
+	        p.role <> 'head' AS k_head,
+	        coalesce(p.family, p.name) COLLATE roster.names AS k_family,
+	        p.name COLLATE roster.names AS k_name, p.id,
+	        pa.code::text AS pa_code, p.name, p.family, p.latin,
+	        p.honorific, p.title, p.email, p.role, p.status, p.badge,
+	        p.checked_in, p.version
+	        FROM roster.delegation d
+	        CROSS JOIN LATERAL (SELECT pa.kind, pa.name, pa.code
+	            FROM roster.party pa WHERE pa.id = d.party_id OFFSET 0) pa
+	        CROSS JOIN LATERAL (SELECT p.* FROM roster.participant p
+	            WHERE p.delegation_id = d.id
+	                AND (s.status IS NULL OR p.status = s.status)
+	                AND (s.role IS NULL OR p.role = s.role) OFFSET 0) p
+	        WHERE s.party_id IS NULL AND d.event_id = s.event_id
+	        ORDER BY 1, 2, 3, 4, 5, 6, 7 OFFSET 0) y) r
+$$;
 
 -- PARTICIPANT SHOW id=, when participant_show found no row: the checks one
 -- by one, as every command on a participant runs them, so that the first

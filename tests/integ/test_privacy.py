@@ -273,8 +273,8 @@ with h.section('every function sets its search_path'):
     # its own, where it would run with the daemon's search_path).
     commands = [n for n in inl if not n.startswith('roster._')]
     h.is_(sorted(n.split('(')[0] for n in commands),
-          ['roster.event_show', 'roster.participant_show',
-           'roster.participant_show_many'],
+          ['roster.event_show', 'roster.participant_list',
+           'roster.participant_show', 'roster.participant_show_many'],
           'the command functions without SET')
     for name in commands:
         types = name[name.index('(') + 1:-1].split(',')
