@@ -763,13 +763,7 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	 * session; no statement runs longer than statement_timeout; and
 	 * none is compiled by JIT, which a large installation's estimates
 	 * would turn on for short statements (milliseconds of compiling for
-	 * each run of a LIST that takes a fraction of one); and its plans
-	 * take a random page for little more than a sequential one, as it
-	 * is with the data in memory: at PostgreSQL's default of 4 the
-	 * generic plans read small tables such as party's whole, lower() of
-	 * each code, rather than look a code up by its index (PARTICIPANT
-	 * LIST of 40 rows: 2.19 -> 1.29 million instructions in PostgreSQL,
-	 * tests/bench/RESULTS.md, session 12) */
+	 * each run of a LIST that takes a fraction of one) */
 	const char *sql =
 	    "SELECT coalesce(max(version), 0), CASE WHEN "
 	    "current_setting('synchronous_commit') = 'off' THEN "
@@ -777,8 +771,7 @@ dbc_connect_cb(evutil_socket_t fd, short what, void *arg)
 	    "(SELECT f.files_sha256 = $1 AND f.catalog_sha256 = " MIGRATE_CATALOG_HASH_SQL
 	    " FROM roster.function_set f), "
 	    "set_config('statement_timeout', $2, false), "
-	    "set_config('jit', 'off', false), "
-	    "set_config('random_page_cost', '1.1', false) "
+	    "set_config('jit', 'off', false) "
 	    "FROM roster.schema_migration";
 	char	    timeout[32];
 	const char *params[2] = { function_files_sha256, timeout };

@@ -110,20 +110,17 @@ with h.section('--migrate again'):
         h.is_(len(c4.request('EVENT LIST').records), 3,
               'the running daemon still serves the data')
 
-with h.section("the pool's sessions: synchronous_commit on, no JIT, "
-               "random_page_cost 1.1"):
+with h.section("the pool's sessions: synchronous_commit on, no JIT"):
     # the server's defaults are the other way; a trigger notes what the
     # daemon's session has
     pg.query("ALTER SYSTEM SET synchronous_commit = off")
     pg.query("ALTER SYSTEM SET jit = on")
-    pg.query("ALTER SYSTEM SET random_page_cost = 4")
     pg.query("SELECT pg_reload_conf()")
-    pg.query("CREATE TABLE public.seen (sc text, jit text, rpc text)")
+    pg.query("CREATE TABLE public.seen (sc text, jit text)")
     pg.query("""CREATE FUNCTION public.note_settings() RETURNS trigger
         LANGUAGE plpgsql AS $$ BEGIN
             INSERT INTO public.seen VALUES (
-                current_setting('synchronous_commit'), current_setting('jit'),
-                current_setting('random_page_cost'));
+                current_setting('synchronous_commit'), current_setting('jit'));
             RETURN NULL;
         END $$""")
     pg.query("CREATE TRIGGER note_settings AFTER INSERT ON roster.event "
@@ -131,15 +128,14 @@ with h.section("the pool's sessions: synchronous_commit on, no JIT, "
     rd2 = env.rosterd(db_connections=2)
     c2 = rd2.login('admin')
     h.ok_reply(c2.request(EV % 'DB9'), 'EVENT CREATE DB9 through a new rosterd')
-    h.is_([tuple(r) for r in pg.query("SELECT sc, jit, rpc FROM public.seen")],
-          [('on', 'off', '1.1')],
-          'its session: synchronous_commit on, jit off, random_page_cost 1.1')
+    h.is_([tuple(r) for r in pg.query("SELECT sc, jit FROM public.seen")],
+          [('on', 'off')],
+          'its session: synchronous_commit on, jit off')
     c2.close()
     rd2.stop()
     pg.query('DROP TRIGGER note_settings ON roster.event')
     pg.query("ALTER SYSTEM RESET synchronous_commit")
     pg.query("ALTER SYSTEM RESET jit")
-    pg.query("ALTER SYSTEM RESET random_page_cost")
     pg.query("SELECT pg_reload_conf()")
 
 with h.section('--migrate without a database'):
