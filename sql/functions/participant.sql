@@ -84,9 +84,11 @@ END $$;
 -- plans, cached) with random_page_cost 1.1, a read from memory: at
 -- PostgreSQL's default of 4 the first one scans the 249 parties, lower()
 -- on each, rather than use party_code_key, and a registration costs
--- PostgreSQL a third more (tests/bench/sql-cost). Only here, not for
--- the daemon's whole session: what reads many rows (an export, a list)
--- keeps the server's costs, for tables that may not fit in memory.
+-- PostgreSQL a third more (tests/bench/sql-cost). Only here and in
+-- _party_by_code, not for the daemon's whole session: what reads many
+-- rows (an export, a list) keeps the server's costs, for tables that may
+-- not fit in memory (tried in session 12: roster export at half of psql's
+-- speed).
 CREATE FUNCTION roster.participant_add(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_name text,
     p_family text, p_latin text, p_honorific text, p_title text,
@@ -473,7 +475,7 @@ END $$;
 -- the inlined SELECTs, whose generic plans at PostgreSQL's default
 -- random_page_cost read the few pages of party whole, lower() of each of
 -- its codes, rather than use the index (callgrind, PARTICIPANT LIST of 40
--- rows: 2.19 -> 1.29 million instructions with the index). A function of
+-- rows: 2.19 -> 1.33 million instructions with this). A function of
 -- one row (NULLs when there is none), so that a caller's FROM has its row
 -- either way.
 CREATE FUNCTION roster._party_by_code(p_code text) RETURNS roster.party
@@ -540,8 +542,9 @@ END $$;
 -- first then organisations, by the delegation's name; within a delegation
 -- the head first, then by family name (the whole name when none is
 -- given), then by name. LANGUAGE sql without SET, inlined into rosterd's
--- statement as participant_show is (no call, no SPI statement, no
--- tuplestore of RETURN QUERY, twice over as it was): the scope's one row
+-- statement as participant_show is (no tuplestore of RETURN QUERY, twice
+-- over as it was; one call, _party_by_code's, when a party is named):
+-- the scope's one row
 -- (or the checks' error), then the records of one party or of the whole
 -- event, each a branch of its own that a one-time filter on the scope's
 -- party turns on, so that each is planned for its key (an index through
@@ -556,7 +559,10 @@ END $$;
 -- part of a 40-row list. status= and role= come through the scope's row,
 -- as its ids do: constants folded into a custom plan would make it look
 -- cheaper than the generic one, and the plan cache would plan every call
--- again. rosterd's statement has no ORDER BY: the order is the one row's
+-- again. The domains' columns are compared as text: an operator on a
+-- domain would be looked for on the caller's search_path, where a better
+-- match than the catalog's could stand. rosterd's statement has no ORDER
+-- BY: the order is the one row's
 -- nested loop over the branch sorted (tests/bench/RESULTS.md, session
 -- 12).
 CREATE FUNCTION roster.participant_list(p_actor text, p_actor_role text,
@@ -581,7 +587,7 @@ LANGUAGE sql STABLE AS $$
 	    SELECT x.id, x.pa_code, x.name, x.family, x.latin, x.honorific,
 	        x.title, x.email, x.role, x.status, x.badge, x.checked_in,
 	        x.version
-	    FROM (SELECT p.role <> 'head' AS k_head,
+	    FROM (SELECT p.role::text <> 'head' AS k_head,
 	        coalesce(p.family, p.name) COLLATE roster.names AS k_family,
 	        p.name COLLATE roster.names AS k_name, p.id, s.pa_code,
 	        p.name, p.family, p.latin, p.honorific, p.title, p.email,
@@ -589,8 +595,8 @@ LANGUAGE sql STABLE AS $$
 	        FROM roster.delegation d
 	        CROSS JOIN LATERAL (SELECT p.* FROM roster.participant p
 	            WHERE p.delegation_id = d.id
-	                AND (s.status IS NULL OR p.status = s.status)
-	                AND (s.role IS NULL OR p.role = s.role) OFFSET 0) p
+	                AND (s.status IS NULL OR p.status::text = s.status)
+	                AND (s.role IS NULL OR p.role::text = s.role) OFFSET 0) p
 	        WHERE s.party_id IS NOT NULL AND d.event_id = s.event_id
 	            AND d.party_id = s.party_id
 	        ORDER BY 1, 2, 3, 4 OFFSET 0) x
@@ -600,7 +606,7 @@ LANGUAGE sql STABLE AS $$
 	        y.version
 	    FROM (SELECT pa.kind <> 'country' AS k_kind,
 	        pa.name COLLATE roster.names AS k_party, pa.code AS k_code,
-	        p.role <> 'head' AS k_head,
+	        p.role::text <> 'head' AS k_head,
 	        coalesce(p.family, p.name) COLLATE roster.names AS k_family,
 	        p.name COLLATE roster.names AS k_name, p.id,
 	        pa.code::text AS pa_code, p.name, p.family, p.latin,
@@ -611,8 +617,8 @@ LANGUAGE sql STABLE AS $$
 	            FROM roster.party pa WHERE pa.id = d.party_id OFFSET 0) pa
 	        CROSS JOIN LATERAL (SELECT p.* FROM roster.participant p
 	            WHERE p.delegation_id = d.id
-	                AND (s.status IS NULL OR p.status = s.status)
-	                AND (s.role IS NULL OR p.role = s.role) OFFSET 0) p
+	                AND (s.status IS NULL OR p.status::text = s.status)
+	                AND (s.role IS NULL OR p.role::text = s.role) OFFSET 0) p
 	        WHERE s.party_id IS NULL AND d.event_id = s.event_id
 	        ORDER BY 1, 2, 3, 4, 5, 6, 7 OFFSET 0) y) r
 $$;

@@ -1,7 +1,7 @@
 """test_plans.py -- the SQL of the hot commands does not grow with the
 installation (issue 11): with 200,000 participants in another event, the
-statements that PARTICIPANT ADD, SHOW, LIST party=, SET and CHECKIN badge=
-run inside their functions find the participant rows through an index,
+statements that PARTICIPANT ADD, SHOW, LIST, SET and CHECKIN badge=
+run (inside their functions, or inlined) find the participant rows through an index,
 never a sequential scan, under the generic plans that PL/pgSQL caches
 (plan_cache_mode = force_generic_plan); and the statements of every
 command that looks something up by a key it may be given (EVENT SHOW,
