@@ -541,30 +541,30 @@ END $$;
 -- party's only (party= of another is RSFRB). In list order: countries
 -- first then organisations, by the delegation's name; within a delegation
 -- the head first, then by family name (the whole name when none is
--- given), then by name. LANGUAGE sql without SET, inlined into rosterd's
--- statement as participant_show is (no tuplestore of RETURN QUERY, twice
--- over as it was; one call, _party_by_code's, when a party is named):
--- the scope's one row
--- (or the checks' error), then the records of one party or of the whole
--- event, each a branch of its own that a one-time filter on the scope's
--- party turns on, so that each is planned for its key (an index through
--- "party_id IS NULL OR ..." cannot be used) and sorted by its own keys
--- (within one party its name and kind are the same for every row), the
--- event's delegations and each one's participants by delegation_id (a
--- LATERAL subquery that OFFSET 0 keeps apart: never a scan of every
--- participant of the installation, which the generic plan of the whole
--- event's statement chose). Each branch sorts rows whose first columns
--- are the sort keys: a sort reads a key by walking the columns before
--- it, and with the 14 columns of a record first the sort was the dearest
--- part of a 40-row list. status= and role= come through the scope's row,
--- as its ids do: constants folded into a custom plan would make it look
--- cheaper than the generic one, and the plan cache would plan every call
--- again. The domains' columns are compared as text: an operator on a
--- domain would be looked for on the caller's search_path, where a better
--- match than the catalog's could stand. rosterd's statement has no ORDER
--- BY: the order is the one row's
--- nested loop over the branch sorted (tests/bench/RESULTS.md, session
--- 12).
+-- given), then by name.
+--
+-- LANGUAGE sql without SET, inlined into rosterd's statement as
+-- participant_show is: no tuplestore of RETURN QUERY (there were two),
+-- one call (_party_by_code's) when a party is named. First the scope's
+-- one row, or the checks' error. Then the records of one party or of the
+-- whole event, each a branch that a one-time filter on the scope's party
+-- turns on, so that each is planned for its key (an index cannot be used
+-- through "party_id IS NULL OR ...") and sorted by its own keys (within
+-- one party the party's name and kind are the same on every row). Each
+-- branch walks the event's delegations and each one's participants by
+-- delegation_id, a LATERAL subquery that OFFSET 0 keeps apart: never a
+-- scan of every participant of the installation, which the whole event's
+-- generic plan chose before. Each sorts rows whose first columns are its
+-- keys: a sort reads a key by walking the columns before it, and with a
+-- record's 14 columns first the sort was the dearest part of a 40-row
+-- list. status= and role= come through the scope's row, as the ids do:
+-- constants folded into a custom plan would make it look cheaper than
+-- the generic one, and the plan cache would plan every call again. The
+-- domains' columns are compared as text: an operator on a domain would be
+-- looked for on the caller's search_path, where a better match than the
+-- catalog's could stand. rosterd's statement has no ORDER BY: the order
+-- is the one row's nested loop over the sorted branch
+-- (tests/bench/RESULTS.md, session 12).
 CREATE FUNCTION roster.participant_list(p_actor text, p_actor_role text,
     p_actor_party text, p_event text, p_party text, p_status text,
     p_role text)

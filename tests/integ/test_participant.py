@@ -212,6 +212,10 @@ with h.section('PARTICIPANT LIST and SHOW'):
                 'LIST status=maybe')
     h.err_reply(S.request('PARTICIPANT LIST party=ZZ'), 'NOT_FOUND',
                 'LIST party=ZZ (unknown)')
+    r = S.request('PARTICIPANT LIST party=fr')
+    h.ok(r.ok and r.records == [] and r.fields.get('count') == '0',
+         'LIST party=fr (a party with no delegation here): none, no error',
+         '    %r' % (r.final,))
     h.err_reply(S.request('PARTICIPANT LIST event=NOPE'), 'NOT_FOUND',
                 'LIST in an unknown event')
     h.err_reply(S.request('PARTICIPANT SHOW id=999999'), 'NOT_FOUND',
